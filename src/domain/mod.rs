@@ -1,0 +1,40 @@
+//! Domain newtypes that can only hold valid values: parse, don't validate.
+
+mod msisdn;
+mod pin;
+
+pub use msisdn::Msisdn;
+pub use pin::{Pin, PinError};
+
+/// The handset's display language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Ja,
+    En,
+}
+
+impl Lang {
+    /// Parses the `lang` query value; anything but `en` / `ja` is `None`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+}

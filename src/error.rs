@@ -1,0 +1,119 @@
+//! `AppError`: every way a request can fail, and how each is answered.
+//!
+//! A handler returns `Err(AppError)`; `into_response` records the kind in the
+//! response extensions, and the `render_errors` middleware (web/mod.rs) turns it
+//! into a handset page in the handset's charset and language, or JSON for `/api`.
+//! Causes of internal errors are logged here and never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::handset::FormError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    NotFoundMsg(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    TooLarge,
+    #[error("form could not be read: {0}")]
+    BadForm(#[from] FormError),
+    #[error("session unknown or expired")]
+    SessionExpired,
+    #[error("form token missing, used or forged")]
+    StaleForm,
+    #[error("server busy")]
+    Busy,
+    #[error("admin token missing or wrong")]
+    Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// What the error page renderer needs to know, stored in the response extensions.
+#[derive(Clone, Debug)]
+pub struct ErrorMark {
+    pub kind: ErrorKind,
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    MethodNotAllowed,
+    TooLarge,
+    BadForm,
+    StaleForm,
+    Busy,
+    Unauthorized,
+    BadRequest,
+    Internal,
+}
+
+impl AppError {
+    /// Wraps any error as internal; the cause is logged when the response is made.
+    pub fn internal(err: impl std::fmt::Display) -> AppError {
+        AppError::Internal(err.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound | AppError::NotFoundMsg(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadForm(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::SessionExpired => StatusCode::SEE_OTHER,
+            AppError::StaleForm => StatusCode::CONFLICT,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(err: rusqlite::Error) -> AppError {
+        AppError::internal(err)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::SessionExpired = self {
+            // An unknown or expired session goes back to the power-on page.
+            return (
+                StatusCode::SEE_OTHER,
+                [(axum::http::header::LOCATION, "/?expired=1")],
+            )
+                .into_response();
+        }
+        let kind = match &self {
+            AppError::NotFound | AppError::NotFoundMsg(_) => ErrorKind::NotFound,
+            AppError::MethodNotAllowed => ErrorKind::MethodNotAllowed,
+            AppError::TooLarge => ErrorKind::TooLarge,
+            AppError::BadForm(_) => ErrorKind::BadForm,
+            AppError::StaleForm => ErrorKind::StaleForm,
+            AppError::Busy => ErrorKind::Busy,
+            AppError::Unauthorized => ErrorKind::Unauthorized,
+            AppError::BadRequest(_) => ErrorKind::BadRequest,
+            AppError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                ErrorKind::Internal
+            }
+            AppError::SessionExpired => unreachable!("handled above"),
+        };
+        let detail = match &self {
+            AppError::Internal(_) => String::new(),
+            other => other.to_string(),
+        };
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(ErrorMark { kind, detail });
+        response
+    }
+}

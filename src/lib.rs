@@ -1,0 +1,135 @@
+//! garake: an i-mode style carrier gateway simulator.
+//!
+//! `build` turns a [`Config`] into an [`AppState`]; [`app`] is the router that
+//! `serve` runs and tests drive in-process.
+
+pub mod blocking;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod handset;
+pub mod menu;
+pub mod pin;
+pub mod random;
+pub mod session;
+pub mod store;
+pub mod views;
+pub mod web;
+
+use std::path::Path;
+
+pub use config::Config;
+pub use web::{app, AppState};
+
+use clock::Clock;
+use menu::{Menu, Problem};
+use pin::PinHasher;
+use store::Db;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the menu files have {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Menus(Vec<Problem>),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Secret(#[from] pin::SecretFileError),
+    #[error("cannot load the demo fixtures: {0:?}")]
+    Fixtures(error::AppError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Argon2 slots: one per core, so PIN checks never take the whole machine.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Opens the database and its server secret (creating both on first start).
+pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> {
+    let is_new = config.db == ":memory:" || !Path::new(&config.db).exists();
+    let db = Db::open(&config.db)?;
+    let secret = match config.secret_path() {
+        Some(path) => PinHasher::load_or_create_secret(&path)?,
+        None => random::token_hex(32).into_bytes(),
+    };
+    Ok((db, PinHasher::new(secret, cores()), is_new))
+}
+
+/// Loads menus and storage; a new database gets the demo fixtures (never an
+/// existing one).
+pub fn build(config: &Config) -> Result<AppState, StartError> {
+    let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
+    let (db, pins, is_new) = open_store(config)?;
+    let clock = Clock::default();
+    if is_new && !config.no_demo {
+        restore_fixtures(&db, &pins, &clock)?;
+    }
+    let token = config
+        .admin_token
+        .clone()
+        .unwrap_or_else(|| random::token_hex(16));
+    Ok(AppState::new(db, clock, menu, pins, token))
+}
+
+/// Replaces all lines with the demo fixtures.
+pub fn restore_fixtures(db: &Db, pins: &PinHasher, clock: &Clock) -> Result<(), StartError> {
+    db.with_conn(|conn| store::fixtures::restore(conn, pins, clock.now()))
+        .map_err(StartError::Fixtures)
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let state = build(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    println!("garake listening on http://{addr}");
+    println!("  power-on page : http://{addr}/");
+    println!("  QA API        : http://{addr}/api/lines  (Authorization: Bearer <admin token>)");
+    if config.admin_token.is_some() {
+        println!("  admin token   : (as given by --admin-token / GARAKE_ADMIN_TOKEN)");
+    } else {
+        println!("  admin token   : {}", state.admin_token);
+    }
+    tracing::info!(%addr, db = %config.db, "serving");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    println!("garake: shutting down, finishing in-flight requests");
+}

@@ -1,0 +1,103 @@
+//! The `garake` command: parse the CLI and hand over to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use garake::Config;
+
+#[derive(Parser)]
+#[command(name = "garake", version, about = "An i-mode style feature-phone gateway simulator")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Config,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(Config),
+    /// Validate the menu files; print every problem as file:line:col: message.
+    Check {
+        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
+        menus: PathBuf,
+    },
+    /// Restore the demo fixtures in a database.
+    Reset {
+        #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
+        db: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GARAKE_LOG")
+                .unwrap_or_else(|_| "garake=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(config)) => serve(config),
+        Some(Command::Check { menus }) => check(&menus),
+        Some(Command::Reset { db }) => reset(db),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("garake: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(garake::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("garake: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(menus: &std::path::Path) -> ExitCode {
+    match garake::menu::Menu::load(menus, &garake::web::KNOWN) {
+        Ok(menu) => {
+            println!("{}: ok ({} nodes)", menus.display(), menu.nodes().count());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s)", problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn reset(db: String) -> ExitCode {
+    let config = Config {
+        db,
+        ..Config::for_db("")
+    };
+    let result = garake::open_store(&config).and_then(|(db, pins, _)| {
+        garake::restore_fixtures(&db, &pins, &garake::clock::Clock::default())
+    });
+    match result {
+        Ok(()) => {
+            println!("restored the demo fixtures in {}", config.db);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("garake: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

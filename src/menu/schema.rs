@@ -1,0 +1,28 @@
+//! The menu file format (TOML), exactly as written on disk.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One file in `menus/`. The tree's root is named by exactly one file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuFile {
+    pub root: Option<Spanned<String>>,
+    #[serde(default, rename = "node")]
+    pub nodes: Vec<NodeDef>,
+}
+
+/// A `[[node]]`: labels, an optional access key, and one of children / link / action.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDef {
+    pub id: Spanned<String>,
+    pub ja: Option<Spanned<String>>,
+    pub en: Option<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
+    pub children: Option<Spanned<Vec<Spanned<String>>>>,
+    pub link: Option<Spanned<String>>,
+    pub action: Option<Spanned<String>>,
+    /// A read-only built-in panel shown above the children (e.g. the line's settings).
+    pub panel: Option<Spanned<String>>,
+}

@@ -1,0 +1,492 @@
+//! Loading and validating menu files: collect every problem, then give up.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::path::Path;
+
+use toml::Spanned;
+
+use super::schema::{MenuFile, NodeDef};
+use super::{Entry, Menu, Node, Target};
+
+/// The built-in actions and panels the server implements; menus may name no others.
+pub struct Known {
+    pub actions: &'static [&'static str],
+    pub panels: &'static [&'static str],
+}
+
+/// One problem, printed as `file:line:col: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+/// A parsed file and where its text is, for turning byte offsets into line:col.
+struct Source {
+    name: String,
+    text: String,
+}
+
+impl Source {
+    fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Problem {
+            file: self.name.clone(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+}
+
+const ALLOWED_KEYS: &str = "1234567890";
+
+pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            return Err(vec![Problem {
+                file: dir.display().to_string(),
+                line: 1,
+                col: 1,
+                message: format!("cannot read the menu folder: {e}"),
+            }])
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.display().to_string();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => files.push(Source { name, text }),
+            Err(e) => problems.push(Problem {
+                file: name,
+                line: 1,
+                col: 1,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    if files.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            file: dir.display().to_string(),
+            line: 1,
+            col: 1,
+            message: "no .toml menu files".into(),
+        });
+    }
+    match validate(&files, known, problems) {
+        (Some(menu), p) if p.is_empty() => Ok(menu),
+        (_, p) => Err(p),
+    }
+}
+
+/// Validates parsed sources; returns the menu when there were no problems.
+fn validate(files: &[Source], known: &Known, mut problems: Vec<Problem>) -> (Option<Menu>, Vec<Problem>) {
+    // 1. Parse every file.
+    let mut parsed: Vec<(&Source, MenuFile)> = Vec::new();
+    for src in files {
+        match toml::from_str::<MenuFile>(&src.text) {
+            Ok(file) => parsed.push((src, file)),
+            Err(e) => {
+                let at = e.span().map_or(0, |s| s.start);
+                problems.push(src.problem(at, e.message().trim().to_string()));
+            }
+        }
+    }
+
+    // 2. Collect ids; the first definition wins, later ones are duplicates.
+    let mut defs: HashMap<&str, (&Source, &NodeDef)> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (src, file) in &parsed {
+        for node in &file.nodes {
+            let id = node.id.get_ref().as_str();
+            if let Some((first_src, first)) = defs.get(id) {
+                let at = first_src.problem(first.id.span().start, "");
+                problems.push(src.problem(
+                    node.id.span().start,
+                    format!("duplicate id `{id}` (first defined at {}:{}:{})", at.file, at.line, at.col),
+                ));
+            } else if id.is_empty() {
+                problems.push(src.problem(node.id.span().start, "empty id"));
+            } else {
+                defs.insert(id, (src, node));
+                order.push(id);
+            }
+        }
+    }
+
+    // 3. The root.
+    let roots: Vec<(&Source, &Spanned<String>)> = parsed
+        .iter()
+        .filter_map(|(src, f)| f.root.as_ref().map(|r| (*src, r)))
+        .collect();
+    let root = match roots.as_slice() {
+        [] => {
+            if let Some((src, _)) = parsed.first() {
+                problems.push(src.problem(0, "no file names the tree's `root`"));
+            }
+            None
+        }
+        [(src, r)] => {
+            if !defs.contains_key(r.get_ref().as_str()) {
+                problems.push(src.problem(
+                    r.span().start,
+                    format!("dangling link: root `{}` is not defined", r.get_ref()),
+                ));
+                None
+            } else {
+                Some(r.get_ref().clone())
+            }
+        }
+        [_, rest @ ..] => {
+            for (src, r) in rest {
+                problems.push(src.problem(r.span().start, "more than one file names a `root`"));
+            }
+            None
+        }
+    };
+
+    // 4. Each node on its own.
+    for id in &order {
+        let (src, node) = defs[id];
+        check_node(src, node, &defs, known, &mut problems);
+    }
+
+    // 5. Reachability from the root.
+    if let Some(root) = &root {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut queue = VecDeque::from([root.as_str()]);
+        while let Some(id) = queue.pop_front() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some((_, node)) = defs.get(id) else { continue };
+            for child in node.children.iter().flat_map(|c| c.get_ref()) {
+                queue.push_back(child.get_ref());
+            }
+            if let Some(link) = &node.link {
+                queue.push_back(link.get_ref());
+            }
+        }
+        for id in &order {
+            if !seen.contains(id) {
+                let (src, node) = defs[id];
+                problems.push(src.problem(
+                    node.id.span().start,
+                    format!("node `{id}` is unreachable from the root `{root}`"),
+                ));
+            }
+        }
+    }
+
+    problems.sort_by(|a, b| (&a.file, a.line, a.col).cmp(&(&b.file, b.line, b.col)));
+    if !problems.is_empty() {
+        return (None, problems);
+    }
+    let root = root.expect("no problems means a root");
+    (Some(prepare(root, &defs)), problems)
+}
+
+fn check_node(
+    src: &Source,
+    node: &NodeDef,
+    defs: &HashMap<&str, (&Source, &NodeDef)>,
+    known: &Known,
+    problems: &mut Vec<Problem>,
+) {
+    let id = node.id.get_ref();
+    let at = node.id.span().start;
+    for (lang, label) in [("ja", &node.ja), ("en", &node.en)] {
+        match label {
+            None => problems.push(src.problem(at, format!("node `{id}` has no `{lang}` label"))),
+            Some(l) if l.get_ref().trim().is_empty() => {
+                problems.push(src.problem(l.span().start, format!("node `{id}` has an empty `{lang}` label")))
+            }
+            Some(_) => {}
+        }
+    }
+    let kinds = [node.children.is_some(), node.link.is_some(), node.action.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        problems.push(src.problem(
+            at,
+            format!("node `{id}` must have exactly one of `children`, `link`, `action`"),
+        ));
+    }
+    if let Some(key) = &node.key {
+        let k = key.get_ref();
+        if k.chars().count() != 1 || !ALLOWED_KEYS.contains(k.as_str()) {
+            problems.push(src.problem(
+                key.span().start,
+                format!("accesskey `{k}` of `{id}` must be one digit 0-9 (`*` and `#` page through lists)"),
+            ));
+        }
+    }
+    if let Some(action) = &node.action {
+        if !known.actions.contains(&action.get_ref().as_str()) {
+            problems.push(src.problem(
+                action.span().start,
+                format!("unknown action `{}` (known: {})", action.get_ref(), known.actions.join(", ")),
+            ));
+        }
+    }
+    if let Some(panel) = &node.panel {
+        if !known.panels.contains(&panel.get_ref().as_str()) {
+            problems.push(src.problem(
+                panel.span().start,
+                format!("unknown panel `{}` (known: {})", panel.get_ref(), known.panels.join(", ")),
+            ));
+        }
+    }
+    if let Some(link) = &node.link {
+        if !defs.contains_key(link.get_ref().as_str()) {
+            problems.push(src.problem(
+                link.span().start,
+                format!("dangling link: `{id}` links to `{}`, which is not defined", link.get_ref()),
+            ));
+        }
+    }
+    if let Some(children) = &node.children {
+        if children.get_ref().is_empty() {
+            problems.push(src.problem(children.span().start, format!("node `{id}` has no children")));
+        }
+        let mut keys: HashMap<String, &str> = HashMap::new();
+        for child in children.get_ref() {
+            let cid = child.get_ref().as_str();
+            let Some((_, def)) = defs.get(cid) else {
+                problems.push(src.problem(
+                    child.span().start,
+                    format!("dangling link: `{id}` lists child `{cid}`, which is not defined"),
+                ));
+                continue;
+            };
+            if let Some(key) = &def.key {
+                if let Some(other) = keys.insert(key.get_ref().clone(), cid) {
+                    problems.push(src.problem(
+                        child.span().start,
+                        format!(
+                            "duplicate accesskey `{}` on page `{id}`: `{other}` and `{cid}`",
+                            key.get_ref()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Turns validated definitions into render-ready nodes; links are resolved to
+/// their targets so a page never follows a chain at request time.
+fn prepare(root: String, defs: &HashMap<&str, (&Source, &NodeDef)>) -> Menu {
+    let label = |s: &Option<Spanned<String>>| s.as_ref().map(|l| l.get_ref().clone()).unwrap_or_default();
+    let target_of = |id: &str| -> Target {
+        let mut id = id;
+        // Follow link chains (bounded, in case links form a loop).
+        for _ in 0..16 {
+            let (_, def) = defs[id];
+            if let Some(action) = &def.action {
+                return Target::Action(action.get_ref().clone());
+            }
+            match &def.link {
+                Some(link) => id = link.get_ref(),
+                None => break,
+            }
+        }
+        Target::Node(id.to_string())
+    };
+    let nodes = defs
+        .iter()
+        .map(|(id, (_, def))| {
+            let entries = def
+                .children
+                .iter()
+                .flat_map(|c| c.get_ref())
+                .map(|child| {
+                    let (_, cdef) = defs[child.get_ref().as_str()];
+                    Entry {
+                        ja: label(&cdef.ja),
+                        en: label(&cdef.en),
+                        key: cdef.key.as_ref().and_then(|k| k.get_ref().chars().next()),
+                        target: target_of(child.get_ref()),
+                    }
+                })
+                .collect();
+            let node = Node {
+                id: id.to_string(),
+                ja: label(&def.ja),
+                en: label(&def.en),
+                entries,
+                action: def.action.as_ref().map(|a| a.get_ref().clone()),
+                panel: def.panel.as_ref().map(|p| p.get_ref().clone()),
+            };
+            (id.to_string(), node)
+        })
+        .collect();
+    Menu { root, nodes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: Known = Known {
+        actions: &["change-imode-password"],
+        panels: &["line-settings"],
+    };
+
+    fn check(files: &[(&str, &str)]) -> Result<Menu, Vec<String>> {
+        let sources: Vec<Source> = files
+            .iter()
+            .map(|(n, t)| Source {
+                name: n.to_string(),
+                text: t.to_string(),
+            })
+            .collect();
+        match validate(&sources, &KNOWN, Vec::new()) {
+            (Some(m), p) if p.is_empty() => Ok(m),
+            (_, p) => Err(p.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    const GOOD: &str = r#"root = "top"
+
+[[node]]
+id = "top"
+ja = "トップ"
+en = "Top"
+children = ["pw", "alias"]
+
+[[node]]
+id = "pw"
+ja = "パスワード"
+en = "Password"
+action = "change-imode-password"
+
+[[node]]
+id = "alias"
+ja = "別名"
+en = "Alias"
+link = "pw"
+"#;
+
+    #[test]
+    fn a_good_tree_loads_with_links_resolved() {
+        let menu = check(&[("a.toml", GOOD)]).unwrap();
+        let top = menu.node("top").unwrap();
+        assert_eq!(top.entries.len(), 2);
+        assert_eq!(top.entries[1].target, Target::Action("change-imode-password".into()));
+        assert_eq!(top.entries[1].en, "Alias");
+    }
+
+    #[test]
+    fn a_parse_error_names_file_line_and_column() {
+        let err = check(&[("bad.toml", "root = \"top\"\n[[node]]\nid = \n")]).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].starts_with("bad.toml:3:"), "{err:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let text = GOOD.replace("en = \"Top\"", "en = \"Top\"\ncolour = \"red\"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert!(err[0].contains("unknown field `colour`"), "{err:?}");
+        assert!(err[0].starts_with("a.toml:7:1:"), "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_reported_with_both_places() {
+        let second = "[[node]]\nid = \"pw\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
+        let err = check(&[("a.toml", GOOD), ("b.toml", second)]).unwrap_err();
+        assert_eq!(err, ["b.toml:2:6: duplicate id `pw` (first defined at a.toml:10:6)"]);
+    }
+
+    #[test]
+    fn dangling_links_and_children_are_reported() {
+        let text = GOOD
+            .replace("link = \"pw\"", "link = \"nowhere\"")
+            .replace("[\"pw\", \"alias\"]", "[\"pw\", \"alias\", \"ghost\"]");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(err[0].contains("lists child `ghost`, which is not defined"), "{err:?}");
+        assert!(err[1].contains("`alias` links to `nowhere`"), "{err:?}");
+    }
+
+    #[test]
+    fn unknown_actions_and_panels_are_reported() {
+        let text = GOOD
+            .replace("action = \"change-imode-password\"", "action = \"launch-missiles\"")
+            .replace("children = [\"pw\"", "panel = \"weather\"\nchildren = [\"pw\"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(err.iter().any(|e| e.contains("unknown action `launch-missiles`")));
+        assert!(err.iter().any(|e| e.contains("unknown panel `weather`")));
+    }
+
+    #[test]
+    fn duplicate_accesskeys_on_one_page_are_reported() {
+        let text = GOOD
+            .replace("en = \"Password\"", "en = \"Password\"\nkey = \"1\"")
+            .replace("en = \"Alias\"", "en = \"Alias\"\nkey = \"1\"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].contains("duplicate accesskey `1` on page `top`: `pw` and `alias`"), "{err:?}");
+    }
+
+    #[test]
+    fn missing_and_empty_labels_are_reported() {
+        let text = GOOD.replace("ja = \"トップ\"\n", "").replace("en = \"Alias\"", "en = \" \"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(err.iter().any(|e| e.contains("node `top` has no `ja` label")));
+        assert!(err.iter().any(|e| e.contains("node `alias` has an empty `en` label")));
+    }
+
+    #[test]
+    fn unreachable_nodes_are_reported() {
+        let extra = "[[node]]\nid = \"island\"\nja = \"島\"\nen = \"Island\"\naction = \"change-imode-password\"\n";
+        let err = check(&[("a.toml", GOOD), ("b.toml", extra)]).unwrap_err();
+        assert_eq!(err, ["b.toml:2:6: node `island` is unreachable from the root `top`"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_one_run() {
+        let text = GOOD
+            .replace("link = \"pw\"", "link = \"nowhere\"")
+            .replace("ja = \"パスワード\"\n", "")
+            .replace("action = \"change-imode-password\"", "action = \"nope\"");
+        let dup = "[[node]]\nid = \"top\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
+        let err = check(&[("a.toml", &text), ("b.toml", dup)]).unwrap_err();
+        assert_eq!(err.len(), 4, "{err:?}");
+    }
+
+    #[test]
+    fn a_node_needs_exactly_one_of_children_link_action() {
+        let text = GOOD.replace("link = \"pw\"", "link = \"pw\"\naction = \"change-imode-password\"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert!(err[0].contains("exactly one of"), "{err:?}");
+    }
+
+    #[test]
+    fn paging_keys_cannot_be_claimed_by_menus() {
+        let text = GOOD.replace("en = \"Password\"", "en = \"Password\"\nkey = \"#\"");
+        let err = check(&[("a.toml", &text)]).unwrap_err();
+        assert!(err[0].contains("accesskey `#`"), "{err:?}");
+    }
+}

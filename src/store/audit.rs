@@ -1,0 +1,79 @@
+//! The audit log: every secret check and every protected action, newest first.
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::domain::Msisdn;
+use crate::error::AppError;
+
+/// The outcome words of SPEC §8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    WrongPin,
+    Locked,
+    InvalidInput,
+    Refused,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::WrongPin => "wrong_pin",
+            Outcome::Locked => "locked",
+            Outcome::InvalidInput => "invalid_input",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// One audit entry as the API shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Entry {
+    pub at: String,
+    pub line: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub source: String,
+}
+
+/// Appends an entry. Takes a `Connection` so it joins the caller's transaction.
+pub fn record(
+    conn: &Connection,
+    at: i64,
+    line: Option<&Msisdn>,
+    action: &str,
+    outcome: Outcome,
+    source: &str,
+) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "INSERT INTO audit (at, line, action, outcome, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![
+        at,
+        line.map(Msisdn::as_str),
+        action,
+        outcome.as_str(),
+        source
+    ])?;
+    Ok(())
+}
+
+/// Newest entries first, optionally for one line.
+pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, line, action, outcome, source FROM audit
+         WHERE ?1 IS NULL OR line = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![line.map(Msisdn::as_str), limit], |r| {
+        Ok(Entry {
+            at: crate::clock::rfc3339(r.get(0)?),
+            line: r.get(1)?,
+            action: r.get(2)?,
+            outcome: r.get(3)?,
+            source: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,117 @@
+//! The demo fixtures of SPEC §9, restored in one transaction.
+
+use rusqlite::Connection;
+
+use crate::domain::Msisdn;
+use crate::error::AppError;
+use crate::pin::PinHasher;
+use crate::store::lines::{self, NewLine};
+use crate::store::write_tx;
+
+/// One demo line with its secrets in clear (they are documented in the README).
+pub struct DemoLine {
+    pub msisdn: &'static str,
+    pub name_ja: &'static str,
+    pub name_en: &'static str,
+    pub pin: &'static str,
+    pub network_pin: &'static str,
+    pub daccount: Option<(&'static str, &'static str)>,
+    pub mail_local: &'static str,
+    pub id_doc: (&'static str, &'static str),
+    pub mail_suspended: bool,
+    pub rejection: (&'static str, &'static [&'static str]),
+    pub secret_code: Option<&'static str>,
+}
+
+pub const DEMO_LINES: &[DemoLine] = &[
+    DemoLine {
+        msisdn: "09012340001",
+        name_ja: "ドコモ太郎",
+        name_en: "Taro Docomo",
+        pin: "0000",
+        network_pin: "1234",
+        daccount: Some(("taro.docomo", "Demo-Pass-0001")),
+        mail_local: "taro-demo",
+        id_doc: ("drivers_license", "DL-1234-0001"),
+        mail_suspended: false,
+        rejection: ("off", &[]),
+        secret_code: None,
+    },
+    DemoLine {
+        msisdn: "09012340002",
+        name_ja: "ドコモ花子",
+        name_en: "Hanako Docomo",
+        pin: "2580",
+        network_pin: "5678",
+        daccount: Some(("hanako.docomo", "Demo-Pass-0002")),
+        mail_local: "09012340002",
+        id_doc: ("my_number_card", "MN-5678-0002"),
+        mail_suspended: false,
+        rejection: ("receive_designated", &["taro-demo@docomo.ne.jp"]),
+        secret_code: Some("7777"),
+    },
+    DemoLine {
+        msisdn: "09012340003",
+        name_ja: "鈴木一郎",
+        name_en: "Ichiro Suzuki",
+        pin: "0000",
+        network_pin: "9012",
+        daccount: None,
+        mail_local: "ichiro-demo",
+        id_doc: ("passport", "TK1234567"),
+        mail_suspended: true,
+        rejection: ("off", &[]),
+        secret_code: None,
+    },
+];
+
+/// Hashes every demo secret (in parallel: Argon2 is the slow part of a restore).
+fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = DEMO_LINES
+            .iter()
+            .map(|l| {
+                scope.spawn(move || {
+                    [
+                        Some(hasher.hash(l.pin)),
+                        Some(hasher.hash(l.network_pin)),
+                        l.daccount.map(|(_, pw)| hasher.hash(pw)),
+                    ]
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("hashing does not panic"))
+            .collect()
+    })
+}
+
+/// Replaces every line and the audit log with the demo fixtures.
+pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<(), AppError> {
+    let hashes = hashed(hasher);
+    let tx = write_tx(conn)?;
+    tx.execute_batch("DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;")?;
+    for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {
+        let msisdn = Msisdn::parse(demo.msisdn).expect("demo numbers are valid");
+        lines::insert(
+            &tx,
+            &NewLine {
+                msisdn: &msisdn,
+                name_ja: demo.name_ja,
+                name_en: demo.name_en,
+                mail_local: demo.mail_local,
+                pin_hash: pin.as_deref().expect("always hashed"),
+                network_pin_hash: network_pin.as_deref().expect("always hashed"),
+                daccount: demo.daccount.map(|(id, _)| id).zip(daccount.as_deref()),
+                id_doc: Some(demo.id_doc),
+                mail_suspended: demo.mail_suspended,
+                rejection: demo.rejection,
+                secret_code: demo.secret_code,
+            },
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Subscriber lines: lookup, the state the API and settings pages show, inserts.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::domain::Msisdn;
+use crate::error::AppError;
+use crate::pin::is_locked;
+
+/// The carrier's mail domain.
+pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
+
+/// A line's public state: settings and lock flags, never a secret (SPEC §8).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct LineState {
+    pub msisdn: String,
+    pub name: String,
+    pub name_en: String,
+    pub mail_address: String,
+    pub mail_suspended: bool,
+    pub mail_rejection: MailRejection,
+    pub secret_code_registered: bool,
+    pub message_service: MessageService,
+    pub pin_locked: bool,
+    pub network_pin_locked: bool,
+    pub has_daccount: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MailRejection {
+    pub mode: String,
+    pub list: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MessageService {
+    pub message_r: bool,
+    pub message_f: bool,
+}
+
+/// A line as the power-on page lists it.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    pub id: i64,
+    pub msisdn: Msisdn,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+/// Everything needed to create a line; secrets already hashed.
+pub struct NewLine<'a> {
+    pub msisdn: &'a Msisdn,
+    pub name_ja: &'a str,
+    pub name_en: &'a str,
+    pub mail_local: &'a str,
+    pub pin_hash: &'a str,
+    pub network_pin_hash: &'a str,
+    pub daccount: Option<(&'a str, &'a str)>,
+    pub id_doc: Option<(&'a str, &'a str)>,
+    pub mail_suspended: bool,
+    pub rejection: (&'a str, &'a [&'a str]),
+    pub secret_code: Option<&'a str>,
+}
+
+pub fn insert(conn: &Connection, line: &NewLine<'_>, now: i64) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO lines (msisdn, name_ja, name_en, mail_local, pin_hash, network_pin_hash,
+             daccount_id, daccount_hash, id_doc_type, id_doc_number, mail_suspended,
+             rejection_mode, secret_code, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        rusqlite::params![
+            line.msisdn.as_str(),
+            line.name_ja,
+            line.name_en,
+            line.mail_local,
+            line.pin_hash,
+            line.network_pin_hash,
+            line.daccount.map(|d| d.0),
+            line.daccount.map(|d| d.1),
+            line.id_doc.map(|d| d.0),
+            line.id_doc.map(|d| d.1),
+            line.mail_suspended,
+            line.rejection.0,
+            line.secret_code,
+            now,
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    for (position, entry) in line.rejection.1.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO rejection_list (line_id, position, entry) VALUES (?1, ?2, ?3)",
+            rusqlite::params![id, position as i64, entry],
+        )?;
+    }
+    Ok(id)
+}
+
+/// The line's row id, if the number is a line of ours.
+pub fn find(conn: &Connection, msisdn: &Msisdn) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM lines WHERE msisdn = ?1")?
+        .query_row([msisdn.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+/// Lines in number order, `limit` from `offset`, and the total count.
+pub fn directory(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<Listing>, i64), AppError> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM lines", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, msisdn, name_ja, name_en FROM lines ORDER BY msisdn LIMIT ?1 OFFSET ?2",
+    )?;
+    let rows = stmt.query_map([limit, offset], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, msisdn, name_ja, name_en) = row?;
+        let msisdn = Msisdn::parse(&msisdn)
+            .ok_or_else(|| AppError::internal(format!("stored msisdn {msisdn} is malformed")))?;
+        out.push(Listing {
+            id,
+            msisdn,
+            name_ja,
+            name_en,
+        });
+    }
+    Ok((out, total))
+}
+
+/// The full public state of one line.
+pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, AppError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT msisdn, name_ja, name_en, mail_local, mail_suspended, rejection_mode,
+                    secret_code IS NOT NULL, message_r, message_f, pin_locked_until,
+                    network_pin_locked_until, daccount_id IS NOT NULL
+             FROM lines WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(LineState {
+                msisdn: r.get(0)?,
+                name: r.get(1)?,
+                name_en: r.get(2)?,
+                mail_address: format!("{}@{MAIL_DOMAIN}", r.get::<_, String>(3)?),
+                mail_suspended: r.get(4)?,
+                mail_rejection: MailRejection {
+                    mode: r.get(5)?,
+                    list: Vec::new(),
+                },
+                secret_code_registered: r.get(6)?,
+                message_service: MessageService {
+                    message_r: r.get(7)?,
+                    message_f: r.get(8)?,
+                },
+                pin_locked: is_locked(r.get(9)?, now),
+                network_pin_locked: is_locked(r.get(10)?, now),
+                has_daccount: r.get(11)?,
+            })
+        })
+        .optional()?;
+    let Some(mut state) = row else {
+        return Ok(None);
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT entry FROM rejection_list WHERE line_id = ?1 ORDER BY position")?;
+    state.mail_rejection.list = stmt
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(state))
+}

@@ -1,0 +1,184 @@
+//! SQLite storage: opening with pragmas, migrations, a small connection pool.
+
+pub mod audit;
+pub mod fixtures;
+pub mod lines;
+
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::AppError;
+
+/// Numbered migrations, embedded in the binary and applied at start.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!(
+        "migrations/0001_lines_and_audit.sql"
+    ))])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot migrate database: {0}")]
+    Migrate(#[from] rusqlite_migration::Error),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// A pool of connections to one database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    uri: String,
+    flags: OpenFlags,
+    idle: Mutex<Vec<Connection>>,
+    // Keeps a shared in-memory database alive while the pool lends out the others.
+    _anchor: Option<Mutex<Connection>>,
+}
+
+const MAX_IDLE: usize = 8;
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// `:memory:` gives a private in-memory database shared by the pool.
+    pub fn open(path: &str) -> Result<Db, StoreError> {
+        let base = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let (uri, flags, memory) = if path == ":memory:" {
+            let name = format!(
+                "file:garake-{}?mode=memory&cache=shared",
+                crate::random::token_hex(8)
+            );
+            (name, base | OpenFlags::SQLITE_OPEN_URI, true)
+        } else {
+            (path.to_string(), base, false)
+        };
+        let mut first = connect(&uri, flags, memory)?;
+        migrations().to_latest(&mut first)?;
+        let anchor = if memory {
+            Some(Mutex::new(connect(&uri, flags, memory)?))
+        } else {
+            None
+        };
+        Ok(Db {
+            inner: Arc::new(Inner {
+                uri,
+                flags,
+                idle: Mutex::new(vec![first]),
+                _anchor: anchor,
+            }),
+        })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        crate::blocking::run(move || db.with_conn(f)).await
+    }
+
+    /// Runs `f` with a pooled connection on this thread (CLI, tests, fixtures).
+    pub fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let pooled = self.idle().pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => connect(&self.inner.uri, self.inner.flags, self.inner._anchor.is_some())
+                .map_err(AppError::internal)?,
+        };
+        let result = f(&mut conn);
+        // A connection left inside a transaction by an error path is rolled back
+        // before it is lent out again.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let mut idle = self.idle();
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+        result
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while holding this lock cannot leave the Vec half-updated.
+        self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(uri, flags).map_err(|source| StoreError::Open {
+        path: uri.to_string(),
+        source,
+    })?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    if !memory {
+        // WAL returns the mode it ended up in; an error here is a real problem.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}
+
+/// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`),
+/// so two writers never both read then both write.
+pub fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, AppError> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().expect("migrations validate");
+    }
+
+    #[test]
+    fn a_file_database_uses_wal_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path().join("t.db").to_str().unwrap()).unwrap();
+        db.with_conn(|c| {
+            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+            let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+            assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn an_in_memory_database_is_shared_by_the_pool() {
+        let db = Db::open(":memory:").unwrap();
+        db.with_conn(|c| {
+            // Hold one connection while another one reads: both see the schema.
+            db.with_conn(|c2| {
+                let n: i64 = c2
+                    .query_row("SELECT count(*) FROM lines", [], |r| r.get(0))
+                    .map_err(AppError::internal)?;
+                assert_eq!(n, 0);
+                Ok(())
+            })?;
+            c.execute("SELECT 1", []).ok();
+            Ok(())
+        })
+        .unwrap();
+    }
+}

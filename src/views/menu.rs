@@ -1,0 +1,95 @@
+//! Menu pages: a node's entries as access-keyed links, paged to the budget.
+
+use maud::{html, Markup};
+
+use super::paging::{assign_keys, paginate};
+use super::{key_link, layout, text, Ctx};
+use crate::handset::encode_page;
+use crate::menu::{Node, Target};
+
+/// One link of a list page.
+pub struct Item {
+    pub key: Option<char>,
+    pub href: String,
+    pub label: String,
+}
+
+/// A list page: optional panel, the items with their keys, and `[*] Back` /
+/// `[#] Next` when there are more pages.
+pub fn list_page(
+    ctx: &Ctx,
+    title: &str,
+    head: Option<&Markup>,
+    items: &[Item],
+    prev: Option<&str>,
+    next: Option<&str>,
+) -> Markup {
+    let keys = assign_keys(&items.iter().map(|i| i.key).collect::<Vec<_>>());
+    layout(
+        ctx,
+        title,
+        html! {
+            @if let Some(head) = head { (head) hr; }
+            @for (item, key) in items.iter().zip(keys) {
+                (key_link(ctx, key, &item.href, &item.label))
+            }
+            @if prev.is_some() || next.is_some() {
+                hr;
+                @if let Some(href) = next {
+                    a href=(href) accesskey="#" { "[#]" (ctx.t(text::NEXT)) } br;
+                }
+                @if let Some(href) = prev {
+                    a href=(href) accesskey="*" { "[*]" (ctx.t(text::BACK)) } br;
+                }
+            }
+        },
+    )
+}
+
+/// Renders page `page` (1-based) of a list of items, split to fit the handset's
+/// page target. `page_href(n)` is the URL of page n. `None` if there is no such page.
+pub fn paged(
+    ctx: &Ctx,
+    title: &str,
+    head: Option<&Markup>,
+    items: &[Item],
+    page: usize,
+    page_href: impl Fn(usize) -> String,
+) -> Option<Markup> {
+    let target = ctx.profile.page_target();
+    let render = |range: std::ops::Range<usize>, prev: bool, next: bool, index: usize| {
+        let prev = prev.then(|| page_href(index - 1));
+        let next = next.then(|| page_href(index + 1));
+        list_page(ctx, title, head, &items[range], prev.as_deref(), next.as_deref())
+    };
+    // Measure with a two-digit page number so links never grow after measuring.
+    let pages = paginate(items.len(), target, |range, prev, next| {
+        encode_page(&render(range, prev, next, 10).into_string(), ctx.profile.charset).len()
+    });
+    let range = pages.get(page.checked_sub(1)?)?.clone();
+    Some(render(range, page > 1, page < pages.len(), page))
+}
+
+/// A menu node's page.
+pub fn node_page(ctx: &Ctx, node: &Node, panel: Option<&Markup>, page: usize) -> Option<Markup> {
+    let items: Vec<Item> = node
+        .entries
+        .iter()
+        .map(|e| Item {
+            key: e.key,
+            href: match &e.target {
+                Target::Node(id) => ctx.node_href(id),
+                Target::Action(a) => ctx.action_href(a),
+            },
+            label: ctx.lang.pick(&e.ja, &e.en).to_string(),
+        })
+        .collect();
+    let base = ctx.node_href(&node.id);
+    paged(ctx, node.label(ctx.lang), panel, &items, page, |n| {
+        if n <= 1 {
+            base.clone()
+        } else {
+            format!("{base}?p={n}")
+        }
+    })
+}

@@ -1,0 +1,120 @@
+//! The QA JSON API (SPEC §8). Every route needs the admin token.
+
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::page::read_query;
+use super::AppState;
+use crate::domain::Msisdn;
+use crate::error::AppError;
+use crate::handset::Charset;
+use crate::store::{audit, lines};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/lines", get(list_lines))
+        .route("/lines/{msisdn}", get(line))
+        .route("/audit", get(audit_log))
+}
+
+/// Proof that the request carried `Authorization: Bearer <admin token>`.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, AppError> {
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if constant_time_eq(given.as_bytes(), state.admin_token.as_bytes()) {
+            Ok(Admin)
+        } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A number from the query string within bounds, or a 400 naming the field.
+fn bounded(query: &crate::handset::FormData, name: &str, default: i64, max: i64) -> Result<i64, AppError> {
+    match query.get(name)? {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=max).contains(n))
+            .ok_or_else(|| AppError::BadRequest(format!("`{name}` must be a number from 0 to {max}"))),
+    }
+}
+
+/// `GET /api/lines[?offset=N&limit=N]`: line states in number order; the total
+/// count is in `X-Total-Count`.
+async fn list_lines(_: Admin, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let limit = bounded(&query, "limit", 100, 1000)?;
+    let now = state.clock.now();
+    let (states, total) = state
+        .db
+        .call(move |conn| {
+            let (listing, total) = lines::directory(conn, offset, limit)?;
+            let mut states = Vec::with_capacity(listing.len());
+            for l in listing {
+                states.extend(lines::state(conn, l.id, now)?);
+            }
+            Ok((states, total))
+        })
+        .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    Ok((headers, Json(states)).into_response())
+}
+
+fn parse_msisdn(raw: &str) -> Result<Msisdn, AppError> {
+    Msisdn::parse(raw).ok_or_else(|| {
+        AppError::BadRequest(format!("`{raw}` is not a phone number (11 digits, hyphens allowed)"))
+    })
+}
+
+/// `GET /api/lines/{msisdn}`: one line's state.
+async fn line(_: Admin, State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<lines::LineState>, AppError> {
+    let msisdn = parse_msisdn(&raw)?;
+    let now = state.clock.now();
+    let found = state
+        .db
+        .call(move |conn| match lines::find(conn, &msisdn)? {
+            Some(id) => lines::state(conn, id, now),
+            None => Ok(None),
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
+}
+
+/// `GET /api/audit[?line=MSISDN&limit=N]`: newest first.
+async fn audit_log(_: Admin, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<Vec<audit::Entry>>, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let line = query.get("line")?.map(parse_msisdn).transpose()?;
+    let limit = bounded(&query, "limit", 200, 10_000)?;
+    let entries = state
+        .db
+        .call(move |conn| audit::list(conn, line.as_ref(), limit))
+        .await?;
+    Ok(Json(entries))
+}

@@ -1,0 +1,46 @@
+//! Menu pages of the iMenu tree, straight from the prepared menu.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::page::{read_query, Page};
+use super::AppState;
+use crate::error::AppError;
+use crate::store::lines;
+use crate::views;
+
+/// The read-only "current settings" panel of Various settings.
+pub const LINE_SETTINGS: &str = "line-settings";
+
+/// `GET /s/{sid}/m/{node}[?p=N]`.
+pub async fn node(
+    State(state): State<AppState>,
+    Path((sid, node_id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let query = read_query(q.as_deref(), ctx.profile.charset)?;
+    let node = state.menu.node(&node_id).ok_or(AppError::NotFound)?;
+    if let Some(action) = &node.action {
+        return Ok(Redirect::to(&ctx.action_href(action)).into_response());
+    }
+    let page: usize = match query.get("p")? {
+        None => 1,
+        Some(p) => p.parse().map_err(|_| AppError::NotFound)?,
+    };
+    // Only a node with a panel reads the database; plain menu pages never do.
+    let panel = match node.panel.as_deref() {
+        Some(LINE_SETTINGS) => {
+            let (line_id, now) = (session.line_id, state.clock.now());
+            let line = state
+                .db
+                .call(move |conn| lines::state(conn, line_id, now))
+                .await?
+                .ok_or(AppError::SessionExpired)?;
+            Some(views::settings::line_panel(&ctx, &line))
+        }
+        _ => None,
+    };
+    let markup = views::menu::node_page(&ctx, node, panel.as_ref(), page).ok_or(AppError::NotFound)?;
+    Ok(Page::new(&ctx, markup).into_response())
+}

@@ -1,0 +1,196 @@
+//! HTTP routes by feature, the shared application state, and error rendering.
+
+mod api;
+mod imenu;
+pub mod page;
+mod power_on;
+mod procedures;
+mod settings;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::domain::Lang;
+use crate::error::{AppError, ErrorKind, ErrorMark};
+use crate::handset::Profile;
+use crate::menu::{Known, Menu};
+use crate::pin::PinHasher;
+use crate::session::{Session, Sessions};
+use crate::store::Db;
+use crate::views::{self, Ctx};
+
+/// Built-in actions and panels that menu files may name. Each action has a route
+/// below; `every_known_action_has_a_page` checks it.
+pub const KNOWN: Known = Known {
+    actions: &[settings::CHANGE_PIN, procedures::RESET_PIN],
+    panels: &[imenu::LINE_SETTINGS],
+};
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub clock: Clock,
+    pub menu: Menu,
+    pub sessions: Sessions,
+    pub pins: PinHasher,
+    pub admin_token: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Clock, menu: Menu, pins: PinHasher, admin_token: String) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                sessions: Sessions::new(clock.clone()),
+                db,
+                clock,
+                menu,
+                pins,
+                admin_token,
+            }),
+        }
+    }
+
+    /// The session behind an id in the URL, or back to the power-on page.
+    pub fn session(&self, sid: &str) -> Result<(Session, Ctx), AppError> {
+        let session = self.sessions.touch(sid).ok_or(AppError::SessionExpired)?;
+        let ctx = Ctx {
+            profile: session.profile.clone(),
+            lang: session.lang,
+            sid: Some(session.id.clone()),
+        };
+        Ok((session, ctx))
+    }
+}
+
+/// Reads a posted form and consumes its one-time token: a replayed, forged or
+/// missing token is refused before anything else is looked at.
+pub fn take_form(
+    state: &AppState,
+    session: &Session,
+    action: &'static str,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<crate::handset::FormData, AppError> {
+    let form = page::read_form(body, session.profile.charset)?;
+    let token = form.text("ft")?;
+    if !state.sessions.consume_token(session, action, token) {
+        return Err(AppError::StaleForm);
+    }
+    Ok(form)
+}
+
+/// Records an attempt refused for its input before any secret was checked.
+pub async fn audit_invalid(state: &AppState, session: &Session, action: &'static str) -> Result<(), AppError> {
+    let (msisdn, now) = (session.msisdn.clone(), state.clock.now());
+    state
+        .db
+        .call(move |conn| {
+            crate::store::audit::record(conn, now, Some(&msisdn), action, crate::store::audit::Outcome::InvalidInput, "handset")
+        })
+        .await
+}
+
+/// The whole application: what `serve` runs and what tests drive in-process.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(power_on::page))
+        .route("/on/{msisdn}", get(power_on::start))
+        .route("/s/{sid}/m/{node}", get(imenu::node))
+        .merge(settings::routes())
+        .merge(procedures::routes())
+        .nest("/api", api::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(page::BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), render_errors))
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+/// The default language: Japanese on DoCoMo handsets, English on a PC.
+pub fn default_lang(profile: &Profile) -> Lang {
+    if profile.is_handset() {
+        Lang::Ja
+    } else {
+        Lang::En
+    }
+}
+
+/// Gives every error response its body: JSON under `/api`, otherwise a handset
+/// page in the charset and language of the session (or of the User-Agent).
+async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut response = next.run(req).await;
+    let Some(mark) = response.extensions_mut().remove::<ErrorMark>() else {
+        return response;
+    };
+    let status = response.status();
+    if path == "/api" || path.starts_with("/api/") {
+        let mut json = (status, axum::Json(serde_json::json!({ "error": mark.detail }))).into_response();
+        if mark.kind == ErrorKind::Unauthorized {
+            json.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        return json;
+    }
+    let ctx = error_ctx(&state, &path, query.as_deref(), &ua);
+    let mut page = page::Page::new(&ctx, views::errors::page(&ctx, mark.kind, &state.menu.root))
+        .status(status)
+        .into_response();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        if let Some(allow) = response.headers().get(header::ALLOW) {
+            page.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+    }
+    page
+}
+
+/// The context to render an error page in, from whatever the request carried.
+fn error_ctx(state: &AppState, path: &str, query: Option<&str>, ua: &str) -> Ctx {
+    let sid = path.strip_prefix("/s/").and_then(|rest| rest.split('/').next());
+    if let Some(Ok((_, ctx))) = sid.map(|sid| state.session(sid)) {
+        return ctx;
+    }
+    let profile = Arc::new(Profile::from_user_agent(ua));
+    let lang = query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| default_lang(&profile));
+    Ctx {
+        profile,
+        lang,
+        sid: None,
+    }
+}

@@ -1,0 +1,78 @@
+//! Turning a rendered page into a response, and reading handset input.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::Markup;
+
+use crate::error::AppError;
+use crate::handset::{encode_page, Charset, FormData};
+use crate::views::Ctx;
+
+/// Request bodies larger than this get the 413 page.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// A rendered handset page, encoded in the profile's charset on the way out.
+pub struct Page {
+    markup: Markup,
+    charset: Charset,
+    status: StatusCode,
+    no_store: bool,
+}
+
+impl Page {
+    pub fn new(ctx: &Ctx, markup: Markup) -> Page {
+        Page {
+            markup,
+            charset: ctx.profile.charset,
+            status: StatusCode::OK,
+            no_store: false,
+        }
+    }
+
+    /// PIN and recovery pages must not be kept in any cache.
+    pub fn no_store(mut self) -> Page {
+        self.no_store = true;
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Page {
+        self.status = status;
+        self
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let body = encode_page(&self.markup.into_string(), self.charset);
+        let content_type = match self.charset {
+            Charset::ShiftJis => "text/html; charset=Shift_JIS",
+            Charset::Utf8 => "text/html; charset=UTF-8",
+        };
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if self.no_store {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+/// Reads a posted form in the page's charset: too large → 413, undecodable → 400.
+pub fn read_form(body: Result<Bytes, BytesRejection>, charset: Charset) -> Result<FormData, AppError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    })?;
+    Ok(FormData::parse(&body, charset)?)
+}
+
+/// Reads the query string in the page's charset.
+pub fn read_query(query: Option<&str>, charset: Charset) -> Result<FormData, AppError> {
+    Ok(FormData::parse(query.unwrap_or("").as_bytes(), charset)?)
+}

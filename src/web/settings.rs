@@ -1,0 +1,102 @@
+//! Various settings: change the i-mode password (SPEC §4).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use maud::Markup;
+
+use super::page::Page;
+use super::{audit_invalid, take_form, AppState};
+use std::convert::Infallible;
+
+use crate::domain::Pin;
+use crate::error::AppError;
+use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::session::Session;
+use crate::views::{self, notice, text, Ctx};
+
+pub const CHANGE_PIN: &str = "change-imode-password";
+const AUDIT_ACTION: &str = "change_imode_password";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        &format!("/s/{{sid}}/a/{CHANGE_PIN}"),
+        get(change_pin_form).post(change_pin),
+    )
+}
+
+fn form_page(state: &AppState, session: &Session, ctx: &Ctx, message: Option<Markup>, status: StatusCode) -> Page {
+    let token = state.sessions.issue_token(session, CHANGE_PIN);
+    let title = state
+        .menu
+        .action_node(CHANGE_PIN)
+        .map_or(ctx.t(text::IMODE_PASSWORD), |n| n.label(ctx.lang));
+    let body = views::settings::change_pin_form(ctx, message, &token, &state.menu.root);
+    Page::new(ctx, views::layout(ctx, title, body)).no_store().status(status)
+}
+
+async fn change_pin_form(State(state): State<AppState>, Path(sid): Path<String>) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    Ok(form_page(&state, &session, &ctx, None, StatusCode::OK))
+}
+
+async fn change_pin(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let form = take_form(&state, &session, CHANGE_PIN, body)?;
+    let message = |t| Some(notice(ctx.t(t)));
+
+    let new_pin = match (Pin::parse(form.text("new_pin")?), Pin::parse(form.text("new_pin_confirm")?)) {
+        (Ok(new), Ok(confirm)) if new == confirm => new,
+        (Ok(_), Ok(_)) => {
+            audit_invalid(&state, &session, AUDIT_ACTION).await?;
+            return Ok(form_page(&state, &session, &ctx, message(text::NEW_PIN_MISMATCH), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+        _ => {
+            audit_invalid(&state, &session, AUDIT_ACTION).await?;
+            return Ok(form_page(&state, &session, &ctx, message(text::NEW_PIN_FORMAT), StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+
+    let request = GateRequest {
+        line_id: session.line_id,
+        msisdn: session.msisdn.clone(),
+        action: AUDIT_ACTION,
+        source: "handset".into(),
+        kind: SecretKind::ImodePassword,
+    };
+    let line_id = session.line_id;
+    let outcome = gate(
+        &state.db,
+        &state.pins,
+        &state.clock,
+        request,
+        form.text("pin")?,
+        move |hasher| hasher.hash(new_pin.expose()),
+        move |tx, new_hash: String, _now| {
+            tx.execute("UPDATE lines SET pin_hash = ?1 WHERE id = ?2", rusqlite::params![new_hash, line_id])?;
+            Ok(Ok::<(), Infallible>(()))
+        },
+    )
+    .await?;
+    Ok(match outcome {
+        GateOutcome::Done(()) => {
+            let title = ctx.t(text::IMODE_PASSWORD);
+            let body = views::settings::done(&ctx, ctx.t(text::PIN_CHANGED), &state.menu.root);
+            Page::new(&ctx, views::layout(&ctx, title, body)).no_store()
+        }
+        GateOutcome::InvalidFormat => form_page(&state, &session, &ctx, message(text::PIN_FORMAT), StatusCode::UNPROCESSABLE_ENTITY),
+        GateOutcome::WrongPin => form_page(&state, &session, &ctx, message(text::WRONG_PIN), StatusCode::FORBIDDEN),
+        GateOutcome::Locked => {
+            let locked = views::settings::locked_message(&ctx);
+            form_page(&state, &session, &ctx, Some(locked), StatusCode::FORBIDDEN)
+        }
+        GateOutcome::Refused(never) => match never {},
+    })
+}
