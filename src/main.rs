@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use garake::Config;
 
 #[derive(Parser)]
-#[command(name = "garake", version, about = "An i-mode style feature-phone gateway simulator")]
+#[command(
+    name = "garake",
+    version,
+    about = "An i-mode style feature-phone gateway simulator"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]

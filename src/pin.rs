@@ -183,7 +183,14 @@ where
         let (msisdn, action, source) = (req.msisdn.clone(), req.action, req.source.clone());
         let now = clock.now();
         db.call(move |conn| {
-            audit::record(conn, now, Some(&msisdn), action, audit::Outcome::InvalidInput, &source)
+            audit::record(
+                conn,
+                now,
+                Some(&msisdn),
+                action,
+                audit::Outcome::InvalidInput,
+                &source,
+            )
         })
         .await?;
         return Ok(GateOutcome::InvalidFormat);
@@ -224,13 +231,24 @@ where
         )?;
         // A lock that has lifted also clears its counter.
         let lock_active = until.is_some_and(|u| u > now);
-        let failures = if until.is_some() && !lock_active { 0 } else { failures };
+        let failures = if until.is_some() && !lock_active {
+            0
+        } else {
+            failures
+        };
         // If the secret changed while we were verifying, the check was against a
         // stale value: count it as wrong rather than let it through.
         let verified = verified && current == stored;
 
         let outcome = if lock_active {
-            audit::record(&tx, now, Some(&req.msisdn), req.action, audit::Outcome::Locked, &req.source)?;
+            audit::record(
+                &tx,
+                now,
+                Some(&req.msisdn),
+                req.action,
+                audit::Outcome::Locked,
+                &req.source,
+            )?;
             GateOutcome::Locked
         } else if !verified {
             let failures = failures + 1;
@@ -239,7 +257,14 @@ where
                 &format!("UPDATE lines SET {failures_col} = ?1, {until_col} = ?2 WHERE id = ?3"),
                 rusqlite::params![failures, lock, line_id],
             )?;
-            audit::record(&tx, now, Some(&req.msisdn), req.action, audit::Outcome::WrongPin, &req.source)?;
+            audit::record(
+                &tx,
+                now,
+                Some(&req.msisdn),
+                req.action,
+                audit::Outcome::WrongPin,
+                &req.source,
+            )?;
             if lock.is_some() {
                 GateOutcome::Locked
             } else {
@@ -255,12 +280,26 @@ where
             match apply(&sp, prepared, now)? {
                 Ok(done) => {
                     sp.commit()?;
-                    audit::record(&tx, now, Some(&req.msisdn), req.action, audit::Outcome::Ok, &req.source)?;
+                    audit::record(
+                        &tx,
+                        now,
+                        Some(&req.msisdn),
+                        req.action,
+                        audit::Outcome::Ok,
+                        &req.source,
+                    )?;
                     GateOutcome::Done(done)
                 }
                 Err(refusal) => {
                     drop(sp); // rolls the action back
-                    audit::record(&tx, now, Some(&req.msisdn), req.action, audit::Outcome::Refused, &req.source)?;
+                    audit::record(
+                        &tx,
+                        now,
+                        Some(&req.msisdn),
+                        req.action,
+                        audit::Outcome::Refused,
+                        &req.source,
+                    )?;
                     GateOutcome::Refused(refusal)
                 }
             }
@@ -288,7 +327,10 @@ mod tests {
         assert!(hasher.verify("2580", &phc));
         assert!(!hasher.verify("2581", &phc));
         let other_key = PinHasher::new(vec![8; 32], 1);
-        assert!(!other_key.verify("2580", &phc), "the server secret is part of the hash");
+        assert!(
+            !other_key.verify("2580", &phc),
+            "the server secret is part of the hash"
+        );
     }
 
     #[test]

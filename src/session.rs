@@ -50,7 +50,13 @@ impl Sessions {
     }
 
     /// Starts a session for a line and returns it.
-    pub fn create(&self, line_id: i64, msisdn: Msisdn, profile: Arc<Profile>, lang: Lang) -> Session {
+    pub fn create(
+        &self,
+        line_id: i64,
+        msisdn: Msisdn,
+        profile: Arc<Profile>,
+        lang: Lang,
+    ) -> Session {
         let now = self.clock.now();
         let id: Arc<str> = crate::random::token_hex(16).into();
         let session = Session {
@@ -142,7 +148,12 @@ mod tests {
 
     fn start(s: &Sessions, line: i64) -> Session {
         let profile = Arc::new(Profile::by_name("P501i").unwrap());
-        s.create(line, Msisdn::parse("09012340001").unwrap(), profile, Lang::Ja)
+        s.create(
+            line,
+            Msisdn::parse("09012340001").unwrap(),
+            profile,
+            Lang::Ja,
+        )
     }
 
     #[test]

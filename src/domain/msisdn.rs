@@ -9,10 +9,7 @@ pub struct Msisdn(String);
 
 impl Msisdn {
     pub fn parse(input: &str) -> Option<Msisdn> {
-        let digits: String = input
-            .chars()
-            .filter(|c| *c != '-' && *c != ' ')
-            .collect();
+        let digits: String = input.chars().filter(|c| *c != '-' && *c != ' ').collect();
         let ok = digits.len() == 11
             && digits.bytes().all(|b| b.is_ascii_digit())
             && ["070", "080", "090"].iter().any(|p| digits.starts_with(p));
@@ -50,13 +47,23 @@ mod tests {
 
     #[test]
     fn wrong_lengths_letters_and_landlines_are_rejected() {
-        for bad in ["", "0901234000", "090123400012", "0901234000a", "03123400001", "０９０１２３４０００１"] {
+        for bad in [
+            "",
+            "0901234000",
+            "090123400012",
+            "0901234000a",
+            "03123400001",
+            "０９０１２３４０００１",
+        ] {
             assert!(Msisdn::parse(bad).is_none(), "{bad:?} should not parse");
         }
     }
 
     #[test]
     fn display_form_has_contract_hyphens() {
-        assert_eq!(Msisdn::parse("09012340001").unwrap().display(), "090-1234-0001");
+        assert_eq!(
+            Msisdn::parse("09012340001").unwrap().display(),
+            "090-1234-0001"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn encode_page(html: &str, charset: Charset) -> Vec<u8> {
             let mut rest = html;
             while let Some(at) = rest.find(|c| EUDC.contains(&c)) {
                 out.extend_from_slice(&encoding_rs::SHIFT_JIS.encode(&rest[..at]).0);
-                let c = rest[at..].chars().next().expect("found a char at this index");
+                let c = rest[at..]
+                    .chars()
+                    .next()
+                    .expect("found a char at this index");
                 out.extend_from_slice(&eudc_bytes(c));
                 rest = &rest[at + c.len_utf8()..];
             }

@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn broken_percent_encoding_is_an_error() {
         for bad in [&b"pin=%"[..], b"pin=%4", b"pin=%zz", b"p%G0=1"] {
-            assert_eq!(FormData::parse(bad, Charset::Utf8).unwrap_err(), FormError::BadPercent);
+            assert_eq!(
+                FormData::parse(bad, Charset::Utf8).unwrap_err(),
+                FormError::BadPercent
+            );
         }
     }
 

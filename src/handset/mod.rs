@@ -103,7 +103,11 @@ impl Profile {
                 pictograms: false,
             };
         };
-        let model: String = model.chars().filter(|c| c.is_ascii_graphic()).take(16).collect();
+        let model: String = model
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(16)
+            .collect();
         let named = NAMED
             .iter()
             .find(|(n, ..)| n.replace('-', "") == model.replace('-', ""));
@@ -192,7 +196,10 @@ mod tests {
     fn docomo_1_0_cache_size_sets_the_budget() {
         let p = Profile::from_user_agent("DoCoMo/1.0/N505i/c20/TB/W20H10");
         assert_eq!((p.name.as_str(), p.budget), ("N505i", 20 * 1024));
-        assert_eq!(Profile::from_user_agent("DoCoMo/1.0/P503i/c10").budget, 10 * 1024);
+        assert_eq!(
+            Profile::from_user_agent("DoCoMo/1.0/P503i/c10").budget,
+            10 * 1024
+        );
     }
 
     #[test]
@@ -228,7 +235,11 @@ mod tests {
 
     #[test]
     fn garbage_cache_sizes_fall_back_to_5_kb() {
-        for ua in ["DoCoMo/1.0/P501i/c", "DoCoMo/1.0/P501i/cXX", "DoCoMo/2.0 X(c99999999999)"] {
+        for ua in [
+            "DoCoMo/1.0/P501i/c",
+            "DoCoMo/1.0/P501i/cXX",
+            "DoCoMo/2.0 X(c99999999999)",
+        ] {
             assert_eq!(Profile::from_user_agent(ua).budget, 5120, "{ua}");
         }
     }
@@ -244,7 +255,10 @@ mod tests {
         let p = Profile::by_name("P503i").unwrap();
         let bytes = encode_page(&p.key_label('1'), Charset::ShiftJis);
         assert_eq!(bytes, vec![0xF9, 0x87]);
-        assert_eq!(encode_page(&p.key_label('0'), Charset::ShiftJis), vec![0xF9, 0x90]);
+        assert_eq!(
+            encode_page(&p.key_label('0'), Charset::ShiftJis),
+            vec![0xF9, 0x90]
+        );
         assert_eq!(Profile::by_name("P501i").unwrap().key_label('1'), "[1]");
         assert_eq!(p.key_label('#'), "[#]");
     }

@@ -26,7 +26,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )
     }
 }
 
@@ -99,7 +103,11 @@ pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
 }
 
 /// Validates parsed sources; returns the menu when there were no problems.
-fn validate(files: &[Source], known: &Known, mut problems: Vec<Problem>) -> (Option<Menu>, Vec<Problem>) {
+fn validate(
+    files: &[Source],
+    known: &Known,
+    mut problems: Vec<Problem>,
+) -> (Option<Menu>, Vec<Problem>) {
     // 1. Parse every file.
     let mut parsed: Vec<(&Source, MenuFile)> = Vec::new();
     for src in files {
@@ -122,7 +130,10 @@ fn validate(files: &[Source], known: &Known, mut problems: Vec<Problem>) -> (Opt
                 let at = first_src.problem(first.id.span().start, "");
                 problems.push(src.problem(
                     node.id.span().start,
-                    format!("duplicate id `{id}` (first defined at {}:{}:{})", at.file, at.line, at.col),
+                    format!(
+                        "duplicate id `{id}` (first defined at {}:{}:{})",
+                        at.file, at.line, at.col
+                    ),
                 ));
             } else if id.is_empty() {
                 problems.push(src.problem(node.id.span().start, "empty id"));
@@ -178,7 +189,9 @@ fn validate(files: &[Source], known: &Known, mut problems: Vec<Problem>) -> (Opt
             if !seen.insert(id) {
                 continue;
             }
-            let Some((_, node)) = defs.get(id) else { continue };
+            let Some((_, node)) = defs.get(id) else {
+                continue;
+            };
             for child in node.children.iter().flat_map(|c| c.get_ref()) {
                 queue.push_back(child.get_ref());
             }
@@ -217,13 +230,18 @@ fn check_node(
     for (lang, label) in [("ja", &node.ja), ("en", &node.en)] {
         match label {
             None => problems.push(src.problem(at, format!("node `{id}` has no `{lang}` label"))),
-            Some(l) if l.get_ref().trim().is_empty() => {
-                problems.push(src.problem(l.span().start, format!("node `{id}` has an empty `{lang}` label")))
-            }
+            Some(l) if l.get_ref().trim().is_empty() => problems.push(src.problem(
+                l.span().start,
+                format!("node `{id}` has an empty `{lang}` label"),
+            )),
             Some(_) => {}
         }
     }
-    let kinds = [node.children.is_some(), node.link.is_some(), node.action.is_some()];
+    let kinds = [
+        node.children.is_some(),
+        node.link.is_some(),
+        node.action.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         problems.push(src.problem(
             at,
@@ -243,7 +261,11 @@ fn check_node(
         if !known.actions.contains(&action.get_ref().as_str()) {
             problems.push(src.problem(
                 action.span().start,
-                format!("unknown action `{}` (known: {})", action.get_ref(), known.actions.join(", ")),
+                format!(
+                    "unknown action `{}` (known: {})",
+                    action.get_ref(),
+                    known.actions.join(", ")
+                ),
             ));
         }
     }
@@ -251,7 +273,11 @@ fn check_node(
         if !known.panels.contains(&panel.get_ref().as_str()) {
             problems.push(src.problem(
                 panel.span().start,
-                format!("unknown panel `{}` (known: {})", panel.get_ref(), known.panels.join(", ")),
+                format!(
+                    "unknown panel `{}` (known: {})",
+                    panel.get_ref(),
+                    known.panels.join(", ")
+                ),
             ));
         }
     }
@@ -259,13 +285,19 @@ fn check_node(
         if !defs.contains_key(link.get_ref().as_str()) {
             problems.push(src.problem(
                 link.span().start,
-                format!("dangling link: `{id}` links to `{}`, which is not defined", link.get_ref()),
+                format!(
+                    "dangling link: `{id}` links to `{}`, which is not defined",
+                    link.get_ref()
+                ),
             ));
         }
     }
     if let Some(children) = &node.children {
         if children.get_ref().is_empty() {
-            problems.push(src.problem(children.span().start, format!("node `{id}` has no children")));
+            problems.push(src.problem(
+                children.span().start,
+                format!("node `{id}` has no children"),
+            ));
         }
         let mut keys: HashMap<String, &str> = HashMap::new();
         for child in children.get_ref() {
@@ -295,7 +327,8 @@ fn check_node(
 /// Turns validated definitions into render-ready nodes; links are resolved to
 /// their targets so a page never follows a chain at request time.
 fn prepare(root: String, defs: &HashMap<&str, (&Source, &NodeDef)>) -> Menu {
-    let label = |s: &Option<Spanned<String>>| s.as_ref().map(|l| l.get_ref().clone()).unwrap_or_default();
+    let label =
+        |s: &Option<Spanned<String>>| s.as_ref().map(|l| l.get_ref().clone()).unwrap_or_default();
     let target_of = |id: &str| -> Target {
         let mut id = id;
         // Follow link chains (bounded, in case links form a loop).
@@ -391,7 +424,10 @@ link = "pw"
         let menu = check(&[("a.toml", GOOD)]).unwrap();
         let top = menu.node("top").unwrap();
         assert_eq!(top.entries.len(), 2);
-        assert_eq!(top.entries[1].target, Target::Action("change-imode-password".into()));
+        assert_eq!(
+            top.entries[1].target,
+            Target::Action("change-imode-password".into())
+        );
         assert_eq!(top.entries[1].en, "Alias");
     }
 
@@ -412,9 +448,13 @@ link = "pw"
 
     #[test]
     fn duplicate_ids_are_reported_with_both_places() {
-        let second = "[[node]]\nid = \"pw\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
+        let second =
+            "[[node]]\nid = \"pw\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
         let err = check(&[("a.toml", GOOD), ("b.toml", second)]).unwrap_err();
-        assert_eq!(err, ["b.toml:2:6: duplicate id `pw` (first defined at a.toml:10:6)"]);
+        assert_eq!(
+            err,
+            ["b.toml:2:6: duplicate id `pw` (first defined at a.toml:10:6)"]
+        );
     }
 
     #[test]
@@ -424,18 +464,29 @@ link = "pw"
             .replace("[\"pw\", \"alias\"]", "[\"pw\", \"alias\", \"ghost\"]");
         let err = check(&[("a.toml", &text)]).unwrap_err();
         assert_eq!(err.len(), 2, "{err:?}");
-        assert!(err[0].contains("lists child `ghost`, which is not defined"), "{err:?}");
+        assert!(
+            err[0].contains("lists child `ghost`, which is not defined"),
+            "{err:?}"
+        );
         assert!(err[1].contains("`alias` links to `nowhere`"), "{err:?}");
     }
 
     #[test]
     fn unknown_actions_and_panels_are_reported() {
         let text = GOOD
-            .replace("action = \"change-imode-password\"", "action = \"launch-missiles\"")
-            .replace("children = [\"pw\"", "panel = \"weather\"\nchildren = [\"pw\"");
+            .replace(
+                "action = \"change-imode-password\"",
+                "action = \"launch-missiles\"",
+            )
+            .replace(
+                "children = [\"pw\"",
+                "panel = \"weather\"\nchildren = [\"pw\"",
+            );
         let err = check(&[("a.toml", &text)]).unwrap_err();
         assert_eq!(err.len(), 2, "{err:?}");
-        assert!(err.iter().any(|e| e.contains("unknown action `launch-missiles`")));
+        assert!(err
+            .iter()
+            .any(|e| e.contains("unknown action `launch-missiles`")));
         assert!(err.iter().any(|e| e.contains("unknown panel `weather`")));
     }
 
@@ -446,23 +497,35 @@ link = "pw"
             .replace("en = \"Alias\"", "en = \"Alias\"\nkey = \"1\"");
         let err = check(&[("a.toml", &text)]).unwrap_err();
         assert_eq!(err.len(), 1, "{err:?}");
-        assert!(err[0].contains("duplicate accesskey `1` on page `top`: `pw` and `alias`"), "{err:?}");
+        assert!(
+            err[0].contains("duplicate accesskey `1` on page `top`: `pw` and `alias`"),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn missing_and_empty_labels_are_reported() {
-        let text = GOOD.replace("ja = \"トップ\"\n", "").replace("en = \"Alias\"", "en = \" \"");
+        let text = GOOD
+            .replace("ja = \"トップ\"\n", "")
+            .replace("en = \"Alias\"", "en = \" \"");
         let err = check(&[("a.toml", &text)]).unwrap_err();
         assert_eq!(err.len(), 2, "{err:?}");
-        assert!(err.iter().any(|e| e.contains("node `top` has no `ja` label")));
-        assert!(err.iter().any(|e| e.contains("node `alias` has an empty `en` label")));
+        assert!(err
+            .iter()
+            .any(|e| e.contains("node `top` has no `ja` label")));
+        assert!(err
+            .iter()
+            .any(|e| e.contains("node `alias` has an empty `en` label")));
     }
 
     #[test]
     fn unreachable_nodes_are_reported() {
         let extra = "[[node]]\nid = \"island\"\nja = \"島\"\nen = \"Island\"\naction = \"change-imode-password\"\n";
         let err = check(&[("a.toml", GOOD), ("b.toml", extra)]).unwrap_err();
-        assert_eq!(err, ["b.toml:2:6: node `island` is unreachable from the root `top`"]);
+        assert_eq!(
+            err,
+            ["b.toml:2:6: node `island` is unreachable from the root `top`"]
+        );
     }
 
     #[test]
@@ -471,14 +534,18 @@ link = "pw"
             .replace("link = \"pw\"", "link = \"nowhere\"")
             .replace("ja = \"パスワード\"\n", "")
             .replace("action = \"change-imode-password\"", "action = \"nope\"");
-        let dup = "[[node]]\nid = \"top\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
+        let dup =
+            "[[node]]\nid = \"top\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
         let err = check(&[("a.toml", &text), ("b.toml", dup)]).unwrap_err();
         assert_eq!(err.len(), 4, "{err:?}");
     }
 
     #[test]
     fn a_node_needs_exactly_one_of_children_link_action() {
-        let text = GOOD.replace("link = \"pw\"", "link = \"pw\"\naction = \"change-imode-password\"");
+        let text = GOOD.replace(
+            "link = \"pw\"",
+            "link = \"pw\"\naction = \"change-imode-password\"",
+        );
         let err = check(&[("a.toml", &text)]).unwrap_err();
         assert!(err[0].contains("exactly one of"), "{err:?}");
     }

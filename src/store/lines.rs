@@ -104,13 +104,22 @@ pub fn find(conn: &Connection, msisdn: &Msisdn) -> Result<Option<i64>, AppError>
 }
 
 /// Lines in number order, `limit` from `offset`, and the total count.
-pub fn directory(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<Listing>, i64), AppError> {
+pub fn directory(
+    conn: &Connection,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Listing>, i64), AppError> {
     let total: i64 = conn.query_row("SELECT count(*) FROM lines", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, msisdn, name_ja, name_en FROM lines ORDER BY msisdn LIMIT ?1 OFFSET ?2",
     )?;
     let rows = stmt.query_map([limit, offset], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -161,8 +170,8 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
     let Some(mut state) = row else {
         return Ok(None);
     };
-    let mut stmt =
-        conn.prepare_cached("SELECT entry FROM rejection_list WHERE line_id = ?1 ORDER BY position")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT entry FROM rejection_list WHERE line_id = ?1 ORDER BY position")?;
     state.mail_rejection.list = stmt
         .query_map([id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;

@@ -98,8 +98,12 @@ impl Db {
         let pooled = self.idle().pop();
         let mut conn = match pooled {
             Some(c) => c,
-            None => connect(&self.inner.uri, self.inner.flags, self.inner._anchor.is_some())
-                .map_err(AppError::internal)?,
+            None => connect(
+                &self.inner.uri,
+                self.inner.flags,
+                self.inner._anchor.is_some(),
+            )
+            .map_err(AppError::internal)?,
         };
         let result = f(&mut conn);
         // A connection left inside a transaction by an error path is rolled back
@@ -155,9 +159,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path().join("t.db").to_str().unwrap()).unwrap();
         db.with_conn(|c| {
-            let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            let mode: String = c
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
             let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-            let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+            let fk: i64 = c
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap();
             assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
             Ok(())
         })

@@ -60,11 +60,22 @@ pub fn paged(
     let render = |range: std::ops::Range<usize>, prev: bool, next: bool, index: usize| {
         let prev = prev.then(|| page_href(index - 1));
         let next = next.then(|| page_href(index + 1));
-        list_page(ctx, title, head, &items[range], prev.as_deref(), next.as_deref())
+        list_page(
+            ctx,
+            title,
+            head,
+            &items[range],
+            prev.as_deref(),
+            next.as_deref(),
+        )
     };
     // Measure with a two-digit page number so links never grow after measuring.
     let pages = paginate(items.len(), target, |range, prev, next| {
-        encode_page(&render(range, prev, next, 10).into_string(), ctx.profile.charset).len()
+        encode_page(
+            &render(range, prev, next, 10).into_string(),
+            ctx.profile.charset,
+        )
+        .len()
     });
     let range = pages.get(page.checked_sub(1)?)?.clone();
     Some(render(range, page > 1, page < pages.len(), page))

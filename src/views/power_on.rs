@@ -7,13 +7,24 @@ use super::{text, Ctx};
 use crate::store::lines::Listing;
 
 /// The lines of one page, the language switch, paging links.
-pub fn page(ctx: &Ctx, lines: &[Listing], expired: bool, query: &str, prev: Option<&str>, next: Option<&str>) -> Markup {
+pub fn page(
+    ctx: &Ctx,
+    lines: &[Listing],
+    expired: bool,
+    query: &str,
+    prev: Option<&str>,
+    next: Option<&str>,
+) -> Markup {
     let items: Vec<Item> = lines
         .iter()
         .map(|l| Item {
             key: None,
             href: format!("/on/{}?lang={}{query}", l.msisdn, ctx.lang.code()),
-            label: format!("{} {}", l.msisdn.display(), ctx.lang.pick(&l.name_ja, &l.name_en)),
+            label: format!(
+                "{} {}",
+                l.msisdn.display(),
+                ctx.lang.pick(&l.name_ja, &l.name_en)
+            ),
         })
         .collect();
     let head = html! {

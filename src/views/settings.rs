@@ -7,7 +7,13 @@ use crate::store::lines::LineState;
 
 /// The line's current settings, read-only (the `line-settings` panel).
 pub fn line_panel(ctx: &Ctx, s: &LineState) -> Markup {
-    let on_off = |b: bool| ctx.t(if b { text::RECEIVE } else { text::DO_NOT_RECEIVE });
+    let on_off = |b: bool| {
+        ctx.t(if b {
+            text::RECEIVE
+        } else {
+            text::DO_NOT_RECEIVE
+        })
+    };
     let rejection = match s.mail_rejection.mode.as_str() {
         "reject_all" => ctx.t(text::REJECT_ALL),
         "reject_designated" => ctx.t(text::REJECT_DESIGNATED),
@@ -17,7 +23,11 @@ pub fn line_panel(ctx: &Ctx, s: &LineState) -> Markup {
     let rejection = if s.mail_rejection.list.is_empty() {
         rejection.to_string()
     } else {
-        format!("{rejection}({}{})", s.mail_rejection.list.len(), ctx.t(text::ENTRIES))
+        format!(
+            "{rejection}({}{})",
+            s.mail_rejection.list.len(),
+            ctx.t(text::ENTRIES)
+        )
     };
     html! {
         (ctx.t(text::CURRENT_SETTINGS)) br;

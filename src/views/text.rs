@@ -105,7 +105,10 @@ pub const NETWORK_PIN_LOCKED: Text = (
 
 // Error pages.
 pub const ERR_NOT_FOUND: Text = ("ページが見つかりません。", "Page not found.");
-pub const ERR_METHOD: Text = ("この操作はできません。", "This operation is not allowed here.");
+pub const ERR_METHOD: Text = (
+    "この操作はできません。",
+    "This operation is not allowed here.",
+);
 pub const ERR_TOO_LARGE: Text = ("送信内容が大きすぎます。", "What you sent is too large.");
 pub const ERR_BAD_FORM: Text = (
     "送信内容を読み取れませんでした。文字コードを確認してください。",

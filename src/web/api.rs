@@ -51,20 +51,31 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A number from the query string within bounds, or a 400 naming the field.
-fn bounded(query: &crate::handset::FormData, name: &str, default: i64, max: i64) -> Result<i64, AppError> {
+fn bounded(
+    query: &crate::handset::FormData,
+    name: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, AppError> {
     match query.get(name)? {
         None => Ok(default),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .filter(|n| (0..=max).contains(n))
-            .ok_or_else(|| AppError::BadRequest(format!("`{name}` must be a number from 0 to {max}"))),
+            .ok_or_else(|| {
+                AppError::BadRequest(format!("`{name}` must be a number from 0 to {max}"))
+            }),
     }
 }
 
 /// `GET /api/lines[?offset=N&limit=N]`: line states in number order; the total
 /// count is in `X-Total-Count`.
-async fn list_lines(_: Admin, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Response, AppError> {
+async fn list_lines(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let offset = bounded(&query, "offset", 0, i64::MAX)?;
     let limit = bounded(&query, "limit", 100, 1000)?;
@@ -87,12 +98,18 @@ async fn list_lines(_: Admin, State(state): State<AppState>, RawQuery(q): RawQue
 
 fn parse_msisdn(raw: &str) -> Result<Msisdn, AppError> {
     Msisdn::parse(raw).ok_or_else(|| {
-        AppError::BadRequest(format!("`{raw}` is not a phone number (11 digits, hyphens allowed)"))
+        AppError::BadRequest(format!(
+            "`{raw}` is not a phone number (11 digits, hyphens allowed)"
+        ))
     })
 }
 
 /// `GET /api/lines/{msisdn}`: one line's state.
-async fn line(_: Admin, State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<lines::LineState>, AppError> {
+async fn line(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<lines::LineState>, AppError> {
     let msisdn = parse_msisdn(&raw)?;
     let now = state.clock.now();
     let found = state
@@ -108,7 +125,11 @@ async fn line(_: Admin, State(state): State<AppState>, Path(raw): Path<String>) 
 }
 
 /// `GET /api/audit[?line=MSISDN&limit=N]`: newest first.
-async fn audit_log(_: Admin, State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<Vec<audit::Entry>>, AppError> {
+async fn audit_log(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<audit::Entry>>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let line = query.get("line")?.map(parse_msisdn).transpose()?;
     let limit = bounded(&query, "limit", 200, 10_000)?;

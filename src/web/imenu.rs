@@ -41,6 +41,7 @@ pub async fn node(
         }
         _ => None,
     };
-    let markup = views::menu::node_page(&ctx, node, panel.as_ref(), page).ok_or(AppError::NotFound)?;
+    let markup =
+        views::menu::node_page(&ctx, node, panel.as_ref(), page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup).into_response())
 }

@@ -98,12 +98,23 @@ pub fn take_form(
 }
 
 /// Records an attempt refused for its input before any secret was checked.
-pub async fn audit_invalid(state: &AppState, session: &Session, action: &'static str) -> Result<(), AppError> {
+pub async fn audit_invalid(
+    state: &AppState,
+    session: &Session,
+    action: &'static str,
+) -> Result<(), AppError> {
     let (msisdn, now) = (session.msisdn.clone(), state.clock.now());
     state
         .db
         .call(move |conn| {
-            crate::store::audit::record(conn, now, Some(&msisdn), action, crate::store::audit::Outcome::InvalidInput, "handset")
+            crate::store::audit::record(
+                conn,
+                now,
+                Some(&msisdn),
+                action,
+                crate::store::audit::Outcome::InvalidInput,
+                "handset",
+            )
         })
         .await
 }
@@ -120,7 +131,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(page::BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            render_errors,
+        ))
         .with_state(state)
 }
 
@@ -158,7 +172,11 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     };
     let status = response.status();
     if path == "/api" || path.starts_with("/api/") {
-        let mut json = (status, axum::Json(serde_json::json!({ "error": mark.detail }))).into_response();
+        let mut json = (
+            status,
+            axum::Json(serde_json::json!({ "error": mark.detail })),
+        )
+            .into_response();
         if mark.kind == ErrorKind::Unauthorized {
             json.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -179,7 +197,9 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
 
 /// The context to render an error page in, from whatever the request carried.
 fn error_ctx(state: &AppState, path: &str, query: Option<&str>, ua: &str) -> Ctx {
-    let sid = path.strip_prefix("/s/").and_then(|rest| rest.split('/').next());
+    let sid = path
+        .strip_prefix("/s/")
+        .and_then(|rest| rest.split('/').next());
     if let Some(Ok((_, ctx))) = sid.map(|sid| state.session(sid)) {
         return ctx;
     }

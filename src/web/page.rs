@@ -61,7 +61,10 @@ impl IntoResponse for Page {
 }
 
 /// Reads a posted form in the page's charset: too large → 413, undecodable → 400.
-pub fn read_form(body: Result<Bytes, BytesRejection>, charset: Charset) -> Result<FormData, AppError> {
+pub fn read_form(
+    body: Result<Bytes, BytesRejection>,
+    charset: Charset,
+) -> Result<FormData, AppError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge

@@ -19,9 +19,15 @@ const LINES_PER_PAGE: i64 = 10;
 
 /// The handset profile and language a request asks for: `profile=` (the
 /// emulator's picker) or the User-Agent; `lang=` or the profile's default.
-fn profile_and_lang(headers: &HeaderMap, query: &FormData) -> Result<(Arc<Profile>, Lang, String), AppError> {
+fn profile_and_lang(
+    headers: &HeaderMap,
+    query: &FormData,
+) -> Result<(Arc<Profile>, Lang, String), AppError> {
     let named = query.get("profile")?.and_then(Profile::by_name);
-    let carried = named.as_ref().map(|p| format!("&profile={}", p.name)).unwrap_or_default();
+    let carried = named
+        .as_ref()
+        .map(|p| format!("&profile={}", p.name))
+        .unwrap_or_default();
     let profile = Arc::new(named.unwrap_or_else(|| {
         let ua = headers
             .get(header::USER_AGENT)
@@ -37,13 +43,21 @@ fn profile_and_lang(headers: &HeaderMap, query: &FormData) -> Result<(Arc<Profil
 }
 
 /// `GET /`: the demo lines and the language switch.
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Result<Page, AppError> {
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Page, AppError> {
     // Query strings on this page are ASCII; read them as UTF-8.
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let (profile, lang, carried) = profile_and_lang(&headers, &query)?;
     let p: i64 = match query.get("p")? {
         None => 1,
-        Some(p) => p.parse().ok().filter(|p| *p >= 1).ok_or(AppError::NotFound)?,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(AppError::NotFound)?,
     };
     let offset = (p - 1) * LINES_PER_PAGE;
     let (listing, total) = state
@@ -62,7 +76,14 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(q)
     let prev = (p > 1).then(|| link(p - 1));
     let next = (offset + LINES_PER_PAGE < total).then(|| link(p + 1));
     let expired = query.get("expired")?.is_some();
-    let markup = views::power_on::page(&ctx, &listing, expired, &carried, prev.as_deref(), next.as_deref());
+    let markup = views::power_on::page(
+        &ctx,
+        &listing,
+        expired,
+        &carried,
+        prev.as_deref(),
+        next.as_deref(),
+    );
     Ok(Page::new(&ctx, markup))
 }
 

@@ -24,20 +24,34 @@ const AUDIT_ACTION: &str = "reset_imode_password";
 pub const DEFAULT_PIN: &str = "0000";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(&format!("/s/{{sid}}/a/{RESET_PIN}"), get(reset_form).post(reset))
+    Router::new().route(
+        &format!("/s/{{sid}}/a/{RESET_PIN}"),
+        get(reset_form).post(reset),
+    )
 }
 
-fn form_page(state: &AppState, session: &Session, ctx: &Ctx, message: Option<Markup>, status: StatusCode) -> Page {
+fn form_page(
+    state: &AppState,
+    session: &Session,
+    ctx: &Ctx,
+    message: Option<Markup>,
+    status: StatusCode,
+) -> Page {
     let token = state.sessions.issue_token(session, RESET_PIN);
     let title = state
         .menu
         .action_node(RESET_PIN)
         .map_or(ctx.t(text::RESET_VIA_ONLINE), |n| n.label(ctx.lang));
     let body = views::settings::reset_form(ctx, message, &token, &state.menu.root);
-    Page::new(ctx, views::layout(ctx, title, body)).no_store().status(status)
+    Page::new(ctx, views::layout(ctx, title, body))
+        .no_store()
+        .status(status)
 }
 
-async fn reset_form(State(state): State<AppState>, Path(sid): Path<String>) -> Result<Page, AppError> {
+async fn reset_form(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     Ok(form_page(&state, &session, &ctx, None, StatusCode::OK))
 }
@@ -77,14 +91,34 @@ async fn reset(
     Ok(match outcome {
         GateOutcome::Done(()) => {
             // A reset ends the line's other sessions: whoever else held it must start again.
-            state.sessions.end_line_sessions(session.line_id, Some(&session.id));
+            state
+                .sessions
+                .end_line_sessions(session.line_id, Some(&session.id));
             let title = ctx.t(text::RESET_VIA_ONLINE);
             let body = views::settings::done(&ctx, ctx.t(text::RESET_DONE), &state.menu.root);
             Page::new(&ctx, views::layout(&ctx, title, body)).no_store()
         }
-        GateOutcome::InvalidFormat => form_page(&state, &session, &ctx, message(text::PIN_FORMAT), StatusCode::UNPROCESSABLE_ENTITY),
-        GateOutcome::WrongPin => form_page(&state, &session, &ctx, message(text::NETWORK_PIN_WRONG), StatusCode::FORBIDDEN),
-        GateOutcome::Locked => form_page(&state, &session, &ctx, message(text::NETWORK_PIN_LOCKED), StatusCode::FORBIDDEN),
+        GateOutcome::InvalidFormat => form_page(
+            &state,
+            &session,
+            &ctx,
+            message(text::PIN_FORMAT),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        GateOutcome::WrongPin => form_page(
+            &state,
+            &session,
+            &ctx,
+            message(text::NETWORK_PIN_WRONG),
+            StatusCode::FORBIDDEN,
+        ),
+        GateOutcome::Locked => form_page(
+            &state,
+            &session,
+            &ctx,
+            message(text::NETWORK_PIN_LOCKED),
+            StatusCode::FORBIDDEN,
+        ),
         GateOutcome::Refused(never) => match never {},
     })
 }

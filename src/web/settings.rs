@@ -28,17 +28,28 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
-fn form_page(state: &AppState, session: &Session, ctx: &Ctx, message: Option<Markup>, status: StatusCode) -> Page {
+fn form_page(
+    state: &AppState,
+    session: &Session,
+    ctx: &Ctx,
+    message: Option<Markup>,
+    status: StatusCode,
+) -> Page {
     let token = state.sessions.issue_token(session, CHANGE_PIN);
     let title = state
         .menu
         .action_node(CHANGE_PIN)
         .map_or(ctx.t(text::IMODE_PASSWORD), |n| n.label(ctx.lang));
     let body = views::settings::change_pin_form(ctx, message, &token, &state.menu.root);
-    Page::new(ctx, views::layout(ctx, title, body)).no_store().status(status)
+    Page::new(ctx, views::layout(ctx, title, body))
+        .no_store()
+        .status(status)
 }
 
-async fn change_pin_form(State(state): State<AppState>, Path(sid): Path<String>) -> Result<Page, AppError> {
+async fn change_pin_form(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     Ok(form_page(&state, &session, &ctx, None, StatusCode::OK))
 }
@@ -52,15 +63,30 @@ async fn change_pin(
     let form = take_form(&state, &session, CHANGE_PIN, body)?;
     let message = |t| Some(notice(ctx.t(t)));
 
-    let new_pin = match (Pin::parse(form.text("new_pin")?), Pin::parse(form.text("new_pin_confirm")?)) {
+    let new_pin = match (
+        Pin::parse(form.text("new_pin")?),
+        Pin::parse(form.text("new_pin_confirm")?),
+    ) {
         (Ok(new), Ok(confirm)) if new == confirm => new,
         (Ok(_), Ok(_)) => {
             audit_invalid(&state, &session, AUDIT_ACTION).await?;
-            return Ok(form_page(&state, &session, &ctx, message(text::NEW_PIN_MISMATCH), StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(form_page(
+                &state,
+                &session,
+                &ctx,
+                message(text::NEW_PIN_MISMATCH),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
         _ => {
             audit_invalid(&state, &session, AUDIT_ACTION).await?;
-            return Ok(form_page(&state, &session, &ctx, message(text::NEW_PIN_FORMAT), StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(form_page(
+                &state,
+                &session,
+                &ctx,
+                message(text::NEW_PIN_FORMAT),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     };
 
@@ -80,7 +106,10 @@ async fn change_pin(
         form.text("pin")?,
         move |hasher| hasher.hash(new_pin.expose()),
         move |tx, new_hash: String, _now| {
-            tx.execute("UPDATE lines SET pin_hash = ?1 WHERE id = ?2", rusqlite::params![new_hash, line_id])?;
+            tx.execute(
+                "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
+                rusqlite::params![new_hash, line_id],
+            )?;
             Ok(Ok::<(), Infallible>(()))
         },
     )
@@ -91,8 +120,20 @@ async fn change_pin(
             let body = views::settings::done(&ctx, ctx.t(text::PIN_CHANGED), &state.menu.root);
             Page::new(&ctx, views::layout(&ctx, title, body)).no_store()
         }
-        GateOutcome::InvalidFormat => form_page(&state, &session, &ctx, message(text::PIN_FORMAT), StatusCode::UNPROCESSABLE_ENTITY),
-        GateOutcome::WrongPin => form_page(&state, &session, &ctx, message(text::WRONG_PIN), StatusCode::FORBIDDEN),
+        GateOutcome::InvalidFormat => form_page(
+            &state,
+            &session,
+            &ctx,
+            message(text::PIN_FORMAT),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        GateOutcome::WrongPin => form_page(
+            &state,
+            &session,
+            &ctx,
+            message(text::WRONG_PIN),
+            StatusCode::FORBIDDEN,
+        ),
         GateOutcome::Locked => {
             let locked = views::settings::locked_message(&ctx);
             form_page(&state, &session, &ctx, Some(locked), StatusCode::FORBIDDEN)

@@ -1,0 +1,320 @@
+//! The real binary, spawned on a free port: a P501i handset that never sends
+//! cookies, the CLI subcommands, and a clean shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use crate::helpers::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_garake");
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts `garake serve` on port 0 and reads the address it printed.
+    fn start(db: &std::path::Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--admin-token",
+                TOKEN,
+                "--db",
+            ])
+            .arg(db)
+            .arg("--menus")
+            .arg(shipped_menus())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .trim_start_matches("garake listening on http://")
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    /// One HTTP/1.1 request on a fresh connection, exactly as a handset without
+    /// cookies would send it. Returns (status, headers, body bytes).
+    fn send(&self, method: &str, path: &str, body: &str) -> (u16, String, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {P501I}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        read_response(stream)
+    }
+
+    fn page(&self, path: &str) -> (u16, String, String) {
+        let (status, head, body) = self.send("GET", path, "");
+        (
+            status,
+            head,
+            encoding_rs::SHIFT_JIS.decode(&body).0.into_owned(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_response(mut stream: TcpStream) -> (u16, String, Vec<u8>) {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head, raw[split + 4..].to_vec())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> &'a str {
+    head.lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+        })
+        .unwrap_or("")
+}
+
+fn link(html: &str, label: &str) -> String {
+    links(html)
+        .into_iter()
+        .find(|(_, text)| text.contains(label))
+        .map(|(href, _)| href)
+        .unwrap_or_else(|| panic!("no link {label:?} in {html}"))
+}
+
+fn token(html: &str) -> String {
+    let at = html.find("name=\"ft\" value=\"").unwrap() + 17;
+    html[at..at + 32].to_string()
+}
+
+#[test]
+fn a_p501i_handset_clicks_to_the_password_page_and_changes_it_on_the_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("g.db"));
+
+    let (_, _, power_on) = server.page("/");
+    let (status, head, _) = server.send("GET", &link(&power_on, "ドコモ太郎"), "");
+    assert_eq!(status, 303);
+    assert!(!head.to_lowercase().contains("set-cookie"));
+    let (_, _, imenu) = server.page(header(&head, "location"));
+    let (_, _, support) = server.page(&link(&imenu, "お客様サポート"));
+    let (_, _, settings) = server.page(&link(&support, "各種設定"));
+    let form_path = link(&settings, "iモードパスワード変更");
+    let (status, head, form) = server.page(&form_path);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&head, "content-type"),
+        "text/html; charset=Shift_JIS"
+    );
+    assert!(form.len() <= 2048);
+
+    let body = format!(
+        "pin=0000&new_pin=8642&new_pin_confirm=8642&ft={}",
+        token(&form)
+    );
+    let (status, _, done) = server.send("POST", &form_path, &body);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&done));
+
+    // The old password no longer works; the new one does.
+    let (_, _, form) = server.page(&form_path);
+    let body = format!(
+        "pin=0000&new_pin=1111&new_pin_confirm=1111&ft={}",
+        token(&form)
+    );
+    assert_eq!(server.send("POST", &form_path, &body).0, 403);
+    let (_, _, form) = server.page(&form_path);
+    let body = format!(
+        "pin=8642&new_pin=1111&new_pin_confirm=1111&ft={}",
+        token(&form)
+    );
+    assert_eq!(server.send("POST", &form_path, &body).0, 200);
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("g.db"));
+    let (_, head, _) = server.send("GET", "/on/09012340001", "");
+    let form_path = header(&head, "location").replace("/m/imenu", "/a/change-imode-password");
+    let (_, _, form) = server.page(&form_path);
+    let body = format!(
+        "pin=0000&new_pin=2468&new_pin_confirm=2468&ft={}",
+        token(&form)
+    );
+
+    // Send a password change (an Argon2 check and hash), then SIGTERM at once.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST {form_path} HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(15));
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (status, _, _) = read_response(stream);
+    assert_eq!(status, 200, "the in-flight change was answered");
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit:?}");
+
+    // And it was really applied: after a restart the new password works.
+    let server = Server::start(&dir.path().join("g.db"));
+    let (_, head, _) = server.send("GET", "/on/09012340001", "");
+    let path = header(&head, "location").replace("/m/imenu", "/a/change-imode-password");
+    let (_, _, form) = server.page(&path);
+    let body = format!(
+        "pin=2468&new_pin=0000&new_pin_confirm=0000&ft={}",
+        token(&form)
+    );
+    assert_eq!(server.send("POST", &path, &body).0, 200);
+}
+
+#[test]
+fn an_existing_database_is_never_re_seeded_and_reset_restores_the_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    drop(Server::start(&db));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("DELETE FROM lines WHERE msisdn = '09012340003'", [])
+        .unwrap();
+    drop(conn);
+
+    let server = Server::start(&db);
+    let (_, _, power_on) = server.page("/");
+    assert!(
+        power_on.contains("ドコモ太郎") && !power_on.contains("鈴木一郎"),
+        "not re-seeded"
+    );
+    drop(server);
+
+    let out = Command::new(BIN)
+        .args(["reset", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = Server::start(&db);
+    assert!(
+        server.page("/").2.contains("鈴木一郎"),
+        "reset restored the fixtures"
+    );
+}
+
+#[test]
+fn check_accepts_the_shipped_menus() {
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("--menus")
+        .arg(shipped_menus())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+const BROKEN: &str = r#"root = "top"
+
+[[node]]
+id = "top"
+ja = "トップ"
+children = ["a", "ghost"]
+
+[[node]]
+id = "a"
+ja = "エー"
+en = "A"
+action = "launch-missiles"
+"#;
+
+#[test]
+fn check_prints_every_problem_as_file_line_col_and_exits_1() {
+    let dir = menu_dir(&[
+        ("a.toml", BROKEN),
+        (
+            "b.toml",
+            "[[node]]\nid = \"top\"\nja = \"x\"\nen = \"x\"\nlink = \"a\"\n",
+        ),
+    ]);
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg("--menus")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let a = dir.path().join("a.toml").display().to_string();
+    let b = dir.path().join("b.toml").display().to_string();
+    let expected = [
+        format!("{a}:4:6: node `top` has no `en` label"),
+        format!("{a}:6:18: dangling link: `top` lists child `ghost`, which is not defined"),
+        format!("{a}:12:10: unknown action `launch-missiles`"),
+        format!("{b}:2:6: duplicate id `top` (first defined at {a}:4:6)"),
+    ];
+    for e in &expected {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(e.as_str())),
+            "missing {e:?} in:\n{stdout}"
+        );
+    }
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+}
+
+#[test]
+fn the_server_refuses_to_start_on_invalid_menus_with_the_same_messages() {
+    let dir = menu_dir(&[("a.toml", BROKEN)]);
+    let db = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(db.path().join("g.db"))
+        .arg("--menus")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let check = Command::new(BIN)
+        .arg("check")
+        .arg("--menus")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    for line in String::from_utf8_lossy(&check.stdout).lines() {
+        assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
+    }
+}

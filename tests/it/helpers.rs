@@ -1,0 +1,320 @@
+//! `TestApp`: the real router over a temporary database, driven in-process,
+//! with one method per page or endpoint.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use garake::{AppState, Config};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "test-admin-token";
+pub const P501I: &str = "DoCoMo/1.0/P501i";
+pub const PC: &str = "Mozilla/5.0 (X11; Linux x86_64)";
+pub const TARO: &str = "09012340001";
+pub const HANAKO: &str = "09012340002";
+pub const ICHIRO: &str = "09012340003";
+
+pub struct TestApp {
+    pub state: AppState,
+    router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+/// A response with its body decoded in the charset its Content-Type names.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// The href of the link whose text contains `label`.
+    pub fn link(&self, label: &str) -> String {
+        links(&self.text)
+            .into_iter()
+            .find(|(_, text)| text.contains(label))
+            .map(|(href, _)| href)
+            .unwrap_or_else(|| panic!("no link labelled {label:?} in:\n{}", self.text))
+    }
+
+    /// The value of the hidden one-time form token.
+    pub fn form_token(&self) -> String {
+        let at = self
+            .text
+            .find("name=\"ft\" value=\"")
+            .unwrap_or_else(|| panic!("no form token in:\n{}", self.text));
+        let rest = &self.text[at + 17..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+/// Every `<a href="...">text</a>` of a page, in order.
+pub fn links(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<a href=\"") {
+        rest = &rest[at + 9..];
+        let end = rest.find('"').unwrap();
+        let href = rest[..end].replace("&amp;", "&");
+        let open_end = rest.find('>').unwrap();
+        let close = rest.find("</a>").unwrap();
+        out.push((href, rest[open_end + 1..close].to_string()));
+        rest = &rest[close..];
+    }
+    out
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with(|_| {}).await
+    }
+
+    /// A test app with a config changed by `tweak` (e.g. other menus).
+    pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_db(dir.path().join("garake.db").to_str().unwrap());
+        config.admin_token = Some(TOKEN.into());
+        tweak(&mut config);
+        let state = tokio::task::spawn_blocking(move || garake::build(&config).unwrap())
+            .await
+            .unwrap();
+        let router = garake::app(state.clone());
+        TestApp { state, router, dir }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Resp {
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let text = if content_type.contains("Shift_JIS") {
+            let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+            assert!(!had_errors, "page is not valid Shift_JIS");
+            text.into_owned()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        Resp {
+            status,
+            headers,
+            bytes,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, ua: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::USER_AGENT, ua)
+            .body(Body::empty())
+            .unwrap();
+        self.request(req).await
+    }
+
+    pub async fn post(&self, path: &str, ua: &str, body: impl Into<Vec<u8>>) -> Resp {
+        let req = Request::post(path)
+            .header(header::USER_AGENT, ua)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.into()))
+            .unwrap();
+        self.request(req).await
+    }
+
+    pub async fn api(&self, path: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        self.request(req).await
+    }
+
+    /// Powers a handset on as `msisdn` and returns it on its iMenu.
+    pub async fn handset(&self, msisdn: &str, ua: &str) -> Handset<'_> {
+        self.handset_lang(msisdn, ua, "ja").await
+    }
+
+    pub async fn handset_lang(&self, msisdn: &str, ua: &str, lang: &str) -> Handset<'_> {
+        let r = self.get(&format!("/on/{msisdn}?lang={lang}"), ua).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert!(
+            r.headers.get(header::SET_COOKIE).is_none(),
+            "sessions never use cookies"
+        );
+        let location = r.header("location").to_string();
+        let sid = location
+            .trim_start_matches("/s/")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        Handset {
+            app: self,
+            ua: ua.to_string(),
+            sid,
+        }
+    }
+
+    pub async fn line(&self, msisdn: &str) -> serde_json::Value {
+        let r = self.api(&format!("/api/lines/{msisdn}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json()
+    }
+
+    /// The audit log of a line, newest first, as (action, outcome) pairs.
+    pub async fn audit(&self, msisdn: &str) -> Vec<(String, String)> {
+        let r = self.api(&format!("/api/audit?line={msisdn}")).await;
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_string(),
+                    e["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The stored i-mode password hash of a line, read directly.
+    pub fn pin_hash(&self, msisdn: &str) -> String {
+        let msisdn = msisdn.to_string();
+        self.state
+            .db
+            .with_conn(move |c| {
+                Ok(c.query_row(
+                    "SELECT pin_hash FROM lines WHERE msisdn = ?1",
+                    [msisdn],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
+    }
+
+    /// Every table's rows as text: to prove a refused request wrote nothing.
+    pub fn snapshot(&self) -> String {
+        self.state
+            .db
+            .with_conn(|c| {
+                let mut out = String::new();
+                for table in ["lines", "rejection_list", "audit"] {
+                    let mut stmt = c.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
+                    let cols = stmt.column_count();
+                    let rows = stmt.query_map([], |r| {
+                        let mut line = String::new();
+                        for i in 0..cols {
+                            let v: rusqlite::types::Value = r.get(i)?;
+                            line.push_str(&format!("{v:?}|"));
+                        }
+                        Ok(line)
+                    })?;
+                    for row in rows {
+                        out.push_str(&row?);
+                        out.push('\n');
+                    }
+                }
+                Ok(out)
+            })
+            .unwrap()
+    }
+}
+
+/// A powered-on handset holding a session.
+pub struct Handset<'a> {
+    pub app: &'a TestApp,
+    pub ua: String,
+    pub sid: String,
+}
+
+impl Handset<'_> {
+    pub async fn get(&self, path: &str) -> Resp {
+        self.app.get(path, &self.ua).await
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<Vec<u8>>) -> Resp {
+        self.app.post(path, &self.ua, body).await
+    }
+
+    pub async fn node(&self, id: &str) -> Resp {
+        self.get(&format!("/s/{}/m/{id}", self.sid)).await
+    }
+
+    pub fn action(&self, action: &str) -> String {
+        format!("/s/{}/a/{action}", self.sid)
+    }
+
+    /// Opens the change-password form and submits it.
+    pub async fn change_pin(&self, pin: &str, new_pin: &str, confirm: &str) -> Resp {
+        let form = self.get(&self.action("change-imode-password")).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        let body = format!(
+            "pin={}&new_pin={}&new_pin_confirm={}&ft={}",
+            enc(pin),
+            enc(new_pin),
+            enc(confirm),
+            form.form_token()
+        );
+        self.post(&self.action("change-imode-password"), body).await
+    }
+
+    /// Opens the network-PIN reset form and submits it.
+    pub async fn reset_pin(&self, network_pin: &str) -> Resp {
+        let form = self.get(&self.action("reset-imode-password")).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        let body = format!("network_pin={}&ft={}", enc(network_pin), form.form_token());
+        self.post(&self.action("reset-imode-password"), body).await
+    }
+}
+
+/// Percent-encodes a value as a Shift_JIS handset would.
+pub fn enc(value: &str) -> String {
+    let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(value);
+    bytes
+        .iter()
+        .map(|b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'.' | b'_' => {
+                (*b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Writes menu files into a fresh folder for tests that need their own tree.
+pub fn menu_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+pub fn shipped_menus() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/menus"))
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real router in-process, and the real binary spawned.
+
+mod api;
+mod bad_input;
+mod binary;
+mod helpers;
+mod menus;
+mod pin;
+mod power_on;

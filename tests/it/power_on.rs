@@ -1,0 +1,119 @@
+//! The power-on page and cookieless sessions (SPEC §2).
+
+use axum::http::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_power_on_page_lists_the_demo_lines_and_a_language_switch() {
+    let app = TestApp::new().await;
+    let page = app.get("/", P501I).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for line in [
+        "090-1234-0001 ドコモ太郎",
+        "090-1234-0002 ドコモ花子",
+        "090-1234-0003 鈴木一郎",
+    ] {
+        assert!(page.text.contains(line), "{line} missing:\n{}", page.text);
+    }
+    assert!(page.text.contains("日本語") && page.text.contains("English"));
+    let english = app.get(&page.link("English"), P501I).await;
+    assert!(
+        english.text.contains("090-1234-0001 Taro Docomo"),
+        "{}",
+        english.text
+    );
+}
+
+#[tokio::test]
+async fn choosing_a_line_opens_imenu_in_a_cookieless_session() {
+    let app = TestApp::new().await;
+    let page = app.get("/", P501I).await;
+    let start = app.get(&page.link("ドコモ太郎"), P501I).await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    assert!(start.headers.get("set-cookie").is_none());
+    let location = start.header("location");
+    let sid = location
+        .strip_prefix("/s/")
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    assert_eq!(sid.len(), 32, "128 random bits as hex");
+    assert!(sid.bytes().all(|b| b.is_ascii_hexdigit()));
+    let imenu = app.get(location, P501I).await;
+    assert_eq!(imenu.status, StatusCode::OK);
+    assert!(imenu.text.contains("お客様サポート"), "{}", imenu.text);
+    assert!(imenu.headers.get("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn two_power_ons_get_different_sessions() {
+    let app = TestApp::new().await;
+    let a = app.handset(TARO, P501I).await;
+    let b = app.handset(TARO, P501I).await;
+    assert_ne!(a.sid, b.sid);
+}
+
+#[tokio::test]
+async fn an_unknown_session_goes_back_to_the_power_on_page_with_a_message() {
+    let app = TestApp::new().await;
+    let r = app
+        .get("/s/00000000000000000000000000000000/m/imenu", P501I)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let back = app.get(r.header("location"), P501I).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(
+        back.text.contains("回線を選び直してください"),
+        "{}",
+        back.text
+    );
+    assert!(back.text.contains("ドコモ太郎"));
+}
+
+#[tokio::test]
+async fn a_session_expires_after_30_idle_minutes() {
+    let app = TestApp::new().await;
+    let handset = app.handset(TARO, P501I).await;
+    app.state.clock.advance(29 * 60);
+    assert_eq!(handset.node("imenu").await.status, StatusCode::OK);
+    app.state.clock.advance(31 * 60);
+    let r = handset.node("imenu").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/?expired=1");
+}
+
+#[tokio::test]
+async fn a_session_carries_its_language() {
+    let app = TestApp::new().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let imenu = handset.node("imenu").await;
+    assert!(imenu.text.contains("Customer support"), "{}", imenu.text);
+    assert!(!imenu.text.contains("お客様サポート"));
+}
+
+#[tokio::test]
+async fn an_unknown_line_is_a_404_page_not_a_session() {
+    let app = TestApp::new().await;
+    assert_eq!(
+        app.get("/on/09099999999", P501I).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/on/not-a-number", P501I).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_profile_can_be_chosen_instead_of_the_user_agent() {
+    let app = TestApp::new().await;
+    let r = app.get("/on/09012340001?profile=P503i", PC).await;
+    let imenu = app.get(r.header("location"), PC).await;
+    assert_eq!(imenu.header("content-type"), "text/html; charset=Shift_JIS");
+    assert!(
+        imenu.bytes.windows(2).any(|w| w == [0xF9, 0x87]),
+        "P503i shows keycap pictograms"
+    );
+}
