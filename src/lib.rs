@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod handset;
+pub mod mail;
 pub mod menu;
 pub mod pin;
 pub mod random;

@@ -43,11 +43,41 @@ impl Node {
     }
 }
 
+/// A site of the Menu list.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub id: String,
+    pub ja: String,
+    pub en: String,
+    pub about_ja: String,
+    pub about_en: String,
+    /// Monthly fee in yen; 0 means free.
+    pub fee: u32,
+}
+
+impl Site {
+    pub fn label(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.ja, &self.en)
+    }
+
+    pub fn about(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.about_ja, &self.about_en)
+    }
+
+    pub fn is_fee_based(&self) -> bool {
+        self.fee > 0
+    }
+}
+
+/// The action prefix that opens a site page: `site:<id>`.
+pub const SITE_ACTION: &str = "site:";
+
 /// The validated, prepared tree.
 #[derive(Debug)]
 pub struct Menu {
     pub root: String,
     nodes: HashMap<String, Node>,
+    sites: HashMap<String, Site>,
 }
 
 impl Menu {
@@ -62,6 +92,14 @@ impl Menu {
 
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.values()
+    }
+
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.get(id)
+    }
+
+    pub fn sites(&self) -> impl Iterator<Item = &Site> {
+        self.sites.values()
     }
 
     /// The node whose action is `action` (for titles of action pages).

@@ -10,6 +10,22 @@ pub struct MenuFile {
     pub root: Option<Spanned<String>>,
     #[serde(default, rename = "node")]
     pub nodes: Vec<NodeDef>,
+    #[serde(default, rename = "site")]
+    pub sites: Vec<SiteDef>,
+}
+
+/// A `[[site]]` of the Menu list; a node opens it with `action = "site:<id>"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteDef {
+    pub id: Spanned<String>,
+    pub ja: Option<Spanned<String>>,
+    pub en: Option<Spanned<String>>,
+    pub about_ja: Option<Spanned<String>>,
+    pub about_en: Option<Spanned<String>>,
+    /// Monthly fee in yen; 0 (the default) is a free site.
+    #[serde(default)]
+    pub fee: u32,
 }
 
 /// A `[[node]]`: labels, an optional access key, and one of children / link / action.

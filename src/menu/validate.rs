@@ -6,8 +6,8 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::schema::{MenuFile, NodeDef};
-use super::{Entry, Menu, Node, Target};
+use super::schema::{MenuFile, NodeDef, SiteDef};
+use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
 
 /// The built-in actions and panels the server implements; menus may name no others.
 pub struct Known {
@@ -144,6 +144,64 @@ fn validate(
         }
     }
 
+    // 2b. Sites of the Menu list.
+    let mut sites: HashMap<&str, (&Source, &SiteDef)> = HashMap::new();
+    for (src, file) in &parsed {
+        for site in &file.sites {
+            let id = site.id.get_ref().as_str();
+            if let Some((first_src, first)) = sites.get(id) {
+                let at = first_src.problem(first.id.span().start, "");
+                problems.push(src.problem(
+                    site.id.span().start,
+                    format!(
+                        "duplicate site id `{id}` (first defined at {}:{}:{})",
+                        at.file, at.line, at.col
+                    ),
+                ));
+                continue;
+            }
+            for (name, text) in [
+                ("ja", &site.ja),
+                ("en", &site.en),
+                ("about_ja", &site.about_ja),
+                ("about_en", &site.about_en),
+            ] {
+                if text.as_ref().is_none_or(|t| t.get_ref().trim().is_empty()) {
+                    problems.push(
+                        src.problem(site.id.span().start, format!("site `{id}` has no `{name}`")),
+                    );
+                }
+            }
+            sites.insert(id, (src, site));
+        }
+    }
+    let mut opened: HashSet<&str> = HashSet::new();
+    for id in &order {
+        let (src, node) = defs[id];
+        if let Some(site) = node
+            .action
+            .as_ref()
+            .and_then(|a| a.get_ref().strip_prefix(SITE_ACTION))
+        {
+            opened.insert(site);
+            if !sites.contains_key(site) {
+                let at = node.action.as_ref().map_or(0, |a| a.span().start);
+                problems.push(src.problem(
+                    at,
+                    format!("dangling link: `{id}` opens site `{site}`, which is not defined"),
+                ));
+            }
+        }
+    }
+    for (id, (src, site)) in &sites {
+        if !opened.contains(id) {
+            problems.push(src.problem(
+                site.id.span().start,
+                format!("site `{id}` is not opened by any node"),
+            ));
+        }
+    }
+
     // 3. The root.
     let roots: Vec<(&Source, &Spanned<String>)> = parsed
         .iter()
@@ -215,7 +273,7 @@ fn validate(
         return (None, problems);
     }
     let root = root.expect("no problems means a root");
-    (Some(prepare(root, &defs)), problems)
+    (Some(prepare(root, &defs, &sites)), problems)
 }
 
 fn check_node(
@@ -258,7 +316,8 @@ fn check_node(
         }
     }
     if let Some(action) = &node.action {
-        if !known.actions.contains(&action.get_ref().as_str()) {
+        let is_site = action.get_ref().starts_with(SITE_ACTION);
+        if !is_site && !known.actions.contains(&action.get_ref().as_str()) {
             problems.push(src.problem(
                 action.span().start,
                 format!(
@@ -326,7 +385,11 @@ fn check_node(
 
 /// Turns validated definitions into render-ready nodes; links are resolved to
 /// their targets so a page never follows a chain at request time.
-fn prepare(root: String, defs: &HashMap<&str, (&Source, &NodeDef)>) -> Menu {
+fn prepare(
+    root: String,
+    defs: &HashMap<&str, (&Source, &NodeDef)>,
+    sites: &HashMap<&str, (&Source, &SiteDef)>,
+) -> Menu {
     let label =
         |s: &Option<Spanned<String>>| s.as_ref().map(|l| l.get_ref().clone()).unwrap_or_default();
     let target_of = |id: &str| -> Target {
@@ -372,7 +435,23 @@ fn prepare(root: String, defs: &HashMap<&str, (&Source, &NodeDef)>) -> Menu {
             (id.to_string(), node)
         })
         .collect();
-    Menu { root, nodes }
+    let text =
+        |s: &Option<Spanned<String>>| s.as_ref().map(|l| l.get_ref().clone()).unwrap_or_default();
+    let sites = sites
+        .iter()
+        .map(|(id, (_, def))| {
+            let site = Site {
+                id: id.to_string(),
+                ja: text(&def.ja),
+                en: text(&def.en),
+                about_ja: text(&def.about_ja),
+                about_en: text(&def.about_en),
+                fee: def.fee,
+            };
+            (id.to_string(), site)
+        })
+        .collect();
+    Menu { root, nodes, sites }
 }
 
 #[cfg(test)]
@@ -538,6 +617,42 @@ link = "pw"
             "[[node]]\nid = \"top\"\nja = \"x\"\nen = \"x\"\naction = \"change-imode-password\"\n";
         let err = check(&[("a.toml", &text), ("b.toml", dup)]).unwrap_err();
         assert_eq!(err.len(), 4, "{err:?}");
+    }
+
+    const SITE: &str = "\n[[site]]\nid = \"news\"\nja = \"ニュース\"\nen = \"News\"\nabout_ja = \"毎日のニュース\"\nabout_en = \"Daily news\"\nfee = 110\n";
+
+    #[test]
+    fn a_site_opened_by_a_node_loads_with_its_fee() {
+        let text = GOOD.replace("link = \"pw\"", "action = \"site:news\"");
+        let menu = check(&[("a.toml", &text), ("s.toml", SITE)]).unwrap();
+        assert_eq!(menu.site("news").unwrap().fee, 110);
+        assert_eq!(
+            menu.node("top").unwrap().entries[1].target,
+            Target::Action("site:news".into())
+        );
+    }
+
+    #[test]
+    fn an_unknown_site_and_an_unopened_site_are_reported() {
+        let text = GOOD.replace("link = \"pw\"", "action = \"site:ghost\"");
+        let err = check(&[("a.toml", &text), ("s.toml", SITE)]).unwrap_err();
+        assert_eq!(err.len(), 2, "{err:?}");
+        assert!(
+            err[0].contains("opens site `ghost`, which is not defined"),
+            "{err:?}"
+        );
+        assert!(
+            err[1].contains("site `news` is not opened by any node"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_site_needs_both_labels_and_descriptions() {
+        let text = GOOD.replace("link = \"pw\"", "action = \"site:news\"");
+        let site = SITE.replace("about_en = \"Daily news\"\n", "");
+        let err = check(&[("a.toml", &text), ("s.toml", &site)]).unwrap_err();
+        assert_eq!(err, ["s.toml:3:6: site `news` has no `about_en`"]);
     }
 
     #[test]

@@ -91,7 +91,10 @@ fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
 pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<(), AppError> {
     let hashes = hashed(hasher);
     let tx = write_tx(conn)?;
-    tx.execute_batch("DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;")?;
+    tx.execute_batch(
+        "DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
+         DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;",
+    )?;
     for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {
         let msisdn = Msisdn::parse(demo.msisdn).expect("demo numbers are valid");
         lines::insert(

@@ -21,6 +21,10 @@ pub struct LineState {
     pub mail_rejection: MailRejection,
     pub secret_code_registered: bool,
     pub message_service: MessageService,
+    /// Site ids registered in My Menu.
+    pub my_menu: Vec<String>,
+    /// Site ids with an active fee-based subscription.
+    pub subscriptions: Vec<String>,
     pub pin_locked: bool,
     pub network_pin_locked: bool,
     pub has_daccount: bool,
@@ -161,6 +165,8 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
                     message_r: r.get(7)?,
                     message_f: r.get(8)?,
                 },
+                my_menu: Vec::new(),
+                subscriptions: Vec::new(),
                 pin_locked: is_locked(r.get(9)?, now),
                 network_pin_locked: is_locked(r.get(10)?, now),
                 has_daccount: r.get(11)?,
@@ -175,5 +181,10 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
     state.mail_rejection.list = stmt
         .query_map([id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    state.my_menu = crate::store::services::my_menu(conn, id)?;
+    state.subscriptions = crate::store::services::subscriptions(conn, id)?
+        .into_iter()
+        .map(|s| s.site)
+        .collect();
     Ok(Some(state))
 }

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod fixtures;
 pub mod lines;
+pub mod services;
+pub mod settings;
 
 use std::sync::{Arc, Mutex};
 
@@ -13,9 +15,10 @@ use crate::error::AppError;
 
 /// Numbered migrations, embedded in the binary and applied at start.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "migrations/0001_lines_and_audit.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_lines_and_audit.sql")),
+        M::up(include_str!("migrations/0002_my_menu_and_billing.sql")),
+    ])
 }
 
 #[derive(Debug, thiserror::Error)]

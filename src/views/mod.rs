@@ -4,7 +4,9 @@ pub mod errors;
 pub mod menu;
 pub mod paging;
 pub mod power_on;
+pub mod protected;
 pub mod settings;
+pub mod sites;
 pub mod text;
 
 use std::sync::Arc;
@@ -34,9 +36,13 @@ impl Ctx {
         format!("/s/{}/m/{id}", self.sid.as_deref().unwrap_or("-"))
     }
 
-    /// URL of a built-in action page in this session.
+    /// URL of a built-in action page in this session (`site:<id>` opens a site page).
     pub fn action_href(&self, action: &str) -> String {
-        format!("/s/{}/a/{action}", self.sid.as_deref().unwrap_or("-"))
+        let sid = self.sid.as_deref().unwrap_or("-");
+        match action.strip_prefix(crate::menu::SITE_ACTION) {
+            Some(site) => format!("/s/{sid}/site/{site}"),
+            None => format!("/s/{sid}/a/{action}"),
+        }
     }
 }
 

@@ -120,3 +120,132 @@ pub const ERR_INTERNAL: Text = (
 );
 pub const ERR_BAD_REQUEST: Text = ("入力内容に誤りがあります。", "The request is not valid.");
 pub const ERR_UNAUTHORIZED: Text = ("認証が必要です。", "Authentication required.");
+
+// Protected actions (seed 000, "When to Enter Your i-mode Password").
+pub const MAIL_SETTINGS: Text = ("メール設定", "Mail settings");
+pub const ENTER_PIN: Text = (
+    "よろしければiモードパスワードを入力してください。",
+    "To confirm, enter your i-mode password.",
+);
+pub const NEXT_STEP: Text = ("次へ", "Next");
+pub const CHANGED: Text = ("設定を変更しました。", "Your settings have been changed.");
+pub const ON: Text = ("する", "On");
+pub const OFF: Text = ("しない", "Off");
+pub const CHOOSE_ON_OFF: Text = (
+    "「する」か「しない」を選んでください。",
+    "Choose on or off.",
+);
+
+pub const REJECTION_MODE: Text = ("設定", "Setting");
+pub const REJECTION_LIST: Text = (
+    "アドレス/ドメイン(1行に1件、20件まで)",
+    "Addresses/domains (one a line, up to 20)",
+);
+pub const MODE_UNKNOWN: Text = ("設定を選んでください。", "Choose a setting.");
+pub const LIST_MALFORMED: Text = (
+    "メールアドレスまたはドメインではありません:",
+    "Not a mail address or domain:",
+);
+pub const LIST_TOO_MANY: Text = ("登録できるのは20件までです。", "At most 20 entries.");
+pub const LIST_EMPTY: Text = (
+    "指定拒否・指定受信には1件以上登録してください。",
+    "Reject/receive designated needs at least one entry.",
+);
+pub const WILL_SET_REJECTION: Text = (
+    "迷惑メール設定を次に変更します:",
+    "Mail rejection will be set to:",
+);
+
+pub const NEW_ADDRESS: Text = ("新しいアドレス", "New address");
+pub const ADDRESS_RULES: Text = (
+    "3〜30文字。英小文字・数字・「.」「-」「_」。先頭は英字。「..」と末尾の「.」は不可。",
+    "3-30 characters: a-z, 0-9, '.', '-', '_'. Starts with a letter. No '..' and no '.' at the end.",
+);
+pub const ADDRESS_INVALID: Text = ("このアドレスは使えません。", "This address cannot be used.");
+pub const ADDRESS_TAKEN: Text = (
+    "このアドレスは既に使われています。",
+    "This address is already taken.",
+);
+pub const WILL_SET_ADDRESS: Text = (
+    "メールアドレスを次に変更します:",
+    "Your mail address will become:",
+);
+
+pub const SUSPEND_Q: Text = ("メール機能を停止", "Suspend mail functions");
+pub const WILL_SUSPEND: Text = (
+    "メール機能を停止します。",
+    "Mail functions will be suspended.",
+);
+pub const WILL_RESUME: Text = (
+    "メール機能を再開します。",
+    "Mail functions will be resumed.",
+);
+
+pub const SECRET_CODE_INTRO: Text = (
+    "シークレットコード(4桁)は、メールアドレスが電話番号@docomo.ne.jpの間だけ有効です。登録後は電話番号.コード@docomo.ne.jp宛のメールだけを受信します。",
+    "A secret code (4 digits) applies only while your address is PHONENUMBER@docomo.ne.jp: once registered, only mail to PHONENUMBER.CODE@docomo.ne.jp is received.",
+);
+pub const SECRET_CODE_FORMAT: Text = (
+    "シークレットコードは4桁の数字で入力してください。",
+    "Enter the secret code as exactly 4 digits.",
+);
+pub const WILL_SET_SECRET_CODE: Text = (
+    "シークレットコード****を登録します。",
+    "The secret code **** will be registered.",
+);
+
+pub const MESSAGE_INTRO: Text = (
+    "MessageR(リクエスト)とMessageF(フリー)を受信するか選んでください。",
+    "Choose whether to receive MessageR (request) and MessageF (free).",
+);
+pub const WILL_SET_MESSAGES: Text = (
+    "メッセージサービスを次に変更します:",
+    "Message Service will be set to:",
+);
+
+pub const MY_MENU_EMPTY: Text = (
+    "登録されているサイトはありません。",
+    "No sites are registered.",
+);
+pub const UNREGISTER: Text = ("解除", "Remove");
+pub const FREE: Text = ("無料", "Free");
+pub const MONTHLY: Text = ("月額", "Monthly ");
+pub const YEN: Text = ("円", " yen");
+pub const IN_MY_MENU: Text = ("マイメニュー登録済", "In My Menu");
+pub const SUBSCRIBED: Text = ("購読中", "Subscribed");
+pub const MY_MENU_REGISTER: Text = ("マイメニュー登録", "Register in My Menu");
+pub const MY_MENU_UNREGISTER: Text = ("マイメニュー解除", "Remove from My Menu");
+pub const SUBSCRIBE: Text = ("有料サイト登録", "Subscribe");
+pub const UNSUBSCRIBE: Text = ("有料サイト解除", "Unsubscribe");
+pub const WILL_REGISTER: Text = (
+    "をマイメニューに登録します。",
+    " will be registered in My Menu.",
+);
+pub const WILL_UNREGISTER: Text = (
+    "をマイメニューから解除します。",
+    " will be removed from My Menu.",
+);
+pub const WILL_SUBSCRIBE: Text = (
+    "に登録します。登録月から月額料金がかかります。",
+    ": you will be subscribed, charged monthly from this month.",
+);
+pub const WILL_UNSUBSCRIBE: Text = (
+    "を解除します。今月分の料金はかかります。",
+    ": your subscription will end (this month stays charged).",
+);
+pub const ALREADY_REGISTERED: Text = ("既に登録されています。", "It is already registered.");
+pub const NOT_REGISTERED_SITE: Text = ("登録されていません。", "It is not registered.");
+pub const ALREADY_SUBSCRIBED: Text = (
+    "既に購読中です。二重に課金されることはありません。",
+    "You are already subscribed; nothing was charged again.",
+);
+pub const NOT_SUBSCRIBED: Text = ("購読していません。", "You are not subscribed.");
+pub const NOT_FEE_BASED: Text = ("このサイトは無料です。", "This site is free.");
+pub const SETTLEMENT_NO: Text = ("決済番号", "Settlement no.");
+pub const SUBSCRIPTIONS: Text = ("購読中の有料サイト", "Fee-based subscriptions");
+pub const NO_SUBSCRIPTIONS: Text = (
+    "購読中の有料サイトはありません。",
+    "No fee-based subscriptions.",
+);
+pub const MONTHLY_TOTAL: Text = ("月額合計", "Monthly total");
+pub const SINCE: Text = ("から", " since");

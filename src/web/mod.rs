@@ -5,7 +5,9 @@ mod imenu;
 pub mod page;
 mod power_on;
 mod procedures;
+pub mod protected;
 mod settings;
+mod sites;
 
 use std::sync::Arc;
 
@@ -29,7 +31,17 @@ use crate::views::{self, Ctx};
 /// Built-in actions and panels that menu files may name. Each action has a route
 /// below; `every_known_action_has_a_page` checks it.
 pub const KNOWN: Known = Known {
-    actions: &[settings::CHANGE_PIN, procedures::RESET_PIN],
+    actions: &[
+        settings::CHANGE_PIN,
+        procedures::RESET_PIN,
+        sites::MY_MENU,
+        sites::FEE_SERVICES,
+        protected::MAIL_REJECTION,
+        protected::CHANGE_ADDRESS,
+        protected::SUSPEND_MAIL,
+        protected::SECRET_CODE,
+        protected::MESSAGE_SERVICE,
+    ],
     panels: &[imenu::LINE_SETTINGS],
 };
 
@@ -127,6 +139,8 @@ pub fn app(state: AppState) -> Router {
         .route("/s/{sid}/m/{node}", get(imenu::node))
         .merge(settings::routes())
         .merge(procedures::routes())
+        .merge(sites::routes())
+        .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

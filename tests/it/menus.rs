@@ -149,7 +149,10 @@ async fn every_built_in_page_for_p501i_is_at_most_2048_bytes_and_plain_chtml() {
     let menu = garake::menu::Menu::load(shipped_menus(), &garake::web::KNOWN).unwrap();
     for node in menu.nodes() {
         let target = match &node.action {
-            Some(a) => format!("/a/{a}"),
+            Some(a) => match a.strip_prefix("site:") {
+                Some(site) => format!("/site/{site}"),
+                None => format!("/a/{a}"),
+            },
             None => format!("/m/{}", node.id),
         };
         assert!(

@@ -1,0 +1,104 @@
+//! Site pages of the Menu list, My Menu, and the fee-based services summary.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use axum::Router;
+
+use super::page::{read_query, Page};
+use super::AppState;
+use crate::error::AppError;
+use crate::store::services;
+use crate::views::{self, text};
+
+pub const MY_MENU: &str = "my-menu";
+pub const FEE_SERVICES: &str = "fee-services";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/s/{sid}/site/{site}", get(site_page))
+        .route(&format!("/s/{{sid}}/a/{MY_MENU}"), get(my_menu))
+        .route(&format!("/s/{{sid}}/a/{FEE_SERVICES}"), get(fee_services))
+}
+
+fn page_number(q: Option<&str>, charset: crate::handset::Charset) -> Result<usize, AppError> {
+    match read_query(q, charset)?.get("p")? {
+        None => Ok(1),
+        Some(p) => p.parse().map_err(|_| AppError::NotFound),
+    }
+}
+
+async fn site_page(
+    State(state): State<AppState>,
+    Path((sid, site)): Path<(String, String)>,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let site = state.menu.site(&site).ok_or(AppError::NotFound)?;
+    let (line_id, id) = (session.line_id, site.id.clone());
+    let (registered, subscribed) = state
+        .db
+        .call(move |conn| {
+            let registered = services::my_menu(conn, line_id)?.contains(&id);
+            let subscribed = services::subscriptions(conn, line_id)?
+                .iter()
+                .any(|s| s.site == id);
+            Ok((registered, subscribed))
+        })
+        .await?;
+    let body = views::sites::site_page(&ctx, site, registered, subscribed, &state.menu.root);
+    Ok(Page::new(
+        &ctx,
+        views::layout(&ctx, site.label(ctx.lang), body),
+    ))
+}
+
+fn title<'a>(
+    state: &'a AppState,
+    action: &str,
+    lang: crate::domain::Lang,
+    fallback: text::Text,
+) -> &'a str {
+    state
+        .menu
+        .action_node(action)
+        .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
+}
+
+async fn my_menu(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let page = page_number(q.as_deref(), ctx.profile.charset)?;
+    let line_id = session.line_id;
+    let ids = state
+        .db
+        .call(move |conn| services::my_menu(conn, line_id))
+        .await?;
+    // A site dropped from the menu files simply disappears from My Menu.
+    let sites: Vec<_> = ids.iter().filter_map(|id| state.menu.site(id)).collect();
+    let title = title(&state, MY_MENU, ctx.lang, ("マイメニュー", "My Menu"));
+    let markup = views::sites::my_menu(&ctx, title, &sites, page).ok_or(AppError::NotFound)?;
+    Ok(Page::new(&ctx, markup))
+}
+
+async fn fee_services(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let page = page_number(q.as_deref(), ctx.profile.charset)?;
+    let line_id = session.line_id;
+    let subs = state
+        .db
+        .call(move |conn| services::subscriptions(conn, line_id))
+        .await?;
+    let subs: Vec<_> = subs
+        .into_iter()
+        .filter_map(|s| state.menu.site(&s.site).map(|site| (s, site)))
+        .collect();
+    let title = title(&state, FEE_SERVICES, ctx.lang, text::SUBSCRIPTIONS);
+    let markup = views::sites::fee_services(&ctx, title, &subs, page).ok_or(AppError::NotFound)?;
+    Ok(Page::new(&ctx, markup))
+}
