@@ -12,12 +12,13 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::store::{audit, lines};
+use crate::store::{audit, lines, services};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lines", get(list_lines))
         .route("/lines/{msisdn}", get(line))
+        .route("/lines/{msisdn}/billing", get(billing))
         .route("/audit", get(audit_log))
 }
 
@@ -117,6 +118,43 @@ async fn line(
         .call(move |conn| match lines::find(conn, &msisdn)? {
             Some(id) => lines::state(conn, id, now),
             None => Ok(None),
+        })
+        .await?;
+    found
+        .map(Json)
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
+}
+
+/// A line's fee-based subscriptions and billing ledger.
+#[derive(serde::Serialize)]
+struct Billing {
+    subscriptions: Vec<services::Subscription>,
+    monthly_total: i64,
+    ledger: Vec<services::LedgerEntry>,
+}
+
+/// `GET /api/lines/{msisdn}/billing`: active subscriptions, their monthly total,
+/// and every ledger entry (one per subscription started).
+async fn billing(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Billing>, AppError> {
+    let msisdn = parse_msisdn(&raw)?;
+    let found = state
+        .db
+        .call(move |conn| {
+            let Some(id) = lines::find(conn, &msisdn)? else {
+                return Ok(None);
+            };
+            let subscriptions = services::subscriptions(conn, id)?;
+            let monthly_total = subscriptions.iter().map(|s| s.monthly_fee).sum();
+            let ledger = services::ledger(conn, id)?;
+            Ok(Some(Billing {
+                subscriptions,
+                monthly_total,
+                ledger,
+            }))
         })
         .await?;
     found

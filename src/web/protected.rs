@@ -371,34 +371,42 @@ async fn input(
     )
 }
 
-/// The confirmation page: what will change, the password box, a fresh token.
-fn confirm(
-    state: &AppState,
-    session: &Session,
-    ctx: &Ctx,
+/// One request's place in an action's flow: who, where, which action.
+struct Step<'a> {
+    state: &'a AppState,
+    session: &'a Session,
+    ctx: &'a Ctx,
     def: &'static ActionDef,
-    change: &Change,
-    site: Option<&str>,
-    message: Option<Markup>,
-    status: StatusCode,
-) -> Page {
-    let token = state.sessions.issue_token(session, def.name);
-    let href = match site {
-        Some(site) => format!("{}/{site}", ctx.action_href(def.name)),
-        None => ctx.action_href(def.name),
-    };
-    let body = views::protected::confirm(
-        ctx,
-        message,
-        change.describe(ctx, state),
-        &change.hidden(),
-        &href,
-        &token,
-        &state.menu.root,
-    );
-    Page::new(ctx, views::layout(ctx, &title(def, ctx, state), body))
-        .no_store()
-        .status(status)
+}
+
+impl Step<'_> {
+    /// The confirmation page: what will change, the password box, a fresh token.
+    fn confirm(
+        &self,
+        change: &Change,
+        site: Option<&str>,
+        message: Option<Markup>,
+        status: StatusCode,
+    ) -> Page {
+        let (state, ctx, def) = (self.state, self.ctx, self.def);
+        let token = state.sessions.issue_token(self.session, def.name);
+        let href = match site {
+            Some(site) => format!("{}/{site}", ctx.action_href(def.name)),
+            None => ctx.action_href(def.name),
+        };
+        let body = views::protected::confirm(
+            ctx,
+            message,
+            change.describe(ctx, state),
+            &change.hidden(),
+            &href,
+            &token,
+            &state.menu.root,
+        );
+        Page::new(ctx, views::layout(ctx, &title(def, ctx, state), body))
+            .no_store()
+            .status(status)
+    }
 }
 
 fn invalid_markup(ctx: &Ctx, Invalid(message, detail): Invalid) -> Markup {
@@ -424,16 +432,13 @@ async fn confirm_settings(
     let def = def(&action)?;
     let form = super::page::read_form(body, ctx.profile.charset)?;
     match parse(def, &form, None)? {
-        Ok(change) => Ok(confirm(
-            &state,
-            &session,
-            &ctx,
+        Ok(change) => Ok(Step {
+            state: &state,
+            session: &session,
+            ctx: &ctx,
             def,
-            &change,
-            None,
-            None,
-            StatusCode::OK,
-        )),
+        }
+        .confirm(&change, None, None, StatusCode::OK)),
         Err(invalid) => {
             input(
                 &state,
@@ -461,16 +466,13 @@ async fn confirm_site(
         .filter(|_| def.on_site)
         .ok_or(AppError::NotFound)?;
     match parse(def, &FormData::default(), Some(site_def))? {
-        Ok(change) => Ok(confirm(
-            &state,
-            &session,
-            &ctx,
+        Ok(change) => Ok(Step {
+            state: &state,
+            session: &session,
+            ctx: &ctx,
             def,
-            &change,
-            Some(&site),
-            None,
-            StatusCode::OK,
-        )),
+        }
+        .confirm(&change, Some(&site), None, StatusCode::OK)),
         Err(invalid) => Ok(site_result(
             &state,
             &ctx,
@@ -578,18 +580,14 @@ async fn apply(
         move |conn, (), now| applied.apply(conn, line_id, now),
     )
     .await?;
-    let again = |message: Markup, status| {
-        confirm(
-            &state,
-            &session,
-            &ctx,
-            def,
-            &change,
-            site.as_deref(),
-            Some(message),
-            status,
-        )
+    let step = Step {
+        state: &state,
+        session: &session,
+        ctx: &ctx,
+        def,
     };
+    let again =
+        |message: Markup, status| step.confirm(&change, site.as_deref(), Some(message), status);
     Ok(match outcome {
         GateOutcome::Done(()) => {
             let line = line_state(&state, &session).await?;

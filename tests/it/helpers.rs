@@ -24,7 +24,7 @@ pub struct TestApp {
 }
 
 /// A response with its body decoded in the charset its Content-Type names.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resp {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -97,6 +97,11 @@ impl TestApp {
             .unwrap();
         let router = garake::app(state.clone());
         TestApp { state, router, dir }
+    }
+
+    /// The router, for tests that fire many requests at once.
+    pub fn router(&self) -> Router {
+        self.router.clone()
     }
 
     pub async fn request(&self, req: Request<Body>) -> Resp {
@@ -219,11 +224,23 @@ impl TestApp {
 
     /// Every table's rows as text: to prove a refused request wrote nothing.
     pub fn snapshot(&self) -> String {
+        self.tables(&[
+            "lines",
+            "rejection_list",
+            "audit",
+            "my_menu",
+            "subscriptions",
+            "billing_ledger",
+        ])
+    }
+
+    fn tables(&self, tables: &[&str]) -> String {
+        let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
         self.state
             .db
-            .with_conn(|c| {
+            .with_conn(move |c| {
                 let mut out = String::new();
-                for table in ["lines", "rejection_list", "audit"] {
+                for table in &tables {
                     let mut stmt = c.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
                     let cols = stmt.column_count();
                     let rows = stmt.query_map([], |r| {
@@ -281,6 +298,55 @@ impl Handset<'_> {
             form.form_token()
         );
         self.post(&self.action("change-imode-password"), body).await
+    }
+
+    /// A protected settings action through its pages: input page, confirmation
+    /// (POST of `fields`), then the password. Returns (confirmation, result).
+    pub async fn protect(&self, action: &str, fields: &str, pin: &str) -> (Resp, Resp) {
+        let input = self.get(&self.action(action)).await;
+        assert_eq!(input.status, StatusCode::OK, "{}", input.text);
+        self.check_size(&input);
+        let confirm = self
+            .post(&format!("/s/{}/c/{action}", self.sid), fields.to_string())
+            .await;
+        self.check_size(&confirm);
+        if confirm.status != StatusCode::OK {
+            return (confirm, input);
+        }
+        let body = format!("{fields}&pin={}&ft={}", enc(pin), confirm.form_token());
+        let result = self.post(&self.action(action), body).await;
+        self.check_size(&result);
+        (confirm, result)
+    }
+
+    /// A site action: its confirmation page, then the password.
+    pub async fn site_action(&self, op: &str, site: &str, pin: &str) -> (Resp, Resp) {
+        let path = format!("{}/{site}", self.action(op));
+        let confirm = self.get(&path).await;
+        self.check_size(&confirm);
+        if confirm.status != StatusCode::OK {
+            return (confirm.clone(), confirm);
+        }
+        let result = self
+            .post(
+                &path,
+                format!("pin={}&ft={}", enc(pin), confirm.form_token()),
+            )
+            .await;
+        self.check_size(&result);
+        (confirm, result)
+    }
+
+    /// P501i pages must stay within DoCoMo's advised 2 KB.
+    pub fn check_size(&self, page: &Resp) {
+        if self.ua == P501I {
+            assert!(
+                page.bytes.len() <= 2048,
+                "{} bytes:\n{}",
+                page.bytes.len(),
+                page.text
+            );
+        }
     }
 
     /// Opens the network-PIN reset form and submits it.

@@ -7,3 +7,4 @@ mod helpers;
 mod menus;
 mod pin;
 mod power_on;
+mod protected;
