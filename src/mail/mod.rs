@@ -1,4 +1,8 @@
 //! i-mode mail: address rules and the mail-rejection settings that delivery obeys.
 
 pub mod address;
+pub mod delivery;
+pub mod notices;
 pub mod rejection;
+pub mod rfc5322;
+pub mod store;

@@ -92,7 +92,7 @@ pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<()
     let hashes = hashed(hasher);
     let tx = write_tx(conn)?;
     tx.execute_batch(
-        "DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
+        "DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
          DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;",
     )?;
     for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {

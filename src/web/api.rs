@@ -12,6 +12,7 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
+use crate::mail::store as mail;
 use crate::store::{audit, lines, services};
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +21,12 @@ pub fn routes() -> Router<AppState> {
         .route("/lines/{msisdn}", get(line))
         .route("/lines/{msisdn}/billing", get(billing))
         .route("/audit", get(audit_log))
+        .route("/mail", axum::routing::post(send_mail))
+        .route("/mail-log", get(mail_log))
+        .route("/lines/{msisdn}/mail", get(line_mail))
+        .route("/outbox", get(outbox).delete(clear_outbox))
+        .route("/outbox/{id}", get(outbox_one))
+        .route("/outbox/{id}/raw", get(outbox_raw))
 }
 
 /// Proof that the request carried `Authorization: Bearer <admin token>`.
@@ -176,4 +183,166 @@ async fn audit_log(
         .call(move |conn| audit::list(conn, line.as_ref(), limit))
         .await?;
     Ok(Json(entries))
+}
+
+/// Reads a JSON body: too large → 413, malformed → 400, both as JSON errors.
+fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, AppError> {
+    match body {
+        Ok(Json(value)) => Ok(value),
+        Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(AppError::TooLarge)
+        }
+        Err(rejection) => Err(AppError::BadRequest(rejection.body_text())),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendMail {
+    from: String,
+    to: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// `POST /api/mail` {from, to, subject, body} → {status, reason}: through the
+/// same delivery rules as handset mail.
+async fn send_mail(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<mail::Outcome>, AppError> {
+    let m = json_body(body)?;
+    for (name, addr) in [("from", &m.from), ("to", &m.to)] {
+        if !mail::valid_address(addr) {
+            return Err(AppError::BadRequest(format!(
+                "`{name}` is not a mail address"
+            )));
+        }
+    }
+    if m.subject.chars().count() > mail::MAX_SUBJECT || m.body.chars().count() > mail::MAX_BODY {
+        return Err(AppError::BadRequest(format!(
+            "subject is limited to {} and body to {} characters",
+            mail::MAX_SUBJECT,
+            mail::MAX_BODY
+        )));
+    }
+    let now = state.clock.now();
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            let outcome = mail::send(
+                &tx,
+                now,
+                &mail::Mail {
+                    from: &m.from,
+                    to: &m.to,
+                    subject: &m.subject,
+                    body: &m.body,
+                    system: false,
+                },
+            )?;
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await?;
+    Ok(Json(outcome))
+}
+
+/// `GET /api/lines/{msisdn}/mail`: the line's inbox, newest first.
+async fn line_mail(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<mail::Received>>, AppError> {
+    let msisdn = parse_msisdn(&raw)?;
+    state
+        .db
+        .call(move |conn| match lines::find(conn, &msisdn)? {
+            Some(id) => mail::inbox(conn, id).map(Some),
+            None => Ok(None),
+        })
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
+}
+
+/// `GET /api/mail-log[?limit=N]`: every delivery decision, newest first.
+async fn mail_log(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<mail::LogEntry>>, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let limit = bounded(&query, "limit", 200, 10_000)?;
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| mail::mail_log(conn, limit))
+            .await?,
+    ))
+}
+
+/// `GET /api/outbox[?to=ADDR]`: newest first.
+async fn outbox(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<mail::Outgoing>>, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let to = query.get("to")?.map(str::to_owned);
+    Ok(Json(
+        state
+            .db
+            .call(move |conn| mail::outbox(conn, to.as_deref()))
+            .await?,
+    ))
+}
+
+fn outbox_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::BadRequest(format!("`{raw}` is not an outbox id")))
+}
+
+async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, AppError> {
+    let id = outbox_id(raw)?;
+    state
+        .db
+        .call(move |conn| mail::outbox_one(conn, id))
+        .await?
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
+}
+
+/// `GET /api/outbox/{id}`.
+async fn outbox_one(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<mail::Outgoing>, AppError> {
+    Ok(Json(find_outgoing(&state, &raw).await?))
+}
+
+/// `GET /api/outbox/{id}/raw`: the message as RFC 5322 text.
+async fn outbox_raw(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    let m = find_outgoing(&state, &raw).await?;
+    let text = crate::mail::rfc5322::render(&m);
+    Ok(([(header::CONTENT_TYPE, "message/rfc822")], text).into_response())
+}
+
+/// `DELETE /api/outbox`: empties it; answers how many were deleted.
+async fn clear_outbox(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let n = state.db.call(|conn| mail::clear_outbox(conn)).await?;
+    Ok(Json(serde_json::json!({ "deleted": n })))
 }

@@ -78,11 +78,12 @@ async fn reset(
         request,
         form.text("network_pin")?,
         |hasher| hasher.hash(DEFAULT_PIN),
-        move |tx, default_hash: String, _now| {
+        move |tx, default_hash: String, now| {
             tx.execute(
                 "UPDATE lines SET pin_hash = ?1, pin_failures = 0, pin_locked_until = NULL WHERE id = ?2",
                 rusqlite::params![default_hash, line_id],
             )?;
+            crate::mail::notices::password_reset(tx, line_id, now, "docomo Online Application")?;
             Ok(Ok::<(), Infallible>(()))
         },
     )

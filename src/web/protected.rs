@@ -315,11 +315,15 @@ impl Change {
                 fee,
                 subscribe: true,
             } => {
-                let charged =
-                    services::subscribe(conn, line_id, &site, i64::from(fee), now)?.is_some();
+                let Some(settlement_no) =
+                    services::subscribe(conn, line_id, &site, i64::from(fee), now)?
+                else {
+                    return Ok(Err(text::ALREADY_SUBSCRIBED));
+                };
                 // A subscribed site also appears in My Menu, as on the real service.
                 services::register(conn, line_id, &site, now)?;
-                refuse_unless(charged, text::ALREADY_SUBSCRIBED)
+                crate::mail::notices::subscribed(conn, line_id, now, &site, fee, &settlement_no)?;
+                Ok(())
             }
             Change::Subscription {
                 site,

@@ -105,11 +105,12 @@ async fn change_pin(
         request,
         form.text("pin")?,
         move |hasher| hasher.hash(new_pin.expose()),
-        move |tx, new_hash: String, _now| {
+        move |tx, new_hash: String, now| {
             tx.execute(
                 "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
                 rusqlite::params![new_hash, line_id],
             )?;
+            crate::mail::notices::password_changed(tx, line_id, now)?;
             Ok(Ok::<(), Infallible>(()))
         },
     )
