@@ -161,10 +161,19 @@ mod tests {
         }
     }
 
+    /// (recipient line, to local part, from, system notice, expected decision)
+    type Case = (
+        Recipient,
+        &'static str,
+        &'static str,
+        bool,
+        Result<(), Reason>,
+    );
+
     #[test]
     fn the_rules_as_a_table() {
         let phone = "09012340002";
-        let cases: &[(Recipient, &str, &str, bool, Result<(), Reason>)] = &[
+        let cases: &[Case] = &[
             // plain delivery, case-insensitive address
             (
                 line("hanako", false, Mode::Off, &[], None),
