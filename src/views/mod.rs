@@ -1,6 +1,7 @@
 //! maud page functions for handset pages: the layout, partials and pagination.
 
 pub mod errors;
+pub mod mail;
 pub mod menu;
 pub mod paging;
 pub mod power_on;

@@ -249,3 +249,26 @@ pub const NO_SUBSCRIPTIONS: Text = (
 );
 pub const MONTHLY_TOTAL: Text = ("月額合計", "Monthly total");
 pub const SINCE: Text = ("から", " since");
+
+// i-mode mail.
+pub const INBOX_EMPTY: Text = ("受信メールはありません。", "No mail.");
+pub const NO_SUBJECT: Text = ("(件名なし)", "(no subject)");
+pub const FROM: Text = ("From", "From");
+pub const DATE: Text = ("日時", "Date");
+pub const SUBJECT: Text = ("件名", "Subject");
+pub const BODY: Text = ("本文", "Body");
+pub const TO: Text = ("宛先", "To");
+pub const DELETE: Text = ("削除", "Delete");
+pub const DELETED: Text = ("メールを削除しました。", "The mail has been deleted.");
+pub const SEND: Text = ("送信", "Send");
+pub const SENT: Text = ("送信しました。", "Sent.");
+pub const NOT_DELIVERED: Text = ("送信できませんでした:", "Not delivered:");
+pub const TO_INVALID: Text = (
+    "宛先のメールアドレスが正しくありません。",
+    "The address is not a mail address.",
+);
+pub const TOO_LONG: Text = (
+    "件名は100文字、本文は5000文字までです。",
+    "Subject up to 100 and body up to 5000 characters.",
+);
+pub const TO_INBOX: Text = ("受信BOX", "Inbox");

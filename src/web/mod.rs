@@ -2,6 +2,7 @@
 
 mod api;
 mod imenu;
+mod mail;
 pub mod page;
 mod power_on;
 mod procedures;
@@ -35,6 +36,8 @@ pub const KNOWN: Known = Known {
         settings::CHANGE_PIN,
         procedures::RESET_PIN,
         sites::MY_MENU,
+        mail::INBOX,
+        mail::COMPOSE,
         sites::FEE_SERVICES,
         protected::MAIL_REJECTION,
         protected::CHANGE_ADDRESS,
@@ -140,6 +143,7 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(procedures::routes())
         .merge(sites::routes())
+        .merge(mail::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

@@ -4,6 +4,7 @@ mod api;
 mod bad_input;
 mod binary;
 mod helpers;
+mod mail;
 mod menus;
 mod pin;
 mod power_on;

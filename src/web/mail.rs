@@ -1,0 +1,234 @@
+//! Handset mail: inbox, reading, deleting and composing, over the one send path.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::page::{read_query, Page};
+use super::{take_form, AppState};
+use crate::error::AppError;
+use crate::mail::store::{self as mail, Mail};
+use crate::session::Session;
+use crate::store::lines::MAIL_DOMAIN;
+use crate::views::{self, text, Ctx};
+
+pub const INBOX: &str = "mail-inbox";
+pub const COMPOSE: &str = "mail-compose";
+const DELETE: &str = "mail-delete";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("/s/{{sid}}/a/{INBOX}"), get(inbox))
+        .route(
+            &format!("/s/{{sid}}/a/{COMPOSE}"),
+            get(compose_form).post(compose),
+        )
+        .route("/s/{sid}/mail/{id}", get(read))
+        .route("/s/{sid}/mail/{id}/delete", post(delete))
+}
+
+fn page_number(q: Option<&str>, ctx: &Ctx) -> Result<usize, AppError> {
+    match read_query(q, ctx.profile.charset)?.get("p")? {
+        None => Ok(1),
+        Some(p) => p.parse().map_err(|_| AppError::NotFound),
+    }
+}
+
+fn title<'a>(state: &'a AppState, ctx: &Ctx, action: &str, fallback: text::Text) -> &'a str {
+    state
+        .menu
+        .action_node(action)
+        .map_or(ctx.lang.pick(fallback.0, fallback.1), |n| n.label(ctx.lang))
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let page = page_number(q.as_deref(), &ctx)?;
+    let line_id = session.line_id;
+    let mails = state
+        .db
+        .call(move |conn| mail::inbox(conn, line_id))
+        .await?;
+    let markup = views::mail::inbox(
+        &ctx,
+        title(&state, &ctx, INBOX, text::TO_INBOX),
+        &mails,
+        page,
+    )
+    .ok_or(AppError::NotFound)?;
+    Ok(Page::new(&ctx, markup))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Path((sid, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let page = page_number(q.as_deref(), &ctx)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let line_id = session.line_id;
+    let found = state
+        .db
+        .call(move |conn| mail::open(conn, line_id, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let token = state.sessions.issue_token(&session, DELETE);
+    let markup = views::mail::read(&ctx, &found, page, &token, &state.menu.root)
+        .ok_or(AppError::NotFound)?;
+    Ok(Page::new(&ctx, markup).no_store())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path((sid, id)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    take_form(&state, &session, DELETE, body)?;
+    let line_id = session.line_id;
+    if !state
+        .db
+        .call(move |conn| mail::delete(conn, line_id, id))
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let body = views::mail::result(&ctx, ctx.t(text::DELETED), None, &state.menu.root);
+    Ok(Page::new(
+        &ctx,
+        views::layout(&ctx, ctx.t(text::TO_INBOX), body),
+    ))
+}
+
+fn compose_page(
+    state: &AppState,
+    session: &Session,
+    ctx: &Ctx,
+    message: Option<maud::Markup>,
+    values: (&str, &str, &str),
+    status: StatusCode,
+) -> Page {
+    let token = state.sessions.issue_token(session, COMPOSE);
+    let body = views::mail::compose(ctx, message, &token, values, &state.menu.root);
+    Page::new(
+        ctx,
+        views::layout(ctx, title(state, ctx, COMPOSE, text::SEND), body),
+    )
+    .status(status)
+}
+
+async fn compose_form(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    Ok(compose_page(
+        &state,
+        &session,
+        &ctx,
+        None,
+        ("", "", ""),
+        StatusCode::OK,
+    ))
+}
+
+/// Words for a rejection reason, as the sender's handset shows it.
+fn reason_text(reason: &str, ctx: &Ctx) -> &'static str {
+    ctx.t(match reason {
+        "unknown_address" => ("宛先不明", "unknown address"),
+        "suspended" => (
+            "相手がメール機能を停止中",
+            "the recipient has suspended mail",
+        ),
+        "secret_code_required" | "wrong_secret_code" => {
+            ("シークレットコードが違います", "secret code mismatch")
+        }
+        _ => ("受信拒否", "refused by the recipient's settings"),
+    })
+}
+
+async fn compose(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Page, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let form = take_form(&state, &session, COMPOSE, body)?;
+    let (to, subject, body) = (
+        form.text("to")?.trim().to_string(),
+        form.text("subject")?.to_string(),
+        form.text("body")?.to_string(),
+    );
+    let values = (to.as_str(), subject.as_str(), body.as_str());
+    if !mail::valid_address(&to) {
+        let message = views::notice(ctx.t(text::TO_INVALID));
+        return Ok(compose_page(
+            &state,
+            &session,
+            &ctx,
+            Some(message),
+            values,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    if subject.chars().count() > mail::MAX_SUBJECT || body.chars().count() > mail::MAX_BODY {
+        let message = views::notice(ctx.t(text::TOO_LONG));
+        return Ok(compose_page(
+            &state,
+            &session,
+            &ctx,
+            Some(message),
+            values,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let (line_id, now) = (session.line_id, state.clock.now());
+    let (to2, subject2, body2) = (to.clone(), subject.clone(), body.clone());
+    let outcome = state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            let local: String = tx.query_row(
+                "SELECT mail_local FROM lines WHERE id = ?1",
+                [line_id],
+                |r| r.get(0),
+            )?;
+            let from = format!("{local}@{MAIL_DOMAIN}");
+            let outcome = mail::send(
+                &tx,
+                now,
+                &Mail {
+                    from: &from,
+                    to: &to2,
+                    subject: &subject2,
+                    body: &body2,
+                    system: false,
+                },
+            )?;
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await?;
+    let markup = match outcome.reason {
+        None => views::mail::result(&ctx, ctx.t(text::SENT), None, &state.menu.root),
+        Some(reason) => views::mail::result(
+            &ctx,
+            ctx.t(text::NOT_DELIVERED),
+            Some(reason_text(reason, &ctx)),
+            &state.menu.root,
+        ),
+    };
+    Ok(Page::new(
+        &ctx,
+        views::layout(&ctx, ctx.t(text::SEND), markup),
+    ))
+}
