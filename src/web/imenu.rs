@@ -3,7 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::page::{read_query, Page};
+use super::page::{page_param, Page};
 use super::AppState;
 use crate::error::AppError;
 use crate::store::lines;
@@ -19,15 +19,11 @@ pub async fn node(
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let query = read_query(q.as_deref(), ctx.profile.charset)?;
     let node = state.menu.node(&node_id).ok_or(AppError::NotFound)?;
     if let Some(action) = &node.action {
         return Ok(Redirect::to(&ctx.action_href(action)).into_response());
     }
-    let page: usize = match query.get("p")? {
-        None => 1,
-        Some(p) => p.parse().map_err(|_| AppError::NotFound)?,
-    };
+    let page = page_param(q.as_deref(), ctx.profile.charset)?;
     // Only a node with a panel reads the database; plain menu pages never do.
     let panel = match node.panel.as_deref() {
         Some(LINE_SETTINGS) => {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::page::{read_query, Page};
+use super::page::{page_param, Page};
 use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::mail::store::{self as mail, Mail};
@@ -30,27 +30,13 @@ pub fn routes() -> Router<AppState> {
         .route("/s/{sid}/mail/{id}/delete", post(delete))
 }
 
-fn page_number(q: Option<&str>, ctx: &Ctx) -> Result<usize, AppError> {
-    match read_query(q, ctx.profile.charset)?.get("p")? {
-        None => Ok(1),
-        Some(p) => p.parse().map_err(|_| AppError::NotFound),
-    }
-}
-
-fn title<'a>(state: &'a AppState, ctx: &Ctx, action: &str, fallback: text::Text) -> &'a str {
-    state
-        .menu
-        .action_node(action)
-        .map_or(ctx.lang.pick(fallback.0, fallback.1), |n| n.label(ctx.lang))
-}
-
 async fn inbox(
     State(state): State<AppState>,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let page = page_number(q.as_deref(), &ctx)?;
+    let page = page_param(q.as_deref(), ctx.profile.charset)?;
     let line_id = session.line_id;
     let mails = state
         .db
@@ -58,7 +44,7 @@ async fn inbox(
         .await?;
     let markup = views::mail::inbox(
         &ctx,
-        title(&state, &ctx, INBOX, text::TO_INBOX),
+        state.action_title(INBOX, ctx.lang, text::TO_INBOX),
         &mails,
         page,
     )
@@ -72,7 +58,7 @@ async fn read(
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let page = page_number(q.as_deref(), &ctx)?;
+    let page = page_param(q.as_deref(), ctx.profile.charset)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let line_id = session.line_id;
     let found = state
@@ -121,7 +107,7 @@ fn compose_page(
     let body = views::mail::compose(ctx, message, &token, values, &state.menu.root);
     Page::new(
         ctx,
-        views::layout(ctx, title(state, ctx, COMPOSE, text::SEND), body),
+        views::layout(ctx, state.action_title(COMPOSE, ctx.lang, text::SEND), body),
     )
     .status(status)
 }

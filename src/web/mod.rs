@@ -84,6 +84,18 @@ impl AppState {
         }
     }
 
+    /// The title of a built-in page: its label in the menu files, else `fallback`.
+    pub fn action_title(
+        &self,
+        action: &str,
+        lang: Lang,
+        fallback: crate::views::text::Text,
+    ) -> &str {
+        self.menu
+            .action_node(action)
+            .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
+    }
+
     /// The session behind an id in the URL, or back to the power-on page.
     pub fn session(&self, sid: &str) -> Result<(Session, Ctx), AppError> {
         let session = self.sessions.touch(sid).ok_or(AppError::SessionExpired)?;

@@ -79,3 +79,11 @@ pub fn read_form(
 pub fn read_query(query: Option<&str>, charset: Charset) -> Result<FormData, AppError> {
     Ok(FormData::parse(query.unwrap_or("").as_bytes(), charset)?)
 }
+
+/// The `p` (page number) query parameter: 1 when absent, 404 when not a number.
+pub fn page_param(query: Option<&str>, charset: Charset) -> Result<usize, AppError> {
+    match read_query(query, charset)?.get("p")? {
+        None => Ok(1),
+        Some(p) => p.parse().map_err(|_| AppError::NotFound),
+    }
+}

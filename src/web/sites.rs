@@ -4,7 +4,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::Router;
 
-use super::page::{read_query, Page};
+use super::page::{page_param, Page};
 use super::AppState;
 use crate::error::AppError;
 use crate::store::services;
@@ -18,13 +18,6 @@ pub fn routes() -> Router<AppState> {
         .route("/s/{sid}/site/{site}", get(site_page))
         .route(&format!("/s/{{sid}}/a/{MY_MENU}"), get(my_menu))
         .route(&format!("/s/{{sid}}/a/{FEE_SERVICES}"), get(fee_services))
-}
-
-fn page_number(q: Option<&str>, charset: crate::handset::Charset) -> Result<usize, AppError> {
-    match read_query(q, charset)?.get("p")? {
-        None => Ok(1),
-        Some(p) => p.parse().map_err(|_| AppError::NotFound),
-    }
 }
 
 async fn site_page(
@@ -51,25 +44,13 @@ async fn site_page(
     ))
 }
 
-fn title<'a>(
-    state: &'a AppState,
-    action: &str,
-    lang: crate::domain::Lang,
-    fallback: text::Text,
-) -> &'a str {
-    state
-        .menu
-        .action_node(action)
-        .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
-}
-
 async fn my_menu(
     State(state): State<AppState>,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let page = page_number(q.as_deref(), ctx.profile.charset)?;
+    let page = page_param(q.as_deref(), ctx.profile.charset)?;
     let line_id = session.line_id;
     let ids = state
         .db
@@ -77,7 +58,7 @@ async fn my_menu(
         .await?;
     // A site dropped from the menu files simply disappears from My Menu.
     let sites: Vec<_> = ids.iter().filter_map(|id| state.menu.site(id)).collect();
-    let title = title(&state, MY_MENU, ctx.lang, ("マイメニュー", "My Menu"));
+    let title = state.action_title(MY_MENU, ctx.lang, ("マイメニュー", "My Menu"));
     let markup = views::sites::my_menu(&ctx, title, &sites, page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup))
 }
@@ -88,7 +69,7 @@ async fn fee_services(
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let page = page_number(q.as_deref(), ctx.profile.charset)?;
+    let page = page_param(q.as_deref(), ctx.profile.charset)?;
     let line_id = session.line_id;
     let subs = state
         .db
@@ -98,7 +79,7 @@ async fn fee_services(
         .into_iter()
         .filter_map(|s| state.menu.site(&s.site).map(|site| (s, site)))
         .collect();
-    let title = title(&state, FEE_SERVICES, ctx.lang, text::SUBSCRIPTIONS);
+    let title = state.action_title(FEE_SERVICES, ctx.lang, text::SUBSCRIPTIONS);
     let markup = views::sites::fee_services(&ctx, title, &subs, page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup))
 }
