@@ -21,6 +21,9 @@ pub struct Config {
     /// Do not load the demo fixtures into a new database.
     #[arg(long)]
     pub no_demo: bool,
+    /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
+    #[arg(long, env = "GARAKE_SMTP_RELAY")]
+    pub smtp_relay: Option<String>,
 }
 
 impl Config {
@@ -32,6 +35,7 @@ impl Config {
             menus: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("menus"),
             admin_token: None,
             no_demo: false,
+            smtp_relay: None,
         }
     }
 

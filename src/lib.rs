@@ -46,6 +46,8 @@ pub enum StartError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Relay(String),
 }
 
 /// Argon2 slots: one per core, so PIN checks never take the whole machine.
@@ -88,6 +90,12 @@ pub fn restore_fixtures(db: &Db, pins: &PinHasher, clock: &Clock) -> Result<(), 
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
 pub async fn serve(config: Config) -> Result<(), StartError> {
+    let relay = config
+        .smtp_relay
+        .as_deref()
+        .map(mail::relay::Relay::new)
+        .transpose()
+        .map_err(StartError::Relay)?;
     let state = build(&config)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -98,11 +106,20 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     println!("garake listening on http://{addr}");
     println!("  power-on page : http://{addr}/");
+    println!("  admin console : http://{addr}/admin");
     println!("  QA API        : http://{addr}/api/lines  (Authorization: Bearer <admin token>)");
     if config.admin_token.is_some() {
         println!("  admin token   : (as given by --admin-token / GARAKE_ADMIN_TOKEN)");
     } else {
         println!("  admin token   : {}", state.admin_token);
+    }
+    if let (Some(relay), Some(target)) = (relay, &config.smtp_relay) {
+        println!("  SMTP relay    : outbox mail is sent to {target}");
+        tokio::spawn(mail::relay::run(
+            state.db.clone(),
+            relay,
+            state.clock.clone(),
+        ));
     }
     tracing::info!(%addr, db = %config.db, "serving");
     axum::serve(listener, app(state))

@@ -4,5 +4,6 @@ pub mod address;
 pub mod delivery;
 pub mod notices;
 pub mod rejection;
+pub mod relay;
 pub mod rfc5322;
 pub mod store;

@@ -312,3 +312,29 @@ pub fn mail_log(conn: &Connection, limit: i64) -> Result<Vec<LogEntry>, AppError
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// Outbox messages the relay has not tried yet, oldest first.
+pub fn unrelayed(conn: &Connection, limit: i64) -> Result<Vec<Outgoing>, AppError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, sender, recipient, subject, body FROM outbox
+         WHERE relayed_at IS NULL ORDER BY id LIMIT ?1",
+    )?;
+    let mails = stmt
+        .query_map([limit], outgoing)?
+        .collect::<Result<_, _>>()?;
+    Ok(mails)
+}
+
+/// Records a relay attempt: sent, or the error.
+pub fn mark_relayed(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    error: Option<&str>,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE outbox SET relayed_at = ?2, relay_error = ?3 WHERE id = ?1",
+        rusqlite::params![id, now, error],
+    )?;
+    Ok(())
+}

@@ -19,6 +19,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_lines_and_audit.sql")),
         M::up(include_str!("migrations/0002_my_menu_and_billing.sql")),
         M::up(include_str!("migrations/0003_mail.sql")),
+        M::up(include_str!("migrations/0004_outbox_relay.sql")),
     ])
 }
 

@@ -1,5 +1,6 @@
 //! maud page functions for handset pages: the layout, partials and pagination.
 
+pub mod admin;
 pub mod errors;
 pub mod mail;
 pub mod menu;

@@ -1,6 +1,7 @@
 //! HTTP routes by feature, the shared application state, and error rendering.
 
-mod api;
+pub mod admin;
+pub mod api;
 mod imenu;
 mod mail;
 pub mod page;
@@ -61,6 +62,7 @@ pub struct Inner {
     pub sessions: Sessions,
     pub pins: PinHasher,
     pub admin_token: String,
+    pub consoles: admin::Consoles,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,6 +82,7 @@ impl AppState {
                 menu,
                 pins,
                 admin_token,
+                consoles: admin::Consoles::default(),
             }),
         }
     }
@@ -156,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .merge(procedures::routes())
         .merge(sites::routes())
         .merge(mail::routes())
+        .merge(admin::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

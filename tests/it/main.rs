@@ -1,5 +1,6 @@
 //! Integration tests: the real router in-process, and the real binary spawned.
 
+mod admin;
 mod api;
 mod bad_input;
 mod binary;

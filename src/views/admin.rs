@@ -1,0 +1,161 @@
+//! The admin console (a PC tool: UTF-8, a little CSS, no script).
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::mail::store::{LogEntry, Outgoing};
+use crate::store::audit;
+use crate::store::lines::LineState;
+
+const CSS: &str = "body{font-family:sans-serif;margin:1.5em;max-width:70em}\
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
+nav a{margin-right:1em}pre{background:#f4f4f4;padding:.5em;overflow:auto}.err{color:#b00}";
+
+/// The console frame with its navigation.
+pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) " — garake admin" }
+                style { (CSS) }
+            }
+            body {
+                @if let Some(csrf) = csrf {
+                    nav {
+                        a href="/admin" { "Lines" }
+                        a href="/admin/audit" { "Audit log" }
+                        a href="/admin/mail-log" { "Mail log" }
+                        a href="/outbox" { "Outbox" }
+                        form method="post" action="/admin/logout" style="display:inline" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button { "Log out" }
+                        }
+                    }
+                }
+                h1 { (title) }
+                (body)
+            }
+        }
+    }
+}
+
+pub fn login(error: bool) -> Markup {
+    layout(
+        "Log in",
+        None,
+        html! {
+            @if error { p.err { "That is not the admin token." } }
+            form method="post" action="/admin/login" {
+                label { "Admin token " input type="password" name="token" autofocus; }
+                " " button { "Log in" }
+            }
+            p { "The token is printed when garake starts, or set with --admin-token / GARAKE_ADMIN_TOKEN." }
+        },
+    )
+}
+
+pub fn lines(csrf: &str, lines: &[LineState], total: i64) -> Markup {
+    layout(
+        "Lines",
+        Some(csrf),
+        html! {
+            p { (total) " lines" }
+            table {
+                tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } }
+                @for l in lines {
+                    tr {
+                        td { (l.msisdn) } td { (l.name) " / " (l.name_en) } td { (l.mail_address) }
+                        td { @if l.mail_suspended { "suspended" } @else { "on" } }
+                        td { (l.mail_rejection.mode) @if !l.mail_rejection.list.is_empty() { " (" (l.mail_rejection.list.len()) ")" } }
+                        td { (l.my_menu.join(", ")) } td { (l.subscriptions.join(", ")) }
+                        td {
+                            @if l.pin_locked { "i-mode password " }
+                            @if l.network_pin_locked { "network PIN" }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn audit(csrf: &str, entries: &[audit::Entry], line: Option<&str>) -> Markup {
+    layout(
+        "Audit log",
+        Some(csrf),
+        html! {
+            form method="get" {
+                label { "Line " input name="line" value=(line.unwrap_or("")) placeholder="090-1234-0001"; }
+                " " button { "Filter" }
+            }
+            table {
+                tr { th { "At" } th { "Line" } th { "Action" } th { "Outcome" } th { "Source" } }
+                @for e in entries {
+                    tr { td { (e.at) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
+                }
+            }
+        },
+    )
+}
+
+pub fn mail_log(csrf: &str, entries: &[LogEntry]) -> Markup {
+    layout(
+        "Mail log",
+        Some(csrf),
+        html! {
+            table {
+                tr { th { "At" } th { "From" } th { "To" } th { "Line" } th { "Status" } th { "Reason" } }
+                @for e in entries {
+                    tr { td { (e.at) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
+                }
+            }
+        },
+    )
+}
+
+pub fn outbox(csrf: &str, mails: &[Outgoing], to: Option<&str>) -> Markup {
+    layout(
+        "Outbox",
+        Some(csrf),
+        html! {
+            p { "Mail to addresses outside docomo.ne.jp. Newest first; the newest 1,000 are kept." }
+            form method="get" {
+                label { "To " input name="to" value=(to.unwrap_or("")); }
+                " " button { "Filter" }
+            }
+            table {
+                tr { th { "#" } th { "At" } th { "From" } th { "To" } th { "Subject" } }
+                @for m in mails {
+                    tr {
+                        td { a href={ "/outbox/" (m.id) } { (m.id) } }
+                        td { (m.at) } td { (m.from) } td { (m.to) } td { (m.subject) }
+                    }
+                }
+            }
+            form method="post" action="/outbox/clear" {
+                input type="hidden" name="csrf" value=(csrf);
+                button { "Delete all" }
+            }
+        },
+    )
+}
+
+pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str) -> Markup {
+    layout(
+        &format!("Outbox #{}", m.id),
+        Some(csrf),
+        html! {
+            table {
+                tr { th { "At" } td { (m.at) } }
+                tr { th { "From" } td { (m.from) } }
+                tr { th { "To" } td { (m.to) } }
+                tr { th { "Subject" } td { (m.subject) } }
+            }
+            h2 { "Body" }
+            pre { (m.body) }
+            h2 { "RFC 5322" }
+            pre { (raw) }
+        },
+    )
+}

@@ -1,0 +1,237 @@
+//! The admin console's outbox and logs, and the SMTP relay of outbox mail.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::helpers::*;
+
+/// Logs in to the console; returns the cookie and the CSRF token.
+async fn login(app: &TestApp) -> (String, String) {
+    let r = app.post("/admin/login", PC, format!("token={TOKEN}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let cookie = r
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(r.header("set-cookie").contains("HttpOnly"));
+    let page = console(app, &cookie, "/admin").await;
+    let at = page.text.find("name=\"csrf\" value=\"").unwrap() + 19;
+    (cookie, page.text[at..at + 32].to_string())
+}
+
+async fn console(app: &TestApp, cookie: &str, path: &str) -> Resp {
+    let req = Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .unwrap();
+    app.request(req).await
+}
+
+async fn console_post(app: &TestApp, cookie: &str, path: &str, body: &str) -> Resp {
+    let req = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.request(req).await
+}
+
+async fn send_external(app: &TestApp, to: &str, subject: &str) {
+    let payload = serde_json::json!({"from": "taro-demo@docomo.ne.jp", "to": to, "subject": subject, "body": "本文"});
+    let req = Request::post("/api/mail")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(payload.to_string()))
+        .unwrap();
+    assert_eq!(app.request(req).await.json()["status"], "outbox");
+}
+
+#[tokio::test]
+async fn the_console_needs_the_admin_token() {
+    let app = TestApp::new().await;
+    let r = app.get("/outbox", PC).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header("location"), "/admin/login");
+    let wrong = app.post("/admin/login", PC, "token=nope").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("not the admin token"));
+    assert!(wrong.headers.get("set-cookie").is_none());
+    let forged = console(
+        &app,
+        "garake_admin=0123456789abcdef0123456789abcdef",
+        "/admin",
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_outbox_page_lists_shows_and_clears_with_a_csrf_token() {
+    let app = TestApp::new().await;
+    send_external(&app, "member@example.com", "パスワード再設定").await;
+    send_external(&app, "other@example.org", "second").await;
+    let (cookie, csrf) = login(&app).await;
+
+    let page = console(&app, &cookie, "/outbox").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let first = page.text.find("other@example.org").unwrap();
+    let second = page.text.find("member@example.com").unwrap();
+    assert!(first < second, "newest first");
+    let filtered = console(&app, &cookie, "/outbox?to=member%40example.com").await;
+    assert!(!filtered.text.contains("other@example.org"));
+    let id = app.api("/api/outbox?to=member@example.com").await.json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let one = console(&app, &cookie, &format!("/outbox/{id}")).await;
+    assert!(one.text.contains("パスワード再設定"));
+    assert!(one.text.contains("Content-Transfer-Encoding: base64"));
+
+    // Without the CSRF token nothing is deleted.
+    let refused = console_post(&app, &cookie, "/outbox/clear", "csrf=forged").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.api("/api/outbox")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let cleared = console_post(&app, &cookie, "/outbox/clear", &format!("csrf={csrf}")).await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER);
+    assert!(app
+        .api("/api/outbox")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_console_shows_lines_the_audit_log_and_the_mail_log() {
+    let app = TestApp::new().await;
+    app.handset(TARO, P501I)
+        .await
+        .change_pin("9999", "1234", "1234")
+        .await;
+    let (cookie, _) = login(&app).await;
+    let lines = console(&app, &cookie, "/admin").await;
+    assert!(lines.text.contains("09012340003") && lines.text.contains("suspended"));
+    let audit = console(&app, &cookie, "/admin/audit?line=090-1234-0001").await;
+    assert!(audit.text.contains("wrong_pin"), "{}", audit.text);
+    send_external(&app, "x@example.com", "s").await;
+    let log = console(&app, &cookie, "/admin/mail-log").await;
+    assert!(log.text.contains("x@example.com") && log.text.contains("outbox"));
+}
+
+/// A minimal SMTP server that accepts one message and returns its DATA.
+async fn smtp_sink() -> (String, tokio::task::JoinHandle<(String, String)>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+        let (mut envelope, mut data) = (String::new(), String::new());
+        let mut in_data = false;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    write.write_all(b"250 queued\r\n").await.unwrap();
+                } else {
+                    data.push_str(&line);
+                    data.push('\n');
+                }
+                continue;
+            }
+            let upper = line.to_ascii_uppercase();
+            let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                b"250 sink\r\n"
+            } else if upper.starts_with("DATA") {
+                in_data = true;
+                b"354 go on\r\n"
+            } else if upper.starts_with("QUIT") {
+                write.write_all(b"221 bye\r\n").await.unwrap();
+                break;
+            } else {
+                envelope.push_str(&line);
+                envelope.push('\n');
+                b"250 ok\r\n"
+            };
+            write.write_all(reply).await.unwrap();
+        }
+        (envelope, data)
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn outbox_mail_is_relayed_to_a_real_smtp_server_once() {
+    let app = TestApp::new().await;
+    send_external(&app, "member@example.com", "パスワード再設定").await;
+    let (addr, sink) = smtp_sink().await;
+    let relay = garake::mail::relay::Relay::new(&addr).unwrap();
+    let sent = garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    let (envelope, data) = sink.await.unwrap();
+    assert!(
+        envelope.contains("MAIL FROM:<taro-demo@docomo.ne.jp>"),
+        "{envelope}"
+    );
+    assert!(
+        envelope.contains("RCPT TO:<member@example.com>"),
+        "{envelope}"
+    );
+    assert!(data.contains("Subject: =?UTF-8?B?"), "{data}");
+    assert!(data.contains("Content-Type: text/plain; charset=UTF-8"));
+    // Already relayed: a second pass sends nothing.
+    assert_eq!(
+        garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_dead_relay_records_the_error_and_keeps_the_mail() {
+    let app = TestApp::new().await;
+    send_external(&app, "member@example.com", "x").await;
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let relay = garake::mail::relay::Relay::new(&closed.to_string()).unwrap();
+    assert_eq!(
+        garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
+            .await
+            .unwrap(),
+        0
+    );
+    let error: Option<String> = app
+        .state
+        .db
+        .with_conn(|c| Ok(c.query_row("SELECT relay_error FROM outbox", [], |r| r.get(0))?))
+        .unwrap();
+    assert!(error.is_some());
+    assert_eq!(
+        app.api("/api/outbox")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(garake::mail::relay::Relay::new("no-port").is_err());
+}
