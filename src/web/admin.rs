@@ -2,19 +2,17 @@
 //! log and outbox. A PC tool, so it keeps its session in a cookie (HttpOnly,
 //! SameSite=Strict) and its forms carry a CSRF token.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::page::{read_form, read_query};
+use super::pc_session::{see_other, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
@@ -23,73 +21,33 @@ use crate::mail::store as mail;
 use crate::store::{audit, lines};
 use crate::views;
 
-const COOKIE: &str = "garake_admin";
 /// How long a console login lasts.
 const LOGIN_SECS: i64 = 8 * 3600;
 
-/// Logged-in consoles: session id → (CSRF token, expiry).
-#[derive(Clone, Default)]
-pub struct Consoles {
-    map: Arc<Mutex<HashMap<String, (String, i64)>>>,
-}
-
-impl Consoles {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, i64)>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// Logged-in consoles.
+pub fn consoles() -> PcSessions<()> {
+    PcSessions::new("garake_admin", LOGIN_SECS)
 }
 
 /// A logged-in console and its CSRF token.
-pub struct Console {
-    id: String,
-    pub csrf: String,
-}
+pub struct Console(PcSession<()>);
 
 impl FromRequestParts<AppState> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Console, Response> {
-        let id = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| {
-                c.trim()
-                    .strip_prefix(&format!("{COOKIE}="))
-                    .map(str::to_owned)
-            });
-        let now = state.clock.now();
-        let found = id.and_then(|id| {
-            let mut map = state.consoles.map();
-            match map.get(&id) {
-                Some((csrf, expires)) if *expires > now => Some(Console {
-                    csrf: csrf.clone(),
-                    id,
-                }),
-                Some(_) => {
-                    map.remove(&id);
-                    None
-                }
-                None => None,
-            }
-        });
-        found.ok_or_else(|| Redirect::to("/admin/login").into_response())
+        state
+            .consoles
+            .find(&parts.headers, &state.clock)
+            .map(Console)
+            .ok_or_else(|| Redirect::to("/admin/login").into_response())
     }
 }
 
 impl Console {
     /// Checks the CSRF field of a posted console form.
-    fn check(
-        &self,
-        body: Result<Bytes, BytesRejection>,
-    ) -> Result<crate::handset::FormData, AppError> {
-        let form = read_form(body, Charset::Utf8)?;
-        if form.text("csrf")? != self.csrf {
-            return Err(AppError::StaleForm);
-        }
-        Ok(form)
+    fn check(&self, body: Result<Bytes, BytesRejection>) -> Result<crate::handset::FormData, AppError> {
+        super::pc_session::check_csrf(&self.0.csrf, body)
     }
 }
 
@@ -121,21 +79,8 @@ async fn login(
         )
             .into_response());
     }
-    let id = crate::random::token_hex(16);
-    let csrf = crate::random::token_hex(16);
-    state
-        .consoles
-        .map()
-        .insert(id.clone(), (csrf, state.clock.now() + LOGIN_SECS));
-    let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/");
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, cookie),
-            (header::LOCATION, "/admin".to_string()),
-        ],
-    )
-        .into_response())
+    let (_, cookie) = state.consoles.start((), &state.clock);
+    Ok(see_other(cookie, "/admin"))
 }
 
 async fn logout(
@@ -144,16 +89,8 @@ async fn logout(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     console.check(body)?;
-    state.consoles.map().remove(&console.id);
-    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, cookie),
-            (header::LOCATION, "/admin/login".to_string()),
-        ],
-    )
-        .into_response())
+    let cookie = state.consoles.end(&console.0.id);
+    Ok(see_other(cookie, "/admin/login"))
 }
 
 async fn lines_page(
@@ -173,7 +110,7 @@ async fn lines_page(
         })
         .await?;
     Ok(Html(
-        views::admin::lines(&console.csrf, &states, total).into_string(),
+        views::admin::lines(&console.0.csrf, &states, total).into_string(),
     ))
 }
 
@@ -199,7 +136,7 @@ async fn audit_page(
         .call(move |conn| audit::list(conn, line.as_ref(), 500))
         .await?;
     Ok(Html(
-        views::admin::audit(&console.csrf, &entries, raw.as_deref()).into_string(),
+        views::admin::audit(&console.0.csrf, &entries, raw.as_deref()).into_string(),
     ))
 }
 
@@ -209,7 +146,7 @@ async fn mail_log_page(
 ) -> Result<Html<String>, AppError> {
     let entries = state.db.call(|conn| mail::mail_log(conn, 500)).await?;
     Ok(Html(
-        views::admin::mail_log(&console.csrf, &entries).into_string(),
+        views::admin::mail_log(&console.0.csrf, &entries).into_string(),
     ))
 }
 
@@ -229,7 +166,7 @@ async fn outbox_page(
         .call(move |conn| mail::outbox(conn, filter.as_deref()))
         .await?;
     Ok(Html(
-        views::admin::outbox(&console.csrf, &mails, to.as_deref()).into_string(),
+        views::admin::outbox(&console.0.csrf, &mails, to.as_deref()).into_string(),
     ))
 }
 
@@ -246,7 +183,7 @@ async fn outbox_one(
         .ok_or(AppError::NotFound)?;
     let rfc = crate::mail::rfc5322::render(&m);
     Ok(Html(
-        views::admin::outbox_one(&console.csrf, &m, &rfc).into_string(),
+        views::admin::outbox_one(&console.0.csrf, &m, &rfc).into_string(),
     ))
 }
 

@@ -5,6 +5,7 @@ pub mod api;
 mod imenu;
 mod mail;
 pub mod page;
+pub mod pc_session;
 mod power_on;
 mod procedures;
 pub mod protected;
@@ -62,7 +63,7 @@ pub struct Inner {
     pub sessions: Sessions,
     pub pins: PinHasher,
     pub admin_token: String,
-    pub consoles: admin::Consoles,
+    pub consoles: pc_session::PcSessions<()>,
 }
 
 impl std::ops::Deref for AppState {
@@ -82,7 +83,7 @@ impl AppState {
                 menu,
                 pins,
                 admin_token,
-                consoles: admin::Consoles::default(),
+                consoles: admin::consoles(),
             }),
         }
     }

@@ -1,0 +1,139 @@
+//! Logins of the PC sites (admin console, My docomo, docomo Shop counter): a
+//! random id in an HttpOnly, SameSite=Strict cookie, what it stands for, a CSRF
+//! token for its forms, and an expiry on the simulated clock. Handset pages
+//! never use this: they carry their session in the URL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{header, HeaderMap, HeaderValue};
+
+use crate::clock::Clock;
+
+/// One logged-in PC session.
+#[derive(Clone, Debug)]
+pub struct PcSession<T> {
+    pub id: String,
+    pub who: T,
+    pub csrf: String,
+}
+
+/// The sessions of one PC site, under one cookie name.
+#[derive(Clone)]
+pub struct PcSessions<T> {
+    cookie: &'static str,
+    lifetime: i64,
+    map: Arc<Mutex<HashMap<String, (T, String, i64)>>>,
+}
+
+impl<T: Clone> PcSessions<T> {
+    pub fn new(cookie: &'static str, lifetime: i64) -> PcSessions<T> {
+        PcSessions {
+            cookie,
+            lifetime,
+            map: Arc::default(),
+        }
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (T, String, i64)>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a session; returns it and its `Set-Cookie` value.
+    pub fn start(&self, who: T, clock: &Clock) -> (PcSession<T>, HeaderValue) {
+        let id = crate::random::token_hex(16);
+        let csrf = crate::random::token_hex(16);
+        self.map()
+            .insert(id.clone(), (who.clone(), csrf.clone(), clock.now() + self.lifetime));
+        let cookie = format!("{}={id}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
+        let value = HeaderValue::from_str(&cookie).expect("hex ids make a valid header");
+        (PcSession { id, who, csrf }, value)
+    }
+
+    /// The session named by the request's cookie, if it is live.
+    pub fn find(&self, headers: &HeaderMap, clock: &Clock) -> Option<PcSession<T>> {
+        let prefix = format!("{}=", self.cookie);
+        let id = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix(&prefix).map(str::to_owned))?;
+        let mut map = self.map();
+        match map.get(&id) {
+            Some((who, csrf, expires)) if *expires > clock.now() => Some(PcSession {
+                who: who.clone(),
+                csrf: csrf.clone(),
+                id,
+            }),
+            Some(_) => {
+                map.remove(&id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Ends a session; returns the `Set-Cookie` value that clears the cookie.
+    pub fn end(&self, id: &str) -> HeaderValue {
+        self.map().remove(id);
+        let cookie = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", self.cookie);
+        HeaderValue::from_str(&cookie).expect("a fixed cookie is a valid header")
+    }
+
+    /// Ends every session for which `pred` holds.
+    pub fn end_where(&self, pred: impl Fn(&T) -> bool) {
+        self.map().retain(|_, (who, _, _)| !pred(who));
+    }
+}
+
+/// A 303 to `location` that also sets (or clears) a session cookie.
+pub fn see_other(cookie: HeaderValue, location: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(header::SET_COOKIE, cookie), (header::LOCATION, HeaderValue::from_static(location))],
+    )
+        .into_response()
+}
+
+/// Reads a posted PC form (UTF-8) and checks its CSRF field.
+pub fn check_csrf(
+    csrf: &str,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<crate::handset::FormData, crate::error::AppError> {
+    let form = super::page::read_form(body, crate::handset::Charset::Utf8)?;
+    if !super::api::constant_time_eq(form.text("csrf")?.as_bytes(), csrf.as_bytes()) {
+        return Err(crate::error::AppError::StaleForm);
+    }
+    Ok(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_found_by_its_cookie_until_it_expires() {
+        let clock = Clock::default();
+        let sessions = PcSessions::new("t", 60);
+        let (s, cookie) = sessions.start(7, &clock);
+        assert!(cookie.to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("other=1; t={}", s.id)).unwrap());
+        assert_eq!(sessions.find(&headers, &clock).unwrap().who, 7);
+        clock.advance(61);
+        assert!(sessions.find(&headers, &clock).is_none());
+    }
+
+    #[test]
+    fn an_ended_session_is_gone() {
+        let clock = Clock::default();
+        let sessions = PcSessions::new("t", 60);
+        let (s, _) = sessions.start("x".to_string(), &clock);
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("t={}", s.id)).unwrap());
+        sessions.end(&s.id);
+        assert!(sessions.find(&headers, &clock).is_none());
+    }
+}
