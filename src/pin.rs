@@ -27,6 +27,8 @@ const PERMIT_WAIT: Duration = Duration::from_secs(2);
 pub struct PinHasher {
     secret: Arc<[u8]>,
     permits: Arc<Semaphore>,
+    /// A hash of nothing in particular, verified against for unknown accounts.
+    dummy: Arc<std::sync::OnceLock<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,7 @@ impl PinHasher {
         PinHasher {
             secret: secret.into(),
             permits: Arc::new(Semaphore::new(permits.max(1))),
+            dummy: Arc::default(),
         }
     }
 
@@ -106,6 +109,33 @@ impl PinHasher {
             .map_err(|_| AppError::Busy)?
             .map_err(|_| AppError::Busy)
     }
+}
+
+/// Checks a password against a stored hash on the bounded pool. With no stored
+/// hash (an unknown account) it still spends one Argon2 verification, so an
+/// unknown account and a wrong password take the same time.
+pub async fn check_password(
+    hasher: &PinHasher,
+    stored: Option<String>,
+    input: String,
+) -> Result<bool, AppError> {
+    let permit = hasher.permit().await?;
+    let h = hasher.clone();
+    Ok(crate::blocking::run(move || {
+        let ok = match &stored {
+            Some(phc) => h.verify(&input, phc),
+            None => {
+                let dummy = h
+                    .dummy
+                    .get_or_init(|| h.hash(&crate::random::token_hex(16)));
+                let _ = h.verify(&input, dummy);
+                false
+            }
+        };
+        drop(permit);
+        ok
+    })
+    .await)
 }
 
 /// Which secret of the line a gate checks, and how its lock behaves.

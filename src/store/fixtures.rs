@@ -65,6 +65,9 @@ pub const DEMO_LINES: &[DemoLine] = &[
     },
 ];
 
+/// Demo docomo Shop staff: (id, password).
+pub const DEMO_STAFF: &[(&str, &str)] = &[("staff01", "Shop-Pass-01")];
+
 /// Hashes every demo secret (in parallel: Argon2 is the slow part of a restore).
 fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
     std::thread::scope(|scope| {
@@ -90,9 +93,13 @@ fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
 /// Replaces every line and the audit log with the demo fixtures.
 pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<(), AppError> {
     let hashes = hashed(hasher);
+    let staff: Vec<(String, String)> = DEMO_STAFF
+        .iter()
+        .map(|(id, pw)| (id.to_string(), hasher.hash(pw)))
+        .collect();
     let tx = write_tx(conn)?;
     tx.execute_batch(
-        "DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
+        "DELETE FROM staff; DELETE FROM login_throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
          DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;",
     )?;
     for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {
@@ -113,6 +120,12 @@ pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<()
                 secret_code: demo.secret_code,
             },
             now,
+        )?;
+    }
+    for (id, hash) in &staff {
+        tx.execute(
+            "INSERT INTO staff (id, password_hash) VALUES (?1, ?2)",
+            [id, hash],
         )?;
     }
     tx.commit()?;

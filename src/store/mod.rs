@@ -5,6 +5,7 @@ pub mod fixtures;
 pub mod lines;
 pub mod services;
 pub mod settings;
+pub mod throttle;
 
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +21,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_my_menu_and_billing.sql")),
         M::up(include_str!("migrations/0003_mail.sql")),
         M::up(include_str!("migrations/0004_outbox_relay.sql")),
+        M::up(include_str!("migrations/0005_staff_and_throttle.sql")),
     ])
 }
 

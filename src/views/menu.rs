@@ -14,16 +14,24 @@ pub struct Item {
     pub label: String,
 }
 
-/// A list page: optional panel, the items with their keys, and `[*] Back` /
-/// `[#] Next` when there are more pages.
+/// Where a list page sits among its pages: the URLs of the previous and next.
+#[derive(Default)]
+pub struct Nav<'a> {
+    pub prev: Option<&'a str>,
+    pub next: Option<&'a str>,
+}
+
+/// A list page: optional panel, the items with their keys, `[*] Back` /
+/// `[#] Next` when there are more pages, and an optional foot.
 pub fn list_page(
     ctx: &Ctx,
     title: &str,
     head: Option<&Markup>,
     items: &[Item],
-    prev: Option<&str>,
-    next: Option<&str>,
+    nav: Nav<'_>,
+    foot: Option<&Markup>,
 ) -> Markup {
+    let Nav { prev, next } = nav;
     let keys = assign_keys(&items.iter().map(|i| i.key).collect::<Vec<_>>());
     layout(
         ctx,
@@ -42,6 +50,7 @@ pub fn list_page(
                     a href=(href) accesskey="*" { "[*]" (ctx.t(text::BACK)) } br;
                 }
             }
+            @if let Some(foot) = foot { (foot) }
         },
     )
 }
@@ -60,14 +69,11 @@ pub fn paged(
     let render = |range: std::ops::Range<usize>, prev: bool, next: bool, index: usize| {
         let prev = prev.then(|| page_href(index - 1));
         let next = next.then(|| page_href(index + 1));
-        list_page(
-            ctx,
-            title,
-            head,
-            &items[range],
-            prev.as_deref(),
-            next.as_deref(),
-        )
+        let nav = Nav {
+            prev: prev.as_deref(),
+            next: next.as_deref(),
+        };
+        list_page(ctx, title, head, &items[range], nav, None)
     };
     // Measure with a two-digit page number so links never grow after measuring.
     let pages = paginate(items.len(), target, |range, prev, next| {

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::menu::{list_page, Item};
+use super::menu::{list_page, Item, Nav};
 use super::{text, Ctx};
 use crate::store::lines::Listing;
 
@@ -35,5 +35,22 @@ pub fn page(
         @if lines.is_empty() { (ctx.t(text::NO_LINES)) br; }
         @else { (ctx.t(text::CHOOSE_LINE)) br; }
     };
-    list_page(ctx, ctx.t(text::APP_TITLE), Some(&head), &items, prev, next)
+    let foot = pc_links(ctx);
+    list_page(
+        ctx,
+        ctx.t(text::APP_TITLE),
+        Some(&head),
+        &items,
+        Nav { prev, next },
+        Some(&foot),
+    )
+}
+
+/// Links to the PC sites, at the foot of the power-on page.
+pub fn pc_links(ctx: &Ctx) -> Markup {
+    html! {
+        hr;
+        a href="/mydocomo" { "My docomo" } "/"
+        a href="/shop" { (ctx.t(("ドコモショップ", "docomo Shop"))) }
+    }
 }

@@ -46,7 +46,10 @@ impl FromRequestParts<AppState> for Console {
 
 impl Console {
     /// Checks the CSRF field of a posted console form.
-    fn check(&self, body: Result<Bytes, BytesRejection>) -> Result<crate::handset::FormData, AppError> {
+    fn check(
+        &self,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<crate::handset::FormData, AppError> {
         super::pc_session::check_csrf(&self.0.csrf, body)
     }
 }

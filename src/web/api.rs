@@ -22,6 +22,9 @@ pub fn routes() -> Router<AppState> {
         .route("/lines/{msisdn}/billing", get(billing))
         .route("/audit", get(audit_log))
         .route("/mail", axum::routing::post(send_mail))
+        .route("/clock", get(clock))
+        .route("/clock/advance", axum::routing::post(advance_clock))
+        .route("/reset", axum::routing::post(reset_fixtures))
         .route("/mail-log", get(mail_log))
         .route("/lines/{msisdn}/mail", get(line_mail))
         .route("/outbox", get(outbox).delete(clear_outbox))
@@ -345,4 +348,51 @@ async fn clear_outbox(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let n = state.db.call(|conn| mail::clear_outbox(conn)).await?;
     Ok(Json(serde_json::json!({ "deleted": n })))
+}
+
+fn clock_json(state: &AppState) -> serde_json::Value {
+    serde_json::json!({ "now": crate::clock::rfc3339(state.clock.now()), "offset_seconds": state.clock.offset() })
+}
+
+/// `GET /api/clock`: the simulated time and how far it is ahead of real time.
+async fn clock(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(clock_json(&state))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: i64,
+}
+
+/// `POST /api/clock/advance` {"seconds": N}: moves simulated time forward
+/// (1 second to 10 years; it never goes back).
+async fn advance_clock(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let Advance { seconds } = json_body(body)?;
+    if !(1..=10 * 366 * 86_400).contains(&seconds) {
+        return Err(AppError::BadRequest(
+            "`seconds` must be from 1 to 316224000".into(),
+        ));
+    }
+    state.clock.advance(seconds);
+    Ok(Json(clock_json(&state)))
+}
+
+/// `POST /api/reset`: restores the demo fixtures and ends every session.
+async fn reset_fixtures(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (pins, now) = (state.pins.clone(), state.clock.now());
+    state
+        .db
+        .call(move |conn| crate::store::fixtures::restore(conn, &pins, now))
+        .await?;
+    state.sessions.clear();
+    state.mydocomo.end_where(|_| true);
+    Ok(Json(serde_json::json!({ "restored": "demo fixtures" })))
 }

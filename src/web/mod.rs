@@ -4,12 +4,14 @@ pub mod admin;
 pub mod api;
 mod imenu;
 mod mail;
+pub mod mydocomo;
 pub mod page;
 pub mod pc_session;
 mod power_on;
-mod procedures;
+pub mod procedures;
 pub mod protected;
 mod settings;
+pub mod shop;
 mod sites;
 
 use std::sync::Arc;
@@ -64,6 +66,8 @@ pub struct Inner {
     pub pins: PinHasher,
     pub admin_token: String,
     pub consoles: pc_session::PcSessions<()>,
+    pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
+    pub shop: pc_session::PcSessions<String>,
 }
 
 impl std::ops::Deref for AppState {
@@ -84,6 +88,8 @@ impl AppState {
                 pins,
                 admin_token,
                 consoles: admin::consoles(),
+                mydocomo: mydocomo::sessions(),
+                shop: shop::sessions(),
             }),
         }
     }
@@ -161,6 +167,8 @@ pub fn app(state: AppState) -> Router {
         .merge(sites::routes())
         .merge(mail::routes())
         .merge(admin::routes())
+        .merge(mydocomo::routes())
+        .merge(shop::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

@@ -43,8 +43,10 @@ impl<T: Clone> PcSessions<T> {
     pub fn start(&self, who: T, clock: &Clock) -> (PcSession<T>, HeaderValue) {
         let id = crate::random::token_hex(16);
         let csrf = crate::random::token_hex(16);
-        self.map()
-            .insert(id.clone(), (who.clone(), csrf.clone(), clock.now() + self.lifetime));
+        self.map().insert(
+            id.clone(),
+            (who.clone(), csrf.clone(), clock.now() + self.lifetime),
+        );
         let cookie = format!("{}={id}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
         let value = HeaderValue::from_str(&cookie).expect("hex ids make a valid header");
         (PcSession { id, who, csrf }, value)
@@ -77,7 +79,10 @@ impl<T: Clone> PcSessions<T> {
     /// Ends a session; returns the `Set-Cookie` value that clears the cookie.
     pub fn end(&self, id: &str) -> HeaderValue {
         self.map().remove(id);
-        let cookie = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", self.cookie);
+        let cookie = format!(
+            "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+            self.cookie
+        );
         HeaderValue::from_str(&cookie).expect("a fixed cookie is a valid header")
     }
 
@@ -92,7 +97,10 @@ pub fn see_other(cookie: HeaderValue, location: &'static str) -> axum::response:
     use axum::response::IntoResponse;
     (
         axum::http::StatusCode::SEE_OTHER,
-        [(header::SET_COOKIE, cookie), (header::LOCATION, HeaderValue::from_static(location))],
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, HeaderValue::from_static(location)),
+        ],
     )
         .into_response()
 }
@@ -118,9 +126,15 @@ mod tests {
         let clock = Clock::default();
         let sessions = PcSessions::new("t", 60);
         let (s, cookie) = sessions.start(7, &clock);
-        assert!(cookie.to_str().unwrap().contains("HttpOnly; SameSite=Strict"));
+        assert!(cookie
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly; SameSite=Strict"));
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("other=1; t={}", s.id)).unwrap());
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; t={}", s.id)).unwrap(),
+        );
         assert_eq!(sessions.find(&headers, &clock).unwrap().who, 7);
         clock.advance(61);
         assert!(sessions.find(&headers, &clock).is_none());
@@ -132,7 +146,10 @@ mod tests {
         let sessions = PcSessions::new("t", 60);
         let (s, _) = sessions.start("x".to_string(), &clock);
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("t={}", s.id)).unwrap());
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("t={}", s.id)).unwrap(),
+        );
         sessions.end(&s.id);
         assert!(sessions.find(&headers, &clock).is_none());
     }

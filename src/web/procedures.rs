@@ -79,11 +79,13 @@ async fn reset(
         form.text("network_pin")?,
         |hasher| hasher.hash(DEFAULT_PIN),
         move |tx, default_hash: String, now| {
-            tx.execute(
-                "UPDATE lines SET pin_hash = ?1, pin_failures = 0, pin_locked_until = NULL WHERE id = ?2",
-                rusqlite::params![default_hash, line_id],
+            crate::store::lines::reset_password(
+                tx,
+                line_id,
+                &default_hash,
+                now,
+                "docomo Online Application",
             )?;
-            crate::mail::notices::password_reset(tx, line_id, now, "docomo Online Application")?;
             Ok(Ok::<(), Infallible>(()))
         },
     )

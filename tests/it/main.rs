@@ -10,3 +10,4 @@ mod menus;
 mod pin;
 mod power_on;
 mod protected;
+mod recovery;
