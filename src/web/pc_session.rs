@@ -18,12 +18,15 @@ pub struct PcSession<T> {
     pub csrf: String,
 }
 
+/// A live session: who, CSRF token, expiry.
+type Entry<T> = (T, String, i64);
+
 /// The sessions of one PC site, under one cookie name.
 #[derive(Clone)]
 pub struct PcSessions<T> {
     cookie: &'static str,
     lifetime: i64,
-    map: Arc<Mutex<HashMap<String, (T, String, i64)>>>,
+    map: Arc<Mutex<HashMap<String, Entry<T>>>>,
 }
 
 impl<T: Clone> PcSessions<T> {
@@ -35,7 +38,7 @@ impl<T: Clone> PcSessions<T> {
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (T, String, i64)>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<T>>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
