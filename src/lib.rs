@@ -13,6 +13,7 @@ pub mod mail;
 pub mod menu;
 pub mod pin;
 pub mod random;
+pub mod recovery;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -70,21 +71,32 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
 /// existing one).
 pub fn build(config: &Config) -> Result<AppState, StartError> {
     let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
+    let partners = load_partners(&config.menus)?;
     let (db, pins, is_new) = open_store(config)?;
     let clock = Clock::default();
     if is_new && !config.no_demo {
-        restore_fixtures(&db, &pins, &clock)?;
+        restore_fixtures(&db, &pins, &partners, &clock)?;
     }
     let token = config
         .admin_token
         .clone()
         .unwrap_or_else(|| random::token_hex(16));
-    Ok(AppState::new(db, clock, menu, pins, token))
+    Ok(AppState::new(db, clock, menu, partners, pins, token))
+}
+
+/// The partner sites of `menus/partners/`.
+pub fn load_partners(menus: &Path) -> Result<recovery::config::Partners, StartError> {
+    recovery::config::Partners::load(&menus.join("partners")).map_err(StartError::Menus)
 }
 
 /// Replaces all lines with the demo fixtures.
-pub fn restore_fixtures(db: &Db, pins: &PinHasher, clock: &Clock) -> Result<(), StartError> {
-    db.with_conn(|conn| store::fixtures::restore(conn, pins, clock.now()))
+pub fn restore_fixtures(
+    db: &Db,
+    pins: &PinHasher,
+    partners: &recovery::config::Partners,
+    clock: &Clock,
+) -> Result<(), StartError> {
+    db.with_conn(|conn| store::fixtures::restore(conn, pins, partners, clock.now()))
         .map_err(StartError::Fixtures)
 }
 

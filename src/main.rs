@@ -33,6 +33,9 @@ enum Command {
     Reset {
         #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
         db: String,
+        /// Folder of menu files (the partner sites' demo members come from it).
+        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
+        menus: PathBuf,
     },
 }
 
@@ -49,7 +52,7 @@ fn main() -> ExitCode {
         None => serve(cli.serve),
         Some(Command::Serve(config)) => serve(config),
         Some(Command::Check { menus }) => check(&menus),
-        Some(Command::Reset { db }) => reset(db),
+        Some(Command::Reset { db, menus }) => reset(db, menus),
     }
 }
 
@@ -71,12 +74,25 @@ fn serve(config: Config) -> ExitCode {
 }
 
 fn check(menus: &std::path::Path) -> ExitCode {
-    match garake::menu::Menu::load(menus, &garake::web::KNOWN) {
-        Ok(menu) => {
-            println!("{}: ok ({} nodes)", menus.display(), menu.nodes().count());
+    let menu = garake::menu::Menu::load(menus, &garake::web::KNOWN);
+    let partners = garake::recovery::config::Partners::load(&menus.join("partners"));
+    match (menu, partners) {
+        (Ok(menu), Ok(partners)) => {
+            println!(
+                "{}: ok ({} nodes, {} partner sites)",
+                menus.display(),
+                menu.nodes().count(),
+                partners.sites.len()
+            );
             ExitCode::SUCCESS
         }
-        Err(problems) => {
+        (menu, partners) => {
+            let problems: Vec<_> = menu
+                .err()
+                .into_iter()
+                .flatten()
+                .chain(partners.err().into_iter().flatten())
+                .collect();
             for p in &problems {
                 println!("{p}");
             }
@@ -86,13 +102,15 @@ fn check(menus: &std::path::Path) -> ExitCode {
     }
 }
 
-fn reset(db: String) -> ExitCode {
+fn reset(db: String, menus: PathBuf) -> ExitCode {
     let config = Config {
         db,
+        menus,
         ..Config::for_db("")
     };
-    let result = garake::open_store(&config).and_then(|(db, pins, _)| {
-        garake::restore_fixtures(&db, &pins, &garake::clock::Clock::default())
+    let result = garake::load_partners(&config.menus).and_then(|partners| {
+        let (db, pins, _) = garake::open_store(&config)?;
+        garake::restore_fixtures(&db, &pins, &partners, &garake::clock::Clock::default())
     });
     match result {
         Ok(()) => {

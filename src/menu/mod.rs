@@ -7,7 +7,7 @@ mod validate;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use validate::{Known, Problem};
+pub use validate::{Known, Problem, Source};
 
 /// Where a menu entry leads.
 #[derive(Clone, Debug, PartialEq, Eq)]

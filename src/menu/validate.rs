@@ -35,13 +35,14 @@ impl fmt::Display for Problem {
 }
 
 /// A parsed file and where its text is, for turning byte offsets into line:col.
-struct Source {
-    name: String,
-    text: String,
+pub struct Source {
+    pub name: String,
+    pub text: String,
 }
 
 impl Source {
-    fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
+    /// A problem at byte `offset` of this file.
+    pub fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -90,8 +90,13 @@ fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
     })
 }
 
-/// Replaces every line and the audit log with the demo fixtures.
-pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<(), AppError> {
+/// Replaces every line, partner member and log with the demo fixtures.
+pub fn restore(
+    conn: &mut Connection,
+    hasher: &PinHasher,
+    partners: &crate::recovery::config::Partners,
+    now: i64,
+) -> Result<(), AppError> {
     let hashes = hashed(hasher);
     let staff: Vec<(String, String)> = DEMO_STAFF
         .iter()
@@ -99,7 +104,8 @@ pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<()
         .collect();
     let tx = write_tx(conn)?;
     tx.execute_batch(
-        "DELETE FROM staff; DELETE FROM login_throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
+        "DELETE FROM support_inquiries; DELETE FROM partner_temp_passwords; DELETE FROM partner_tokens;
+         DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM login_throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
          DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;",
     )?;
     for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {
@@ -122,6 +128,7 @@ pub fn restore(conn: &mut Connection, hasher: &PinHasher, now: i64) -> Result<()
             now,
         )?;
     }
+    crate::recovery::load_members(&tx, partners, hasher)?;
     for (id, hash) in &staff {
         tx.execute(
             "INSERT INTO staff (id, password_hash) VALUES (?1, ?2)",

@@ -22,6 +22,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_mail.sql")),
         M::up(include_str!("migrations/0004_outbox_relay.sql")),
         M::up(include_str!("migrations/0005_staff_and_throttle.sql")),
+        M::up(include_str!("migrations/0006_partner_sites.sql")),
     ])
 }
 

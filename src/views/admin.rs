@@ -27,6 +27,7 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                         a href="/admin/audit" { "Audit log" }
                         a href="/admin/mail-log" { "Mail log" }
                         a href="/outbox" { "Outbox" }
+                        a href="/admin/support" { "Support desk" }
                         form method="post" action="/admin/logout" style="display:inline" {
                             input type="hidden" name="csrf" value=(csrf);
                             button { "Log out" }
@@ -55,11 +56,12 @@ pub fn login(error: bool) -> Markup {
     )
 }
 
-pub fn lines(csrf: &str, lines: &[LineState], total: i64) -> Markup {
+pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str) -> Markup {
     layout(
         "Lines",
         Some(csrf),
         html! {
+            p { "Simulated time: " (now) " (advance it with POST /api/clock/advance)" }
             p { (total) " lines" }
             table {
                 tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } }
@@ -156,6 +158,50 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str) -> Markup {
             pre { (m.body) }
             h2 { "RFC 5322" }
             pre { (raw) }
+        },
+    )
+}
+
+/// One inquiry beside the member record it names (if any).
+pub struct InquiryView<'a> {
+    pub inquiry: &'a crate::recovery::store::Inquiry,
+    /// (login ID, stored fields) of the member with the inquiry's member ID.
+    pub member: Option<(&'a str, &'a std::collections::BTreeMap<String, String>)>,
+}
+
+/// The partner support-desk queue: staff compare each inquiry with the member
+/// record and send a reset link. The password itself is never shown.
+pub fn support(csrf: &str, items: &[InquiryView<'_>], note: Option<&str>) -> Markup {
+    layout(
+        "Support desk",
+        Some(csrf),
+        html! {
+            @if let Some(n) = note { p { strong { (n) } } }
+            p { "Inquiries from partner sites. Compare with the member record; \"Send reset link\" mails the member a link to set a new password (the original password is never shown)." }
+            @for item in items {
+                h2 { "#" (item.inquiry.id) " " (item.inquiry.site) " — " (item.inquiry.status) }
+                table {
+                    tr { th { "Field" } th { "Inquiry" } th { "Member record" } }
+                    @for (name, value) in &item.inquiry.fields {
+                        @let stored = item.member.and_then(|(_, f)| f.get(name));
+                        tr {
+                            td { (name) } td { (value) }
+                            td { @match stored { Some(s) if s == value => { "✓ " (s) } Some(s) => { "✗ " (s) } None => { "—" } } }
+                        }
+                    }
+                }
+                @if item.inquiry.status == "open" {
+                    @if let Some((login_id, _)) = item.member {
+                        form method="post" action={ "/admin/support/" (item.inquiry.id) "/reset" } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="login_id" value=(login_id);
+                            button { "Send reset link to " (login_id) }
+                        }
+                    } @else {
+                        p { "No member has this member ID." }
+                    }
+                }
+            }
         },
     )
 }

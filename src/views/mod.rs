@@ -5,6 +5,7 @@ pub mod errors;
 pub mod mail;
 pub mod menu;
 pub mod paging;
+pub mod partner;
 pub mod pc;
 pub mod power_on;
 pub mod protected;

@@ -61,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(lines_page))
         .route("/admin/audit", get(audit_page))
         .route("/admin/mail-log", get(mail_log_page))
+        .route("/admin/support", get(support_page))
+        .route("/admin/support/{id}/reset", post(support_reset))
         .route("/outbox", get(outbox_page))
         .route("/outbox/clear", post(clear_outbox))
         .route("/outbox/{id}", get(outbox_one))
@@ -113,7 +115,13 @@ async fn lines_page(
         })
         .await?;
     Ok(Html(
-        views::admin::lines(&console.0.csrf, &states, total).into_string(),
+        views::admin::lines(
+            &console.0.csrf,
+            &states,
+            total,
+            &crate::clock::rfc3339(state.clock.now()),
+        )
+        .into_string(),
     ))
 }
 
@@ -198,4 +206,84 @@ async fn clear_outbox(
     console.check(body)?;
     state.db.call(|conn| mail::clear_outbox(conn)).await?;
     Ok(Redirect::to("/outbox").into_response())
+}
+
+async fn support_view(
+    state: &AppState,
+    csrf: &str,
+    note: Option<&str>,
+) -> Result<Html<String>, AppError> {
+    let (inquiries, accounts) = {
+        let sites: Vec<String> = state.partners.sites.iter().map(|s| s.id.clone()).collect();
+        state
+            .db
+            .call(move |conn| {
+                let inquiries = crate::recovery::store::inquiries(conn)?;
+                let mut accounts = Vec::new();
+                for site in &sites {
+                    for a in crate::recovery::store::accounts(conn, site)? {
+                        accounts.push((site.clone(), a));
+                    }
+                }
+                Ok((inquiries, accounts))
+            })
+            .await?
+    };
+    let items: Vec<views::admin::InquiryView<'_>> = inquiries
+        .iter()
+        .map(|i| {
+            let member_id = i.fields.get("member_id");
+            let member = accounts
+                .iter()
+                .find(|(site, a)| *site == i.site && Some(&a.login_id) == member_id)
+                .map(|(_, a)| (a.login_id.as_str(), &a.fields));
+            views::admin::InquiryView { inquiry: i, member }
+        })
+        .collect();
+    Ok(Html(
+        views::admin::support(csrf, &items, note).into_string(),
+    ))
+}
+
+async fn support_page(
+    State(state): State<AppState>,
+    console: Console,
+) -> Result<Html<String>, AppError> {
+    support_view(&state, &console.0.csrf, None).await
+}
+
+async fn support_reset(
+    State(state): State<AppState>,
+    console: Console,
+    Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let form = console.check(body)?;
+    let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
+    let login_id = form.text("login_id")?.to_string();
+    let base = super::partner::base_url(&headers);
+    let cx = crate::recovery::Ctx {
+        db: &state.db,
+        pins: &state.pins,
+        clock: &state.clock,
+        base_url: &base,
+    };
+    let sent =
+        crate::recovery::resolve_inquiry(&cx, &state.partners, id, &login_id, "admin").await?;
+    let note = if sent {
+        format!("A reset link was mailed to {login_id}.")
+    } else {
+        "Nothing was sent: the inquiry is already handled or the member does not exist.".to_string()
+    };
+    let status = if sent {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok((
+        status,
+        support_view(&state, &console.0.csrf, Some(&note)).await?,
+    )
+        .into_response())
 }

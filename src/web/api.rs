@@ -387,10 +387,10 @@ async fn reset_fixtures(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let (pins, now) = (state.pins.clone(), state.clock.now());
+    let (pins, now, s) = (state.pins.clone(), state.clock.now(), state.clone());
     state
         .db
-        .call(move |conn| crate::store::fixtures::restore(conn, &pins, now))
+        .call(move |conn| crate::store::fixtures::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
     state.mydocomo.end_where(|_| true);

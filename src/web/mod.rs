@@ -6,6 +6,7 @@ mod imenu;
 mod mail;
 pub mod mydocomo;
 pub mod page;
+pub mod partner;
 pub mod pc_session;
 mod power_on;
 pub mod procedures;
@@ -62,6 +63,7 @@ pub struct Inner {
     pub db: Db,
     pub clock: Clock,
     pub menu: Menu,
+    pub partners: crate::recovery::config::Partners,
     pub sessions: Sessions,
     pub pins: PinHasher,
     pub admin_token: String,
@@ -78,13 +80,21 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, clock: Clock, menu: Menu, pins: PinHasher, admin_token: String) -> AppState {
+    pub fn new(
+        db: Db,
+        clock: Clock,
+        menu: Menu,
+        partners: crate::recovery::config::Partners,
+        pins: PinHasher,
+        admin_token: String,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(clock.clone()),
                 db,
                 clock,
                 menu,
+                partners,
                 pins,
                 admin_token,
                 consoles: admin::consoles(),
@@ -169,6 +179,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(mydocomo::routes())
         .merge(shop::routes())
+        .merge(partner::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

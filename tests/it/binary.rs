@@ -218,6 +218,8 @@ fn an_existing_database_is_never_re_seeded_and_reset_restores_the_fixtures() {
     let out = Command::new(BIN)
         .args(["reset", "--db"])
         .arg(&db)
+        .arg("--menus")
+        .arg(shipped_menus())
         .output()
         .unwrap();
     assert!(

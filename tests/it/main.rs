@@ -7,6 +7,7 @@ mod binary;
 mod helpers;
 mod mail;
 mod menus;
+mod partners;
 mod pin;
 mod power_on;
 mod protected;

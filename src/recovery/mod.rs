@@ -1,0 +1,691 @@
+//! The shared recovery mechanisms of the partner sites (SPEC §7): emailed link,
+//! emailed temporary password, identity-match initialization, login-ID notice
+//! and support-desk inquiry. Sites only configure them (`menus/partners/`).
+//!
+//! Rules for all: tokens and passwords from the OS RNG, stored only as hashes,
+//! used once by an atomic update, expired by the simulated clock; the answer to
+//! "send me something" is the same page whether or not anything matched, with
+//! the same Argon2 work done either way; requests are throttled per account;
+//! every change mails a notice; every step is audited.
+
+pub mod config;
+pub mod fields;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use config::{Mechanism, ProcedureDef, SiteDef};
+use fields::{FieldError, Kind};
+
+use crate::clock::{rfc3339, Clock};
+use crate::error::AppError;
+use crate::mail::store::{self as mail, Mail};
+use crate::pin::PinHasher;
+use crate::store::audit::{self, Outcome};
+use crate::store::{throttle, write_tx, Db};
+
+/// Everything a mechanism needs.
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub pins: &'a PinHasher,
+    pub clock: &'a Clock,
+    /// `http://host:port` for links in mails.
+    pub base_url: &'a str,
+}
+
+/// Requests allowed per account and procedure before the throttle answers for
+/// it (silently: the page stays the same, nothing is sent).
+const FREE_REQUESTS: i64 = 5;
+
+/// A refused field: its name and the message to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub field: String,
+    pub message: String,
+}
+
+/// Reads a procedure's form: every field checked and normalised.
+pub fn read_fields(
+    site: &SiteDef,
+    proc_: &ProcedureDef,
+    raw: &dyn Fn(&str) -> String,
+) -> Result<BTreeMap<String, String>, Vec<Refusal>> {
+    let mut values = BTreeMap::new();
+    let mut refusals = Vec::new();
+    for name in &proc_.fields {
+        let input = raw(name);
+        if name == "login_id" {
+            let id = site.login_id_rule.apply(&input);
+            if id.is_empty() && proc_.match_any.iter().all(|set| set.contains(name)) {
+                refusals.push(Refusal {
+                    field: name.clone(),
+                    message: format!(
+                        "{}を入力してください。 / Enter the {}.",
+                        site.login_label, site.login_label
+                    ),
+                });
+            }
+            values.insert(name.clone(), id);
+            continue;
+        }
+        let Some(def) = site.field(name) else {
+            continue;
+        };
+        // With alternative match sets, a field is required only if every set uses it.
+        let in_every_set = proc_.match_any.iter().all(|set| set.contains(name));
+        let required = !def.optional
+            && in_every_set
+            && def
+                .required_when
+                .as_ref()
+                .is_none_or(|c| c.equals.iter().any(|v| *v == raw(&c.field).trim()));
+        match fields::normalise(def.kind, &input, &def.options) {
+            Ok(v) => {
+                values.insert(name.clone(), v);
+            }
+            Err(FieldError::Missing) if !required => {}
+            Err(FieldError::Missing) => refusals.push(Refusal {
+                field: name.clone(),
+                message: format!(
+                    "「{}」を入力してください。 / {} is required.",
+                    def.label, def.label
+                ),
+            }),
+            Err(FieldError::Invalid) => refusals.push(Refusal {
+                field: name.clone(),
+                message: def.error.clone().unwrap_or_else(|| {
+                    format!(
+                        "「{}」の形式が正しくありません。 / {} is not valid.",
+                        def.label, def.label
+                    )
+                }),
+            }),
+        }
+    }
+    // Payment references follow the format of the carrier chosen.
+    for name in &proc_.fields {
+        let Some(def) = site
+            .field(name)
+            .filter(|d| d.kind == Kind::PaymentReference)
+        else {
+            continue;
+        };
+        let (Some(value), Some(carrier_field)) = (values.get(name), def.carrier_field.as_ref())
+        else {
+            continue;
+        };
+        let carrier = values.get(carrier_field).cloned().unwrap_or_default();
+        let ok = def
+            .formats
+            .get(&carrier)
+            .is_some_and(|f| fields::reference_matches(f, value));
+        if !ok {
+            refusals.push(Refusal {
+                field: name.clone(),
+                message: def.error.clone().unwrap_or_else(|| {
+                    format!(
+                        "「{}」の形式が正しくありません。 / {} is not valid.",
+                        def.label, def.label
+                    )
+                }),
+            });
+        }
+    }
+    // One alternative must be complete (e.g. the ID, or e-mail + date of birth).
+    if refusals.is_empty()
+        && !proc_.match_any.is_empty()
+        && !proc_.match_any.iter().any(|set| {
+            set.iter()
+                .all(|n| values.get(n).is_some_and(|v| !v.is_empty()))
+        })
+    {
+        let label = |n: &String| {
+            if n == "login_id" {
+                site.login_label.clone()
+            } else {
+                site.field(n).map_or(n.clone(), |f| f.label.clone())
+            }
+        };
+        let sets: Vec<String> = proc_
+            .match_any
+            .iter()
+            .map(|set| set.iter().map(label).collect::<Vec<_>>().join(" + "))
+            .collect();
+        refusals.push(Refusal {
+            field: String::new(),
+            message: format!(
+                "次のいずれかを入力してください / Enter one of: {}",
+                sets.join(" | ")
+            ),
+        });
+    }
+    if refusals.is_empty() {
+        Ok(values)
+    } else {
+        Err(refusals)
+    }
+}
+
+/// Whether an account matches one of the procedure's field sets.
+fn matches(
+    account: &store::Account,
+    proc_: &ProcedureDef,
+    values: &BTreeMap<String, String>,
+) -> bool {
+    proc_.match_any.iter().any(|set| {
+        set.iter()
+            .all(|name| match (account.value(name), values.get(name)) {
+                (Some(a), Some(v)) => a.eq_ignore_ascii_case(v) || a == v,
+                _ => false,
+            })
+    })
+}
+
+/// Fills a mail template.
+fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(template.to_string(), |t, (k, v)| {
+        t.replace(&format!("{{{k}}}"), v)
+    })
+}
+
+/// `yyyymmdd hh:mm` in Japan, as the seed's mail shows an expiry.
+pub fn jst_minutes(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t + crate::clock::JST_OFFSET_SECS, 0)
+        .map(|d| d.format("%Y%m%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn audit_step(
+    conn: &rusqlite::Connection,
+    now: i64,
+    site: &str,
+    step: &str,
+    outcome: Outcome,
+) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        now,
+        None,
+        &format!("partner:{site}:{step}"),
+        outcome,
+        "partner",
+    )
+}
+
+/// The answer to a procedure's form.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The identical "if it matched, we sent it" page (plus a warning, if any).
+    Sent {
+        warning: Option<String>,
+    },
+    Refused(Vec<Refusal>),
+}
+
+/// Handles a submitted procedure form.
+pub async fn submit(
+    cx: &Ctx<'_>,
+    site: &SiteDef,
+    proc_: &ProcedureDef,
+    values: BTreeMap<String, String>,
+) -> Result<Answer, AppError> {
+    let now = cx.clock.now();
+    let warning = proc_.warning.clone().filter(|_| {
+        values.values().any(|v| {
+            proc_
+                .warn_domains
+                .iter()
+                .any(|d| v.to_ascii_lowercase().ends_with(&format!("@{d}")))
+        })
+    });
+    if proc_.mechanism == Mechanism::Inquiry {
+        let (site_id, proc_id) = (site.id.clone(), proc_.id.clone());
+        cx.db
+            .call(move |conn| {
+                let tx = write_tx(conn)?;
+                store::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
+                audit_step(&tx, now, &site_id, &proc_id, Outcome::Ok)?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+        return Ok(Answer::Sent { warning });
+    }
+
+    // The same Argon2 work whether or not anything matches: a generated
+    // password is hashed before we know.
+    let generated = matches!(
+        proc_.mechanism,
+        Mechanism::TemporaryPassword | Mechanism::Initialize
+    )
+    .then(|| site.password_policy.generate());
+    let generated_hash = match &generated {
+        Some(p) => {
+            let permit = cx.pins.permit().await?;
+            let (h, p) = (cx.pins.clone(), p.clone());
+            Some(
+                crate::blocking::run(move || {
+                    let hash = h.hash(&p);
+                    drop(permit);
+                    hash
+                })
+                .await,
+            )
+        }
+        None => None,
+    };
+
+    let (site_id, site_def, proc_def, base) = (
+        site.id.clone(),
+        site.clone(),
+        proc_.clone(),
+        cx.base_url.to_string(),
+    );
+    cx.db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let key_value = proc_def
+                .fields
+                .first()
+                .and_then(|f| values.get(f))
+                .cloned()
+                .unwrap_or_default();
+            let key = format!(
+                "partner:{site_id}:{}:{}",
+                proc_def.id,
+                key_value.to_lowercase()
+            );
+            let throttled = throttle::wait(&tx, &key, now)? > 0;
+            let found = if throttled {
+                None
+            } else {
+                store::accounts(&tx, &site_id)?
+                    .into_iter()
+                    .find(|a| matches(a, &proc_def, &values))
+                    .filter(|a| {
+                        proc_def
+                            .requires
+                            .as_deref()
+                            .is_none_or(|r| a.value(r).is_some())
+                    })
+            };
+            // Every request counts toward the per-account limit; waits start after FREE_REQUESTS.
+            let count: i64 = tx
+                .query_row(
+                    "SELECT failures FROM login_throttle WHERE key = ?1",
+                    [&key],
+                    |r| r.get(0),
+                )
+                .unwrap_or(0);
+            if count + 1 >= FREE_REQUESTS {
+                throttle::fail(&tx, &key, now)?;
+            } else {
+                tx.execute(
+                    "INSERT INTO login_throttle (key, failures, next_try_at) VALUES (?1, 1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1",
+                    rusqlite::params![key, now],
+                )?;
+            }
+            let Some(account) = found else {
+                audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
+                tx.commit()?;
+                return Ok(());
+            };
+            let to = account
+                .value(&proc_def.mail_to)
+                .unwrap_or_default()
+                .to_string();
+            let lifetime = proc_def.lifetime_secs.unwrap_or(0);
+            let expires = jst_minutes(now + lifetime);
+            let body = match proc_def.mechanism {
+                Mechanism::EmailLink => {
+                    let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+                    let link = format!("{base}/p/{site_id}/change?t={token}");
+                    fill(
+                        &proc_def.mail_body,
+                        &[
+                            ("link", &link),
+                            ("expires", &expires),
+                            ("login_id", &account.login_id),
+                        ],
+                    )
+                }
+                Mechanism::TemporaryPassword => {
+                    store::add_temp(
+                        &tx,
+                        account.id,
+                        generated_hash.as_deref().unwrap_or_default(),
+                        now + lifetime,
+                    )?;
+                    let password = generated.clone().unwrap_or_default();
+                    fill(
+                        &proc_def.mail_body,
+                        &[
+                            ("password", &password),
+                            ("expires", &expires),
+                            ("login_id", &account.login_id),
+                        ],
+                    )
+                }
+                Mechanism::Initialize => {
+                    store::set_pending(
+                        &tx,
+                        account.id,
+                        generated_hash.as_deref().unwrap_or_default(),
+                    )?;
+                    let password = generated.clone().unwrap_or_default();
+                    fill(
+                        &proc_def.mail_body,
+                        &[("password", &password), ("login_id", &account.login_id)],
+                    )
+                }
+                Mechanism::LoginIdNotice | Mechanism::Inquiry => {
+                    fill(&proc_def.mail_body, &[("login_id", &account.login_id)])
+                }
+            };
+            if mail::valid_address(&to) {
+                mail::send(
+                    &tx,
+                    now,
+                    &Mail {
+                        from: &site_def.mail_from,
+                        to: &to,
+                        subject: &proc_def.mail_subject,
+                        body: &body,
+                        system: false,
+                    },
+                )?;
+            }
+            audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Ok)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Answer::Sent { warning })
+}
+
+/// The result of a login attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Login {
+    Ok {
+        login_id: String,
+    },
+    /// A temporary or initialized password was used: set a new password first.
+    MustChange {
+        ticket: String,
+    },
+    Failed,
+    Throttled(i64),
+}
+
+/// How long a "set your new password" ticket from a login lasts.
+const CHANGE_TICKET_SECS: i64 = 30 * 60;
+
+pub async fn login(
+    cx: &Ctx<'_>,
+    site: &SiteDef,
+    raw_login: &str,
+    password: &str,
+) -> Result<Login, AppError> {
+    let now = cx.clock.now();
+    let login_id = site.login_id_rule.apply(raw_login);
+    let key = format!("partner-login:{}:{}", site.id, login_id.to_lowercase());
+    let (site_id, lookup, wait_key) = (site.id.clone(), login_id.clone(), key.clone());
+    let (wait, account, temps) = cx
+        .db
+        .call(move |conn| {
+            let wait = throttle::wait(conn, &wait_key, now)?;
+            let account = store::by_login(conn, &site_id, &lookup)?;
+            let temps = match &account {
+                Some(a) => store::live_temps(conn, a.id, now)?,
+                None => Vec::new(),
+            };
+            Ok((wait, account, temps))
+        })
+        .await?;
+    if wait > 0 {
+        return Ok(Login::Throttled(wait));
+    }
+    // Which secret matched: the password, the initialized one, or a temporary one.
+    #[derive(Debug)]
+    enum Hit {
+        Password,
+        Pending,
+        Temp(i64),
+        None,
+    }
+    let permit = cx.pins.permit().await?;
+    let (h, pw, acc) = (cx.pins.clone(), password.to_string(), account.clone());
+    let hit = crate::blocking::run(move || {
+        let hit = match &acc {
+            None => {
+                // Same work for an unknown login ID.
+                let _ = h.verify(&pw, &h.hash("unknown-account"));
+                Hit::None
+            }
+            Some(a) if h.verify(&pw, &a.password_hash) => Hit::Password,
+            Some(a) if a.pending_hash.as_deref().is_some_and(|p| h.verify(&pw, p)) => Hit::Pending,
+            Some(_) => temps
+                .iter()
+                .find(|(_, hash)| h.verify(&pw, hash))
+                .map_or(Hit::None, |(id, _)| Hit::Temp(*id)),
+        };
+        drop(permit);
+        hit
+    })
+    .await;
+    let site_id = site.id.clone();
+    cx.db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let outcome = match (&account, hit) {
+                (Some(a), Hit::Password) => {
+                    throttle::clear(&tx, &key)?;
+                    if a.must_change {
+                        Login::MustChange {
+                            ticket: store::new_token(
+                                &tx,
+                                a.id,
+                                "change",
+                                now + CHANGE_TICKET_SECS,
+                            )?,
+                        }
+                    } else {
+                        Login::Ok {
+                            login_id: a.login_id.clone(),
+                        }
+                    }
+                }
+                (Some(a), Hit::Pending) => {
+                    throttle::clear(&tx, &key)?;
+                    store::promote_pending(&tx, a.id)?;
+                    Login::MustChange {
+                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                    }
+                }
+                (Some(a), Hit::Temp(id)) if store::consume_temp(&tx, id, now)? => {
+                    throttle::clear(&tx, &key)?;
+                    store::require_change(&tx, a.id)?;
+                    Login::MustChange {
+                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                    }
+                }
+                _ => {
+                    throttle::fail(&tx, &key, now)?;
+                    Login::Failed
+                }
+            };
+            let result = if matches!(outcome, Login::Failed) {
+                Outcome::Refused
+            } else {
+                Outcome::Ok
+            };
+            audit_step(&tx, now, &site_id, "login", result)?;
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+}
+
+/// What a link or ticket in a URL is good for.
+pub async fn peek(cx: &Ctx<'_>, token: &str) -> Result<store::TokenState, AppError> {
+    let (now, token) = (cx.clock.now(), token.to_string());
+    cx.db
+        .call(move |conn| {
+            let link = store::peek_token(conn, &token, "link", now)?;
+            if link != store::TokenState::Unknown {
+                return Ok(link);
+            }
+            store::peek_token(conn, &token, "change", now)
+        })
+        .await
+}
+
+/// The result of setting a new password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Change {
+    Done,
+    /// The new password breaks the policy, or the two entries differ.
+    Refused(String),
+    /// The link or ticket expired or was already used.
+    Gone,
+}
+
+pub async fn change_password(
+    cx: &Ctx<'_>,
+    site: &SiteDef,
+    token: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<Change, AppError> {
+    if new != confirm {
+        return Ok(Change::Refused(
+            "新しいパスワードと確認用が一致しません。 / The two passwords differ.".into(),
+        ));
+    }
+    if !site.password_policy.accepts(new) {
+        return Ok(Change::Refused(site.policy_text.clone()));
+    }
+    let permit = cx.pins.permit().await?;
+    let (h, pw) = (cx.pins.clone(), new.to_string());
+    let hash = crate::blocking::run(move || {
+        let hash = h.hash(&pw);
+        drop(permit);
+        hash
+    })
+    .await;
+    let (now, token, site_def) = (cx.clock.now(), token.to_string(), site.clone());
+    cx.db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let used = match store::consume_token(&tx, &token, "link", now)? {
+                Some(id) => Some(id),
+                None => store::consume_token(&tx, &token, "change", now)?,
+            };
+            let Some(account_id) = used else {
+                return Ok(Change::Gone);
+            };
+            store::set_password(&tx, account_id, &hash)?;
+            let account = store::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
+            if let Some(to) = account.value(&site_def.notice_to).filter(|t| mail::valid_address(t)) {
+                let body = format!(
+                    "{}のパスワードが変更されました({})。お心当たりがない場合はお問い合わせください。\nThe password of {} ({}) was changed at {}.",
+                    site_def.name,
+                    jst_minutes(now),
+                    site_def.name,
+                    account.login_id,
+                    rfc3339(now)
+                );
+                let subject = format!("パスワード変更のお知らせ / {}: password changed", site_def.name);
+                mail::send(&tx, now, &Mail { from: &site_def.mail_from, to, subject: &subject, body: &body, system: false })?;
+            }
+            audit_step(&tx, now, &site_def.id, "change_password", Outcome::Ok)?;
+            tx.commit()?;
+            Ok(Change::Done)
+        })
+        .await
+}
+
+/// Support desk: sends the member a reset link for an inquiry (never the password).
+pub async fn resolve_inquiry(
+    cx: &Ctx<'_>,
+    partners: &config::Partners,
+    inquiry_id: i64,
+    login_id: &str,
+    staff: &str,
+) -> Result<bool, AppError> {
+    let now = cx.clock.now();
+    let (login_id, staff, base) = (
+        login_id.to_string(),
+        staff.to_string(),
+        cx.base_url.to_string(),
+    );
+    let inquiry = cx
+        .db
+        .call(move |conn| store::inquiry_by_id(conn, inquiry_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let site = partners
+        .site(&inquiry.site)
+        .ok_or(AppError::NotFound)?
+        .clone();
+    let link_proc = site
+        .procedures
+        .iter()
+        .find(|p| p.mechanism == Mechanism::EmailLink)
+        .cloned();
+    cx.db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            let Some(account) = store::by_login(&tx, &site.id, &login_id)? else {
+                return Ok(false);
+            };
+            if !store::close_inquiry(&tx, inquiry_id, "reset_sent", &staff, now)? {
+                return Ok(false);
+            }
+            let lifetime = link_proc.as_ref().and_then(|p| p.lifetime_secs).unwrap_or(86_400);
+            let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+            let link = format!("{base}/p/{}/change?t={token}", site.id);
+            let to = account.value(&site.notice_to).unwrap_or_default().to_string();
+            let body = format!(
+                "お問い合わせを確認しました。下記のURLから新しいパスワードを設定してください(有効期限 {})。元のパスワードはご案内できません。\n{link}\nWe verified your inquiry. Set a new password at the link above (valid until {}). We cannot tell you the original password.",
+                jst_minutes(now + lifetime),
+                jst_minutes(now + lifetime)
+            );
+            let subject = format!("パスワード再設定のご案内 / {}: reset your password", site.name);
+            mail::send(&tx, now, &Mail { from: &site.mail_from, to: &to, subject: &subject, body: &body, system: false })?;
+            audit::record(&tx, now, None, &format!("partner:{}:inquiry_reset", site.id), Outcome::Ok, &format!("admin:{staff}"))?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+}
+
+/// Loads every site's demo members (called by the fixtures).
+pub fn load_members(
+    conn: &rusqlite::Connection,
+    partners: &config::Partners,
+    pins: &PinHasher,
+) -> Result<(), AppError> {
+    for site in &partners.sites {
+        for m in &site.members {
+            let mut fields = BTreeMap::new();
+            for (name, raw) in &m.fields {
+                let Some(def) = site.field(name) else {
+                    continue;
+                };
+                let value = fields::normalise(def.kind, raw, &def.options)
+                    .unwrap_or_else(|_| raw.trim().to_string());
+                fields.insert(name.clone(), value);
+            }
+            store::insert(
+                conn,
+                &site.id,
+                &m.login_id,
+                &pins.hash(&m.password),
+                &fields,
+            )?;
+        }
+    }
+    Ok(())
+}
