@@ -51,6 +51,7 @@ pub fn pc_links(ctx: &Ctx) -> Markup {
     html! {
         hr;
         a href="/mydocomo" { "My docomo" } "/"
-        a href="/shop" { (ctx.t(("ドコモショップ", "docomo Shop"))) }
+        a href="/shop" { (ctx.t(("ドコモショップ", "docomo Shop"))) } "/"
+        a href="/partners" { (ctx.t(("提携サイト", "Partner sites"))) }
     }
 }

@@ -108,6 +108,8 @@ async fn the_power_on_page_links_my_docomo_and_the_shop() {
     let page = app.get("/", P501I).await;
     assert_eq!(page.link("My docomo"), "/mydocomo");
     assert_eq!(page.link("ドコモショップ"), "/shop");
+    assert_eq!(page.link("提携サイト"), "/partners");
+    assert!(page.bytes.len() <= 2048);
 }
 
 #[tokio::test]
