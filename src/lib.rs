@@ -118,6 +118,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     println!("garake listening on http://{addr}");
     println!("  power-on page : http://{addr}/");
+    println!("  emulator      : http://{addr}/emulator");
     println!("  admin console : http://{addr}/admin");
     println!("  QA API        : http://{addr}/api/lines  (Authorization: Bearer <admin token>)");
     if config.admin_token.is_some() {

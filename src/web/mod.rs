@@ -1,6 +1,7 @@
 //! HTTP routes by feature, the shared application state, and error rendering.
 
 pub mod admin;
+mod emulator;
 pub mod api;
 mod imenu;
 mod mail;
@@ -180,6 +181,7 @@ pub fn app(state: AppState) -> Router {
         .merge(mydocomo::routes())
         .merge(shop::routes())
         .merge(partner::routes())
+        .merge(emulator::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)
