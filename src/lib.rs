@@ -17,6 +17,7 @@ pub mod recovery;
 pub mod session;
 pub mod store;
 pub mod views;
+pub mod walk;
 pub mod web;
 
 use std::path::Path;

@@ -29,6 +29,21 @@ enum Command {
         #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
         menus: PathBuf,
     },
+    /// Crawl every handset page reachable from the power-on page as one handset.
+    Walk {
+        /// The running garake, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        base: String,
+        /// Handset profile: P501i, P503i, N505i, P903i, P-07B or PC.
+        #[arg(long, default_value = "P501i")]
+        profile: String,
+        /// The line to power on as (default: the first line listed).
+        #[arg(long)]
+        line: Option<String>,
+        /// Menu folder, to report menu nodes never reached.
+        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
+        menus: PathBuf,
+    },
     /// Restore the demo fixtures in a database.
     Reset {
         #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
@@ -53,6 +68,12 @@ fn main() -> ExitCode {
         Some(Command::Serve(config)) => serve(config),
         Some(Command::Check { menus }) => check(&menus),
         Some(Command::Reset { db, menus }) => reset(db, menus),
+        Some(Command::Walk {
+            base,
+            profile,
+            line,
+            menus,
+        }) => walk(&base, &profile, line.as_deref(), &menus),
     }
 }
 
@@ -120,6 +141,30 @@ fn reset(db: String, menus: PathBuf) -> ExitCode {
         Err(e) => {
             eprintln!("garake: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) -> ExitCode {
+    let opts = garake::walk::Options {
+        base,
+        profile,
+        line,
+        menus,
+    };
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    match garake::walk::walk(&opts, &mut out, &mut err) {
+        Ok(report) => {
+            garake::walk::print_problems(&report, &mut out);
+            if report.problems() == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("\ngarake walk: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -320,3 +320,110 @@ fn the_server_refuses_to_start_on_invalid_menus_with_the_same_messages() {
         assert!(stderr.contains(line), "{line:?} missing from:\n{stderr}");
     }
 }
+
+#[test]
+fn walk_crawls_every_page_as_each_profile_and_reports_no_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("g.db"));
+    for profile in ["P501i", "P-07B", "PC"] {
+        let out = Command::new(BIN)
+            .args([
+                "walk",
+                "--base",
+                &format!("http://{}", server.addr),
+                "--profile",
+                profile,
+                "--line",
+                "090-1234-0002",
+            ])
+            .arg("--menus")
+            .arg(shipped_menus())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{profile}: {stdout}");
+        assert!(
+            stdout.contains("/s/{sid}/a/change-imode-password\t"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("menu nodes never reached: 0"));
+        let pages: usize = stdout
+            .lines()
+            .last()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(pages > 50, "{profile}: only {pages} pages");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("done"),
+            "a progress line"
+        );
+    }
+}
+
+#[test]
+fn walk_reports_an_over_budget_page_and_exits_1() {
+    // A menu whose labels are far too long for a P501i page.
+    let long = "とても長い名前".repeat(200);
+    let tree = format!(
+        "root = \"top\"\n[[node]]\nid = \"top\"\nja = \"{long}\"\nen = \"Top\"\nchildren = [\"pw\", \"rs\"]\n\
+         [[node]]\nid = \"pw\"\nja = \"パスワード\"\nen = \"Password\"\naction = \"change-imode-password\"\n\
+         [[node]]\nid = \"rs\"\nja = \"リセット\"\nen = \"Reset\"\naction = \"reset-imode-password\"\n"
+    );
+    let menus = menu_dir(&[("tree.toml", &tree)]);
+    let db = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(db.path().join("g.db"))
+        .arg("--menus")
+        .arg(menus.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("garake listening on http://")
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    let out = Command::new(BIN)
+        .args(["walk", "--base", &format!("http://{addr}")])
+        .arg("--menus")
+        .arg(menus.path())
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("over-budget pages: 2\n  /s/{sid}/m/top (5927 > 2048 bytes)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn walk_gives_a_clear_error_for_a_dead_url_or_an_unknown_profile() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["walk", "--base", &format!("http://{closed}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+    let out = Command::new(BIN)
+        .args(["walk", "--base", "http://127.0.0.1:1", "--profile", "Nokia"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile `Nokia`"));
+}

@@ -1,0 +1,375 @@
+//! `garake walk`: crawl every handset page reachable from the power-on page as
+//! one handset, GET links only (it never submits a form), and report broken
+//! links, over-budget pages, charset errors and menu nodes never reached.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::handset::{Charset, Profile};
+use crate::menu::{Menu, Target, SITE_ACTION};
+
+/// Paths that are PC sites or tools, not handset pages.
+const NOT_HANDSET: &[&str] = &[
+    "/mydocomo",
+    "/shop",
+    "/partners",
+    "/p/",
+    "/admin",
+    "/outbox",
+    "/emulator",
+    "/api",
+];
+/// A crawl stops after this many pages (a loop guard).
+const MAX_PAGES: usize = 5000;
+
+/// One fetched response.
+struct Fetched {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Fetched {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 GET (Connection: close) with timeouts, so a dead or
+/// stuck server gives an error instead of a hang.
+fn get(host: &str, path: &str, ua: &str) -> Result<Fetched, String> {
+    let addr = host
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("cannot resolve {host}"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .map_err(|e| format!("cannot connect to {host}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(15)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {ua}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("cannot send to {host}: {e}"))?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("cannot read from {host}: {e}"))?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("{host} sent an incomplete response"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("{host} did not answer HTTP"))?;
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        })
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    // Chunked bodies (not used by garake's pages, but be safe).
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    Ok(Fetched {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = end + 2;
+        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
+        data = &data[(start + size + 2).min(data.len())..];
+    }
+    out
+}
+
+/// Every `href="..."` of a page.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// `/s/<sid>/...` with the session id replaced, so pages of two sessions compare.
+fn page_key(path: &str) -> String {
+    match path.strip_prefix("/s/").and_then(|r| r.split_once('/')) {
+        Some((_, rest)) => format!("/s/{{sid}}/{rest}"),
+        None => path.to_string(),
+    }
+}
+
+/// What the crawl found.
+#[derive(Default)]
+pub struct Report {
+    pub pages: usize,
+    pub broken: Vec<String>,
+    pub over_budget: Vec<String>,
+    pub charset: Vec<String>,
+    pub unreached: Vec<String>,
+}
+
+impl Report {
+    pub fn problems(&self) -> usize {
+        self.broken.len() + self.over_budget.len() + self.charset.len() + self.unreached.len()
+    }
+}
+
+/// Options of `garake walk`.
+pub struct Options<'a> {
+    pub base: &'a str,
+    pub profile: &'a str,
+    pub line: Option<&'a str>,
+    pub menus: &'a Path,
+}
+
+/// Crawls and prints; returns the report, or an error that stops the crawl.
+pub fn walk(
+    opts: &Options<'_>,
+    out: &mut dyn Write,
+    progress: &mut dyn Write,
+) -> Result<Report, String> {
+    let profile = Profile::by_name(opts.profile).ok_or_else(|| {
+        let names: Vec<String> = Profile::named().iter().map(|p| p.name.clone()).collect();
+        format!(
+            "unknown profile `{}` (known: {})",
+            opts.profile,
+            names.join(", ")
+        )
+    })?;
+    let host = opts
+        .base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("--base must be an http:// URL, got `{}`", opts.base))?
+        .trim_end_matches('/')
+        .to_string();
+    let menu = Menu::load(opts.menus, &crate::web::KNOWN).ok();
+    let line = opts
+        .line
+        .map(|l| {
+            crate::domain::Msisdn::parse(l).ok_or_else(|| format!("`{l}` is not a phone number"))
+        })
+        .transpose()?;
+    let target = profile.page_target();
+    let ua = profile.user_agent.clone();
+
+    let mut report = Report::default();
+    let mut seen: BTreeSet<String> =
+        ["ja:/?lang=ja".to_string(), "en:/?lang=en".to_string()].into();
+    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut queue: VecDeque<String> =
+        VecDeque::from(["/?lang=ja".to_string(), "/?lang=en".to_string()]);
+    // Lines chosen on the power-on page: the given one, else the first listed.
+    let mut chosen: Option<String> = line.map(|l| l.as_str().to_string());
+    let mut sessions: HashMap<String, String> = HashMap::new();
+
+    while let Some(path) = queue.pop_front() {
+        if report.pages >= MAX_PAGES {
+            break;
+        }
+        let mut fetched = get(&host, &path, &ua)?;
+        let mut shown = path.clone();
+        let mut hops = 0;
+        while matches!(fetched.status, 301 | 302 | 303 | 307 | 308) && hops < 5 {
+            let Some(location) = fetched.header("location").map(str::to_string) else {
+                break;
+            };
+            if let Some(rest) = location.strip_prefix("/s/") {
+                let sid = rest.split('/').next().unwrap_or("").to_string();
+                let lang = if path.contains("lang=en") { "en" } else { "ja" };
+                sessions.insert(sid, lang.to_string());
+            }
+            shown = location.clone();
+            fetched = get(&host, &location, &ua)?;
+            hops += 1;
+        }
+        report.pages += 1;
+        let lang = shown
+            .strip_prefix("/s/")
+            .and_then(|r| r.split('/').next())
+            .and_then(|sid| sessions.get(sid))
+            .cloned()
+            .unwrap_or_else(|| {
+                if shown.contains("lang=en") {
+                    "en".into()
+                } else {
+                    "ja".into()
+                }
+            });
+        // A redirect's target counts as seen too (the power-on link lands on iMenu).
+        seen.insert(format!("{lang}:{}", page_key(&shown)));
+        let _ = write!(
+            progress,
+            "\r\x1b[K[{} pages, {} queued] {}",
+            report.pages,
+            queue.len(),
+            page_key(&shown)
+        );
+        let _ = progress.flush();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}",
+            page_key(&shown),
+            fetched.body.len(),
+            target
+        );
+        if fetched.status >= 400 {
+            report
+                .broken
+                .push(format!("{} ({})", page_key(&path), fetched.status));
+            continue;
+        }
+        if fetched.body.len() > target {
+            report.over_budget.push(format!(
+                "{} ({} > {} bytes)",
+                page_key(&shown),
+                fetched.body.len(),
+                target
+            ));
+        }
+        let want = profile.charset.name();
+        let content_type = fetched.header("content-type").unwrap_or("").to_string();
+        let text = match profile.charset.decode_strict(&fetched.body) {
+            Some(t) => t,
+            None => {
+                report
+                    .charset
+                    .push(format!("{}: body is not valid {want}", page_key(&shown)));
+                continue;
+            }
+        };
+        if !content_type
+            .to_ascii_lowercase()
+            .contains(&format!("charset={}", want.to_ascii_lowercase()))
+        {
+            report.charset.push(format!(
+                "{}: Content-Type `{content_type}`, want charset={want}",
+                page_key(&shown)
+            ));
+        }
+        if profile.charset == Charset::ShiftJis && !text.contains("charset=Shift_JIS") {
+            report
+                .charset
+                .push(format!("{}: no Shift_JIS <meta>", page_key(&shown)));
+        }
+        reached.insert(page_key(&shown).split('?').next().unwrap_or("").to_string());
+        for href in hrefs(&text) {
+            if !href.starts_with('/') || NOT_HANDSET.iter().any(|p| href.starts_with(p)) {
+                continue;
+            }
+            if let Some(rest) = href.strip_prefix("/on/") {
+                let number = rest.split('?').next().unwrap_or("").to_string();
+                let pick = chosen.get_or_insert_with(|| number.clone());
+                if *pick != number {
+                    continue;
+                }
+            }
+            let link_lang = if href.contains("lang=en") {
+                "en"
+            } else if href.contains("lang=ja") {
+                "ja"
+            } else {
+                lang.as_str()
+            };
+            let key = format!("{link_lang}:{}", page_key(&href));
+            if seen.insert(key) {
+                queue.push_back(href);
+            }
+        }
+    }
+    let _ = writeln!(progress, "\r\x1b[K[{} pages] done", report.pages);
+    if let Some(menu) = &menu {
+        for node in menu.nodes() {
+            let expected = match &node.action {
+                Some(a) => match a.strip_prefix(SITE_ACTION) {
+                    Some(site) => format!("/s/{{sid}}/site/{site}"),
+                    None => format!("/s/{{sid}}/a/{a}"),
+                },
+                None => format!("/s/{{sid}}/m/{}", node.id),
+            };
+            let linked = node
+                .entries
+                .iter()
+                .all(|e| matches!(e.target, Target::Node(_) | Target::Action(_)));
+            if linked && !reached.contains(&expected) {
+                report.unreached.push(format!("{} ({expected})", node.id));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Prints the report's problems; the caller turns them into the exit code.
+pub fn print_problems(report: &Report, out: &mut dyn Write) {
+    let sections: [(&str, &Vec<String>); 4] = [
+        ("broken links", &report.broken),
+        ("over-budget pages", &report.over_budget),
+        ("charset errors", &report.charset),
+        ("menu nodes never reached", &report.unreached),
+    ];
+    for (title, items) in sections {
+        let _ = writeln!(out, "{title}: {}", items.len());
+        for item in items {
+            let _ = writeln!(out, "  {item}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} pages, {} problems",
+        report.pages,
+        report.problems()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_folded_out_of_page_keys() {
+        assert_eq!(page_key("/s/0123abcd/m/imenu?p=2"), "/s/{sid}/m/imenu?p=2");
+        assert_eq!(page_key("/?lang=en"), "/?lang=en");
+    }
+
+    #[test]
+    fn hrefs_are_found_and_unescaped() {
+        let html = r#"<a href="/a?x=1&amp;y=2">A</a><a href="/b" accesskey="1">B</a>"#;
+        assert_eq!(hrefs(html), ["/a?x=1&y=2", "/b"]);
+    }
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
+    }
+}
