@@ -21,6 +21,9 @@ pub struct Config {
     /// Do not load the demo fixtures into a new database.
     #[arg(long)]
     pub no_demo: bool,
+    /// The URL mails link back to (partner reset links); default http://ADDR.
+    #[arg(long, env = "GARAKE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
     #[arg(long, env = "GARAKE_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
@@ -36,7 +39,19 @@ impl Config {
             admin_token: None,
             no_demo: false,
             smtp_relay: None,
+            public_url: None,
         }
+    }
+
+    /// The base of links in mails: `--public-url`, else `http://ADDR`. Never
+    /// taken from a request's Host header (that would let anyone mail a member
+    /// a reset link to their own host).
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// The server secret lives next to the database: `garake.db` → `garake.db.secret`.

@@ -82,7 +82,15 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         .admin_token
         .clone()
         .unwrap_or_else(|| random::token_hex(16));
-    Ok(AppState::new(db, clock, menu, partners, pins, token))
+    Ok(AppState::new(
+        db,
+        clock,
+        menu,
+        partners,
+        pins,
+        token,
+        config.public_url(),
+    ))
 }
 
 /// The partner sites of `menus/partners/`.
@@ -102,14 +110,15 @@ pub fn restore_fixtures(
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
-pub async fn serve(config: Config) -> Result<(), StartError> {
+pub async fn serve(mut config: Config) -> Result<(), StartError> {
     let relay = config
         .smtp_relay
         .as_deref()
         .map(mail::relay::Relay::new)
         .transpose()
         .map_err(StartError::Relay)?;
-    let state = build(&config)?;
+    // Menus first: an invalid tree must fail before anything else happens.
+    Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -117,6 +126,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    config.addr = addr;
+    let state = build(&config)?;
     println!("garake listening on http://{addr}");
     println!("  power-on page : http://{addr}/");
     println!("  emulator      : http://{addr}/emulator");

@@ -131,6 +131,11 @@ impl Sessions {
             .retain(|id, e| e.session.line_id != line_id || Some(&**id) == keep);
     }
 
+    /// Ends every session of a phone number (the line was re-created).
+    pub fn end_msisdn_sessions(&self, msisdn: &Msisdn) {
+        self.map().retain(|_, e| e.session.msisdn != *msisdn);
+    }
+
     /// Forgets everything (fixtures restored).
     pub fn clear(&self) {
         self.map().clear();

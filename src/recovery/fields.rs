@@ -193,8 +193,13 @@ impl PasswordPolicy {
                 .iter()
                 .map(|b| alphabet[*b as usize % alphabet.len()])
                 .collect();
-            // One of each letter case and a digit, in random places.
-            let picks = [upper, lower, digits];
+            // One of each letter case, a digit and (if the policy has any) a
+            // symbol, in the first places.
+            let symbols = self.symbols.as_str();
+            let picks: Vec<&str> = [upper, lower, digits, symbols]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
             for (i, set) in picks.iter().enumerate() {
                 if i < out.len() {
                     let set: Vec<char> = set.chars().collect();
@@ -253,6 +258,17 @@ mod tests {
             let p = policy.generate();
             assert!(policy.accepts(&p), "{p}");
         }
+    }
+
+    #[test]
+    fn a_policy_that_requires_a_symbol_still_generates() {
+        let policy = PasswordPolicy {
+            min: 8,
+            max: 12,
+            symbols: "#".into(),
+            require: vec![vec!["symbol".into()], vec!["digit".into()]],
+        };
+        assert!(policy.accepts(&policy.generate()));
     }
 
     #[test]

@@ -284,17 +284,23 @@ pub async fn submit(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let key_value = proc_def
+            // The account the request is about: every identifying value given.
+            let key_value: Vec<&str> = proc_def
                 .fields
-                .first()
-                .and_then(|f| values.get(f))
-                .cloned()
-                .unwrap_or_default();
+                .iter()
+                .filter_map(|f| values.get(f))
+                .map(String::as_str)
+                .collect();
             let key = format!(
                 "partner:{site_id}:{}:{}",
                 proc_def.id,
-                key_value.to_lowercase()
+                key_value.join("|").to_lowercase()
             );
+            // An hour without requests forgets the count.
+            tx.execute(
+                "DELETE FROM login_throttle WHERE key = ?1 AND next_try_at < ?2",
+                rusqlite::params![key, now - 3600],
+            )?;
             let throttled = throttle::wait(&tx, &key, now)? > 0;
             let found = if throttled {
                 None
@@ -322,7 +328,7 @@ pub async fn submit(
             } else {
                 tx.execute(
                     "INSERT INTO login_throttle (key, failures, next_try_at) VALUES (?1, 1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1",
+                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, next_try_at = ?2",
                     rusqlite::params![key, now],
                 )?;
             }
@@ -528,15 +534,19 @@ pub async fn login(
 }
 
 /// What a link or ticket in a URL is good for.
-pub async fn peek(cx: &Ctx<'_>, token: &str) -> Result<store::TokenState, AppError> {
-    let (now, token) = (cx.clock.now(), token.to_string());
+pub async fn peek(
+    cx: &Ctx<'_>,
+    site: &SiteDef,
+    token: &str,
+) -> Result<store::TokenState, AppError> {
+    let (now, token, site) = (cx.clock.now(), token.to_string(), site.id.clone());
     cx.db
         .call(move |conn| {
-            let link = store::peek_token(conn, &token, "link", now)?;
+            let link = store::peek_token(conn, &site, &token, "link", now)?;
             if link != store::TokenState::Unknown {
                 return Ok(link);
             }
-            store::peek_token(conn, &token, "change", now)
+            store::peek_token(conn, &site, &token, "change", now)
         })
         .await
 }
@@ -578,9 +588,9 @@ pub async fn change_password(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let used = match store::consume_token(&tx, &token, "link", now)? {
+            let used = match store::consume_token(&tx, &site_def.id, &token, "link", now)? {
                 Some(id) => Some(id),
-                None => store::consume_token(&tx, &token, "change", now)?,
+                None => store::consume_token(&tx, &site_def.id, &token, "change", now)?,
             };
             let Some(account_id) = used else {
                 return Ok(Change::Gone);

@@ -127,16 +127,20 @@ pub enum TokenState {
     Unknown,
 }
 
+/// A token is only good on the site of its account.
 pub fn peek_token(
     conn: &Connection,
+    site: &str,
     token: &str,
     purpose: &str,
     now: i64,
 ) -> Result<TokenState, AppError> {
     let row: Option<(i64, i64, Option<i64>)> = conn
         .query_row(
-            "SELECT account_id, expires_at, used_at FROM partner_tokens WHERE hash = ?1 AND purpose = ?2",
-            [token_hash(token), purpose.to_string()],
+            "SELECT t.account_id, t.expires_at, t.used_at FROM partner_tokens t
+             JOIN partner_accounts a ON a.id = t.account_id
+             WHERE t.hash = ?1 AND t.purpose = ?2 AND a.site = ?3",
+            [token_hash(token), purpose.to_string(), site.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
@@ -151,15 +155,18 @@ pub fn peek_token(
 /// Uses a token: exactly one caller ever gets `Some(account_id)`.
 pub fn consume_token(
     conn: &Connection,
+    site: &str,
     token: &str,
     purpose: &str,
     now: i64,
 ) -> Result<Option<i64>, AppError> {
     Ok(conn
         .query_row(
-            "UPDATE partner_tokens SET used_at = ?3 WHERE hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3
+            "UPDATE partner_tokens SET used_at = ?3
+             WHERE hash = ?1 AND purpose = ?2 AND used_at IS NULL AND expires_at > ?3
+               AND account_id IN (SELECT id FROM partner_accounts WHERE site = ?4)
              RETURNING account_id",
-            rusqlite::params![token_hash(token), purpose, now],
+            rusqlite::params![token_hash(token), purpose, now, site],
             |r| r.get(0),
         )
         .optional()?)

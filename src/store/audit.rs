@@ -62,18 +62,33 @@ pub fn record(
 
 /// Newest entries first, optionally for one line.
 pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, AppError> {
+    filtered(conn, line, None, None, limit)
+}
+
+/// Newest entries first, filtered by line, action and outcome (each optional).
+pub fn filtered(
+    conn: &Connection,
+    line: Option<&Msisdn>,
+    action: Option<&str>,
+    outcome: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Entry>, AppError> {
     let mut stmt = conn.prepare_cached(
         "SELECT at, line, action, outcome, source FROM audit
-         WHERE ?1 IS NULL OR line = ?1 ORDER BY id DESC LIMIT ?2",
+         WHERE (?1 IS NULL OR line = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR outcome = ?3)
+         ORDER BY id DESC LIMIT ?4",
     )?;
-    let rows = stmt.query_map(rusqlite::params![line.map(Msisdn::as_str), limit], |r| {
-        Ok(Entry {
-            at: crate::clock::rfc3339(r.get(0)?),
-            line: r.get(1)?,
-            action: r.get(2)?,
-            outcome: r.get(3)?,
-            source: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        rusqlite::params![line.map(Msisdn::as_str), action, outcome, limit],
+        |r| {
+            Ok(Entry {
+                at: crate::clock::rfc3339(r.get(0)?),
+                line: r.get(1)?,
+                action: r.get(2)?,
+                outcome: r.get(3)?,
+                source: r.get(4)?,
+            })
+        },
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod fixtures;
 pub mod lines;
+pub mod provision;
 pub mod services;
 pub mod settings;
 pub mod throttle;

@@ -56,15 +56,28 @@ pub fn login(error: bool) -> Markup {
     )
 }
 
-pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str) -> Markup {
+pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Option<&str>) -> Markup {
     layout(
         "Lines",
         Some(csrf),
         html! {
-            p { "Simulated time: " (now) " (advance it with POST /api/clock/advance)" }
+            @if let Some(n) = note { p { strong { (n) } } }
+            section {
+                p { "Simulated time: " strong { (now) } }
+                form method="post" action="/admin/clock" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    @for (secs, label) in [(3600, "+1 hour"), (86_400, "+1 day"), (86_400 * 7, "+1 week"), (86_400 * 31, "+31 days")] {
+                        button name="seconds" value=(secs) { (label) } " "
+                    }
+                }
+                form method="post" action="/admin/restore" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button { "Restore demo fixtures" }
+                }
+            }
             p { (total) " lines" }
             table {
-                tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } }
+                tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } th { "" } }
                 @for l in lines {
                     tr {
                         td { (l.msisdn) } td { (l.name) " / " (l.name_en) } td { (l.mail_address) }
@@ -75,20 +88,55 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str) -> Markup {
                             @if l.pin_locked { "i-mode password " }
                             @if l.network_pin_locked { "network PIN" }
                         }
+                        td {
+                            form method="post" action={ "/admin/lines/" (l.msisdn) "/reset" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button { "Reset" }
+                            }
+                        }
                     }
                 }
+            }
+            h2 { "New line" }
+            p { "A line as at purchase: i-mode password 0000, the phone-number mail address." }
+            form method="post" action="/admin/lines" {
+                input type="hidden" name="csrf" value=(csrf);
+                label { "Number " input name="msisdn" placeholder="090-1234-0004" required; } " "
+                label { "Name " input name="name" required; } " "
+                label { "Name (en) " input name="name_en"; } br;
+                label { "Network PIN " input name="network_pin" maxlength="4" required; } " "
+                label { "d ACCOUNT ID " input name="daccount_id"; } " "
+                label { "d ACCOUNT password " input type="password" name="daccount_password"; } br;
+                label { "Identity document "
+                    select name="id_doc_type" {
+                        option value="" { "—" }
+                        @for t in crate::store::provision::DOCUMENT_TYPES { option value=(t) { (t) } }
+                    }
+                } " "
+                label { "number " input name="id_doc_number"; } " "
+                button { "Create" }
             }
         },
     )
 }
 
-pub fn audit(csrf: &str, entries: &[audit::Entry], line: Option<&str>) -> Markup {
+pub fn audit(csrf: &str, entries: &[audit::Entry], filter: [Option<&str>; 3]) -> Markup {
+    let [line, action, outcome] = filter;
     layout(
         "Audit log",
         Some(csrf),
         html! {
             form method="get" {
-                label { "Line " input name="line" value=(line.unwrap_or("")) placeholder="090-1234-0001"; }
+                label { "Line " input name="line" value=(line.unwrap_or("")) placeholder="090-1234-0001"; } " "
+                label { "Action " input name="action" value=(action.unwrap_or("")) placeholder="change_imode_password"; } " "
+                label { "Outcome "
+                    select name="outcome" {
+                        option value="" { "any" }
+                        @for o in ["ok", "wrong_pin", "locked", "invalid_input", "refused"] {
+                            option value=(o) selected[outcome == Some(o)] { (o) }
+                        }
+                    }
+                }
                 " " button { "Filter" }
             }
             table {

@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/logout", post(logout))
         .route("/admin", get(lines_page))
         .route("/admin/audit", get(audit_page))
+        .route("/admin/lines", post(new_line))
+        .route("/admin/lines/{msisdn}/reset", post(reset_line))
+        .route("/admin/clock", post(advance_clock))
+        .route("/admin/restore", post(restore))
         .route("/admin/mail-log", get(mail_log_page))
         .route("/admin/support", get(support_page))
         .route("/admin/support/{id}/reset", post(support_reset))
@@ -102,6 +106,14 @@ async fn lines_page(
     State(state): State<AppState>,
     console: Console,
 ) -> Result<Html<String>, AppError> {
+    lines_view(&state, &console, None).await
+}
+
+async fn lines_view(
+    state: &AppState,
+    console: &Console,
+    note: Option<&str>,
+) -> Result<Html<String>, AppError> {
     let now = state.clock.now();
     let (states, total) = state
         .db
@@ -114,14 +126,9 @@ async fn lines_page(
             Ok((states, total))
         })
         .await?;
+    let now = crate::clock::rfc3339(now);
     Ok(Html(
-        views::admin::lines(
-            &console.0.csrf,
-            &states,
-            total,
-            &crate::clock::rfc3339(state.clock.now()),
-        )
-        .into_string(),
+        views::admin::lines(&console.0.csrf, &states, total, &now, note).into_string(),
     ))
 }
 
@@ -131,10 +138,13 @@ async fn audit_page(
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let raw = query
-        .get("line")?
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned);
+    let nonempty = |name: &str| -> Result<Option<String>, AppError> {
+        Ok(query
+            .get(name)?
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned))
+    };
+    let (raw, action, outcome) = (nonempty("line")?, nonempty("action")?, nonempty("outcome")?);
     let line = match &raw {
         Some(l) => Some(
             Msisdn::parse(l)
@@ -142,12 +152,14 @@ async fn audit_page(
         ),
         None => None,
     };
+    let (a, o) = (action.clone(), outcome.clone());
     let entries = state
         .db
-        .call(move |conn| audit::list(conn, line.as_ref(), 500))
+        .call(move |conn| audit::filtered(conn, line.as_ref(), a.as_deref(), o.as_deref(), 500))
         .await?;
+    let filter = [raw.as_deref(), action.as_deref(), outcome.as_deref()];
     Ok(Html(
-        views::admin::audit(&console.0.csrf, &entries, raw.as_deref()).into_string(),
+        views::admin::audit(&console.0.csrf, &entries, filter).into_string(),
     ))
 }
 
@@ -256,13 +268,12 @@ async fn support_reset(
     State(state): State<AppState>,
     console: Console,
     Path(raw): Path<String>,
-    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = console.check(body)?;
     let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
     let login_id = form.text("login_id")?.to_string();
-    let base = super::partner::base_url(&headers);
+    let base = state.public_url.clone();
     let cx = crate::recovery::Ctx {
         db: &state.db,
         pins: &state.pins,
@@ -286,4 +297,86 @@ async fn support_reset(
         support_view(&state, &console.0.csrf, Some(&note)).await?,
     )
         .into_response())
+}
+
+async fn new_line(
+    State(state): State<AppState>,
+    console: Console,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let form = console.check(body)?;
+    let field =
+        |name: &str| -> Result<Option<String>, AppError> { Ok(form.get(name)?.map(str::to_owned)) };
+    let req = crate::store::provision::LineRequest {
+        msisdn: field("msisdn")?.unwrap_or_default(),
+        name: field("name")?.unwrap_or_default(),
+        name_en: field("name_en")?.unwrap_or_default(),
+        network_pin: field("network_pin")?.unwrap_or_default(),
+        daccount_id: field("daccount_id")?,
+        daccount_password: field("daccount_password")?,
+        id_doc_type: field("id_doc_type")?,
+        id_doc_number: field("id_doc_number")?,
+    };
+    match super::api::provision_line(&state, req).await? {
+        Ok(line) => Ok(lines_view(
+            &state,
+            &console,
+            Some(&format!("Created line {}.", line.msisdn)),
+        )
+        .await?
+        .into_response()),
+        Err((status, message)) => {
+            Ok((status, lines_view(&state, &console, Some(&message)).await?).into_response())
+        }
+    }
+}
+
+async fn reset_line(
+    State(state): State<AppState>,
+    console: Console,
+    Path(raw): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    console.check(body)?;
+    let msisdn = Msisdn::parse(&raw).ok_or(AppError::NotFound)?;
+    let line = super::api::reset_one_line(&state, msisdn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(lines_view(
+        &state,
+        &console,
+        Some(&format!("Line {} was reset.", line.msisdn)),
+    )
+    .await?
+    .into_response())
+}
+
+async fn advance_clock(
+    State(state): State<AppState>,
+    console: Console,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let form = console.check(body)?;
+    let seconds: i64 = form
+        .text("seconds")?
+        .parse()
+        .ok()
+        .filter(|s| (1..=10 * 366 * 86_400).contains(s))
+        .ok_or_else(|| AppError::BadRequest("seconds must be from 1 to 316224000".into()))?;
+    state.clock.advance(seconds);
+    Ok(Redirect::to("/admin").into_response())
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    console: Console,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    console.check(body)?;
+    super::api::restore_fixtures(&state).await?;
+    Ok(
+        lines_view(&state, &console, Some("The demo fixtures were restored."))
+            .await?
+            .into_response(),
+    )
 }

@@ -17,8 +17,9 @@ use crate::store::{audit, lines, services};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/lines", get(list_lines))
+        .route("/lines", get(list_lines).post(create_line))
         .route("/lines/{msisdn}", get(line))
+        .route("/lines/{msisdn}/reset", axum::routing::post(reset_line))
         .route("/lines/{msisdn}/billing", get(billing))
         .route("/audit", get(audit_log))
         .route("/mail", axum::routing::post(send_mail))
@@ -180,10 +181,20 @@ async fn audit_log(
 ) -> Result<Json<Vec<audit::Entry>>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let line = query.get("line")?.map(parse_msisdn).transpose()?;
+    let action = query.get("action")?.map(str::to_owned);
+    let outcome = query.get("outcome")?.map(str::to_owned);
     let limit = bounded(&query, "limit", 200, 10_000)?;
     let entries = state
         .db
-        .call(move |conn| audit::list(conn, line.as_ref(), limit))
+        .call(move |conn| {
+            audit::filtered(
+                conn,
+                line.as_ref(),
+                action.as_deref(),
+                outcome.as_deref(),
+                limit,
+            )
+        })
         .await?;
     Ok(Json(entries))
 }
@@ -387,6 +398,12 @@ async fn reset_fixtures(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
+    restore_fixtures(&state).await?;
+    Ok(Json(serde_json::json!({ "restored": "demo fixtures" })))
+}
+
+/// Restores the demo fixtures and ends every handset and My docomo session.
+pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
     let (pins, now, s) = (state.pins.clone(), state.clock.now(), state.clone());
     state
         .db
@@ -394,5 +411,127 @@ async fn reset_fixtures(
         .await?;
     state.sessions.clear();
     state.mydocomo.end_where(|_| true);
-    Ok(Json(serde_json::json!({ "restored": "demo fixtures" })))
+    Ok(())
+}
+
+/// Creates a line as at purchase (shared by the API and the admin console):
+/// `Err(message)` for a refused request.
+pub async fn provision_line(
+    state: &AppState,
+    req: crate::store::provision::LineRequest,
+) -> Result<Result<lines::LineState, (axum::http::StatusCode, String)>, AppError> {
+    use crate::store::provision;
+    let checked = match req.check() {
+        Ok(c) => c,
+        Err(e) => return Ok(Err((axum::http::StatusCode::BAD_REQUEST, e))),
+    };
+    let permit = state.pins.permit().await?;
+    let pins = state.pins.clone();
+    let (checked, hashed) = crate::blocking::run(move || {
+        let hashed = provision::hash(&pins, &checked);
+        drop(permit);
+        (checked, hashed)
+    })
+    .await;
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            let created = provision::create(&tx, &checked, &hashed, now)?;
+            let result = match created {
+                Ok(id) => {
+                    audit::record(
+                        &tx,
+                        now,
+                        Some(&checked.msisdn),
+                        "new_line",
+                        audit::Outcome::Ok,
+                        "admin",
+                    )?;
+                    Ok(lines::state(&tx, id, now)?
+                        .ok_or_else(|| AppError::internal("new line vanished"))?)
+                }
+                Err(provision::Conflict::Number) => Err((
+                    axum::http::StatusCode::CONFLICT,
+                    format!("line {} already exists", checked.msisdn),
+                )),
+                Err(provision::Conflict::DAccount) => Err((
+                    axum::http::StatusCode::CONFLICT,
+                    "that d ACCOUNT ID is taken".to_string(),
+                )),
+            };
+            tx.commit()?;
+            Ok(result)
+        })
+        .await
+}
+
+/// `POST /api/lines` {msisdn, name, name_en?, network_pin, daccount_id?, daccount_password?, id_doc_type?, id_doc_number?}
+/// → 201 and the new line's state.
+async fn create_line(
+    _: Admin,
+    State(state): State<AppState>,
+    body: Result<
+        Json<crate::store::provision::LineRequest>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<Response, AppError> {
+    let req = json_body(body)?;
+    match provision_line(&state, req).await? {
+        Ok(line) => Ok((axum::http::StatusCode::CREATED, Json(line)).into_response()),
+        Err((status, message)) => {
+            Ok((status, Json(serde_json::json!({ "error": message }))).into_response())
+        }
+    }
+}
+
+/// Resets one line (shared by the API and the admin console); false if unknown.
+pub async fn reset_one_line(
+    state: &AppState,
+    msisdn: Msisdn,
+) -> Result<Option<lines::LineState>, AppError> {
+    let (pins, now) = (state.pins.clone(), state.clock.now());
+    let target = msisdn.clone();
+    let state_after = state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            if !crate::store::provision::reset_line(&tx, &target, &pins, now)? {
+                return Ok(None);
+            }
+            audit::record(
+                &tx,
+                now,
+                Some(&target),
+                "reset_line",
+                audit::Outcome::Ok,
+                "admin",
+            )?;
+            let id = lines::find(&tx, &target)?
+                .ok_or_else(|| AppError::internal("reset line vanished"))?;
+            let line = lines::state(&tx, id, now)?;
+            tx.commit()?;
+            Ok(line.map(|l| (id, l)))
+        })
+        .await?;
+    Ok(state_after.map(|(_, line)| {
+        // The line was re-created: every session that held it ends.
+        state.sessions.end_msisdn_sessions(&msisdn);
+        state.mydocomo.end_where(|sub| sub.msisdn == msisdn);
+        line
+    }))
+}
+
+/// `POST /api/lines/{msisdn}/reset`: the line back to its demo (or purchase) state.
+async fn reset_line(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<lines::LineState>, AppError> {
+    let msisdn = parse_msisdn(&raw)?;
+    reset_one_line(&state, msisdn)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
 }

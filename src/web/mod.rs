@@ -1,8 +1,8 @@
 //! HTTP routes by feature, the shared application state, and error rendering.
 
 pub mod admin;
-mod emulator;
 pub mod api;
+mod emulator;
 mod imenu;
 mod mail;
 pub mod mydocomo;
@@ -68,6 +68,8 @@ pub struct Inner {
     pub sessions: Sessions,
     pub pins: PinHasher,
     pub admin_token: String,
+    /// The base of links in mails (`Config::public_url`).
+    pub public_url: String,
     pub consoles: pc_session::PcSessions<()>,
     pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
     pub shop: pc_session::PcSessions<String>,
@@ -88,6 +90,7 @@ impl AppState {
         partners: crate::recovery::config::Partners,
         pins: PinHasher,
         admin_token: String,
+        public_url: String,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -98,6 +101,7 @@ impl AppState {
                 partners,
                 pins,
                 admin_token,
+                public_url,
                 consoles: admin::consoles(),
                 mydocomo: mydocomo::sessions(),
                 shop: shop::sessions(),

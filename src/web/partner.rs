@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -27,19 +27,6 @@ pub fn routes() -> Router<AppState> {
             get(procedure_form).post(procedure_submit),
         )
         .route("/p/{site}/change", get(change_form).post(change_submit))
-}
-
-/// `http://host` of this request, for links in mails.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".:-[]".contains(&b))
-        })
-        .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
 }
 
 fn site<'a>(state: &'a AppState, id: &str) -> Result<&'a SiteDef, AppError> {
@@ -69,12 +56,11 @@ async fn top(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
 async fn login(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
     let form = read_form(body, Charset::Utf8)?;
-    let base = base_url(&headers);
+    let base = state.public_url.clone();
     let cx = recovery::Ctx {
         db: &state.db,
         pins: &state.pins,
@@ -117,7 +103,6 @@ async fn procedure_form(
 async fn procedure_submit(
     State(state): State<AppState>,
     Path((id, proc_id)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
@@ -142,7 +127,7 @@ async fn procedure_submit(
             ));
         }
     };
-    let base = base_url(&headers);
+    let base = state.public_url.clone();
     let cx = recovery::Ctx {
         db: &state.db,
         pins: &state.pins,
@@ -204,7 +189,7 @@ async fn change_form(
         clock: &state.clock,
         base_url: &base,
     };
-    Ok(match recovery::peek(&cx, &token).await? {
+    Ok(match recovery::peek(&cx, site, &token).await? {
         TokenState::Valid(_) => html(StatusCode::OK, views::partner::change(site, &token, None)),
         TokenState::Expired => gone(site, true),
         TokenState::Used | TokenState::Unknown => gone(site, false),
@@ -231,7 +216,7 @@ async fn change_submit(
         base_url: &base,
     };
     // An expired link says so even if the new password is also wrong.
-    match recovery::peek(&cx, &token).await? {
+    match recovery::peek(&cx, site, &token).await? {
         TokenState::Valid(_) => {}
         TokenState::Expired => return Ok(gone(site, true)),
         TokenState::Used | TokenState::Unknown => return Ok(gone(site, false)),

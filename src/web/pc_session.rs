@@ -1,7 +1,8 @@
 //! Logins of the PC sites (admin console, My docomo, docomo Shop counter): a
 //! random id in an HttpOnly, SameSite=Strict cookie, what it stands for, a CSRF
-//! token for its forms, and an expiry on the simulated clock. Handset pages
-//! never use this: they carry their session in the URL.
+//! token for its forms, and an expiry in real time (moving the simulated clock
+//! forward must not log QA out of the console). Handset pages never use this:
+//! they carry their session in the URL.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,11 @@ use std::sync::{Arc, Mutex};
 use axum::http::{header, HeaderMap, HeaderValue};
 
 use crate::clock::Clock;
+
+/// Real time: the simulated clock without the QA offset.
+fn real_now(clock: &Clock) -> i64 {
+    clock.now() - clock.offset()
+}
 
 /// One logged-in PC session.
 #[derive(Clone, Debug)]
@@ -48,7 +54,7 @@ impl<T: Clone> PcSessions<T> {
         let csrf = crate::random::token_hex(16);
         self.map().insert(
             id.clone(),
-            (who.clone(), csrf.clone(), clock.now() + self.lifetime),
+            (who.clone(), csrf.clone(), real_now(clock) + self.lifetime),
         );
         let cookie = format!("{}={id}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
         let value = HeaderValue::from_str(&cookie).expect("hex ids make a valid header");
@@ -66,7 +72,7 @@ impl<T: Clone> PcSessions<T> {
             .find_map(|c| c.trim().strip_prefix(&prefix).map(str::to_owned))?;
         let mut map = self.map();
         match map.get(&id) {
-            Some((who, csrf, expires)) if *expires > clock.now() => Some(PcSession {
+            Some((who, csrf, expires)) if *expires > real_now(clock) => Some(PcSession {
                 who: who.clone(),
                 csrf: csrf.clone(),
                 id,
@@ -125,7 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_session_is_found_by_its_cookie_until_it_expires() {
+    fn a_session_is_found_by_its_cookie_and_survives_a_simulated_clock_jump() {
         let clock = Clock::default();
         let sessions = PcSessions::new("t", 60);
         let (s, cookie) = sessions.start(7, &clock);
@@ -139,7 +145,20 @@ mod tests {
             HeaderValue::from_str(&format!("other=1; t={}", s.id)).unwrap(),
         );
         assert_eq!(sessions.find(&headers, &clock).unwrap().who, 7);
-        clock.advance(61);
+        clock.advance(86_400);
+        assert!(sessions.find(&headers, &clock).is_some());
+    }
+
+    #[test]
+    fn an_expired_session_is_not_found() {
+        let clock = Clock::default();
+        let sessions = PcSessions::new("t", 0);
+        let (s, _) = sessions.start(7, &clock);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("t={}", s.id)).unwrap(),
+        );
         assert!(sessions.find(&headers, &clock).is_none());
     }
 

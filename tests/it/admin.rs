@@ -235,3 +235,164 @@ async fn a_dead_relay_records_the_error_and_keeps_the_mail() {
     );
     assert!(garake::mail::relay::Relay::new("no-port").is_err());
 }
+
+async fn api_post(app: &TestApp, path: &str, body: &str) -> Resp {
+    let req = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.request(req).await
+}
+
+#[tokio::test]
+async fn a_new_line_is_as_at_purchase() {
+    let app = TestApp::new().await;
+    let body = r#"{"msisdn":"080-5555-0004","name":"新規四郎","name_en":"Shiro Shinki","network_pin":"4444","daccount_id":"shiro.shinki","daccount_password":"Shiro-Pass-04","id_doc_type":"passport","id_doc_number":"TZ0000004"}"#;
+    let r = api_post(&app, "/api/lines", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let line = r.json();
+    assert_eq!(line["mail_address"], "08055550004@docomo.ne.jp");
+    assert_eq!(line["has_daccount"], true);
+    assert_eq!(line["mail_rejection"]["mode"], "off");
+    // i-mode password 0000, network PIN as entered, d ACCOUNT works on My docomo.
+    let handset = app.handset("08055550004", P501I).await;
+    assert_eq!(
+        handset.change_pin("0000", "1234", "1234").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(handset.reset_pin("4444").await.status, StatusCode::OK);
+    let login = app
+        .post(
+            "/mydocomo/login",
+            PC,
+            "daccount_id=shiro.shinki&daccount_password=Shiro-Pass-04",
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    // Taken number, taken d ACCOUNT, bad fields: clear JSON errors, nothing created.
+    assert_eq!(
+        api_post(&app, "/api/lines", body).await.status,
+        StatusCode::CONFLICT
+    );
+    let taken = body.replace("080-5555-0004", "080-5555-0005");
+    assert!(api_post(&app, "/api/lines", &taken).await.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("d ACCOUNT"));
+    for bad in [
+        body.replace("080-5555-0004", "12345"),
+        body.replace("\"4444\"", "\"44\""),
+        body.replace("\"passport\"", "\"library_card\""),
+        r#"{"msisdn":"08055550006","name":"","network_pin":"1111"}"#.to_string(),
+        r#"{"msisdn":"08055550006","name":"x","network_pin":"1111","colour":"red"}"#.to_string(),
+    ] {
+        let r = api_post(&app, "/api/lines", &bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+    }
+    assert_eq!(app.api("/api/lines").await.header("x-total-count"), "4");
+}
+
+#[tokio::test]
+async fn resetting_one_line_puts_a_demo_line_back_and_ends_its_sessions() {
+    let app = TestApp::new().await;
+    let handset = app.handset(TARO, P501I).await;
+    handset.protect("suspend-mail", "suspend=on", "0000").await;
+    handset.change_pin("0000", "9999", "9999").await;
+    let other = app.handset(HANAKO, P501I).await;
+    let r = api_post(&app, "/api/lines/090-1234-0001/reset", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["mail_suspended"], false);
+    assert_eq!(
+        handset.node("imenu").await.status,
+        StatusCode::SEE_OTHER,
+        "Taro's sessions ended"
+    );
+    assert_eq!(
+        other.node("imenu").await.status,
+        StatusCode::OK,
+        "Hanako's did not"
+    );
+    let handset = app.handset(TARO, P501I).await;
+    assert_eq!(
+        handset.change_pin("0000", "0000", "0000").await.status,
+        StatusCode::OK,
+        "the demo password again"
+    );
+    assert_eq!(
+        api_post(&app, "/api/lines/09099999999/reset", "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_console_creates_resets_filters_moves_the_clock_and_restores() {
+    let app = TestApp::new().await;
+    app.handset(TARO, P501I)
+        .await
+        .change_pin("9999", "1234", "1234")
+        .await;
+    app.handset(TARO, P501I)
+        .await
+        .change_pin("0000", "1234", "1234")
+        .await;
+    let (cookie, csrf) = login(&app).await;
+
+    let created = console_post(
+        &app,
+        &cookie,
+        "/admin/lines",
+        &format!("csrf={csrf}&msisdn=07011112222&name=%E6%96%B0&network_pin=1234"),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    assert!(created.text.contains("Created line 07011112222"));
+    let refused = console_post(
+        &app,
+        &cookie,
+        "/admin/lines",
+        &format!("csrf={csrf}&msisdn=07011112222&name=x&network_pin=1234"),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+
+    let filtered = console(
+        &app,
+        &cookie,
+        "/admin/audit?line=&action=change_imode_password&outcome=wrong_pin",
+    )
+    .await;
+    assert!(filtered.text.contains("wrong_pin"));
+    assert!(!filtered.text.contains("<td>ok</td>"), "{}", filtered.text);
+
+    let before = app.state.clock.now();
+    let moved = console_post(
+        &app,
+        &cookie,
+        "/admin/clock",
+        &format!("csrf={csrf}&seconds=86400"),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert!(app.state.clock.now() >= before + 86_400);
+    assert!(console(&app, &cookie, "/admin")
+        .await
+        .text
+        .contains("Simulated time"));
+
+    let reset = console_post(
+        &app,
+        &cookie,
+        &format!("/admin/lines/{TARO}/reset"),
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert!(reset.text.contains("was reset"));
+    let restored = console_post(&app, &cookie, "/admin/restore", &format!("csrf={csrf}")).await;
+    assert!(restored.text.contains("restored"));
+    assert_eq!(app.api("/api/lines").await.header("x-total-count"), "3");
+    let forged = console_post(&app, &cookie, "/admin/restore", "csrf=forged").await;
+    assert_eq!(forged.status, StatusCode::CONFLICT);
+}

@@ -109,7 +109,10 @@ async fn crawl(app: &TestApp, ua: &str) -> Vec<(String, Resp)> {
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
         for (href, _) in links(&r.text) {
             // The PC sites (My docomo, the shop) are not handset pages.
-            if href.starts_with("/mydocomo") || href.starts_with("/shop") || href.starts_with("/partners") {
+            if href.starts_with("/mydocomo")
+                || href.starts_with("/shop")
+                || href.starts_with("/partners")
+            {
                 continue;
             }
             if !seen.contains(&href) {

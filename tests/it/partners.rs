@@ -36,10 +36,14 @@ async fn mails_to(app: &TestApp, to: &str) -> Vec<serde_json::Value> {
         .clone()
 }
 
-/// The path of the first link in a mail body.
+/// The path of the first link in a mail body (links point at the configured
+/// public URL, never at a request's Host header).
 fn link_in(mail: &serde_json::Value) -> String {
     let body = mail["body"].as_str().unwrap();
-    let at = body.find("http://garake.test").expect("a link") + "http://garake.test".len();
+    let at = body
+        .find("http://127.0.0.1:0/p/")
+        .expect("a link to the public URL")
+        + "http://127.0.0.1:0".len();
     body[at..].split_whitespace().next().unwrap().to_string()
 }
 
@@ -638,6 +642,26 @@ async fn recovery_requests_are_rate_limited_per_account() {
     app.state.clock.advance(3600);
     post(&app, "/p/plus-member/r/forgot", "login_id=PM0012345").await;
     assert_eq!(mails_to(&app, HIKARI).await.len(), 6, "the wait ends");
+}
+
+#[tokio::test]
+async fn a_link_works_only_on_its_own_site() {
+    let app = TestApp::new().await;
+    post(&app, "/p/plus-member/r/forgot", "login_id=PM0012345").await;
+    let link = link_in(&mails_to(&app, HIKARI).await[0]);
+    let elsewhere = link.replace("/p/plus-member/", "/p/ims/");
+    assert_eq!(app.get(&elsewhere, PC).await.status, StatusCode::GONE);
+    assert_eq!(
+        set_password(&app, "ims", &elsewhere, "Abcdefg123")
+            .await
+            .status,
+        StatusCode::GONE
+    );
+    assert_eq!(
+        app.get(&link, PC).await.status,
+        StatusCode::OK,
+        "still good on its own site"
+    );
 }
 
 #[tokio::test]
