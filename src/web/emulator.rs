@@ -1,16 +1,344 @@
 //! The handset emulator for PC browsers: a phone-shaped shell (the only page with
 //! script) around the real handset pages.
+//!
+//! The shell is rendered here with the profile, line and language pickers filled in
+//! server-side; its style and script are the constant text of `emulator.html`. The
+//! handset pages run unchanged in an `<iframe>` on the same origin.
 
-use axum::response::Html;
+use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use axum::Router;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::AppState;
+use super::page::read_query;
+use super::{default_lang, AppState};
+use crate::domain::{Lang, Msisdn};
+use crate::error::AppError;
+use crate::handset::{Charset, Profile};
+use crate::store::lines::{self, Listing};
+
+/// Lines offered by the line picker (the demo has three).
+const LINES_SHOWN: i64 = 50;
+
+/// The shell's style sheet and script: constant text, never data.
+const ASSETS: &str = include_str!("emulator.html");
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/emulator", get(shell))
 }
 
-async fn shell() -> Html<&'static str> {
-    Html(include_str!("emulator.html"))
+/// What the pickers start on.
+#[derive(Debug, PartialEq, Eq)]
+struct Choice {
+    profile: String,
+    line: Option<Msisdn>,
+    lang: Lang,
+}
+
+/// `GET /emulator[?profile=&line=&lang=]`: the shell. The query lets a tester link
+/// to one configuration; values that do not parse fall back to the defaults.
+async fn shell(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Markup, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let profiles = Profile::named();
+    let profile = query
+        .get("profile")?
+        .and_then(Profile::by_name)
+        .unwrap_or_else(|| (*profiles[0]).clone());
+    let choice = Choice {
+        lang: query
+            .get("lang")?
+            .and_then(Lang::parse)
+            .unwrap_or_else(|| default_lang(&profile)),
+        line: query.get("line")?.and_then(Msisdn::parse),
+        profile: profile.name,
+    };
+    let (listing, total) = state
+        .db
+        .call(|conn| lines::directory(conn, 0, LINES_SHOWN))
+        .await?;
+    Ok(page(&profiles, &listing, total, &choice, &state.menu.root))
+}
+
+/// The whole shell: pickers, the phone (screen, meter, keypad), the page log.
+fn page(
+    profiles: &[std::sync::Arc<Profile>],
+    lines: &[Listing],
+    total: i64,
+    choice: &Choice,
+    root: &str,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                // No favicon request: the shell loads nothing but its own page.
+                link rel="icon" href="data:,";
+                title { "garake · handset emulator" }
+                (PreEscaped(ASSETS))
+            }
+            body data-root=(root) data-state="off" data-loads="0" {
+                header.top {
+                    h1 { "garake" small { "handset emulator · 携帯エミュレータ" } }
+                    nav {
+                        a href="/" { "power-on page" }
+                        a href="/admin" { "admin console" }
+                    }
+                }
+                main.stage {
+                    (controls(profiles, lines, total, choice))
+                    (phone())
+                    (log_panel())
+                }
+            }
+        }
+    }
+}
+
+/// The pickers and the power button. The options carry what the script needs.
+fn controls(
+    profiles: &[std::sync::Arc<Profile>],
+    lines: &[Listing],
+    total: i64,
+    choice: &Choice,
+) -> Markup {
+    let chosen_line = choice
+        .line
+        .as_ref()
+        .filter(|m| lines.iter().any(|l| &l.msisdn == *m))
+        .or(lines.first().map(|l| &l.msisdn));
+    html! {
+        form.controls #controls autocomplete="off" {
+            label {
+                span { "Handset" small { "機種" } }
+                select #profile name="profile" {
+                    @for p in profiles {
+                        option value=(p.name) selected[p.name == choice.profile]
+                            data-target=(p.page_target()) data-budget=(p.budget)
+                            data-width=(p.width) data-charset=(p.charset.name())
+                            data-ua=(p.user_agent) {
+                            (profile_label(p))
+                        }
+                    }
+                }
+            }
+            label {
+                span { "Line" small { "回線" } }
+                select #line name="line" {
+                    @for l in lines {
+                        option value=(l.msisdn.as_str()) selected[Some(&l.msisdn) == chosen_line]
+                            data-number=(l.msisdn.display())
+                            data-ja=(l.name_ja) data-en=(l.name_en) {
+                            (l.msisdn.display()) " " (choice.lang.pick(&l.name_ja, &l.name_en))
+                        }
+                    }
+                }
+            }
+            @if lines.is_empty() {
+                p.warn { "No lines in the database: run " code { "garake reset" } "." }
+            } @else if total > lines.len() as i64 {
+                p.hint { "First " (lines.len()) " of " (total) " lines." }
+            }
+            label {
+                span { "Language" small { "言語" } }
+                select #lang name="lang" {
+                    option value="ja" selected[choice.lang == Lang::Ja] { "日本語 (ja)" }
+                    option value="en" selected[choice.lang == Lang::En] { "English (en)" }
+                }
+            }
+            button #power type="submit" { (power_icon()) " Power on" }
+            p #ua.ua title="User-Agent of this profile" {}
+            div.help {
+                p { "Press the keypad, or type " kbd { "0" } "–" kbd { "9" } " " kbd { "*" } " " kbd { "#" }
+                    " on your keyboard: the key follows the page's link with that "
+                    code { "accesskey" } "." }
+                p { "Lit keys have a link on this page." }
+            }
+        }
+    }
+}
+
+/// `P501i · 5 KB · 16 ch · Shift_JIS`
+fn profile_label(p: &Profile) -> String {
+    let size = if p.is_handset() {
+        format!("{} KB", p.budget / 1024)
+    } else {
+        "PC".to_string()
+    };
+    if p.is_handset() {
+        format!("{} · {size} · {} ch", p.name, p.width)
+    } else {
+        format!("{} · {} ch · {}", p.name, p.width, p.charset.name())
+    }
+}
+
+/// The flip phone: screen and meter above the hinge, keypad below.
+fn phone() -> Markup {
+    // (key, kana, letters) as printed on a 2000s keypad.
+    const KEYS: [(&str, &str, &str); 12] = [
+        ("1", "あ", ".@/"),
+        ("2", "か", "ABC"),
+        ("3", "さ", "DEF"),
+        ("4", "た", "GHI"),
+        ("5", "な", "JKL"),
+        ("6", "は", "MNO"),
+        ("7", "ま", "PQRS"),
+        ("8", "や", "TUV"),
+        ("9", "ら", "WXYZ"),
+        ("*", "゛゜", ""),
+        ("0", "わ", "+"),
+        ("#", "、。", ""),
+    ];
+    html! {
+        div.phone.off role="group" aria-label="Handset" {
+            div.upper {
+                div.speaker {}
+                div.bezel {
+                    div.statusbar aria-hidden="true" {
+                        span.antenna { i {} i {} i {} }
+                        span.imode { "i" }
+                        span #clock.clock {}
+                        span.battery { i {} }
+                    }
+                    iframe #screen name="handset" title="Handset screen" {}
+                }
+                div #meter.meter title="Size of the last page's body against the profile's page budget" {
+                    div.bar { span #meter-fill {} }
+                    div.readout {
+                        span.amount { output #bytes { "—" } " / " span #budget { "—" } " B" }
+                        output #charset.charset { "—" }
+                    }
+                }
+                div #path.path { "powered off" }
+                div.brand { "garake" }
+            }
+            div.hinge {}
+            div.lower {
+                div.softkeys {
+                    button #back.soft type="button" title="Back (Backspace)" { "↩" small { "Back" } }
+                    button #imenu.soft.ikey type="button" title="iMenu" { "i" small { "iMenu" } }
+                    button #power-key.soft type="button" title="Power on again" { (power_icon()) small { "Power" } }
+                }
+                div.keypad {
+                    @for (key, kana, letters) in KEYS {
+                        button.key type="button" data-key=(key) aria-label={ "Key " (key) } {
+                            span.digit { (key) }
+                            span.sub { (kana) " " (letters) }
+                        }
+                    }
+                }
+                div.mic {}
+            }
+        }
+    }
+}
+
+/// The power symbol, drawn inline (fonts rarely have U+23FB).
+fn power_icon() -> Markup {
+    html! {
+        svg.icon viewBox="0 0 16 16" width="13" height="13" aria-hidden="true" {
+            path d="M8 1.5v6M4.4 3.8a5.5 5.5 0 1 0 7.2 0" fill="none" stroke="currentColor"
+                stroke-width="2" stroke-linecap="round" {}
+        }
+    }
+}
+
+/// The recent pages, newest first, with their sizes.
+fn log_panel() -> Markup {
+    html! {
+        aside.log {
+            h2 { "Pages" small { "履歴" } }
+            ol #log {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(msisdn: &str, ja: &str, en: &str) -> Listing {
+        Listing {
+            id: 1,
+            msisdn: Msisdn::parse(msisdn).expect("test number"),
+            name_ja: ja.into(),
+            name_en: en.into(),
+        }
+    }
+
+    fn render(choice: &Choice) -> String {
+        let lines = [
+            listing("09012340001", "ドコモ太郎", "Taro Docomo"),
+            listing("09012340002", "ドコモ花子", "Hanako Docomo"),
+        ];
+        page(&Profile::named(), &lines, 2, choice, "imenu").into_string()
+    }
+
+    #[test]
+    fn the_pickers_offer_every_profile_line_and_language() {
+        let html = render(&Choice {
+            profile: "P501i".into(),
+            line: None,
+            lang: Lang::Ja,
+        });
+        for name in ["P501i", "P503i", "N505i", "P903i", "P-07B", "PC"] {
+            assert!(
+                html.contains(&format!(r#"<option value="{name}""#)),
+                "{name}"
+            );
+        }
+        assert!(html.contains(r#"value="09012340002""#));
+        assert!(html.contains("090-1234-0001 ドコモ太郎"));
+        assert!(html.contains(r#"<option value="en">"#));
+        assert!(html.contains(r#"data-root="imenu""#));
+    }
+
+    #[test]
+    fn the_p501i_option_carries_the_2_kb_target_and_shift_jis() {
+        let html = render(&Choice {
+            profile: "P501i".into(),
+            line: None,
+            lang: Lang::En,
+        });
+        assert!(html.contains(
+            r#"<option value="P501i" selected data-target="2048" data-budget="5120" data-width="16" data-charset="Shift_JIS""#
+        ));
+        assert!(html.contains("090-1234-0001 Taro Docomo"));
+    }
+
+    #[test]
+    fn the_chosen_line_and_language_are_preselected() {
+        let html = render(&Choice {
+            profile: "PC".into(),
+            line: Msisdn::parse("090-1234-0002"),
+            lang: Lang::En,
+        });
+        assert!(html.contains(r#"<option value="09012340002" selected"#));
+        assert!(html.contains(r#"<option value="PC" selected"#));
+        assert!(html.contains(r#"<option value="en" selected>"#));
+        assert!(!html.contains(r#"<option value="09012340001" selected"#));
+    }
+
+    #[test]
+    fn the_keypad_has_twelve_keys_laid_out_like_a_phone() {
+        let html = render(&Choice {
+            profile: "P501i".into(),
+            line: None,
+            lang: Lang::Ja,
+        });
+        let keypad = html
+            .split(r#"<div class="keypad">"#)
+            .nth(1)
+            .expect("the page has a keypad");
+        let keys: Vec<&str> = keypad
+            .split(r#"data-key=""#)
+            .skip(1)
+            .map(|s| &s[..1])
+            .collect();
+        assert_eq!(
+            keys,
+            ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
+        );
+    }
 }
