@@ -147,7 +147,8 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         ));
     }
     tracing::info!(%addr, db = %config.db, "serving");
-    axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)?;

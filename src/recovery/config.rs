@@ -44,6 +44,10 @@ pub enum Mechanism {
     LoginIdNotice,
     /// A support-desk inquiry, handled by staff in the admin console.
     Inquiry,
+    /// Joining the site: an account with a mailed initial password (to be
+    /// changed at first login) and, for carrier billing, an issued payment
+    /// reference in the carrier's format.
+    Signup,
 }
 
 /// A field that only applies when another field has one of some values.
@@ -107,6 +111,11 @@ pub struct ProcedureDef {
     pub mail_body: String,
     /// Shown when a link is opened after it expired.
     pub expired_text: Option<String>,
+    /// Form fields that may be left empty.
+    #[serde(default)]
+    pub optional_fields: Vec<String>,
+    /// Signup: the payment-reference field whose value the site issues.
+    pub issues: Option<String>,
     /// Shown when the given mail address ends with one of `warn_domains`.
     pub warning: Option<String>,
     #[serde(default)]
@@ -275,7 +284,21 @@ fn check(src: &Source, site: &SiteDef, problems: &mut Vec<Problem>) {
                 ));
             }
         }
-        let needs_match = p.mechanism != Mechanism::Inquiry;
+        let needs_match = !matches!(p.mechanism, Mechanism::Inquiry | Mechanism::Signup);
+        if let Some(issued) = &p.issues {
+            if site
+                .field(issued)
+                .is_none_or(|f| f.kind != Kind::PaymentReference)
+            {
+                problems.push(src.problem(
+                    at(&format!("\"{}\"", p.id)),
+                    format!(
+                        "procedure `{}` issues `{issued}`, which is not a payment_reference field",
+                        p.id
+                    ),
+                ));
+            }
+        }
         if needs_match && p.match_any.is_empty() {
             problems.push(src.problem(
                 at(&format!("\"{}\"", p.id)),

@@ -132,6 +132,24 @@ pub fn reference_matches(format: &str, value: &str) -> bool {
     class_ok && (min..=max).contains(&value.len())
 }
 
+/// A new reference in a format (`digits:12`, `alnum:10-20`), from the OS RNG.
+pub fn issue_reference(format: &str) -> Option<String> {
+    let (class, len) = format.split_once(':')?;
+    let n: usize = len.split('-').next()?.parse().ok()?;
+    let alphabet: &[u8] = match class {
+        "digits" => b"0123456789",
+        "alnum" => b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789",
+        _ => return None,
+    };
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).expect("the OS random number generator is available");
+    let value: String = bytes
+        .iter()
+        .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+        .collect();
+    reference_matches(format, &value).then_some(value)
+}
+
 /// A password policy from a site's data.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,6 +314,15 @@ mod tests {
         );
         assert!(normalise(Kind::Date8, "19900228", &[]).is_ok());
         assert_eq!(normalise(Kind::Text, "  ", &[]), Err(FieldError::Missing));
+    }
+
+    #[test]
+    fn issued_references_match_their_format() {
+        for format in ["digits:12", "digits:11", "alnum:10-20"] {
+            let r = issue_reference(format).unwrap();
+            assert!(reference_matches(format, &r), "{format}: {r}");
+        }
+        assert!(issue_reference("emoji:3").is_none());
     }
 
     #[test]

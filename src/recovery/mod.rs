@@ -31,11 +31,47 @@ pub struct Ctx<'a> {
     pub clock: &'a Clock,
     /// `http://host:port` for links in mails.
     pub base_url: &'a str,
+    /// The client's address, for the per-source rate limit (none in-process).
+    pub source: Option<String>,
 }
 
 /// Requests allowed per account and procedure before the throttle answers for
 /// it (silently: the page stays the same, nothing is sent).
 const FREE_REQUESTS: i64 = 5;
+/// Requests allowed per client address and site before the same happens.
+const FREE_PER_SOURCE: i64 = 30;
+
+/// Counts one request under `key`; false if the key must wait. After `free`
+/// requests each further one doubles the wait (30 s first); an hour without
+/// requests forgets the count.
+fn allow(tx: &rusqlite::Connection, key: &str, now: i64, free: i64) -> Result<bool, AppError> {
+    tx.execute(
+        "DELETE FROM login_throttle WHERE key = ?1 AND next_try_at < ?2",
+        rusqlite::params![key, now - 3600],
+    )?;
+    if throttle::wait(tx, key, now)? > 0 {
+        return Ok(false);
+    }
+    let count: i64 = tx
+        .query_row(
+            "SELECT failures FROM login_throttle WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .unwrap_or(0)
+        + 1;
+    let wait = if count >= free {
+        (throttle::FIRST_WAIT << (count - free).min(10)).min(throttle::MAX_WAIT)
+    } else {
+        0
+    };
+    tx.execute(
+        "INSERT INTO login_throttle (key, failures, next_try_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET failures = ?2, next_try_at = ?3",
+        rusqlite::params![key, count, now + wait],
+    )?;
+    Ok(true)
+}
 
 /// A refused field: its name and the message to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +110,7 @@ pub fn read_fields(
         // With alternative match sets, a field is required only if every set uses it.
         let in_every_set = proc_.match_any.iter().all(|set| set.contains(name));
         let required = !def.optional
+            && !proc_.optional_fields.contains(name)
             && in_every_set
             && def
                 .required_when
@@ -256,7 +293,7 @@ pub async fn submit(
     // password is hashed before we know.
     let generated = matches!(
         proc_.mechanism,
-        Mechanism::TemporaryPassword | Mechanism::Initialize
+        Mechanism::TemporaryPassword | Mechanism::Initialize | Mechanism::Signup
     )
     .then(|| site.password_policy.generate());
     let generated_hash = match &generated {
@@ -275,11 +312,17 @@ pub async fn submit(
         None => None,
     };
 
-    let (site_id, site_def, proc_def, base) = (
+    if proc_.mechanism == Mechanism::Signup {
+        let password = generated.clone().unwrap_or_default();
+        let hash = generated_hash.clone().unwrap_or_default();
+        return signup(cx, site, proc_, values, password, hash).await;
+    }
+    let (site_id, site_def, proc_def, base, source) = (
         site.id.clone(),
         site.clone(),
         proc_.clone(),
         cx.base_url.to_string(),
+        cx.source.clone(),
     );
     cx.db
         .call(move |conn| {
@@ -296,13 +339,15 @@ pub async fn submit(
                 proc_def.id,
                 key_value.join("|").to_lowercase()
             );
-            // An hour without requests forgets the count.
-            tx.execute(
-                "DELETE FROM login_throttle WHERE key = ?1 AND next_try_at < ?2",
-                rusqlite::params![key, now - 3600],
-            )?;
-            let throttled = throttle::wait(&tx, &key, now)? > 0;
-            let found = if throttled {
+            let by_source = source
+                .as_ref()
+                .map(|ip| format!("partner-src:{site_id}:{ip}"));
+            let allowed = allow(&tx, &key, now, FREE_REQUESTS)?
+                && match &by_source {
+                    Some(k) => allow(&tx, k, now, FREE_PER_SOURCE)?,
+                    None => true,
+                };
+            let found = if !allowed {
                 None
             } else {
                 store::accounts(&tx, &site_id)?
@@ -315,23 +360,6 @@ pub async fn submit(
                             .is_none_or(|r| a.value(r).is_some())
                     })
             };
-            // Every request counts toward the per-account limit; waits start after FREE_REQUESTS.
-            let count: i64 = tx
-                .query_row(
-                    "SELECT failures FROM login_throttle WHERE key = ?1",
-                    [&key],
-                    |r| r.get(0),
-                )
-                .unwrap_or(0);
-            if count + 1 >= FREE_REQUESTS {
-                throttle::fail(&tx, &key, now)?;
-            } else {
-                tx.execute(
-                    "INSERT INTO login_throttle (key, failures, next_try_at) VALUES (?1, 1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, next_try_at = ?2",
-                    rusqlite::params![key, now],
-                )?;
-            }
             let Some(account) = found else {
                 audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
                 tx.commit()?;
@@ -385,7 +413,7 @@ pub async fn submit(
                         &[("password", &password), ("login_id", &account.login_id)],
                     )
                 }
-                Mechanism::LoginIdNotice | Mechanism::Inquiry => {
+                Mechanism::LoginIdNotice | Mechanism::Inquiry | Mechanism::Signup => {
                     fill(&proc_def.mail_body, &[("login_id", &account.login_id)])
                 }
             };
@@ -408,6 +436,85 @@ pub async fn submit(
         })
         .await?;
     Ok(Answer::Sent { warning })
+}
+
+/// Joins a site: the login ID must be free; the account gets a generated initial
+/// password (changed at first login) and, for carrier billing, an issued payment
+/// reference; both are mailed to the address given.
+async fn signup(
+    cx: &Ctx<'_>,
+    site: &SiteDef,
+    proc_: &ProcedureDef,
+    mut values: BTreeMap<String, String>,
+    password: String,
+    hash: String,
+) -> Result<Answer, AppError> {
+    let now = cx.clock.now();
+    let login_id = values.remove("login_id").unwrap_or_default();
+    // Issue the payment reference in the chosen carrier's format.
+    let mut reference = String::new();
+    if let Some(field) = proc_.issues.as_deref().and_then(|f| site.field(f)) {
+        let carrier = field
+            .carrier_field
+            .as_ref()
+            .and_then(|c| values.get(c))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(format) = field.formats.get(&carrier) {
+            reference = fields::issue_reference(format).unwrap_or_default();
+            values.insert(field.name.clone(), reference.clone());
+        }
+    }
+    if let Some(own_id) = site.field("member_id") {
+        values.insert(own_id.name.clone(), login_id.clone());
+    }
+    let (site_def, proc_def) = (site.clone(), proc_.clone());
+    cx.db
+        .call(move |conn| {
+            let tx = write_tx(conn)?;
+            if store::by_login(&tx, &site_def.id, &login_id)?.is_some() {
+                return Ok(Answer::Refused(vec![Refusal {
+                    field: "login_id".into(),
+                    message: format!(
+                        "この{}は使われています。 / That {} is taken.",
+                        site_def.login_label, site_def.login_label
+                    ),
+                }]));
+            }
+            store::insert(&tx, &site_def.id, &login_id, &hash, &values)?;
+            let account =
+                store::by_login(&tx, &site_def.id, &login_id)?.ok_or(AppError::NotFound)?;
+            store::require_change(&tx, account.id)?;
+            let to = account
+                .value(&proc_def.mail_to)
+                .unwrap_or_default()
+                .to_string();
+            let body = fill(
+                &proc_def.mail_body,
+                &[
+                    ("login_id", &login_id),
+                    ("password", &password),
+                    ("reference", &reference),
+                ],
+            );
+            if mail::valid_address(&to) {
+                mail::send(
+                    &tx,
+                    now,
+                    &Mail {
+                        from: &site_def.mail_from,
+                        to: &to,
+                        subject: &proc_def.mail_subject,
+                        body: &body,
+                        system: false,
+                    },
+                )?;
+            }
+            audit_step(&tx, now, &site_def.id, &proc_def.id, Outcome::Ok)?;
+            tx.commit()?;
+            Ok(Answer::Sent { warning: None })
+        })
+        .await
 }
 
 /// The result of a login attempt.

@@ -279,6 +279,7 @@ async fn support_reset(
         pins: &state.pins,
         clock: &state.clock,
         base_url: &base,
+        source: None,
     };
     let sent =
         crate::recovery::resolve_inquiry(&cx, &state.partners, id, &login_id, "admin").await?;

@@ -29,6 +29,26 @@ pub fn routes() -> Router<AppState> {
         .route("/p/{site}/change", get(change_form).post(change_submit))
 }
 
+/// The client's IP address when the server knows it (`serve` records it; tests
+/// driving the router in-process may add it themselves).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 fn site<'a>(state: &'a AppState, id: &str) -> Result<&'a SiteDef, AppError> {
     state.partners.site(id).ok_or(AppError::NotFound)
 }
@@ -66,6 +86,7 @@ async fn login(
         pins: &state.pins,
         clock: &state.clock,
         base_url: &base,
+        source: None,
     };
     let (login_id, password) = (form.text("login_id")?, form.text("password")?);
     if login_id.len() > 200 || password.len() > 200 {
@@ -103,6 +124,7 @@ async fn procedure_form(
 async fn procedure_submit(
     State(state): State<AppState>,
     Path((id, proc_id)): Path<(String, String)>,
+    ClientAddr(client): ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
@@ -133,6 +155,7 @@ async fn procedure_submit(
         pins: &state.pins,
         clock: &state.clock,
         base_url: &base,
+        source: client.map(|ip| ip.to_string()),
     };
     Ok(match recovery::submit(&cx, site, p, values).await? {
         Answer::Sent { warning } => html(
@@ -188,6 +211,7 @@ async fn change_form(
         pins: &state.pins,
         clock: &state.clock,
         base_url: &base,
+        source: None,
     };
     Ok(match recovery::peek(&cx, site, &token).await? {
         TokenState::Valid(_) => html(StatusCode::OK, views::partner::change(site, &token, None)),
@@ -214,6 +238,7 @@ async fn change_submit(
         pins: &state.pins,
         clock: &state.clock,
         base_url: &base,
+        source: None,
     };
     // An expired link says so even if the new password is also wrong.
     match recovery::peek(&cx, site, &token).await? {

@@ -804,3 +804,85 @@ fn a_broken_partner_file_is_reported_by_check() {
         "{problems:?}"
     );
 }
+
+#[tokio::test]
+async fn joining_with_carrier_billing_issues_a_reference_in_the_carriers_format() {
+    let app = TestApp::new().await;
+    for (id, carrier, format) in [
+        ("PM1000001", "docomo", "digits:12"),
+        ("PM1000002", "au", "digits:11"),
+        ("PM1000003", "SoftBank", "alnum:10-20"),
+    ] {
+        let email = format!("{}@example.com", id.to_lowercase());
+        let body = format!(
+            "login_id={id}&email={}&nickname=fan&payment_method=carrier&carrier={carrier}",
+            enc(&email)
+        );
+        let r = post(&app, "/p/plus-member/r/join", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let mail = &mails_to(&app, &email).await[0];
+        let reference = value_after(mail, "Payment reference:");
+        assert!(
+            garake::recovery::fields::reference_matches(format, &reference),
+            "{carrier}: {reference}"
+        );
+        // The initial password works once and forces a new one.
+        let password = value_after(mail, "Initial password:");
+        let first = login(&app, "plus-member", id, &password).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+        assert_eq!(
+            set_password(
+                &app,
+                "plus-member",
+                first.header("location"),
+                "MyOwn-Pass-1"
+            )
+            .await
+            .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            login(&app, "plus-member", id, "MyOwn-Pass-1").await.status,
+            StatusCode::OK
+        );
+    }
+    // A taken ID is refused clearly.
+    let taken = post(
+        &app,
+        "/p/plus-member/r/join",
+        "login_id=PM0012345&email=x%40example.com&nickname=x&payment_method=credit_card",
+    )
+    .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.text.contains("is taken"));
+}
+
+#[tokio::test]
+async fn recovery_requests_are_rate_limited_per_source_address() {
+    let app = TestApp::new().await;
+    let from = |ip: &str, body: &str| {
+        let mut req = Request::post("/p/plus-member/r/forgot")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        req
+    };
+    // One address tries 30 made-up IDs...
+    for i in 0..30 {
+        let r = app
+            .request(from("192.0.2.7", &format!("login_id=PM90000{i:02}")))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    // ...and is then held back even for a real account, with the same page.
+    let held = app.request(from("192.0.2.7", "login_id=PM0012345")).await;
+    assert_eq!(held.status, StatusCode::OK);
+    assert!(mails_to(&app, HIKARI).await.is_empty());
+    // Another address is not.
+    app.request(from("198.51.100.9", "login_id=PM0012345"))
+        .await;
+    assert_eq!(mails_to(&app, HIKARI).await.len(), 1);
+}
