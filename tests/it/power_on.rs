@@ -117,3 +117,17 @@ async fn a_profile_can_be_chosen_instead_of_the_user_agent() {
         "P503i shows keycap pictograms"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_profile_name_is_a_clear_400_not_a_guess() {
+    let app = TestApp::new().await;
+    let r = app
+        .get("/on/09012340001?profile=Nokia3310&lang=en", PC)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text.contains("The request is not valid."), "{}", r.text);
+    assert_eq!(
+        app.get("/?profile=Nokia3310", PC).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
