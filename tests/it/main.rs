@@ -4,6 +4,8 @@ mod admin;
 mod api;
 mod bad_input;
 mod binary;
+mod concurrency;
+mod durability;
 mod helpers;
 mod mail;
 mod menus;
