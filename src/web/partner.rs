@@ -92,6 +92,17 @@ async fn login(
     if login_id.len() > 200 || password.len() > 200 {
         return Err(AppError::BadRequest("too long".into()));
     }
+    if login_id.trim().is_empty() || password.is_empty() {
+        // Not an attempt at all: nothing to count or audit.
+        let text = format!(
+            "{}とパスワードを入力してください。 / Enter the {} and the password.",
+            site.login_label, site.login_label
+        );
+        return Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::partner::top(site, Some(views::pc::message(&text, false))),
+        ));
+    }
     let failed = |text: &str, status| {
         html(
             status,

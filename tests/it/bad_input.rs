@@ -1,7 +1,7 @@
 //! Bad input gets a clear page in the handset's charset and language, and writes nothing (SPEC §10).
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 
 use crate::helpers::*;
 
@@ -146,4 +146,176 @@ async fn a_post_to_an_unknown_session_goes_back_to_power_on_and_writes_nothing()
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.header("location"), "/?expired=1");
     assert_eq!(app.snapshot(), before);
+}
+
+/// Every POST route of the app, with a live session where one is needed.
+async fn post_routes(app: &TestApp) -> Vec<String> {
+    let handset = app.handset(TARO, P501I).await;
+    let s = |p: &str| format!("/s/{}/{p}", handset.sid);
+    let mut routes: Vec<String> = [
+        "a/change-imode-password",
+        "a/reset-imode-password",
+        "a/mail-rejection",
+        "c/mail-rejection",
+        "a/change-mail-address",
+        "c/change-mail-address",
+        "a/suspend-mail",
+        "a/secret-code",
+        "a/message-service",
+        "a/subscribe/business",
+        "a/my-menu-register/weather",
+        "a/mail-compose",
+        "mail/1/delete",
+    ]
+    .iter()
+    .map(|p| s(p))
+    .collect();
+    routes.extend(
+        [
+            "/mydocomo/login",
+            "/mydocomo/reset",
+            "/shop/login",
+            "/shop/line/09012340001/reset",
+            "/p/plus-member/login",
+            "/p/plus-member/r/forgot",
+            "/p/plus-member/r/inquiry",
+            "/p/ims/r/recovery",
+            "/p/koku/change",
+            "/admin/login",
+            "/admin/lines",
+            "/outbox/clear",
+        ]
+        .map(String::from),
+    );
+    routes
+}
+
+#[tokio::test]
+async fn hostile_bodies_on_every_form_get_a_4xx_and_write_nothing() {
+    let app = TestApp::new().await;
+    let routes = post_routes(&app).await;
+    let before = app.snapshot();
+    let huge = format!("pin=0000&list={}", "a".repeat(15_000));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("oversized", vec![b'x'; 17 * 1024]),
+        ("undecodable Shift_JIS", b"pin=%82&ft=%82".to_vec()),
+        ("undecodable UTF-8", b"pin=%FF%FE&daccount_id=%C3".to_vec()),
+        ("broken percent-encoding", b"pin=%G0&ft=%".to_vec()),
+        (
+            "duplicated fields",
+            b"ft=a&ft=b&pin=1&pin=2&csrf=a&csrf=b&login_id=a&login_id=b&token=a&token=b&t=a&t=b"
+                .to_vec(),
+        ),
+        ("missing fields", b"".to_vec()),
+        (
+            "forged token",
+            b"pin=0000&ft=00000000000000000000000000000000&csrf=00000000000000000000000000000000"
+                .to_vec(),
+        ),
+        ("huge value", huge.into_bytes()),
+        ("binary junk", vec![0u8, 1, 2, 255, 254, b'=', b'&', b'=']),
+    ];
+    for route in &routes {
+        for (what, body) in &bodies {
+            let r = app.post(route, P501I, body.clone()).await;
+            let code = r.status.as_u16();
+            assert!(
+                (300..500).contains(&code),
+                "{what} to {route}: {code} {}",
+                r.text
+            );
+        }
+    }
+    assert_eq!(app.snapshot(), before, "no hostile request wrote anything");
+    assert_eq!(
+        app.get("/", P501I).await.status,
+        StatusCode::OK,
+        "still serving"
+    );
+}
+
+#[tokio::test]
+async fn hostile_api_requests_get_json_4xx_and_write_nothing() {
+    let app = TestApp::new().await;
+    let before = app.snapshot();
+    let posts = [
+        "/api/mail",
+        "/api/lines",
+        "/api/clock/advance",
+        "/api/reset",
+        "/api/lines/09012340001/reset",
+    ];
+    for path in posts {
+        // No token at all.
+        let r = app
+            .request(Request::post(path).body(Body::from("{}")).unwrap())
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(r.json()["error"].is_string());
+    }
+    for (path, body) in [
+        ("/api/mail", "{"),
+        ("/api/mail", "[]"),
+        ("/api/mail", r#"{"from":1,"to":2}"#),
+        (
+            "/api/mail",
+            r#"{"from":"a@b.jp","to":"c@d.jp","from":"x@y.jp"}"#,
+        ),
+        ("/api/lines", r#"{"msisdn":"x"}"#),
+        ("/api/clock/advance", r#"{"seconds":"soon"}"#),
+        ("/api/clock/advance", r#"{"seconds":99999999999}"#),
+    ] {
+        let req = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let r = app.request(req).await;
+        assert!(r.status.is_client_error(), "{path} {body}: {}", r.status);
+        assert!(r.json()["error"].is_string(), "{path} {body}");
+    }
+    let wrong_type = Request::post("/api/mail")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(r#"{"from":"a@b.jp","to":"c@d.jp"}"#))
+        .unwrap();
+    assert!(app.request(wrong_type).await.status.is_client_error());
+    for (method, path) in [
+        ("PUT", "/api/lines"),
+        ("DELETE", "/api/lines/09012340001"),
+        ("PATCH", "/api/audit"),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            app.request(req).await.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(app.snapshot(), before);
+}
+
+#[tokio::test]
+async fn path_tricks_find_nothing() {
+    let app = TestApp::new().await;
+    for path in [
+        "/s/../admin",
+        "/%2e%2e/admin",
+        "//admin",
+        "/admin/../api/lines",
+        "/api/../api/lines",
+        "/p/../../etc/passwd",
+        "/p/%2e%2e/r/x",
+        "/s/%00/m/imenu",
+    ] {
+        let r = app.get(path, PC).await;
+        let code = r.status.as_u16();
+        assert!((300..500).contains(&code), "{path}: {code}");
+        assert!(!r.text.contains("09012340002"), "{path} leaked data");
+    }
 }
