@@ -44,6 +44,14 @@ enum Command {
         #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
         menus: PathBuf,
     },
+    /// Add synthetic lines (070-0000-0000 upwards) for load and scale tests.
+    Seed {
+        #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
+        db: String,
+        /// How many lines to add.
+        #[arg(long)]
+        lines: u32,
+    },
     /// Restore the demo fixtures in a database.
     Reset {
         #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
@@ -68,6 +76,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(config)) => serve(config),
         Some(Command::Check { menus }) => check(&menus),
         Some(Command::Reset { db, menus }) => reset(db, menus),
+        Some(Command::Seed { db, lines }) => seed(db, lines),
         Some(Command::Walk {
             base,
             profile,
@@ -165,6 +174,33 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) 
         Err(e) => {
             eprintln!("\ngarake walk: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn seed(db: String, lines: u32) -> ExitCode {
+    let config = Config {
+        db,
+        ..Config::for_db("")
+    };
+    let started = std::time::Instant::now();
+    let result = garake::open_store(&config).and_then(|(db, pins, _)| {
+        let now = garake::clock::Clock::default().now();
+        db.with_conn(|conn| garake::store::provision::seed(conn, &pins, lines, now))
+            .map_err(garake::StartError::Fixtures)
+    });
+    match result {
+        Ok(added) => {
+            println!(
+                "added {added} lines to {} in {:.2} s",
+                config.db,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("garake: {e}");
+            ExitCode::FAILURE
         }
     }
 }

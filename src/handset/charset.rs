@@ -1,7 +1,7 @@
 //! Page encoding: Shift_JIS for DoCoMo handsets, UTF-8 for PCs.
 
 /// The charset a page is written in and its forms are read in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Charset {
     ShiftJis,
     Utf8,

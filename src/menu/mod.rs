@@ -30,6 +30,8 @@ pub struct Entry {
 #[derive(Clone, Debug)]
 pub struct Node {
     pub id: String,
+    /// A small number unique to this node, for cheap cache keys.
+    pub index: usize,
     pub ja: String,
     pub en: String,
     pub entries: Vec<Entry>,

@@ -410,7 +410,8 @@ fn prepare(
     };
     let nodes = defs
         .iter()
-        .map(|(id, (_, def))| {
+        .enumerate()
+        .map(|(index, (id, (_, def)))| {
             let entries = def
                 .children
                 .iter()
@@ -427,6 +428,7 @@ fn prepare(
                 .collect();
             let node = Node {
                 id: id.to_string(),
+                index,
                 ja: label(&def.ja),
                 en: label(&def.en),
                 entries,

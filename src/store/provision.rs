@@ -275,3 +275,34 @@ pub fn reset_line(
     }
     Ok(true)
 }
+
+/// Adds `count` synthetic lines for load and scale tests: numbers from
+/// 070-0000-0000 upwards (skipping numbers already taken), i-mode password 0000,
+/// network PIN 9999. To stay fast, all share one pair of Argon2 hashes (same
+/// secret, same salt): fine for synthetic lines, never done for real ones.
+pub fn seed(
+    conn: &mut Connection,
+    pins: &crate::pin::PinHasher,
+    count: u32,
+    now: i64,
+) -> Result<u32, AppError> {
+    let pin = pins.hash(crate::web::procedures::DEFAULT_PIN);
+    let network = pins.hash("9999");
+    let tx = crate::store::write_tx(conn)?;
+    let mut added = 0;
+    {
+        let mut insert = tx.prepare(
+            "INSERT OR IGNORE INTO lines (msisdn, name_ja, name_en, mail_local, pin_hash, network_pin_hash, created_at)
+             VALUES (?1, ?2, ?2, ?1, ?3, ?4, ?5)",
+        )?;
+        let mut n: u64 = 0;
+        while added < count && n < 100_000_000 {
+            let msisdn = format!("070{n:08}");
+            let name = format!("Load Test {n}");
+            added += insert.execute(rusqlite::params![msisdn, name, pin, network, now])? as u32;
+            n += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(added)
+}

@@ -4,10 +4,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::page::{page_param, Page};
+use super::page_cache::SID_PLACEHOLDER;
 use super::AppState;
 use crate::error::AppError;
 use crate::store::lines;
-use crate::views;
+use crate::views::{self, Ctx};
 
 /// The read-only "current settings" panel of Various settings.
 pub const LINE_SETTINGS: &str = "line-settings";
@@ -37,7 +38,22 @@ pub async fn node(
         }
         _ => None,
     };
+    let Some(panel) = panel else {
+        // A plain menu page: rendered once per handset kind, then only the
+        // session id changes.
+        let template = Ctx {
+            sid: Some(SID_PLACEHOLDER.into()),
+            ..ctx.clone()
+        };
+        let pieces = state
+            .pages
+            .get_or_render(node.index, page, ctx.lang, &ctx.profile, || {
+                views::menu::node_page(&template, node, None, page).map(|m| m.into_string())
+            })
+            .ok_or(AppError::NotFound)?;
+        return Ok(Page::encoded(&ctx, pieces.with_sid(&session.id)).into_response());
+    };
     let markup =
-        views::menu::node_page(&ctx, node, panel.as_ref(), page).ok_or(AppError::NotFound)?;
+        views::menu::node_page(&ctx, node, Some(&panel), page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup).into_response())
 }

@@ -7,6 +7,7 @@ mod imenu;
 mod mail;
 pub mod mydocomo;
 pub mod page;
+pub mod page_cache;
 pub mod partner;
 pub mod pc_session;
 mod power_on;
@@ -71,6 +72,8 @@ pub struct Inner {
     /// The base of links in mails (`Config::public_url`).
     pub public_url: String,
     pub consoles: pc_session::PcSessions<()>,
+    /// Plain menu pages, rendered once per handset kind.
+    pub pages: page_cache::PageCache,
     pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
     pub shop: pc_session::PcSessions<String>,
 }
@@ -103,6 +106,7 @@ impl AppState {
                 admin_token,
                 public_url,
                 consoles: admin::consoles(),
+                pages: page_cache::PageCache::default(),
                 mydocomo: mydocomo::sessions(),
                 shop: shop::sessions(),
             }),
@@ -218,18 +222,18 @@ pub fn default_lang(profile: &Profile) -> Lang {
 /// Gives every error response its body: JSON under `/api`, otherwise a handset
 /// page in the charset and language of the session (or of the User-Agent).
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(str::to_owned);
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    // Cheap clones (shared buffers): only an error page needs them.
+    let uri = req.uri().clone();
+    let ua_header = req.headers().get(header::USER_AGENT).cloned();
     let mut response = next.run(req).await;
     let Some(mark) = response.extensions_mut().remove::<ErrorMark>() else {
         return response;
     };
+    let (path, query) = (uri.path(), uri.query());
+    let ua = ua_header
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let status = response.status();
     if path == "/api" || path.starts_with("/api/") {
         let mut json = (
@@ -243,7 +247,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         }
         return json;
     }
-    let ctx = error_ctx(&state, &path, query.as_deref(), &ua);
+    let ctx = error_ctx(&state, path, query, ua);
     let mut page = page::Page::new(&ctx, views::errors::page(&ctx, mark.kind, &state.menu.root))
         .status(status)
         .into_response();

@@ -15,16 +15,32 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// A rendered handset page, encoded in the profile's charset on the way out.
 pub struct Page {
-    markup: Markup,
+    body: Body,
     charset: Charset,
     status: StatusCode,
     no_store: bool,
 }
 
+/// A page still to encode, or already encoded (from the page cache).
+enum Body {
+    Markup(Markup),
+    Encoded(Vec<u8>),
+}
+
 impl Page {
     pub fn new(ctx: &Ctx, markup: Markup) -> Page {
         Page {
-            markup,
+            body: Body::Markup(markup),
+            charset: ctx.profile.charset,
+            status: StatusCode::OK,
+            no_store: false,
+        }
+    }
+
+    /// A page already encoded in the profile's charset.
+    pub fn encoded(ctx: &Ctx, bytes: Vec<u8>) -> Page {
+        Page {
+            body: Body::Encoded(bytes),
             charset: ctx.profile.charset,
             status: StatusCode::OK,
             no_store: false,
@@ -45,7 +61,10 @@ impl Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let body = encode_page(&self.markup.into_string(), self.charset);
+        let body = match self.body {
+            Body::Markup(m) => encode_page(&m.into_string(), self.charset),
+            Body::Encoded(bytes) => bytes,
+        };
         let content_type = match self.charset {
             Charset::ShiftJis => "text/html; charset=Shift_JIS",
             Charset::Utf8 => "text/html; charset=UTF-8",

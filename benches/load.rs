@@ -1,0 +1,331 @@
+//! Load benchmark (run by hand: `cargo bench --bench load`; needs `wrk`).
+//!
+//! 1. Throughput: the iMenu page of a P501i session against a bare hyper 1
+//!    server answering every request with a fixed body of the same size, loaded
+//!    alternately with wrk in the same run; ratio garake/baseline per pair and
+//!    the median.
+//! 2. Isolation: menu-page latency while 8 clients flood My docomo logins with
+//!    unknown accounts (one Argon2 check each), and the login throughput against
+//!    cores ÷ Argon2 time.
+//! 3. Scale: startup time, idle RSS, and menu and API latency with 1,000 and
+//!    100,000 lines.
+//!
+//! Environment: BENCH_SECS (seconds per run, default 5), BENCH_PAIRS (default 5).
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::service::service_fn;
+use hyper::Response;
+use hyper_util::rt::TokioIo;
+
+const UA: &str = "DoCoMo/1.0/P501i";
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A running garake and its address.
+struct Garake {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Garake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn garake(db: &std::path::Path) -> (Garake, Duration) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_garake"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--admin-token",
+            "bench",
+            "--db",
+        ])
+        .arg(db)
+        .args(["--menus", concat!(env!("CARGO_MANIFEST_DIR"), "/menus")])
+        .env("GARAKE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("garake starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    let took = started.elapsed();
+    std::thread::spawn(move || for _ in lines {});
+    let addr = first
+        .trim_start_matches("garake listening on http://")
+        .to_string();
+    (Garake { child, addr }, took)
+}
+
+/// One GET; returns (status, headers, body).
+fn get(addr: &str, path: &str, extra: &str) -> (u16, String, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {UA}\r\nConnection: close\r\n{extra}\r\n").expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head, raw[split + 4..].to_vec())
+}
+
+/// Powers on as Taro and returns the iMenu path and its body size.
+fn imenu(addr: &str, msisdn: &str) -> (String, usize) {
+    let (_, head, _) = get(addr, &format!("/on/{msisdn}"), "");
+    let location = head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .expect("a redirect to iMenu")
+        .to_string();
+    let (status, _, body) = get(addr, &location, "");
+    assert_eq!(status, 200);
+    (location, body.len())
+}
+
+/// The baseline: bare hyper 1, one fixed body for every request.
+fn baseline(size: usize) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr").to_string())
+                .expect("send addr");
+            let body = Bytes::from(vec![b'x'; size]);
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |_req| {
+                        let body = body.clone();
+                        async move {
+                            let mut r = Response::new(Full::new(body));
+                            r.headers_mut().insert(
+                                "content-type",
+                                "text/html; charset=Shift_JIS".parse().expect("valid"),
+                            );
+                            Ok::<_, Infallible>(r)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().expect("baseline address")
+}
+
+/// What wrk measured.
+#[derive(Clone, Copy, Debug, Default)]
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn millis(s: &str) -> f64 {
+    let s = s.trim();
+    for (unit, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)] {
+        if let Some(n) = s.strip_suffix(unit) {
+            if let Ok(v) = n.parse::<f64>() {
+                return v * factor;
+            }
+        }
+    }
+    f64::NAN
+}
+
+fn wrk(url: &str, conns: u32, secs: u64, script: Option<&str>) -> Run {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{conns}"),
+        &format!("-d{secs}s"),
+        "--latency",
+        "-H",
+        &format!("User-Agent: {UA}"),
+    ]);
+    if let Some(s) = script {
+        cmd.args(["-s", s]);
+    }
+    let out = cmd
+        .arg(url)
+        .output()
+        .expect("wrk runs (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut run = Run::default();
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(v) = t.strip_prefix("Requests/sec:") {
+            run.rps = v.trim().parse().unwrap_or(0.0);
+        } else if let Some(v) = t.strip_prefix("50%") {
+            run.p50_ms = millis(v);
+        } else if let Some(v) = t.strip_prefix("99%") {
+            run.p99_ms = millis(v);
+        } else if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
+            run.non_2xx = v.trim().parse().unwrap_or(0);
+        }
+    }
+    run
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("the benchmark needs wrk: apt-get install wrk");
+        std::process::exit(2);
+    }
+    let secs = env_num("BENCH_SECS", 5);
+    let pairs = env_num("BENCH_PAIRS", 5);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "# garake load benchmark: {cores} cores, {secs} s per run, {pairs} pairs, wrk -t2 -c32"
+    );
+
+    // 1. Throughput against the baseline.
+    let (server, _) = garake(&dir.path().join("bench.db"));
+    let (path, size) = imenu(&server.addr, "09012340001");
+    let base = baseline(size);
+    println!("\n## iMenu page ({size} bytes, Shift_JIS) vs bare hyper 1 with a {size}-byte body");
+    println!("pair  baseline req/s  p50 ms  p99 ms | garake req/s  p50 ms  p99 ms | ratio");
+    let mut ratios = Vec::new();
+    for pair in 1..=pairs {
+        let b = wrk(&format!("http://{base}/"), 32, secs, None);
+        let g = wrk(&format!("http://{}{path}", server.addr), 32, secs, None);
+        assert_eq!(g.non_2xx, 0, "garake answered errors: the session expired?");
+        let ratio = g.rps / b.rps;
+        ratios.push(ratio);
+        println!(
+            "{pair:>4}  {:>14.0}  {:>6.2}  {:>6.2} | {:>12.0}  {:>6.2}  {:>6.2} | {ratio:.2}",
+            b.rps, b.p50_ms, b.p99_ms, g.rps, g.p50_ms, g.p99_ms
+        );
+    }
+    println!("median ratio garake/baseline: {:.2}", median(ratios));
+
+    // 2. Isolation: menu pages while PIN checks flood the Argon2 pool.
+    let script = dir.path().join("logins.lua");
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+         request = function()\n  return wrk.format(nil, \"/mydocomo/login\", nil, \"daccount_id=bench\" .. math.random(1, 1000000000) .. \"&daccount_password=not-the-password\")\nend\n",
+    )
+    .expect("write the lua script");
+    let hasher = garake::pin::PinHasher::new(vec![7; 32], 1);
+    let t = Instant::now();
+    let phc = hasher.hash("0000");
+    for _ in 0..10 {
+        hasher.verify("1111", &phc);
+    }
+    let argon_ms = t.elapsed().as_secs_f64() * 1000.0 / 11.0;
+    let flood_url = format!("http://{}/", server.addr);
+    let flood_script = script.to_string_lossy().to_string();
+    let flood = std::thread::spawn(move || wrk(&flood_url, 8, secs * 2, Some(&flood_script)));
+    std::thread::sleep(Duration::from_millis(500));
+    let menu = wrk(&format!("http://{}{path}", server.addr), 8, secs, None);
+    let logins = flood.join().expect("flood finished");
+    println!("\n## Isolation: 8 clients flooding My docomo logins (1 Argon2 check each)");
+    println!("Argon2id verify (m=19 MiB, t=2, p=1): {argon_ms:.1} ms; cores ÷ Argon2 time = {:.0} checks/s", cores as f64 * 1000.0 / argon_ms);
+    println!(
+        "login checks: {:.0} /s ({} busy or non-401 answers counted by wrk as non-2xx)",
+        logins.rps, logins.non_2xx
+    );
+    println!(
+        "menu page meanwhile: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (goal: p99 < 10 ms)",
+        menu.rps, menu.p50_ms, menu.p99_ms
+    );
+    drop(server);
+
+    // 3. Scale.
+    println!("\n## Scale");
+    println!("lines    seed s  startup ms  idle RSS MiB | menu p50/p99 ms | API p50/p99 ms");
+    for lines in [1_000u32, 100_000] {
+        let db = dir.path().join(format!("scale-{lines}.db"));
+        let t = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_garake"))
+            .args(["seed", "--lines", &lines.to_string(), "--db"])
+            .arg(&db)
+            .stdout(Stdio::null())
+            .status()
+            .expect("seed runs");
+        assert!(status.success());
+        let seeded = t.elapsed().as_secs_f64();
+        let (server, startup) = garake(&db);
+        std::thread::sleep(Duration::from_millis(500));
+        let rss = rss_mib(server.child.id());
+        // The last seeded line: the far end of the table.
+        let last = format!("070{:08}", lines - 1);
+        let (path, _) = imenu(&server.addr, &last);
+        let menu = wrk(&format!("http://{}{path}", server.addr), 8, secs, None);
+        let api_script = dir.path().join("api.lua");
+        std::fs::write(
+            &api_script,
+            "wrk.headers[\"Authorization\"] = \"Bearer bench\"\n",
+        )
+        .expect("write");
+        let api = wrk(
+            &format!("http://{}/api/lines/{last}", server.addr),
+            8,
+            secs,
+            Some(&api_script.to_string_lossy()),
+        );
+        println!(
+            "{lines:>7}  {seeded:>6.2}  {:>10.1}  {rss:>12.1} | {:>6.2} / {:>6.2} | {:>5.2} / {:>5.2}",
+            startup.as_secs_f64() * 1000.0,
+            menu.p50_ms,
+            menu.p99_ms,
+            api.p50_ms,
+            api.p99_ms
+        );
+    }
+}
