@@ -136,7 +136,8 @@ impl Profile {
     /// handsets, otherwise the cache size.
     pub fn page_target(&self) -> usize {
         if self.budget <= DEFAULT_DOCOMO_BUDGET {
-            SMALL_PAGE_TARGET
+            // Never more than the cache itself (a c1 handset holds 1 KB).
+            SMALL_PAGE_TARGET.min(self.budget)
         } else {
             self.budget
         }
@@ -231,6 +232,13 @@ mod tests {
         assert_eq!(p.name, "PC");
         assert_eq!(p.charset, Charset::Utf8);
         assert!(!p.is_handset());
+    }
+
+    #[test]
+    fn a_tiny_cache_caps_the_page_target() {
+        // Found by the user_agent fuzz target: c1 once meant a 2 KB target.
+        let p = Profile::from_user_agent("DoCoMo/1.0/X/c1");
+        assert_eq!((p.budget, p.page_target()), (1024, 1024));
     }
 
     #[test]

@@ -83,6 +83,11 @@ pub struct Menu {
 }
 
 impl Menu {
+    /// Validates menu files given as (name, text) pairs, as `load` does for a folder.
+    pub fn from_sources(files: &[(&str, &str)], known: &Known) -> Result<Menu, Vec<Problem>> {
+        validate::from_sources(files, known)
+    }
+
     /// Loads and validates every `*.toml` in `dir`.
     pub fn load(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
         validate::load_dir(dir, known)

@@ -103,6 +103,21 @@ pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
     }
 }
 
+/// Validates (name, text) pairs as if they were files.
+pub fn from_sources(files: &[(&str, &str)], known: &Known) -> Result<Menu, Vec<Problem>> {
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|(name, text)| Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        })
+        .collect();
+    match validate(&sources, known, Vec::new()) {
+        (Some(menu), p) if p.is_empty() => Ok(menu),
+        (_, p) => Err(p),
+    }
+}
+
 /// Validates parsed sources; returns the menu when there were no problems.
 fn validate(
     files: &[Source],
