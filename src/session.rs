@@ -3,7 +3,8 @@
 //! GET never touches the database.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::clock::Clock;
 use crate::domain::{Lang, Msisdn};
@@ -25,14 +26,16 @@ pub struct Session {
 }
 
 struct Entry {
-    session: Session,
-    last_seen: i64,
-    tokens: VecDeque<(String, &'static str)>,
+    session: Arc<Session>,
+    // Touched on every page under a read lock, so atomic.
+    last_seen: AtomicI64,
+    tokens: Mutex<VecDeque<(String, &'static str)>>,
 }
 
 #[derive(Clone)]
 pub struct Sessions {
-    map: Arc<Mutex<HashMap<Arc<str>, Entry>>>,
+    // Read-locked for every page view; write-locked only to add or remove.
+    map: Arc<RwLock<HashMap<Arc<str>, Entry>>>,
     clock: Clock,
 }
 
@@ -44,9 +47,13 @@ impl Sessions {
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Entry>> {
+    fn map(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Entry>> {
         // Entries are replaced whole, so a poisoned map is still consistent.
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+        self.map.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Entry>> {
+        self.map.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Starts a session for a line and returns it.
@@ -56,69 +63,74 @@ impl Sessions {
         msisdn: Msisdn,
         profile: Arc<Profile>,
         lang: Lang,
-    ) -> Session {
+    ) -> Arc<Session> {
         let now = self.clock.now();
         let id: Arc<str> = crate::random::token_hex(16).into();
-        let session = Session {
+        let session = Arc::new(Session {
             id: id.clone(),
             line_id,
             msisdn,
             profile,
             lang,
-        };
+        });
         let mut map = self.map();
         if map.len() >= 1024 && map.len().is_power_of_two() {
-            map.retain(|_, e| now - e.last_seen <= IDLE_SECS);
+            map.retain(|_, e| now - e.last_seen.load(Ordering::Relaxed) <= IDLE_SECS);
         }
         map.insert(
             id,
             Entry {
                 session: session.clone(),
-                last_seen: now,
-                tokens: VecDeque::new(),
+                last_seen: AtomicI64::new(now),
+                tokens: Mutex::default(),
             },
         );
         session
     }
 
     /// Looks a session up and marks it used; `None` if unknown or idle too long.
-    pub fn touch(&self, id: &str) -> Option<Session> {
+    /// Every page view comes here, so it takes only a read lock.
+    pub fn touch(&self, id: &str) -> Option<Arc<Session>> {
         let now = self.clock.now();
-        let mut map = self.map();
-        let entry = map.get_mut(id)?;
-        if now - entry.last_seen > IDLE_SECS {
-            map.remove(id);
-            return None;
+        {
+            let map = self.read();
+            let entry = map.get(id)?;
+            if now - entry.last_seen.load(Ordering::Relaxed) <= IDLE_SECS {
+                entry.last_seen.store(now, Ordering::Relaxed);
+                return Some(entry.session.clone());
+            }
         }
-        entry.last_seen = now;
-        Some(entry.session.clone())
+        // Idle too long: forget it.
+        self.map().remove(id);
+        None
     }
 
     /// Issues a one-time token for a form of `action` in this session.
     pub fn issue_token(&self, session: &Session, action: &'static str) -> String {
         let token = crate::random::token_hex(16);
-        if let Some(entry) = self.map().get_mut(&session.id) {
-            if entry.tokens.len() >= MAX_TOKENS {
-                entry.tokens.pop_front();
+        if let Some(entry) = self.read().get(&session.id) {
+            let mut tokens = entry.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            if tokens.len() >= MAX_TOKENS {
+                tokens.pop_front();
             }
-            entry.tokens.push_back((token.clone(), action));
+            tokens.push_back((token.clone(), action));
         }
         token
     }
 
     /// Consumes a form token: true exactly once for a token issued for `action`.
     pub fn consume_token(&self, session: &Session, action: &'static str, token: &str) -> bool {
-        let mut map = self.map();
-        let Some(entry) = map.get_mut(&session.id) else {
+        let map = self.read();
+        let Some(entry) = map.get(&session.id) else {
             return false;
         };
-        match entry
-            .tokens
+        let mut tokens = entry.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        match tokens
             .iter()
             .position(|(t, a)| *a == action && t.as_str() == token)
         {
             Some(i) => {
-                entry.tokens.remove(i);
+                tokens.remove(i);
                 true
             }
             None => false,
@@ -151,7 +163,7 @@ mod tests {
         (Sessions::new(clock.clone()), clock)
     }
 
-    fn start(s: &Sessions, line: i64) -> Session {
+    fn start(s: &Sessions, line: i64) -> Arc<Session> {
         let profile = Arc::new(Profile::by_name("P501i").unwrap());
         s.create(
             line,

@@ -41,13 +41,13 @@ pub async fn node(
     let Some(panel) = panel else {
         // A plain menu page: rendered once per handset kind, then only the
         // session id changes.
-        let template = Ctx {
-            sid: Some(SID_PLACEHOLDER.into()),
-            ..ctx.clone()
-        };
         let pieces = state
             .pages
             .get_or_render(node.index, page, ctx.lang, &ctx.profile, || {
+                let template = Ctx {
+                    sid: Some(SID_PLACEHOLDER.into()),
+                    ..ctx.clone()
+                };
                 views::menu::node_page(&template, node, None, page).map(|m| m.into_string())
             })
             .ok_or(AppError::NotFound)?;

@@ -126,7 +126,7 @@ impl AppState {
     }
 
     /// The session behind an id in the URL, or back to the power-on page.
-    pub fn session(&self, sid: &str) -> Result<(Session, Ctx), AppError> {
+    pub fn session(&self, sid: &str) -> Result<(Arc<Session>, Ctx), AppError> {
         let session = self.sessions.touch(sid).ok_or(AppError::SessionExpired)?;
         let ctx = Ctx {
             profile: session.profile.clone(),
