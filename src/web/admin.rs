@@ -273,14 +273,7 @@ async fn support_reset(
     let form = console.check(body)?;
     let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
     let login_id = form.text("login_id")?.to_string();
-    let base = state.public_url.clone();
-    let cx = crate::recovery::Ctx {
-        db: &state.db,
-        pins: &state.pins,
-        clock: &state.clock,
-        base_url: &base,
-        source: None,
-    };
+    let cx = state.recovery(None);
     let sent =
         crate::recovery::resolve_inquiry(&cx, &state.partners, id, &login_id, "admin").await?;
     let note = if sent {

@@ -125,6 +125,17 @@ impl AppState {
             .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
     }
 
+    /// What the recovery mechanisms need, for a request from `source`.
+    pub fn recovery(&self, source: Option<String>) -> crate::recovery::Ctx<'_> {
+        crate::recovery::Ctx {
+            db: &self.db,
+            pins: &self.pins,
+            clock: &self.clock,
+            base_url: &self.public_url,
+            source,
+        }
+    }
+
     /// The session behind an id in the URL, or back to the power-on page.
     pub fn session(&self, sid: &str) -> Result<(Arc<Session>, Ctx), AppError> {
         let session = self.sessions.touch(sid).ok_or(AppError::SessionExpired)?;

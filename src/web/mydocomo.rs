@@ -15,13 +15,14 @@ use maud::{html, Markup};
 use rusqlite::OptionalExtension;
 
 use super::page::read_form;
-use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
+use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::pin::{check_password, gate, GateOutcome, GateRequest, SecretKind};
-use crate::store::{lines, throttle};
+use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::store::audit::Outcome;
+use crate::store::lines;
 use crate::views::pc::{self, csrf, layout, logout, message};
 
 const SITE: &str = "My docomo";
@@ -109,78 +110,58 @@ async fn login(
         )
             .into_response());
     }
-    let key = format!("daccount:{id}");
     let now = state.clock.now();
-    let (lookup_id, wait_key) = (id.clone(), key.clone());
-    let (wait, account) = state
-        .db
-        .call(move |conn| {
-            let wait = throttle::wait(conn, &wait_key, now)?;
-            let account = conn
-                .query_row(
-                    "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
-                    [&lookup_id],
-                    |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            Ok((wait, account))
-        })
-        .await?;
-    if wait > 0 {
-        let text = format!("ログインの失敗が続いたため、{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
-        return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
-    }
-    let stored = account.as_ref().map(|a| a.2.clone());
-    let ok = check_password(&state.pins, stored, password).await?;
-    let source = "mydocomo".to_string();
-    match account.filter(|_| ok) {
-        Some((line_id, msisdn, _)) => {
+    let lookup_id = id.clone();
+    let check = check_login(&state, format!("daccount:{id}"), password, move |conn| {
+        Ok(conn
+            .query_row(
+                "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
+                [&lookup_id],
+                |r| {
+                    Ok((
+                        (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()?)
+    })
+    .await?;
+    let (outcome, line) = match check {
+        LoginCheck::Wait(wait) => {
+            let text = format!("ログインの失敗が続いたため、{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
+            return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
+        }
+        LoginCheck::Ok((line_id, msisdn)) => {
             let msisdn = Msisdn::parse(&msisdn)
                 .ok_or_else(|| AppError::internal("stored msisdn is malformed"))?;
-            let audited = msisdn.clone();
-            state
-                .db
-                .call(move |conn| {
-                    throttle::clear(conn, &key)?;
-                    crate::store::audit::record(
-                        conn,
-                        now,
-                        Some(&audited),
-                        "mydocomo_login",
-                        crate::store::audit::Outcome::Ok,
-                        &source,
-                    )
-                })
-                .await?;
+            (Outcome::Ok, Some((line_id, msisdn)))
+        }
+        LoginCheck::Failed => (Outcome::Refused, None),
+    };
+    let audited = line.as_ref().map(|(_, m)| m.clone());
+    state
+        .db
+        .call(move |conn| {
+            crate::store::audit::record(
+                conn,
+                now,
+                audited.as_ref(),
+                "mydocomo_login",
+                outcome,
+                "mydocomo",
+            )
+        })
+        .await?;
+    Ok(match line {
+        Some((line_id, msisdn)) => {
             let (_, cookie) = state
                 .mydocomo
                 .start(Subscriber { line_id, msisdn }, &state.clock);
-            Ok(see_other(cookie, "/mydocomo"))
+            see_other(cookie, "/mydocomo")
         }
-        None => {
-            state
-                .db
-                .call(move |conn| {
-                    throttle::fail(conn, &key, now)?;
-                    crate::store::audit::record(
-                        conn,
-                        now,
-                        None,
-                        "mydocomo_login",
-                        crate::store::audit::Outcome::Refused,
-                        &source,
-                    )
-                })
-                .await?;
-            Ok((StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response())
-        }
-    }
+        None => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
+    })
 }
 
 async fn logout_post(

@@ -80,14 +80,7 @@ async fn login(
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
     let form = read_form(body, Charset::Utf8)?;
-    let base = state.public_url.clone();
-    let cx = recovery::Ctx {
-        db: &state.db,
-        pins: &state.pins,
-        clock: &state.clock,
-        base_url: &base,
-        source: None,
-    };
+    let cx = state.recovery(None);
     let (login_id, password) = (form.text("login_id")?, form.text("password")?);
     if login_id.len() > 200 || password.len() > 200 {
         return Err(AppError::BadRequest("too long".into()));
@@ -160,14 +153,7 @@ async fn procedure_submit(
             ));
         }
     };
-    let base = state.public_url.clone();
-    let cx = recovery::Ctx {
-        db: &state.db,
-        pins: &state.pins,
-        clock: &state.clock,
-        base_url: &base,
-        source: client.map(|ip| ip.to_string()),
-    };
+    let cx = state.recovery(client.map(|ip| ip.to_string()));
     Ok(match recovery::submit(&cx, site, p, values).await? {
         Answer::Sent { warning } => html(
             StatusCode::OK,
@@ -216,14 +202,7 @@ async fn change_form(
     let token = read_query(q.as_deref(), Charset::Utf8)?
         .text("t")?
         .to_string();
-    let base = String::new();
-    let cx = recovery::Ctx {
-        db: &state.db,
-        pins: &state.pins,
-        clock: &state.clock,
-        base_url: &base,
-        source: None,
-    };
+    let cx = state.recovery(None);
     Ok(match recovery::peek(&cx, site, &token).await? {
         TokenState::Valid(_) => html(StatusCode::OK, views::partner::change(site, &token, None)),
         TokenState::Expired => gone(site, true),
@@ -243,14 +222,7 @@ async fn change_submit(
         form.text("new_password")?,
         form.text("new_password_confirm")?,
     );
-    let base = String::new();
-    let cx = recovery::Ctx {
-        db: &state.db,
-        pins: &state.pins,
-        clock: &state.clock,
-        base_url: &base,
-        source: None,
-    };
+    let cx = state.recovery(None);
     // An expired link says so even if the new password is also wrong.
     match recovery::peek(&cx, site, &token).await? {
         TokenState::Valid(_) => {}

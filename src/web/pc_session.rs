@@ -101,6 +101,59 @@ impl<T: Clone> PcSessions<T> {
     }
 }
 
+/// The outcome of a throttled password login.
+pub enum LoginCheck<T> {
+    /// Too many failures: try again in this many seconds (nothing was checked).
+    Wait(i64),
+    Ok(T),
+    /// Unknown account or wrong password: the same answer, the same Argon2 work.
+    Failed,
+}
+
+/// Checks a password login, throttled per `key` (waits grow after failures on
+/// the simulated clock). `lookup` finds the account: what to hand back on
+/// success, and its stored hash.
+pub async fn check_login<T: Send + 'static>(
+    state: &super::AppState,
+    key: String,
+    password: String,
+    lookup: impl FnOnce(&rusqlite::Connection) -> Result<Option<(T, String)>, crate::error::AppError>
+        + Send
+        + 'static,
+) -> Result<LoginCheck<T>, crate::error::AppError> {
+    use crate::store::throttle;
+    let now = state.clock.now();
+    let wait_key = key.clone();
+    let (wait, account) = state
+        .db
+        .call(move |conn| Ok((throttle::wait(conn, &wait_key, now)?, lookup(conn)?)))
+        .await?;
+    if wait > 0 {
+        return Ok(LoginCheck::Wait(wait));
+    }
+    let (who, stored) = match account {
+        Some((who, hash)) => (Some(who), Some(hash)),
+        None => (None, None),
+    };
+    let ok = crate::pin::check_password(&state.pins, stored, password).await?;
+    match who.filter(|_| ok) {
+        Some(who) => {
+            state
+                .db
+                .call(move |conn| throttle::clear(conn, &key))
+                .await?;
+            Ok(LoginCheck::Ok(who))
+        }
+        None => {
+            state
+                .db
+                .call(move |conn| throttle::fail(conn, &key, now).map(|_| ()))
+                .await?;
+            Ok(LoginCheck::Failed)
+        }
+    }
+}
+
 /// A 303 to `location` that also sets (or clears) a session cookie.
 pub fn see_other(cookie: HeaderValue, location: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -14,14 +14,13 @@ use maud::{html, Markup};
 use rusqlite::OptionalExtension;
 
 use super::page::{read_form, read_query};
-use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
+use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::pin::check_password;
 use crate::store::audit::{self, Outcome};
-use crate::store::{lines, throttle, write_tx};
+use crate::store::{lines, write_tx};
 use crate::views::pc::{csrf, layout, logout, message};
 
 const SITE: &str = "ドコモショップ / docomo Shop";
@@ -111,41 +110,31 @@ async fn login(
         )
             .into_response());
     }
-    let key = format!("staff:{id}");
-    let now = state.clock.now();
-    let (lookup, wait_key) = (id.clone(), key.clone());
-    let (wait, stored) = state
-        .db
-        .call(move |conn| {
-            let wait = throttle::wait(conn, &wait_key, now)?;
-            let stored: Option<String> = conn
-                .query_row(
-                    "SELECT password_hash FROM staff WHERE id = ?1",
-                    [&lookup],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            Ok((wait, stored))
-        })
-        .await?;
-    if wait > 0 {
-        let text = format!("{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
-        return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
-    }
-    if check_password(&state.pins, stored, password).await? {
-        state
-            .db
-            .call(move |conn| throttle::clear(conn, &key))
-            .await?;
-        let (_, cookie) = state.shop.start(id, &state.clock);
-        Ok(see_other(cookie, "/shop"))
-    } else {
-        state
-            .db
-            .call(move |conn| throttle::fail(conn, &key, now).map(|_| ()))
-            .await?;
-        Ok((StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response())
-    }
+    let lookup_id = id.clone();
+    let check = check_login(&state, format!("staff:{id}"), password, move |conn| {
+        let stored: Option<String> = conn
+            .query_row(
+                "SELECT password_hash FROM staff WHERE id = ?1",
+                [&lookup_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(stored.map(|hash| ((), hash)))
+    })
+    .await?;
+    Ok(match check {
+        LoginCheck::Wait(wait) => {
+            let text = format!("{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
+            (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
+        }
+        LoginCheck::Ok(()) => {
+            let (_, cookie) = state.shop.start(id, &state.clock);
+            see_other(cookie, "/shop")
+        }
+        LoginCheck::Failed => {
+            (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response()
+        }
+    })
 }
 
 async fn logout_post(

@@ -9,14 +9,15 @@ use crate::helpers::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_garake");
 
-struct Server {
-    child: Child,
-    addr: String,
+/// A spawned `garake serve` (shared with the durability tests).
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
 }
 
 impl Server {
     /// Starts `garake serve` on port 0 and reads the address it printed.
-    fn start(db: &std::path::Path) -> Server {
+    pub fn start(db: &std::path::Path) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -45,12 +46,28 @@ impl Server {
 
     /// One HTTP/1.1 request on a fresh connection, exactly as a handset without
     /// cookies would send it. Returns (status, headers, body bytes).
-    fn send(&self, method: &str, path: &str, body: &str) -> (u16, String, Vec<u8>) {
+    pub fn send(&self, method: &str, path: &str, body: &str) -> (u16, String, Vec<u8>) {
+        self.send_with(
+            method,
+            path,
+            "Content-Type: application/x-www-form-urlencoded\r\n",
+            body,
+        )
+    }
+
+    /// The same with other headers (each ending in CRLF).
+    pub fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &str,
+    ) -> (u16, String, Vec<u8>) {
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {P501I}\r\nConnection: close\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+             {headers}Content-Length: {}\r\n\r\n{body}",
             self.addr,
             body.len()
         )
@@ -58,7 +75,7 @@ impl Server {
         read_response(stream)
     }
 
-    fn page(&self, path: &str) -> (u16, String, String) {
+    pub fn page(&self, path: &str) -> (u16, String, String) {
         let (status, head, body) = self.send("GET", path, "");
         (
             status,

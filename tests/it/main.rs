@@ -3,7 +3,7 @@
 mod admin;
 mod api;
 mod bad_input;
-mod binary;
+pub mod binary;
 mod concurrency;
 mod durability;
 mod helpers;
