@@ -55,6 +55,8 @@ pub struct Site {
     pub about_en: String,
     /// Monthly fee in yen; 0 means free.
     pub fee: u32,
+    /// The content provider's site behind the gateway, ending in `/`.
+    pub upstream: Option<String>,
 }
 
 impl Site {

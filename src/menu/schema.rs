@@ -26,6 +26,8 @@ pub struct SiteDef {
     /// Monthly fee in yen; 0 (the default) is a free site.
     #[serde(default)]
     pub fee: u32,
+    /// A content provider's own site the gateway forwards to (`http://host:port/`).
+    pub upstream: Option<Spanned<String>>,
 }
 
 /// A `[[node]]`: labels, an optional access key, and one of children / link / action.

@@ -188,6 +188,19 @@ fn validate(
                     );
                 }
             }
+            if let Some(up) = &site.upstream {
+                let u = up.get_ref();
+                let ok = u.starts_with("http://")
+                    && u.ends_with('/')
+                    && u.len() > "http://x/".len() - 1
+                    && !u.contains(' ');
+                if !ok {
+                    problems.push(src.problem(
+                        up.span().start,
+                        format!("site `{id}`: upstream must be an http:// URL ending in `/` (https upstreams are not supported yet), got `{u}`"),
+                    ));
+                }
+            }
             sites.insert(id, (src, site));
         }
     }
@@ -465,6 +478,7 @@ fn prepare(
                 about_ja: text(&def.about_ja),
                 about_en: text(&def.about_en),
                 fee: def.fee,
+                upstream: def.upstream.as_ref().map(|u| u.get_ref().clone()),
             };
             (id.to_string(), site)
         })

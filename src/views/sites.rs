@@ -34,6 +34,9 @@ pub fn site_page(ctx: &Ctx, site: &Site, registered: bool, subscribed: bool, roo
         } @else {
             (key_link(ctx, '1', &op("my-menu-register"), ctx.t(text::MY_MENU_REGISTER)))
         }
+        @if site.upstream.is_some() {
+            (key_link(ctx, '3', &format!("/s/{}/g/{}/", ctx.sid.as_deref().unwrap_or("-"), site.id), ctx.t(("サイトへ", "Open the site"))))
+        }
         @if site.is_fee_based() {
             @if subscribed {
                 (key_link(ctx, '2', &op("unsubscribe"), ctx.t(text::UNSUBSCRIBE)))

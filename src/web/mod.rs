@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 mod emulator;
+mod gateway;
 mod imenu;
 mod mail;
 pub mod mydocomo;
@@ -201,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .merge(shop::routes())
         .merge(partner::routes())
         .merge(emulator::routes())
+        .merge(gateway::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

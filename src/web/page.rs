@@ -79,6 +79,17 @@ impl IntoResponse for Page {
     }
 }
 
+/// A request body within the limit: too large → 413.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    })
+}
+
 /// Reads a posted form in the page's charset: too large → 413, undecodable → 400.
 pub fn read_form(
     body: Result<Bytes, BytesRejection>,

@@ -6,6 +6,7 @@ mod bad_input;
 pub mod binary;
 mod concurrency;
 mod durability;
+mod gateway;
 mod helpers;
 mod mail;
 mod menus;

@@ -1,0 +1,267 @@
+//! Forwarding handset requests to content providers' own sites (issue 8, first
+//! part): only sites with an `upstream` in the menu files, only below it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use maud::html;
+
+use super::page::Page;
+use super::AppState;
+use crate::error::AppError;
+use crate::gateway::{self, Identity};
+use crate::handset::{encode_page, Browser};
+use crate::views::{self, Ctx};
+
+/// The whole exchange with an upstream, redirects included.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest upstream body read (the biggest handset cache, 500 KB, plus room).
+pub const MAX_UPSTREAM_BODY: usize = 600 * 1024;
+/// Redirects followed inside the site before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/s/{sid}/g/{site}/",
+            get(forward_root).post(forward_root_post),
+        )
+        .route(
+            "/s/{sid}/g/{site}/{*rest}",
+            get(forward_get).post(forward_post),
+        )
+}
+
+fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
+    static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http())
+}
+
+async fn forward_root(
+    state: State<AppState>,
+    Path((sid, site)): Path<(String, String)>,
+    q: RawQuery,
+) -> Result<Response, AppError> {
+    forward(state, sid, site, String::new(), q.0, None).await
+}
+
+async fn forward_root_post(
+    state: State<AppState>,
+    Path((sid, site)): Path<(String, String)>,
+    q: RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = super::page::body_bytes(body)?;
+    forward(state, sid, site, String::new(), q.0, Some(body)).await
+}
+
+async fn forward_get(
+    state: State<AppState>,
+    Path((sid, site, rest)): Path<(String, String, String)>,
+    q: RawQuery,
+) -> Result<Response, AppError> {
+    forward(state, sid, site, rest, q.0, None).await
+}
+
+async fn forward_post(
+    state: State<AppState>,
+    Path((sid, site, rest)): Path<(String, String, String)>,
+    q: RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = super::page::body_bytes(body)?;
+    forward(state, sid, site, rest, q.0, Some(body)).await
+}
+
+/// A handset error page from the gateway (502, in the handset's language).
+fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
+    let body = html! { (ctx.t(text)) br; hr; (views::to_imenu(ctx, root)) };
+    Page::new(
+        ctx,
+        views::layout(ctx, ctx.t(("ゲートウェイ", "Gateway")), body),
+    )
+    .status(StatusCode::BAD_GATEWAY)
+    .into_response()
+}
+
+const DOWN: (&str, &str) = (
+    "サイトに接続できませんでした。",
+    "The site could not be reached.",
+);
+const SLOW: (&str, &str) = (
+    "サイトからの応答がありませんでした。",
+    "The site did not answer in time.",
+);
+const GARBAGE: (&str, &str) = (
+    "サイトの応答を表示できません。",
+    "The site's answer cannot be shown.",
+);
+const TOO_BIG: (&str, &str) = (
+    "ページが大きすぎるため表示できません。",
+    "This page is too large for your handset.",
+);
+const LOOP: (&str, &str) = (
+    "転送が多すぎるため表示できません。",
+    "The site redirects too many times.",
+);
+
+async fn forward(
+    State(state): State<AppState>,
+    sid: String,
+    site_id: String,
+    rest: String,
+    query: Option<String>,
+    body: Option<Bytes>,
+) -> Result<Response, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let site = state.menu.site(&site_id).ok_or(AppError::NotFound)?;
+    let base = site.upstream.as_deref().ok_or(AppError::NotFound)?;
+    let id = Identity::of(&session.msisdn);
+    let mut url =
+        gateway::upstream_url(base, &rest, query.as_deref(), &id).ok_or(AppError::NotFound)?;
+    let guid = gateway::wants_guid(query.as_deref());
+    let prefix = format!("/s/{sid}/g/{site_id}/");
+    let root = state.menu.root.clone();
+
+    let mut method = if body.is_some() {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    let mut body =
+        body.map(|b| Bytes::from(gateway::replace_uid(&String::from_utf8_lossy(&b), &id)));
+    let exchange = async {
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = hyper::Request::builder()
+                .method(method.clone())
+                .uri(&url)
+                .header(header::USER_AGENT, &ctx.profile.user_agent);
+            if guid {
+                req = req.header("x-dcmguid", &id.guid);
+            }
+            if body.is_some() {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            }
+            // The handset's cookies are never forwarded: i-mode browser 1.0 had
+            // none, and this gateway keeps none for 2.0 yet.
+            let req = req
+                .body(Full::new(body.clone().unwrap_or_default()))
+                .map_err(|_| GARBAGE)?;
+            let resp = client().request(req).await.map_err(|_| DOWN)?;
+            if resp.status().is_redirection() {
+                let location = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .ok_or(GARBAGE)?
+                    .to_string();
+                url = resolve(&url, &location)
+                    .filter(|u| u.starts_with(base))
+                    .ok_or(GARBAGE)?;
+                method = Method::GET;
+                body = None;
+                continue;
+            }
+            let status = resp.status();
+            let content_type = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("text/html")
+                .to_string();
+            let bytes = Limited::new(resp.into_body(), MAX_UPSTREAM_BODY)
+                .collect()
+                .await
+                .map_err(|_| TOO_BIG)?
+                .to_bytes();
+            return Ok((status, content_type, bytes));
+        }
+        Err(LOOP)
+    };
+    let (status, content_type, bytes) = match tokio::time::timeout(TIMEOUT, exchange).await {
+        Err(_) => return Ok(failure(&ctx, &root, SLOW)),
+        Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
+        Ok(Ok(done)) => done,
+    };
+    if !content_type.starts_with("text/html") {
+        if bytes.len() > ctx.profile.budget {
+            return Ok(failure(&ctx, &root, TOO_BIG));
+        }
+        return Ok((status, [(header::CONTENT_TYPE, content_type)], bytes).into_response());
+    }
+    let Some(text) = gateway::decode(&bytes, &content_type) else {
+        return Ok(failure(&ctx, &root, GARBAGE));
+    };
+    let page = gateway::rewrite(&text, base, &prefix);
+    // The page as the handset receives it, in its charset, within its cache.
+    let page = set_meta_charset(&page, ctx.profile.charset.name());
+    let encoded = encode_page(&page, ctx.profile.charset);
+    if encoded.len() > ctx.profile.budget {
+        return Ok(failure(&ctx, &root, TOO_BIG));
+    }
+    let mut response = Page::encoded(&ctx, encoded).status(status).into_response();
+    if ctx.profile.browser == Browser::IMode1 {
+        response.headers_mut().remove(header::SET_COOKIE);
+    }
+    Ok(response)
+}
+
+/// Points an upstream `<meta charset>` at the charset the page is now in.
+fn set_meta_charset(html: &str, charset: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let Some(at) = lower.find("charset=") else {
+        return html.to_string();
+    };
+    let start = at + 8;
+    let end = start
+        + lower[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(lower.len() - start);
+    format!("{}{charset}{}", &html[..start], &html[end..])
+}
+
+/// Resolves a redirect target against the current URL.
+fn resolve(current: &str, location: &str) -> Option<String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(location.to_string());
+    }
+    let origin_end = current.find("://")? + 3;
+    let origin = &current[..current[origin_end..]
+        .find('/')
+        .map_or(current.len(), |i| origin_end + i)];
+    if location.starts_with('/') {
+        return Some(format!("{origin}{location}"));
+    }
+    let dir = &current[..current.rfind('/')? + 1];
+    Some(format!("{dir}{location}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_resolve_like_a_browser() {
+        let cur = "http://h:1/cp/a/b.html";
+        assert_eq!(resolve(cur, "c.html").unwrap(), "http://h:1/cp/a/c.html");
+        assert_eq!(resolve(cur, "/cp/x").unwrap(), "http://h:1/cp/x");
+        assert_eq!(resolve(cur, "http://o/").unwrap(), "http://o/");
+    }
+
+    #[test]
+    fn the_meta_charset_follows_the_page() {
+        let html = r#"<meta http-equiv="Content-Type" content="text/html; charset=utf-8">"#;
+        assert!(set_meta_charset(html, "Shift_JIS").contains("charset=Shift_JIS\""));
+    }
+}

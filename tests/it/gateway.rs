@@ -1,0 +1,273 @@
+//! The gateway to content providers' own sites, against a real upstream on a
+//! loopback port (issue 8, first part).
+
+use axum::extract::RawQuery;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::Router;
+
+use crate::helpers::*;
+
+/// A content provider: echoes what it received, links around, misbehaves on demand.
+async fn upstream() -> String {
+    async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> impl IntoResponse {
+        let h = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string()
+        };
+        let body = format!(
+            "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body>\
+             天気予報<br>ua={}<br>guid={}<br>cookie={}<br>query={}<br>\
+             <a href=\"http://{}/cp/next.html\">next</a><a href=\"/cp/form\">form</a><a href=\"rel.html\">rel</a></body></html>",
+            h("user-agent"),
+            h("x-dcmguid"),
+            h("cookie"),
+            q.unwrap_or_default(),
+            h("host")
+        );
+        ([("content-type", "text/html; charset=utf-8")], body)
+    }
+    async fn form(body: String) -> impl IntoResponse {
+        (
+            [("content-type", "text/html; charset=utf-8")],
+            format!("<html><body>posted={body}</body></html>"),
+        )
+    }
+    let app = Router::new()
+        .route("/cp/", get(echo))
+        .route("/cp/echo", get(echo))
+        .route("/cp/form", axum::routing::post(form))
+        .route("/cp/go", get(|| async { Redirect::to("/cp/echo?from=go") }))
+        .route("/cp/loop", get(|| async { Redirect::to("/cp/loop") }))
+        .route(
+            "/cp/away",
+            get(|| async { Redirect::to("http://example.com/") }),
+        )
+        .route(
+            "/cp/big",
+            get(|| async {
+                (
+                    [("content-type", "text/html; charset=utf-8")],
+                    format!("<html><body>{}</body></html>", "x".repeat(6000)),
+                )
+            }),
+        )
+        .route(
+            "/cp/garbage",
+            get(|| async {
+                (
+                    [("content-type", "text/html; charset=Shift_JIS")],
+                    vec![0x82u8, 0x82, 0xff, 0x82],
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// The shipped menus plus a site `cp` whose upstream is `base`, and a site
+/// `dead` whose upstream nobody listens on.
+fn menus_with_upstream(base: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(shipped_menus()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("sites.toml") {
+                let closed = std::net::TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap();
+                text = text.replace(
+                    "children = [\"s-transit\", \"s-gourmet\"]",
+                    "children = [\"s-transit\", \"s-gourmet\", \"s-cp\", \"s-dead\"]",
+                );
+                text.push_str(&format!(
+                    "\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n\
+                     \n[[node]]\nid = \"s-dead\"\nja = \"停止中\"\nen = \"Dead site\"\naction = \"site:dead\"\n\
+                     \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{base}/cp/\"\n\
+                     \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n"
+                ));
+            }
+            std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    dir
+}
+
+async fn setup() -> (TestApp, String, tempfile::TempDir) {
+    let base = upstream().await;
+    let menus = menus_with_upstream(&base);
+    let path = menus.path().to_path_buf();
+    let app = TestApp::with(move |c| c.menus = path).await;
+    (app, base, menus)
+}
+
+#[tokio::test]
+async fn the_site_page_links_through_the_gateway_and_links_are_rewritten() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let site = handset.get(&format!("/s/{}/site/cp", handset.sid)).await;
+    let open = site.link("サイトへ");
+    let page = handset.get(&open).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.header("content-type"), "text/html; charset=Shift_JIS");
+    assert!(
+        page.text.contains("天気予報"),
+        "converted from UTF-8 to Shift_JIS: {}",
+        page.text
+    );
+    assert!(
+        page.text.contains("charset=Shift_JIS"),
+        "the meta follows the new charset"
+    );
+    let prefix = format!("/s/{}/g/cp/", handset.sid);
+    assert!(
+        page.text.contains(&format!("href=\"{prefix}next.html\"")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains(&format!("href=\"{prefix}form\"")));
+    assert!(
+        page.text.contains("href=\"rel.html\""),
+        "relative links need nothing"
+    );
+    assert!(!page.text.contains(&base), "no link leaves the gateway");
+}
+
+#[tokio::test]
+async fn the_upstream_sees_the_handsets_user_agent_and_no_cookie() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let page = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
+    assert!(
+        page.text.contains("ua=DoCoMo/1.0/P501i<br>"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("cookie=-"));
+    assert!(page.text.contains("guid=-"), "no i-mode ID unless guid=ON");
+}
+
+#[tokio::test]
+async fn guid_on_sends_the_stable_i_mode_id() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    let page = handset
+        .get(&format!("/s/{}/g/cp/echo?guid=ON", handset.sid))
+        .await;
+    assert!(
+        page.text.contains(&format!("guid={}<br>", id.guid)),
+        "{}",
+        page.text
+    );
+    let again = app
+        .handset(TARO, P501I)
+        .await
+        .get(&format!("/s/{}/g/cp/echo?guid=ON", handset.sid))
+        .await;
+    assert!(again.text.contains(&id.guid), "stable across sessions");
+}
+
+#[tokio::test]
+async fn uid_nullgwdocomo_is_replaced_in_queries_and_forms() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    let page = handset
+        .get(&format!(
+            "/s/{}/g/cp/echo?uid=NULLGWDOCOMO&x=1",
+            handset.sid
+        ))
+        .await;
+    assert!(
+        page.text.contains(&format!("query=uid={}&x=1", id.uid)),
+        "{}",
+        page.text
+    );
+    let posted = handset
+        .post(
+            &format!("/s/{}/g/cp/form", handset.sid),
+            "uid=NULLGWDOCOMO&name=a",
+        )
+        .await;
+    assert!(
+        posted
+            .text
+            .contains(&format!("posted=uid={}&name=a", id.uid)),
+        "{}",
+        posted.text
+    );
+}
+
+#[tokio::test]
+async fn redirects_inside_the_site_are_followed() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let page = handset.get(&format!("/s/{}/g/cp/go", handset.sid)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("query=from=go"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn a_page_over_the_handsets_cache_is_cut_off_with_its_error() {
+    let (app, _, _menus) = setup().await;
+    let small = app.handset_lang(TARO, P501I, "en").await;
+    let r = small.get(&format!("/s/{}/g/cp/big", small.sid)).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    let big = app.handset(TARO, "DoCoMo/1.0/N505i/c20/TB/W20H10").await;
+    assert_eq!(
+        big.get(&format!("/s/{}/g/cp/big", big.sid)).await.status,
+        StatusCode::OK,
+        "fits in 20 KB"
+    );
+}
+
+#[tokio::test]
+async fn upstream_failures_get_a_clear_handset_page_never_a_500() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    for (path, text) in [
+        (
+            format!("/s/{}/g/dead/", handset.sid),
+            "could not be reached",
+        ),
+        (
+            format!("/s/{}/g/cp/loop", handset.sid),
+            "redirects too many times",
+        ),
+        (format!("/s/{}/g/cp/away", handset.sid), "cannot be shown"),
+        (
+            format!("/s/{}/g/cp/garbage", handset.sid),
+            "cannot be shown",
+        ),
+    ] {
+        let r = handset.get(&path).await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{path}");
+        assert!(r.text.contains(text), "{path}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn only_configured_upstreams_are_reachable() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    for path in [
+        "g/weather/",
+        "g/nosuch/",
+        "g/cp/../../etc/passwd",
+        "g/cp/%2e%2e/x",
+        "g/cp//evil.example/",
+    ] {
+        let r = handset.get(&format!("/s/{}/{path}", handset.sid)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
