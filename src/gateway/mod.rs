@@ -16,6 +16,10 @@ pub struct Identity {
     pub guid: String,
     /// The i-mode user ID that replaces `uid=NULLGWDOCOMO` (12 characters).
     pub uid: String,
+    /// The handset's serial number (11 characters), sent only after consent (`utn`).
+    pub ser: String,
+    /// The FOMA card number (20 digits), sent with `ser` by DoCoMo/2.0 handsets.
+    pub icc: String,
 }
 
 fn derived(label: &str, msisdn: &Msisdn, len: usize) -> String {
@@ -30,11 +34,58 @@ fn derived(label: &str, msisdn: &Msisdn, len: usize) -> String {
 impl Identity {
     /// Stable per line: the same number always gets the same identifiers.
     pub fn of(msisdn: &Msisdn) -> Identity {
+        let digits: String = Sha256::digest(format!("garake:icc:{msisdn}").as_bytes())
+            .iter()
+            .take(20)
+            .map(|b| char::from(b'0' + b % 10))
+            .collect();
         Identity {
             guid: derived("guid", msisdn, 7),
             uid: derived("uid", msisdn, 12),
+            ser: derived("ser", msisdn, 11).to_ascii_uppercase(),
+            icc: digits,
         }
     }
+}
+
+/// The User-Agent with the serial numbers a consenting handset adds:
+/// `DoCoMo/1.0/MODEL/…/serXXXXXXXXXXX`, or `DoCoMo/2.0 MODEL(…;serXXXXXXXXXXX;iccNNNN…)`.
+/// Other browsers have none.
+pub fn with_serial(user_agent: &str, id: &Identity) -> String {
+    if user_agent.starts_with("DoCoMo/1.0/") {
+        format!("{user_agent}/ser{}", id.ser)
+    } else if user_agent.starts_with("DoCoMo/2.0 ") {
+        match user_agent.strip_suffix(')') {
+            Some(head) => format!("{head};ser{};icc{})", id.ser, id.icc),
+            None => format!("{user_agent}(ser{};icc{})", id.ser, id.icc),
+        }
+    } else {
+        user_agent.to_string()
+    }
+}
+
+/// Sends links marked `utn` through the consent page: inside the `<a …>` tag of
+/// such a link, the gateway path `/g/` becomes `/u/`.
+pub fn route_utn_links(html: &str, gateway: &str, consent: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.to_ascii_lowercase().find("<a ") {
+        out.push_str(&rest[..at]);
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        let tag = &rest[at..tag_end];
+        let lower = tag.to_ascii_lowercase();
+        let has_utn = lower
+            .split(|c: char| c.is_whitespace() || c == '>')
+            .any(|w| w == "utn" || w.starts_with("utn="));
+        if has_utn {
+            out.push_str(&tag.replacen(gateway, consent, 1));
+        } else {
+            out.push_str(tag);
+        }
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The upstream URL for a gateway path, or `None` if the path tries to leave
@@ -187,6 +238,33 @@ mod tests {
         assert_eq!(a, id());
         assert_eq!((a.guid.len(), a.uid.len()), (7, 12));
         assert_ne!(a, Identity::of(&Msisdn::parse("09012340002").unwrap()));
+    }
+
+    #[test]
+    fn serial_numbers_join_the_user_agent_in_each_form() {
+        let id = id();
+        assert_eq!(
+            with_serial("DoCoMo/1.0/P503i/c10", &id),
+            format!("DoCoMo/1.0/P503i/c10/ser{}", id.ser)
+        );
+        assert_eq!(
+            with_serial("DoCoMo/2.0 P903i(c100;TB;W24H12)", &id),
+            format!(
+                "DoCoMo/2.0 P903i(c100;TB;W24H12;ser{};icc{})",
+                id.ser, id.icc
+            )
+        );
+        assert_eq!(with_serial("Mozilla/5.0", &id), "Mozilla/5.0");
+        assert_eq!((id.ser.len(), id.icc.len()), (11, 20));
+    }
+
+    #[test]
+    fn only_utn_links_go_through_consent() {
+        let html = r#"<a href="/s/X/g/cp/a" utn>A</a><a href="/s/X/g/cp/b">B</a><A HREF="/s/X/g/cp/c" UTN>C</a>"#;
+        let out = route_utn_links(html, "/s/X/g/cp/", "/s/X/u/cp/");
+        assert!(out.contains(r#"href="/s/X/u/cp/a""#), "{out}");
+        assert!(out.contains(r#"href="/s/X/g/cp/b""#));
+        assert!(out.contains(r#"HREF="/s/X/u/cp/c""#), "{out}");
     }
 
     #[test]

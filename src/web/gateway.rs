@@ -41,6 +41,68 @@ pub fn routes() -> Router<AppState> {
             "/s/{sid}/g/{site}/{*rest}",
             get(forward_get).post(forward_post),
         )
+        .route("/s/{sid}/u/{site}/", get(consent_root))
+        .route("/s/{sid}/u/{site}/{*rest}", get(consent))
+}
+
+/// The form-token action of the serial-number consent.
+const UTN: &str = "utn";
+/// The query parameter that carries a consent token to the gateway.
+const UTN_PARAM: &str = "__utn";
+
+async fn consent_root(
+    state: State<AppState>,
+    Path((sid, site)): Path<(String, String)>,
+    q: RawQuery,
+) -> Result<Response, AppError> {
+    consent_page(state, sid, site, String::new(), q.0).await
+}
+
+async fn consent(
+    state: State<AppState>,
+    Path((sid, site, rest)): Path<(String, String, String)>,
+    q: RawQuery,
+) -> Result<Response, AppError> {
+    consent_page(state, sid, site, rest, q.0).await
+}
+
+/// The carrier's question before a `utn` link: send the serial number or not.
+async fn consent_page(
+    State(state): State<AppState>,
+    sid: String,
+    site_id: String,
+    rest: String,
+    query: Option<String>,
+) -> Result<Response, AppError> {
+    let (session, ctx) = state.session(&sid)?;
+    let site = state
+        .menu
+        .site(&site_id)
+        .filter(|s| s.upstream.is_some())
+        .ok_or(AppError::NotFound)?;
+    let token = state.sessions.issue_token(&session, UTN);
+    let target = format!("/s/{sid}/g/{site_id}/{rest}");
+    let q = query.filter(|q| !q.is_empty());
+    let no = match &q {
+        Some(q) => format!("{target}?{q}"),
+        None => target.clone(),
+    };
+    let yes = match &q {
+        Some(q) => format!("{target}?{q}&{UTN_PARAM}={token}"),
+        None => format!("{target}?{UTN_PARAM}={token}"),
+    };
+    let body = html! {
+        (ctx.t(("このサイトに携帯電話の製造番号を送信します。よろしいですか?", "This site asks for your handset's serial number. Send it?"))) br;
+        (site.label(ctx.lang)) br; hr;
+        (views::key_link(&ctx, '1', &yes, ctx.t(("はい", "Yes"))))
+        (views::key_link(&ctx, '2', &no, ctx.t(("いいえ", "No"))))
+    };
+    Ok(Page::new(
+        &ctx,
+        views::layout(&ctx, ctx.t(("製造番号の送信", "Serial number")), body),
+    )
+    .no_store()
+    .into_response())
 }
 
 fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
@@ -128,6 +190,18 @@ async fn forward(
     let site = state.menu.site(&site_id).ok_or(AppError::NotFound)?;
     let base = site.upstream.as_deref().ok_or(AppError::NotFound)?;
     let id = Identity::of(&session.msisdn);
+    // A consent token from the utn page: used once, then the serial number goes.
+    let (query, consent) = strip_param(query.as_deref(), UTN_PARAM);
+    let with_serial = match consent {
+        Some(token) if state.sessions.consume_token(&session, UTN, &token) => true,
+        Some(_) => return Err(AppError::StaleForm),
+        None => false,
+    };
+    let user_agent = if with_serial {
+        gateway::with_serial(&ctx.profile.user_agent, &id)
+    } else {
+        ctx.profile.user_agent.clone()
+    };
     let mut url =
         gateway::upstream_url(base, &rest, query.as_deref(), &id).ok_or(AppError::NotFound)?;
     let guid = gateway::wants_guid(query.as_deref());
@@ -146,7 +220,7 @@ async fn forward(
             let mut req = hyper::Request::builder()
                 .method(method.clone())
                 .uri(&url)
-                .header(header::USER_AGENT, &ctx.profile.user_agent);
+                .header(header::USER_AGENT, &user_agent);
             if guid {
                 req = req.header("x-dcmguid", &id.guid);
             }
@@ -204,6 +278,7 @@ async fn forward(
         return Ok(failure(&ctx, &root, GARBAGE));
     };
     let page = gateway::rewrite(&text, base, &prefix);
+    let page = gateway::route_utn_links(&page, &prefix, &format!("/s/{sid}/u/{site_id}/"));
     // The page as the handset receives it, in its charset, within its cache.
     let page = set_meta_charset(&page, ctx.profile.charset.name());
     let encoded = encode_page(&page, ctx.profile.charset);
@@ -215,6 +290,26 @@ async fn forward(
         response.headers_mut().remove(header::SET_COOKIE);
     }
     Ok(response)
+}
+
+/// Splits one parameter out of a query string: (the rest, its value).
+fn strip_param(query: Option<&str>, name: &str) -> (Option<String>, Option<String>) {
+    let Some(q) = query else { return (None, None) };
+    let mut value = None;
+    let rest: Vec<&str> = q
+        .split('&')
+        .filter(
+            |p| match p.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
+                Some(v) => {
+                    value = Some(v.to_string());
+                    false
+                }
+                None => true,
+            },
+        )
+        .collect();
+    let rest = rest.join("&");
+    ((!rest.is_empty()).then_some(rest), value)
 }
 
 /// Points an upstream `<meta charset>` at the charset the page is now in.

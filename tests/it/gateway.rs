@@ -22,7 +22,7 @@ async fn upstream() -> String {
         let body = format!(
             "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body>\
              天気予報<br>ua={}<br>guid={}<br>cookie={}<br>query={}<br>\
-             <a href=\"http://{}/cp/next.html\">next</a><a href=\"/cp/form\">form</a><a href=\"rel.html\">rel</a></body></html>",
+             <a href=\"http://{}/cp/next.html\">next</a><a href=\"/cp/form\">form</a><a href=\"rel.html\">rel</a><a href=\"/cp/echo?who=me\" utn>serial</a></body></html>",
             h("user-agent"),
             h("x-dcmguid"),
             h("cookie"),
@@ -269,5 +269,52 @@ async fn only_configured_upstreams_are_reachable() {
     ] {
         let r = handset.get(&format!("/s/{}/{path}", handset.sid)).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_utn_link_asks_first_and_sends_the_serial_number_once() {
+    let (app, _, _menus) = setup().await;
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    for (ua, sent) in [
+        (
+            P501I.to_string(),
+            format!("ua=DoCoMo/1.0/P501i/ser{}<br>", id.ser),
+        ),
+        (
+            "DoCoMo/2.0 P903i(c100;TB;W24H12)".to_string(),
+            format!(
+                "ua=DoCoMo/2.0 P903i(c100;TB;W24H12;ser{};icc{})<br>",
+                id.ser, id.icc
+            ),
+        ),
+    ] {
+        let handset = app.handset_lang(TARO, &ua, "en").await;
+        let top = handset.get(&format!("/s/{}/g/cp/", handset.sid)).await;
+        let utn = top.link("serial");
+        assert!(
+            utn.starts_with(&format!("/s/{}/u/cp/", handset.sid)),
+            "{utn}"
+        );
+        // Without consent nothing is sent: the link goes to the carrier's question.
+        let ask = handset.get(&utn).await;
+        assert!(ask.text.contains("serial number"), "{}", ask.text);
+        let no = handset.get(&ask.link("No")).await;
+        assert!(no.text.contains("query=who=me"), "{}", no.text);
+        assert!(
+            !no.text.contains(&id.ser),
+            "no serial without consent: {}",
+            no.text
+        );
+        let yes_link = ask.link("Yes");
+        let yes = handset.get(&yes_link).await;
+        assert!(yes.text.contains(&sent), "{}", yes.text);
+        assert!(
+            yes.text.contains("query=who=me<br>"),
+            "the consent token is not forwarded: {}",
+            yes.text
+        );
+        // The consent works once.
+        assert_eq!(handset.get(&yes_link).await.status, StatusCode::CONFLICT);
     }
 }
