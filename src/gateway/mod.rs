@@ -91,6 +91,19 @@ pub fn route_utn_links(html: &str, gateway: &str, consent: &str) -> String {
 /// The upstream URL for a gateway path, or `None` if the path tries to leave
 /// the configured site (`..`, `//`, backslashes, encoded dots, a scheme).
 pub fn upstream_url(base: &str, rest: &str, query: Option<&str>, id: &Identity) -> Option<String> {
+    if !stays_inside(rest) {
+        return None;
+    }
+    let mut url = format!("{base}{rest}");
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        url.push('?');
+        url.push_str(&replace_uid(q, id));
+    }
+    Some(url)
+}
+
+/// Whether a path below a site's upstream stays below it.
+pub fn stays_inside(rest: &str) -> bool {
     let lower = rest.to_ascii_lowercase();
     let escapes = rest.starts_with('/')
         || rest.contains("//")
@@ -101,15 +114,7 @@ pub fn upstream_url(base: &str, rest: &str, query: Option<&str>, id: &Identity) 
         || lower.contains("%5c")
         || rest.contains("://")
         || rest.bytes().any(|b| b.is_ascii_control() || b == b' ');
-    if escapes {
-        return None;
-    }
-    let mut url = format!("{base}{rest}");
-    if let Some(q) = query.filter(|q| !q.is_empty()) {
-        url.push('?');
-        url.push_str(&replace_uid(q, id));
-    }
-    Some(url)
+    !escapes
 }
 
 /// Replaces `uid=NULLGWDOCOMO` in a query string or form body with the user ID.

@@ -279,6 +279,8 @@ async fn forward(
     };
     let page = gateway::rewrite(&text, base, &prefix);
     let page = gateway::route_utn_links(&page, &prefix, &format!("/s/{sid}/u/{site_id}/"));
+    // Official-site registration forms post to the carrier, i.e. to this session.
+    let page = page.replace(super::regst::REGST_URL, &format!("/s/{sid}/cp/regst"));
     // The page as the handset receives it, in its charset, within its cache.
     let page = set_meta_charset(&page, ctx.profile.charset.name());
     let encoded = encode_page(&page, ctx.profile.charset);

@@ -14,6 +14,7 @@ pub mod pc_session;
 mod power_on;
 pub mod procedures;
 pub mod protected;
+mod regst;
 mod settings;
 pub mod shop;
 mod sites;
@@ -203,6 +204,7 @@ pub fn app(state: AppState) -> Router {
         .merge(partner::routes())
         .merge(emulator::routes())
         .merge(gateway::routes())
+        .merge(regst::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
         .fallback(not_found)

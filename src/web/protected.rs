@@ -121,7 +121,7 @@ pub fn routes() -> Router<AppState> {
 
 /// A validated change, ready to confirm and apply.
 #[derive(Clone, Debug)]
-enum Change {
+pub(crate) enum Change {
     Rejection {
         mode: Mode,
         list: Vec<String>,
@@ -217,6 +217,16 @@ fn parse(
 }
 
 impl Change {
+    /// Subscribing to (or leaving) a fee-based site: also how the gateway's
+    /// official-site registration charges, through the same ledger.
+    pub(crate) fn subscription(site: &crate::menu::Site, subscribe: bool) -> Change {
+        Change::Subscription {
+            site: site.id.clone(),
+            fee: site.fee,
+            subscribe,
+        }
+    }
+
     /// The fields that carry this change from the confirmation page to apply.
     fn hidden(&self) -> Vec<(&'static str, String)> {
         let on = |b: bool| if b { "on" } else { "off" }.to_string();
@@ -278,7 +288,7 @@ impl Change {
     }
 
     /// Applies the change inside the gate's transaction; `Ok(Err(text))` refuses.
-    fn apply(
+    pub(crate) fn apply(
         self,
         conn: &rusqlite::Connection,
         line_id: i64,

@@ -40,6 +40,17 @@ async fn upstream() -> String {
     let app = Router::new()
         .route("/cp/", get(echo))
         .route("/cp/echo", get(echo))
+        .route("/cp/join", get(|headers: HeaderMap| async move {
+            let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = format!(
+                "<html><body><form action=\"http://docomo.ne.jp/cp/regst\" method=\"post\">\
+                 <input type=\"hidden\" name=\"ci\" value=\"cp\"><input type=\"hidden\" name=\"act\" value=\"reg\">\
+                 <input type=\"hidden\" name=\"uid\" value=\"NULLGWDOCOMO\">\
+                 <input type=\"hidden\" name=\"nl\" value=\"http://{host}/cp/echo?joined=1&amp;uid=NULLGWDOCOMO\">\
+                 <input type=\"hidden\" name=\"rl\" value=\"http://{host}/cp/\"><input type=\"submit\"></form></body></html>"
+            );
+            ([("content-type", "text/html; charset=utf-8")], body)
+        }))
         .route("/cp/form", axum::routing::post(form))
         .route("/cp/go", get(|| async { Redirect::to("/cp/echo?from=go") }))
         .route("/cp/loop", get(|| async { Redirect::to("/cp/loop") }))
@@ -91,7 +102,7 @@ fn menus_with_upstream(base: &str) -> tempfile::TempDir {
                 text.push_str(&format!(
                     "\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n\
                      \n[[node]]\nid = \"s-dead\"\nja = \"停止中\"\nen = \"Dead site\"\naction = \"site:dead\"\n\
-                     \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{base}/cp/\"\n\
+                     \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{base}/cp/\"\nfee = 300\n\
                      \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n"
                 ));
             }
@@ -316,5 +327,148 @@ async fn a_utn_link_asks_first_and_sends_the_serial_number_once() {
         );
         // The consent works once.
         assert_eq!(handset.get(&yes_link).await.status, StatusCode::CONFLICT);
+    }
+}
+
+/// Opens the provider's join page and posts its registration form as the handset would.
+async fn register(handset: &Handset<'_>, base: &str) -> Resp {
+    let join = handset.get(&format!("/s/{}/g/cp/join", handset.sid)).await;
+    assert!(
+        join.text
+            .contains(&format!("action=\"/s/{}/cp/regst\"", handset.sid)),
+        "{}",
+        join.text
+    );
+    let body = format!(
+        "ci=cp&act=reg&uid=NULLGWDOCOMO&nl={}&rl={}",
+        enc(&format!("http://{base}/cp/echo?joined=1&uid=NULLGWDOCOMO")),
+        enc(&format!("http://{base}/cp/"))
+    );
+    handset
+        .post(&format!("/s/{}/cp/regst", handset.sid), body)
+        .await
+}
+
+fn regst_confirm(ask: &Resp, base: &str, pin: &str) -> String {
+    format!(
+        "ci=cp&act=reg&uid=NULLGWDOCOMO&nl={}&rl={}&pin={pin}&ft={}",
+        enc(&format!("http://{base}/cp/echo?joined=1&uid=NULLGWDOCOMO")),
+        enc(&format!("http://{base}/cp/")),
+        ask.form_token()
+    )
+}
+
+#[tokio::test]
+async fn official_site_registration_asks_the_password_and_charges_the_same_ledger() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let ask = register(&handset, &base).await;
+    assert_eq!(ask.status, StatusCode::OK, "{}", ask.text);
+    assert!(
+        ask.text.contains("CP site") && ask.text.contains("Monthly 300 yen"),
+        "{}",
+        ask.text
+    );
+    let confirm = format!("/s/{}/cp/regst/confirm", handset.sid);
+
+    // Wrong password: nothing charged, asked again.
+    let wrong = handset
+        .post(&confirm, regst_confirm(&ask, &base, "9999"))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.text.contains("incorrect"));
+    assert!(
+        app.api(&format!("/api/lines/{TARO}/billing")).await.json()["ledger"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Right password: subscribed in the same ledger, on to `nl` inside the gateway.
+    let done = handset
+        .post(&confirm, regst_confirm(&wrong, &base, "0000"))
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let next = done.header("location").to_string();
+    assert!(
+        next.starts_with(&format!("/s/{}/g/cp/echo?joined=1", handset.sid)),
+        "{next}"
+    );
+    let bill = app.api(&format!("/api/lines/{TARO}/billing")).await.json();
+    assert_eq!(bill["ledger"][0]["site"], "cp");
+    assert_eq!(bill["ledger"][0]["monthly_fee"], 300);
+    // What the provider then receives: the user ID in place of NULLGWDOCOMO.
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    let landed = handset.get(&next).await;
+    assert!(
+        landed.text.contains(&format!("uid={}", id.uid)),
+        "{}",
+        landed.text
+    );
+
+    // Registering again: back to `rl`, nothing charged twice.
+    let ask = register(&handset, &base).await;
+    let again = handset
+        .post(&confirm, regst_confirm(&ask, &base, "0000"))
+        .await;
+    assert_eq!(
+        again.header("location"),
+        format!("/s/{}/g/cp/", handset.sid)
+    );
+    assert_eq!(
+        app.api(&format!("/api/lines/{TARO}/billing")).await.json()["ledger"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_locked_password_refuses_registration_and_bad_requests_are_400() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let confirm = format!("/s/{}/cp/regst/confirm", handset.sid);
+    let mut ask = register(&handset, &base).await;
+    for _ in 0..3 {
+        ask = handset
+            .post(&confirm, regst_confirm(&ask, &base, "9999"))
+            .await;
+    }
+    let locked = handset
+        .post(&confirm, regst_confirm(&ask, &base, "0000"))
+        .await;
+    assert_eq!(locked.status, StatusCode::FORBIDDEN);
+    assert!(locked.text.contains("locked"), "{}", locked.text);
+    assert!(
+        app.api(&format!("/api/lines/{TARO}/billing")).await.json()["ledger"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // A free or unknown site, a bad act, or a next page outside the site: 400.
+    for body in [
+        format!(
+            "ci=weather&act=reg&nl={0}&rl={0}",
+            enc(&format!("http://{base}/cp/"))
+        ),
+        format!(
+            "ci=cp&act=steal&nl={0}&rl={0}",
+            enc(&format!("http://{base}/cp/"))
+        ),
+        format!(
+            "ci=cp&act=reg&nl={}&rl={}",
+            enc("http://evil.example/"),
+            enc(&format!("http://{base}/cp/"))
+        ),
+    ] {
+        assert_eq!(
+            handset
+                .post(&format!("/s/{}/cp/regst", handset.sid), body.clone())
+                .await
+                .status,
+            StatusCode::BAD_REQUEST,
+            "{body}"
+        );
     }
 }
