@@ -24,6 +24,9 @@ pub struct Config {
     /// The URL mails link back to (partner reset links); default http://ADDR.
     #[arg(long, env = "GARAKE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds the gateway waits for a content provider (redirects included).
+    #[arg(long, env = "GARAKE_GATEWAY_TIMEOUT", default_value_t = 10)]
+    pub gateway_timeout: u64,
     /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
     #[arg(long, env = "GARAKE_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
@@ -40,6 +43,7 @@ impl Config {
             no_demo: false,
             smtp_relay: None,
             public_url: None,
+            gateway_timeout: 10,
         }
     }
 

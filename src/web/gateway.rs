@@ -2,7 +2,6 @@
 //! part): only sites with an `upstream` in the menu files, only below it.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -24,8 +23,6 @@ use crate::gateway::{self, Identity};
 use crate::handset::{encode_page, Browser};
 use crate::views::{self, Ctx};
 
-/// The whole exchange with an upstream, redirects included.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest upstream body read (the biggest handset cache, 500 KB, plus room).
 pub const MAX_UPSTREAM_BODY: usize = 600 * 1024;
 /// Redirects followed inside the site before giving up.
@@ -263,11 +260,12 @@ async fn forward(
         }
         Err(LOOP)
     };
-    let (status, content_type, bytes) = match tokio::time::timeout(TIMEOUT, exchange).await {
-        Err(_) => return Ok(failure(&ctx, &root, SLOW)),
-        Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
-        Ok(Ok(done)) => done,
-    };
+    let (status, content_type, bytes) =
+        match tokio::time::timeout(state.gateway_timeout, exchange).await {
+            Err(_) => return Ok(failure(&ctx, &root, SLOW)),
+            Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
+            Ok(Ok(done)) => done,
+        };
     if !content_type.starts_with("text/html") {
         if bytes.len() > ctx.profile.budget {
             return Ok(failure(&ctx, &root, TOO_BIG));

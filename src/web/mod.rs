@@ -74,6 +74,8 @@ pub struct Inner {
     /// The base of links in mails (`Config::public_url`).
     pub public_url: String,
     pub consoles: pc_session::PcSessions<()>,
+    /// How long the gateway waits for a content provider.
+    pub gateway_timeout: std::time::Duration,
     /// Plain menu pages, rendered once per handset kind.
     pub pages: page_cache::PageCache,
     pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
@@ -109,6 +111,7 @@ impl AppState {
                 public_url,
                 consoles: admin::consoles(),
                 pages: page_cache::PageCache::default(),
+                gateway_timeout: std::time::Duration::from_secs(10),
                 mydocomo: mydocomo::sessions(),
                 shop: shop::sessions(),
             }),
@@ -125,6 +128,13 @@ impl AppState {
         self.menu
             .action_node(action)
             .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
+    }
+
+    /// Sets the gateway timeout (only while the state is not yet shared).
+    pub fn set_gateway_timeout(&mut self, timeout: std::time::Duration) {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.gateway_timeout = timeout;
+        }
     }
 
     /// What the recovery mechanisms need, for a request from `source`.

@@ -54,6 +54,10 @@ async fn upstream() -> String {
         .route("/cp/form", axum::routing::post(form))
         .route("/cp/go", get(|| async { Redirect::to("/cp/echo?from=go") }))
         .route("/cp/loop", get(|| async { Redirect::to("/cp/loop") }))
+        .route("/cp/slow", get(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            "late"
+        }))
         .route(
             "/cp/away",
             get(|| async { Redirect::to("http://example.com/") }),
@@ -116,7 +120,11 @@ async fn setup() -> (TestApp, String, tempfile::TempDir) {
     let base = upstream().await;
     let menus = menus_with_upstream(&base);
     let path = menus.path().to_path_buf();
-    let app = TestApp::with(move |c| c.menus = path).await;
+    let app = TestApp::with(move |c| {
+        c.menus = path;
+        c.gateway_timeout = 1;
+    })
+    .await;
     (app, base, menus)
 }
 
