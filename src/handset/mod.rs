@@ -143,6 +143,19 @@ impl Profile {
         }
     }
 
+    /// The i-mode HTML version of the shipped handsets (none for other models
+    /// and for the PC).
+    pub fn html_version(&self) -> Option<&'static str> {
+        match self.name.as_str() {
+            "P501i" => Some("1.0"),
+            "P503i" => Some("3.0"),
+            "N505i" => Some("5.0"),
+            "P903i" => Some("7.0"),
+            "P-07B" => Some("7.2"),
+            _ => None,
+        }
+    }
+
     pub fn is_handset(&self) -> bool {
         self.browser != Browser::Pc
     }

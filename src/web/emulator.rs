@@ -117,6 +117,7 @@ fn controls(
                         option value=(p.name) selected[p.name == choice.profile]
                             data-target=(p.page_target()) data-budget=(p.budget)
                             data-width=(p.width) data-charset=(p.charset.name())
+                            data-html=(p.html_version().unwrap_or(""))
                             data-ua=(p.user_agent) {
                             (profile_label(p))
                         }
@@ -207,8 +208,10 @@ fn phone() -> Markup {
                     div.bar { span #meter-fill {} }
                     div.readout {
                         span.amount { output #bytes { "—" } " / " span #budget { "—" } " B" }
+                        output #packets.packets title="i-mode billed by the packet: 128 bytes each" { "—" }
                         output #charset.charset { "—" }
                     }
+                    output #tags.tags title="Tags this handset's i-mode HTML version does not know" {}
                 }
                 div #path.path { "powered off" }
                 div.brand { "garake" }

@@ -132,6 +132,8 @@ test("the emulator walks a P501i to the password change and switches to a PC in 
     assert.match(imenuMeter, /\/\s*2,?048/);
     assert.match(imenuMeter, /^\s*[1-9][\d,]* \//, "iMenu has a size");
     assert.ok(!(await page.locator("#meter").evaluate((m) => m.classList.contains("over"))), "iMenu is within 2 KB");
+    assert.match(await page.locator("#packets").innerText(), /^[1-9]\d* pkt$/, "packets of 128 bytes");
+    assert.equal(await page.locator("#tags").innerText(), "", "garake's own pages use only i-mode HTML 1.0 tags");
 
     // Follow the menu with the keypad, reading each link's access key.
     await pressFor(page, screen, "Customer support");
