@@ -202,6 +202,7 @@ async fn forward(
     let mut url =
         gateway::upstream_url(base, &rest, query.as_deref(), &id).ok_or(AppError::NotFound)?;
     let guid = gateway::wants_guid(query.as_deref());
+    let keeps_cookies = ctx.profile.browser == Browser::IMode2;
     let prefix = format!("/s/{sid}/g/{site_id}/");
     let root = state.menu.root.clone();
 
@@ -224,12 +225,24 @@ async fn forward(
             if body.is_some() {
                 req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
             }
-            // The handset's cookies are never forwarded: i-mode browser 1.0 had
-            // none, and this gateway keeps none for 2.0 yet.
+            // i-mode browser 1.0 had no cookies: nothing is sent for it. For
+            // browser 2.0 the handset's cookies for this site ride along.
+            if keeps_cookies {
+                if let Some(cookie) = state.cookies.header(&session.id, &site_id) {
+                    req = req.header(header::COOKIE, cookie);
+                }
+            }
             let req = req
                 .body(Full::new(body.clone().unwrap_or_default()))
                 .map_err(|_| GARBAGE)?;
             let resp = client().request(req).await.map_err(|_| DOWN)?;
+            if keeps_cookies {
+                for set in resp.headers().get_all(header::SET_COOKIE) {
+                    if let Ok(set) = set.to_str() {
+                        state.cookies.store(&session.id, &site_id, set);
+                    }
+                }
+            }
             if resp.status().is_redirection() {
                 let location = resp
                     .headers()

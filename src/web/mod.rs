@@ -74,6 +74,8 @@ pub struct Inner {
     /// The base of links in mails (`Config::public_url`).
     pub public_url: String,
     pub consoles: pc_session::PcSessions<()>,
+    /// Cookies content providers gave browser-2.0 handsets, per session and site.
+    pub cookies: crate::gateway::CookieJar,
     /// How long the gateway waits for a content provider.
     pub gateway_timeout: std::time::Duration,
     /// Plain menu pages, rendered once per handset kind.
@@ -112,6 +114,7 @@ impl AppState {
                 consoles: admin::consoles(),
                 pages: page_cache::PageCache::default(),
                 gateway_timeout: std::time::Duration::from_secs(10),
+                cookies: crate::gateway::CookieJar::default(),
                 mydocomo: mydocomo::sessions(),
                 shop: shop::sessions(),
             }),

@@ -40,6 +40,7 @@ async fn upstream() -> String {
     let app = Router::new()
         .route("/cp/", get(echo))
         .route("/cp/echo", get(echo))
+        .route("/cp/setcookie", get(|| async { ([("set-cookie", "visit=1; Path=/cp/"), ("content-type", "text/html; charset=utf-8")], "<html><body>set</body></html>") }))
         .route("/cp/join", get(|headers: HeaderMap| async move {
             let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
             let body = format!(
@@ -478,5 +479,25 @@ async fn a_locked_password_refuses_registration_and_bad_requests_are_400() {
             StatusCode::BAD_REQUEST,
             "{body}"
         );
+    }
+}
+
+#[tokio::test]
+async fn cookies_go_to_the_provider_only_for_browser_2_0() {
+    let (app, _, _menus) = setup().await;
+    for (ua, expected) in [
+        ("DoCoMo/2.0 P07B(c500;TB;W24H16)", "cookie=visit=1<br>"),
+        (P501I, "cookie=-<br>"),
+    ] {
+        let handset = app.handset(TARO, ua).await;
+        let set = handset
+            .get(&format!("/s/{}/g/cp/setcookie", handset.sid))
+            .await;
+        assert!(
+            set.headers.get("set-cookie").is_none(),
+            "the gateway keeps cookies, the handset page carries none"
+        );
+        let echo = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
+        assert!(echo.text.contains(expected), "{ua}: {}", echo.text);
     }
 }
