@@ -13,8 +13,11 @@ use crate::domain::Msisdn;
 /// gateway per session and site (the handset's side of the conversation).
 #[derive(Default)]
 pub struct CookieJar {
-    jar: Mutex<HashMap<(String, String), Vec<(String, String)>>>,
+    jar: Mutex<HashMap<JarKey, Vec<(String, String)>>>,
 }
+
+/// (session id, site id).
+type JarKey = (String, String);
 
 impl CookieJar {
     /// Records a `Set-Cookie` (name=value; attributes ignored; Max-Age=0 deletes).
