@@ -530,6 +530,36 @@ fn site_result(
         .status(status)
 }
 
+/// Applies a change behind the line's i-mode password (the PIN gate: count,
+/// lock, audit, one transaction). Shared with the gateway's registration.
+pub(crate) async fn apply_change(
+    state: &AppState,
+    session: &Session,
+    audit: &'static str,
+    source: String,
+    change: Change,
+    pin: &str,
+) -> Result<GateOutcome<(), Text>, AppError> {
+    let request = GateRequest {
+        line_id: session.line_id,
+        msisdn: session.msisdn.clone(),
+        action: audit,
+        source,
+        kind: SecretKind::ImodePassword,
+    };
+    let line_id = session.line_id;
+    gate(
+        &state.db,
+        &state.pins,
+        &state.clock,
+        request,
+        pin,
+        |_| (),
+        move |conn, (), now| change.apply(conn, line_id, now),
+    )
+    .await
+}
+
 /// `POST /s/{sid}/a/{action}[/{site}]`: the i-mode password decides.
 async fn apply(
     state: AppState,
@@ -575,23 +605,13 @@ async fn apply(
             };
         }
     };
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: def.audit,
-        source: "handset".into(),
-        kind: SecretKind::ImodePassword,
-    };
-    let line_id = session.line_id;
-    let applied = change.clone();
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
+    let outcome = apply_change(
+        &state,
+        &session,
+        def.audit,
+        "handset".into(),
+        change.clone(),
         form.text("pin")?,
-        |_| (),
-        move |conn, (), now| applied.apply(conn, line_id, now),
     )
     .await?;
     let step = Step {

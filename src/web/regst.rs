@@ -15,12 +15,12 @@ use axum::Router;
 use maud::{html, Markup};
 
 use super::page::Page;
-use super::protected::Change;
+use super::protected::{apply_change, Change};
 use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::handset::FormData;
 use crate::menu::Site;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::pin::GateOutcome;
 use crate::session::Session;
 use crate::views::{self, text, Ctx};
 
@@ -143,31 +143,14 @@ async fn confirm(
     let (session, ctx) = state.session(&sid)?;
     let form = take_form(&state, &session, TOKEN, body)?;
     let req = read(&state, &sid, &form)?;
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: if req.register {
-            "cp_register"
-        } else {
-            "cp_release"
-        },
-        source: format!("gateway:{}", req.site.id),
-        kind: SecretKind::ImodePassword,
+    let audit = if req.register {
+        "cp_register"
+    } else {
+        "cp_release"
     };
-    let (change, line_id) = (
-        Change::subscription(req.site, req.register),
-        session.line_id,
-    );
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        form.text("pin")?,
-        |_| (),
-        move |conn, (), now| change.apply(conn, line_id, now),
-    )
-    .await?;
+    let source = format!("gateway:{}", req.site.id);
+    let change = Change::subscription(req.site, req.register);
+    let outcome = apply_change(&state, &session, audit, source, change, form.text("pin")?).await?;
     let again =
         |m: Markup, status| page(&state, &session, &ctx, &req, Some(m), status).into_response();
     Ok(match outcome {
