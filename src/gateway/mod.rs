@@ -114,12 +114,19 @@ pub fn with_serial(user_agent: &str, id: &Identity) -> String {
     }
 }
 
-/// Sends links marked `utn` through the consent page: inside the `<a …>` tag of
-/// such a link, the gateway path `/g/` becomes `/u/`.
+/// Sends links and forms marked `utn` through the consent page: inside the
+/// `<a …>` or `<form …>` tag, the gateway path `/g/` becomes `/u/`.
 pub fn route_utn_links(html: &str, gateway: &str, consent: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(at) = rest.to_ascii_lowercase().find("<a ") {
+    let next_tag = |s: &str| {
+        let lower = s.to_ascii_lowercase();
+        [lower.find("<a "), lower.find("<form ")]
+            .into_iter()
+            .flatten()
+            .min()
+    };
+    while let Some(at) = next_tag(rest) {
         out.push_str(&rest[..at]);
         let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
         let tag = &rest[at..tag_end];
@@ -324,6 +331,13 @@ mod tests {
         );
         assert_eq!(with_serial("Mozilla/5.0", &id), "Mozilla/5.0");
         assert_eq!((id.ser.len(), id.icc.len()), (11, 20));
+    }
+
+    #[test]
+    fn utn_forms_go_through_consent_too() {
+        let html = r#"<form action="/s/X/g/cp/f" method="post" utn><input name="a"></form>"#;
+        let out = route_utn_links(html, "/s/X/g/cp/", "/s/X/u/cp/");
+        assert!(out.contains(r#"action="/s/X/u/cp/f""#), "{out}");
     }
 
     #[test]

@@ -52,6 +52,11 @@ impl FormData {
         Ok(first)
     }
 
+    /// Every field in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The value of `name`, or "" when absent.
     pub fn text(&self, name: &str) -> Result<&str, FormError> {
         Ok(self.get(name)?.unwrap_or(""))

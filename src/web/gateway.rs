@@ -38,8 +38,11 @@ pub fn routes() -> Router<AppState> {
             "/s/{sid}/g/{site}/{*rest}",
             get(forward_get).post(forward_post),
         )
-        .route("/s/{sid}/u/{site}/", get(consent_root))
-        .route("/s/{sid}/u/{site}/{*rest}", get(consent))
+        .route(
+            "/s/{sid}/u/{site}/",
+            get(consent_root).post(consent_root_post),
+        )
+        .route("/s/{sid}/u/{site}/{*rest}", get(consent).post(consent_post))
 }
 
 /// The form-token action of the serial-number consent.
@@ -52,7 +55,27 @@ async fn consent_root(
     Path((sid, site)): Path<(String, String)>,
     q: RawQuery,
 ) -> Result<Response, AppError> {
-    consent_page(state, sid, site, String::new(), q.0).await
+    consent_page(state, sid, site, String::new(), q.0, None).await
+}
+
+async fn consent_root_post(
+    state: State<AppState>,
+    Path((sid, site)): Path<(String, String)>,
+    q: RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = super::page::body_bytes(body)?;
+    consent_page(state, sid, site, String::new(), q.0, Some(body)).await
+}
+
+async fn consent_post(
+    state: State<AppState>,
+    Path((sid, site, rest)): Path<(String, String, String)>,
+    q: RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = super::page::body_bytes(body)?;
+    consent_page(state, sid, site, rest, q.0, Some(body)).await
 }
 
 async fn consent(
@@ -60,16 +83,18 @@ async fn consent(
     Path((sid, site, rest)): Path<(String, String, String)>,
     q: RawQuery,
 ) -> Result<Response, AppError> {
-    consent_page(state, sid, site, rest, q.0).await
+    consent_page(state, sid, site, rest, q.0, None).await
 }
 
-/// The carrier's question before a `utn` link: send the serial number or not.
+/// The carrier's question before a `utn` link or form: send the serial number
+/// or not. A form's fields come along as hidden fields of two forms, Yes and No.
 async fn consent_page(
     State(state): State<AppState>,
     sid: String,
     site_id: String,
     rest: String,
     query: Option<String>,
+    form: Option<Bytes>,
 ) -> Result<Response, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let site = state
@@ -88,11 +113,31 @@ async fn consent_page(
         Some(q) => format!("{target}?{q}&{UTN_PARAM}={token}"),
         None => format!("{target}?{UTN_PARAM}={token}"),
     };
-    let body = html! {
-        (ctx.t(("このサイトに携帯電話の製造番号を送信します。よろしいですか?", "This site asks for your handset's serial number. Send it?"))) br;
-        (site.label(ctx.lang)) br; hr;
-        (views::key_link(&ctx, '1', &yes, ctx.t(("はい", "Yes"))))
-        (views::key_link(&ctx, '2', &no, ctx.t(("いいえ", "No"))))
+    let fields = match &form {
+        Some(bytes) => Some(crate::handset::FormData::parse(bytes, ctx.profile.charset)?),
+        None => None,
+    };
+    let question = ctx.t((
+        "このサイトに携帯電話の製造番号を送信します。よろしいですか?",
+        "This site asks for your handset's serial number. Send it?",
+    ));
+    let body = match &fields {
+        None => html! {
+            (question) br;
+            (site.label(ctx.lang)) br; hr;
+            (views::key_link(&ctx, '1', &yes, ctx.t(("はい", "Yes"))))
+            (views::key_link(&ctx, '2', &no, ctx.t(("いいえ", "No"))))
+        },
+        Some(fields) => html! {
+            (question) br;
+            (site.label(ctx.lang)) br; hr;
+            @for (action, label) in [(&yes, ctx.t(("はい", "Yes"))), (&no, ctx.t(("いいえ", "No")))] {
+                form method="post" action=(action) {
+                    @for (name, value) in fields.pairs() { input type="hidden" name=(name) value=(value); }
+                    input type="submit" value=(label);
+                }
+            }
+        },
     };
     Ok(Page::new(
         &ctx,

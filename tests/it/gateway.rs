@@ -22,7 +22,8 @@ async fn upstream() -> String {
         let body = format!(
             "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body>\
              天気予報<br>ua={}<br>guid={}<br>cookie={}<br>query={}<br>\
-             <a href=\"http://{}/cp/next.html\">next</a><a href=\"/cp/form\">form</a><a href=\"rel.html\">rel</a><a href=\"/cp/echo?who=me\" utn>serial</a></body></html>",
+             <a href=\"http://{}/cp/next.html\">next</a><a href=\"/cp/form\">form</a><a href=\"rel.html\">rel</a><a href=\"/cp/echo?who=me\" utn>serial</a>\
+             <form action=\"/cp/form\" method=\"post\" utn><input type=\"hidden\" name=\"a\" value=\"1\"></form></body></html>",
             h("user-agent"),
             h("x-dcmguid"),
             h("cookie"),
@@ -31,10 +32,15 @@ async fn upstream() -> String {
         );
         ([("content-type", "text/html; charset=utf-8")], body)
     }
-    async fn form(body: String) -> impl IntoResponse {
+    async fn form(headers: HeaderMap, body: String) -> impl IntoResponse {
+        let ua = headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
         (
             [("content-type", "text/html; charset=utf-8")],
-            format!("<html><body>posted={body}</body></html>"),
+            format!("<html><body>posted={body}<br>ua={ua}<br></body></html>"),
         )
     }
     let app = Router::new()
@@ -500,4 +506,46 @@ async fn cookies_go_to_the_provider_only_for_browser_2_0() {
         let echo = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
         assert!(echo.text.contains(expected), "{ua}: {}", echo.text);
     }
+}
+
+#[tokio::test]
+async fn a_utn_form_asks_first_and_posts_its_fields_with_the_serial() {
+    let (app, _, _menus) = setup().await;
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let top = handset.get(&format!("/s/{}/g/cp/", handset.sid)).await;
+    let consent = format!("/s/{}/u/cp/form", handset.sid);
+    assert!(
+        top.text.contains(&format!("action=\"{consent}\"")),
+        "{}",
+        top.text
+    );
+    let ask = handset.post(&consent, "a=1").await;
+    assert!(ask.text.contains("serial number"), "{}", ask.text);
+    let yes_action = ask
+        .text
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(yes_action.contains("__utn="), "{yes_action}");
+    assert!(
+        ask.text.contains("name=\"a\" value=\"1\""),
+        "the fields come along"
+    );
+    let sent = handset.post(&yes_action, "a=1").await;
+    assert!(sent.text.contains("posted=a=1"), "{}", sent.text);
+    assert!(
+        sent.text.contains(&format!("/ser{}", id.ser)),
+        "{}",
+        sent.text
+    );
+    assert_eq!(
+        handset.post(&yes_action, "a=1").await.status,
+        StatusCode::CONFLICT,
+        "consent works once"
+    );
 }
