@@ -1,6 +1,7 @@
 //! Forwarding handset requests to content providers' own sites (issue 8, first
 //! part): only sites with an `upstream` in the menu files, only below it.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
@@ -30,61 +31,78 @@ const MAX_REDIRECTS: usize = 5;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/s/{sid}/g/{site}/",
-            get(forward_root).post(forward_root_post),
-        )
+        .route("/s/{sid}/g/{site}/", get(forward_any).post(forward_any))
         .route(
             "/s/{sid}/g/{site}/{*rest}",
-            get(forward_get).post(forward_post),
+            get(forward_any).post(forward_any),
         )
+        .route("/s/{sid}/u/{site}/", get(consent_any).post(consent_any))
         .route(
-            "/s/{sid}/u/{site}/",
-            get(consent_root).post(consent_root_post),
+            "/s/{sid}/u/{site}/{*rest}",
+            get(consent_any).post(consent_any),
         )
-        .route("/s/{sid}/u/{site}/{*rest}", get(consent).post(consent_post))
+}
+
+/// What a gateway URL names: the session, the site, the path below the site
+/// (empty for the site's top), the query, and a posted body.
+struct Call {
+    sid: String,
+    site: String,
+    rest: String,
+    query: Option<String>,
+    body: Option<Bytes>,
+}
+
+impl Call {
+    fn new(
+        mut path: HashMap<String, String>,
+        query: Option<String>,
+        method: &Method,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<Call, AppError> {
+        let mut take = |k: &str| path.remove(k).unwrap_or_default();
+        let (sid, site, rest) = (take("sid"), take("site"), take("rest"));
+        let body = if method == Method::POST {
+            Some(super::page::body_bytes(body)?)
+        } else {
+            None
+        };
+        Ok(Call {
+            sid,
+            site,
+            rest,
+            query,
+            body,
+        })
+    }
+}
+
+async fn forward_any(
+    state: State<AppState>,
+    method: Method,
+    Path(path): Path<HashMap<String, String>>,
+    RawQuery(q): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let c = Call::new(path, q, &method, body)?;
+    forward(state, c.sid, c.site, c.rest, c.query, c.body).await
+}
+
+async fn consent_any(
+    state: State<AppState>,
+    method: Method,
+    Path(path): Path<HashMap<String, String>>,
+    RawQuery(q): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let c = Call::new(path, q, &method, body)?;
+    consent_page(state, c.sid, c.site, c.rest, c.query, c.body).await
 }
 
 /// The form-token action of the serial-number consent.
 const UTN: &str = "utn";
 /// The query parameter that carries a consent token to the gateway.
 const UTN_PARAM: &str = "__utn";
-
-async fn consent_root(
-    state: State<AppState>,
-    Path((sid, site)): Path<(String, String)>,
-    q: RawQuery,
-) -> Result<Response, AppError> {
-    consent_page(state, sid, site, String::new(), q.0, None).await
-}
-
-async fn consent_root_post(
-    state: State<AppState>,
-    Path((sid, site)): Path<(String, String)>,
-    q: RawQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let body = super::page::body_bytes(body)?;
-    consent_page(state, sid, site, String::new(), q.0, Some(body)).await
-}
-
-async fn consent_post(
-    state: State<AppState>,
-    Path((sid, site, rest)): Path<(String, String, String)>,
-    q: RawQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let body = super::page::body_bytes(body)?;
-    consent_page(state, sid, site, rest, q.0, Some(body)).await
-}
-
-async fn consent(
-    state: State<AppState>,
-    Path((sid, site, rest)): Path<(String, String, String)>,
-    q: RawQuery,
-) -> Result<Response, AppError> {
-    consent_page(state, sid, site, rest, q.0, None).await
-}
 
 /// The carrier's question before a `utn` link or form: send the serial number
 /// or not. A form's fields come along as hidden fields of two forms, Yes and No.
@@ -150,42 +168,6 @@ async fn consent_page(
 fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
     static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
     CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http())
-}
-
-async fn forward_root(
-    state: State<AppState>,
-    Path((sid, site)): Path<(String, String)>,
-    q: RawQuery,
-) -> Result<Response, AppError> {
-    forward(state, sid, site, String::new(), q.0, None).await
-}
-
-async fn forward_root_post(
-    state: State<AppState>,
-    Path((sid, site)): Path<(String, String)>,
-    q: RawQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let body = super::page::body_bytes(body)?;
-    forward(state, sid, site, String::new(), q.0, Some(body)).await
-}
-
-async fn forward_get(
-    state: State<AppState>,
-    Path((sid, site, rest)): Path<(String, String, String)>,
-    q: RawQuery,
-) -> Result<Response, AppError> {
-    forward(state, sid, site, rest, q.0, None).await
-}
-
-async fn forward_post(
-    state: State<AppState>,
-    Path((sid, site, rest)): Path<(String, String, String)>,
-    q: RawQuery,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, AppError> {
-    let body = super::page::body_bytes(body)?;
-    forward(state, sid, site, rest, q.0, Some(body)).await
 }
 
 /// A handset error page from the gateway (502, in the handset's language).

@@ -38,10 +38,7 @@ fn form_page(
     status: StatusCode,
 ) -> Page {
     let token = state.sessions.issue_token(session, RESET_PIN);
-    let title = state
-        .menu
-        .action_node(RESET_PIN)
-        .map_or(ctx.t(text::RESET_VIA_ONLINE), |n| n.label(ctx.lang));
+    let title = state.action_title(RESET_PIN, ctx.lang, text::RESET_VIA_ONLINE);
     let body = views::settings::reset_form(ctx, message, &token, &state.menu.root);
     Page::new(ctx, views::layout(ctx, title, body))
         .no_store()

@@ -349,10 +349,9 @@ impl Change {
 }
 
 fn title(def: &ActionDef, ctx: &Ctx, state: &AppState) -> String {
-    state.menu.action_node(def.name).map_or_else(
-        || ctx.t(def.title).to_string(),
-        |n| n.label(ctx.lang).to_string(),
-    )
+    state
+        .action_title(def.name, ctx.lang, def.title)
+        .to_string()
 }
 
 async fn line_state(state: &AppState, session: &Session) -> Result<lines::LineState, AppError> {

@@ -36,10 +36,7 @@ fn form_page(
     status: StatusCode,
 ) -> Page {
     let token = state.sessions.issue_token(session, CHANGE_PIN);
-    let title = state
-        .menu
-        .action_node(CHANGE_PIN)
-        .map_or(ctx.t(text::IMODE_PASSWORD), |n| n.label(ctx.lang));
+    let title = state.action_title(CHANGE_PIN, ctx.lang, text::IMODE_PASSWORD);
     let body = views::settings::change_pin_form(ctx, message, &token, &state.menu.root);
     Page::new(ctx, views::layout(ctx, title, body))
         .no_store()
