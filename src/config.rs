@@ -27,6 +27,10 @@ pub struct Config {
     /// Seconds the gateway waits for a content provider (redirects included).
     #[arg(long, env = "GARAKE_GATEWAY_TIMEOUT", default_value_t = 10)]
     pub gateway_timeout: u64,
+    /// Extra root certificates (PEM) the gateway trusts for https upstreams,
+    /// e.g. the CA of a content provider's self-signed development site.
+    #[arg(long, env = "GARAKE_GATEWAY_CA")]
+    pub gateway_ca: Option<PathBuf>,
     /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
     #[arg(long, env = "GARAKE_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
@@ -44,6 +48,7 @@ impl Config {
             smtp_relay: None,
             public_url: None,
             gateway_timeout: 10,
+            gateway_ca: None,
         }
     }
 

@@ -51,6 +51,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("{0}")]
     Relay(String),
+    #[error(transparent)]
+    Gateway(#[from] gateway::client::ClientError),
 }
 
 /// Argon2 slots: one per core, so PIN checks never take the whole machine.
@@ -74,6 +76,11 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
 pub fn build(config: &Config) -> Result<AppState, StartError> {
     let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
     let partners = load_partners(&config.menus)?;
+    // Every configuration check before the database is touched.
+    let upstreams = gateway::client::Upstreams::new(
+        config.gateway_ca.as_deref(),
+        std::time::Duration::from_secs(config.gateway_timeout),
+    )?;
     let (db, pins, is_new) = open_store(config)?;
     let clock = Clock::default();
     if is_new && !config.no_demo {
@@ -89,8 +96,11 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         menu,
         partners,
         pins,
-        token,
-        config.public_url(),
+        web::Options {
+            admin_token: token,
+            public_url: config.public_url(),
+            upstreams,
+        },
     ))
 }
 

@@ -2,6 +2,8 @@
 //! provider's own site. Pure parts here (identifiers, URL checks, rewriting,
 //! charsets); the forwarding itself is in web/gateway.rs.
 
+pub mod client;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -147,14 +149,24 @@ pub fn route_utn_links(html: &str, gateway: &str, consent: &str) -> String {
 
 /// The upstream URL for a gateway path, or `None` if the path tries to leave
 /// the configured site (`..`, `//`, backslashes, encoded dots, a scheme).
-pub fn upstream_url(base: &str, rest: &str, query: Option<&str>, id: &Identity) -> Option<String> {
+/// With `id`, `uid=NULLGWDOCOMO` in the query becomes the user ID; without
+/// (an https site), the query goes as the handset wrote it.
+pub fn upstream_url(
+    base: &str,
+    rest: &str,
+    query: Option<&str>,
+    id: Option<&Identity>,
+) -> Option<String> {
     if !stays_inside(rest) {
         return None;
     }
     let mut url = format!("{base}{rest}");
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');
-        url.push_str(&replace_uid(q, id));
+        match id {
+            Some(id) => url.push_str(&replace_uid(q, id)),
+            None => url.push_str(q),
+        }
     }
     Some(url)
 }
@@ -353,7 +365,7 @@ mod tests {
     fn paths_cannot_leave_the_site() {
         let base = "http://127.0.0.1:9000/cp/";
         assert_eq!(
-            upstream_url(base, "menu/top.html", None, &id()).unwrap(),
+            upstream_url(base, "menu/top.html", None, Some(&id())).unwrap(),
             "http://127.0.0.1:9000/cp/menu/top.html"
         );
         for bad in [
@@ -367,14 +379,28 @@ mod tests {
             "a\\b",
             "a b",
         ] {
-            assert!(upstream_url(base, bad, None, &id()).is_none(), "{bad}");
+            assert!(
+                upstream_url(base, bad, None, Some(&id())).is_none(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn the_uid_placeholder_is_replaced_and_guid_on_is_noticed() {
-        let q = upstream_url("http://h/", "x", Some("a=1&uid=NULLGWDOCOMO&b=2"), &id()).unwrap();
+        let q = upstream_url(
+            "http://h/",
+            "x",
+            Some("a=1&uid=NULLGWDOCOMO&b=2"),
+            Some(&id()),
+        )
+        .unwrap();
         assert_eq!(q, format!("http://h/x?a=1&uid={}&b=2", id().uid));
+        let secure = upstream_url("https://h/", "x", Some("uid=NULLGWDOCOMO"), None).unwrap();
+        assert_eq!(
+            secure, "https://h/x?uid=NULLGWDOCOMO",
+            "left alone for https"
+        );
         assert!(wants_guid(Some("x=1&guid=ON")));
         assert!(!wants_guid(Some("guid=on")) && !wants_guid(None));
     }

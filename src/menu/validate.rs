@@ -190,14 +190,16 @@ fn validate(
             }
             if let Some(up) = &site.upstream {
                 let u = up.get_ref();
-                let ok = u.starts_with("http://")
+                let host = u
+                    .strip_prefix("http://")
+                    .or_else(|| u.strip_prefix("https://"));
+                let ok = host.is_some_and(|h| h.len() > 1 && !h.starts_with('/'))
                     && u.ends_with('/')
-                    && u.len() > "http://x/".len() - 1
                     && !u.contains(' ');
                 if !ok {
                     problems.push(src.problem(
                         up.span().start,
-                        format!("site `{id}`: upstream must be an http:// URL ending in `/` (https upstreams are not supported yet), got `{u}`"),
+                        format!("site `{id}`: upstream must be an http:// or https:// URL ending in `/`, got `{u}`"),
                     ));
                 }
             }
@@ -652,6 +654,30 @@ link = "pw"
     }
 
     const SITE: &str = "\n[[site]]\nid = \"news\"\nja = \"ニュース\"\nen = \"News\"\nabout_ja = \"毎日のニュース\"\nabout_en = \"Daily news\"\nfee = 110\n";
+
+    #[test]
+    fn upstreams_are_http_or_https_urls_ending_in_a_slash() {
+        let text = GOOD.replace("link = \"pw\"", "action = \"site:news\"");
+        for good in ["http://127.0.0.1:9000/", "https://cp.example/imode/"] {
+            let site = SITE.replace("fee = 110", &format!("upstream = \"{good}\""));
+            let menu = check(&[("a.toml", &text), ("s.toml", &site)]).unwrap();
+            assert_eq!(menu.site("news").unwrap().upstream.as_deref(), Some(good));
+        }
+        for bad in [
+            "ftp://cp.example/",
+            "https://cp.example",
+            "https:///",
+            "http://a b/",
+        ] {
+            let site = SITE.replace("fee = 110", &format!("upstream = \"{bad}\""));
+            let err = check(&[("a.toml", &text), ("s.toml", &site)]).unwrap_err();
+            assert!(
+                err[0].contains("upstream must be an http:// or https:// URL"),
+                "{bad}: {err:?}"
+            );
+            assert!(err[0].starts_with("s.toml:8:"), "{err:?}");
+        }
+    }
 
     #[test]
     fn a_site_opened_by_a_node_loads_with_its_fee() {

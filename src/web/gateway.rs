@@ -2,7 +2,6 @@
 //! part): only sites with an `upstream` in the menu files, only below it.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -12,14 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use maud::html;
 
 use super::page::Page;
 use super::AppState;
 use crate::error::AppError;
+use crate::gateway::client::SendError;
 use crate::gateway::{self, Identity};
 use crate::handset::{encode_page, Browser};
 use crate::views::{self, Ctx};
@@ -118,7 +115,7 @@ async fn consent_page(
     let site = state
         .menu
         .site(&site_id)
-        .filter(|s| s.upstream.is_some())
+        .filter(|s| s.upstream.as_deref().is_some_and(|u| !is_secure(u)))
         .ok_or(AppError::NotFound)?;
     let token = state.sessions.issue_token(&session, UTN);
     let target = format!("/s/{sid}/g/{site_id}/{rest}");
@@ -165,11 +162,6 @@ async fn consent_page(
     .into_response())
 }
 
-fn client() -> &'static Client<HttpConnector, Full<Bytes>> {
-    static CLIENT: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
-    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http())
-}
-
 /// A handset error page from the gateway (502, in the handset's language).
 fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
     let body = html! { (ctx.t(text)) br; hr; (views::to_imenu(ctx, root)) };
@@ -197,6 +189,10 @@ const TOO_BIG: (&str, &str) = (
     "ページが大きすぎるため表示できません。",
     "This page is too large for your handset.",
 );
+const CERTIFICATE: (&str, &str) = (
+    "サイトの証明書を確認できませんでした。",
+    "The site's certificate could not be verified.",
+);
 const LOOP: (&str, &str) = (
     "転送が多すぎるため表示できません。",
     "The site redirects too many times.",
@@ -213,10 +209,15 @@ async fn forward(
     let (session, ctx) = state.session(&sid)?;
     let site = state.menu.site(&site_id).ok_or(AppError::NotFound)?;
     let base = site.upstream.as_deref().ok_or(AppError::NotFound)?;
+    // Over https the i-mode center only relayed: no carrier identifier goes
+    // to the site (no serial number, no i-mode ID, no user ID).
+    let secure = is_secure(base);
     let id = Identity::of(&session.msisdn);
+    let ids = (!secure).then_some(&id);
     // A consent token from the utn page: used once, then the serial number goes.
     let (query, consent) = strip_param(query.as_deref(), UTN_PARAM);
     let with_serial = match consent {
+        Some(_) if secure => false,
         Some(token) if state.sessions.consume_token(&session, UTN, &token) => true,
         Some(_) => return Err(AppError::StaleForm),
         None => false,
@@ -227,8 +228,8 @@ async fn forward(
         ctx.profile.user_agent.clone()
     };
     let mut url =
-        gateway::upstream_url(base, &rest, query.as_deref(), &id).ok_or(AppError::NotFound)?;
-    let guid = gateway::wants_guid(query.as_deref());
+        gateway::upstream_url(base, &rest, query.as_deref(), ids).ok_or(AppError::NotFound)?;
+    let guid = !secure && gateway::wants_guid(query.as_deref());
     let keeps_cookies = ctx.profile.browser == Browser::IMode2;
     let prefix = format!("/s/{sid}/g/{site_id}/");
     let root = state.menu.root.clone();
@@ -238,8 +239,12 @@ async fn forward(
     } else {
         Method::GET
     };
-    let mut body =
-        body.map(|b| Bytes::from(gateway::replace_uid(&String::from_utf8_lossy(&b), &id)));
+    let mut body = match ids {
+        Some(id) => {
+            body.map(|b| Bytes::from(gateway::replace_uid(&String::from_utf8_lossy(&b), id)))
+        }
+        None => body,
+    };
     let exchange = async {
         for _ in 0..=MAX_REDIRECTS {
             let mut req = hyper::Request::builder()
@@ -262,7 +267,10 @@ async fn forward(
             let req = req
                 .body(Full::new(body.clone().unwrap_or_default()))
                 .map_err(|_| GARBAGE)?;
-            let resp = client().request(req).await.map_err(|_| DOWN)?;
+            let resp = state.upstreams.send(req).await.map_err(|e| match e {
+                SendError::Certificate => CERTIFICATE,
+                SendError::Unreachable => DOWN,
+            })?;
             if keeps_cookies {
                 for set in resp.headers().get_all(header::SET_COOKIE) {
                     if let Ok(set) = set.to_str() {
@@ -301,7 +309,7 @@ async fn forward(
         Err(LOOP)
     };
     let (status, content_type, bytes) =
-        match tokio::time::timeout(state.gateway_timeout, exchange).await {
+        match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, &root, SLOW)),
             Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
             Ok(Ok(done)) => done,
@@ -316,7 +324,11 @@ async fn forward(
         return Ok(failure(&ctx, &root, GARBAGE));
     };
     let page = gateway::rewrite(&text, base, &prefix);
-    let page = gateway::route_utn_links(&page, &prefix, &format!("/s/{sid}/u/{site_id}/"));
+    let page = if secure {
+        page
+    } else {
+        gateway::route_utn_links(&page, &prefix, &format!("/s/{sid}/u/{site_id}/"))
+    };
     // Official-site registration forms post to the carrier, i.e. to this session.
     let page = page.replace(super::regst::REGST_URL, &format!("/s/{sid}/cp/regst"));
     // The page as the handset receives it, in its charset, within its cache.
@@ -330,6 +342,11 @@ async fn forward(
         response.headers_mut().remove(header::SET_COOKIE);
     }
     Ok(response)
+}
+
+/// Whether an upstream is reached over TLS.
+fn is_secure(base: &str) -> bool {
+    base.starts_with("https://")
 }
 
 /// Splits one parameter out of a query string: (the rest, its value).

@@ -57,6 +57,14 @@ pub const KNOWN: Known = Known {
     panels: &[imenu::LINE_SETTINGS],
 };
 
+/// The configured parts of the state (from `Config`).
+pub struct Options {
+    pub admin_token: String,
+    /// The base of links in mails (`Config::public_url`).
+    pub public_url: String,
+    pub upstreams: crate::gateway::client::Upstreams,
+}
+
 /// Everything a request handler may use. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -76,8 +84,8 @@ pub struct Inner {
     pub consoles: pc_session::PcSessions<()>,
     /// Cookies content providers gave browser-2.0 handsets, per session and site.
     pub cookies: crate::gateway::CookieJar,
-    /// How long the gateway waits for a content provider.
-    pub gateway_timeout: std::time::Duration,
+    /// The gateway's client to content providers, with its timeout.
+    pub upstreams: crate::gateway::client::Upstreams,
     /// Plain menu pages, rendered once per handset kind.
     pub pages: page_cache::PageCache,
     pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
@@ -98,8 +106,7 @@ impl AppState {
         menu: Menu,
         partners: crate::recovery::config::Partners,
         pins: PinHasher,
-        admin_token: String,
-        public_url: String,
+        options: Options,
     ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
@@ -109,11 +116,11 @@ impl AppState {
                 menu,
                 partners,
                 pins,
-                admin_token,
-                public_url,
+                admin_token: options.admin_token,
+                public_url: options.public_url,
                 consoles: admin::consoles(),
                 pages: page_cache::PageCache::default(),
-                gateway_timeout: std::time::Duration::from_secs(10),
+                upstreams: options.upstreams,
                 cookies: crate::gateway::CookieJar::default(),
                 mydocomo: mydocomo::sessions(),
                 shop: shop::sessions(),
@@ -131,13 +138,6 @@ impl AppState {
         self.menu
             .action_node(action)
             .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
-    }
-
-    /// Sets the gateway timeout (only while the state is not yet shared).
-    pub fn set_gateway_timeout(&mut self, timeout: std::time::Duration) {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.gateway_timeout = timeout;
-        }
     }
 
     /// What the recovery mechanisms need, for a request from `source`.

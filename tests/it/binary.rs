@@ -339,6 +339,25 @@ fn the_server_refuses_to_start_on_invalid_menus_with_the_same_messages() {
 }
 
 #[test]
+fn an_unreadable_gateway_ca_stops_the_start_before_anything_is_written() {
+    let db = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--gateway-ca"])
+        .arg(db.path().join("missing-ca.pem"))
+        .arg("--db")
+        .arg(db.path().join("g.db"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot read the gateway CA file"),
+        "{stderr}"
+    );
+    assert!(!db.path().join("g.db").exists(), "no database created");
+}
+
+#[test]
 fn walk_crawls_every_page_as_each_profile_and_reports_no_problems() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("g.db"));

@@ -1,5 +1,5 @@
 //! The gateway to content providers' own sites, against a real upstream on a
-//! loopback port (issue 8, first part).
+//! loopback port (issue 8): http and https upstreams.
 
 use axum::extract::RawQuery;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,7 +10,8 @@ use axum::Router;
 use crate::helpers::*;
 
 /// A content provider: echoes what it received, links around, misbehaves on demand.
-async fn upstream() -> String {
+/// Served over http by `upstream` and over https by `secure_upstream`.
+fn cp_app() -> Router {
     async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> impl IntoResponse {
         let h = |n: &str| {
             headers
@@ -87,15 +88,71 @@ async fn upstream() -> String {
                 )
             }),
         );
+    app
+}
+
+/// The provider over http; returns its address.
+async fn upstream() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move { axum::serve(listener, cp_app()).await.unwrap() });
     addr
 }
 
-/// The shipped menus plus a site `cp` whose upstream is `base`, and a site
-/// `dead` whose upstream nobody listens on.
-fn menus_with_upstream(base: &str) -> tempfile::TempDir {
+/// The provider over https, with a certificate for 127.0.0.1 issued by a CA
+/// made for this test; returns its address and the CA certificate (PEM).
+async fn secure_upstream() -> (String, String) {
+    use std::sync::Arc;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "garake test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let app = cp_app();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper_util::service::TowerToHyperService::new(app),
+                    )
+                    .await;
+            });
+        }
+    });
+    (addr, ca.pem())
+}
+
+/// The shipped menus plus a site `cp` whose upstream is `base`, a site
+/// `dead` whose upstream nobody listens on, and with `secure`, a site `sec`
+/// whose upstream is `https://{secure}/cp/`.
+fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(shipped_menus()).unwrap() {
         let path = entry.unwrap().path();
@@ -116,6 +173,13 @@ fn menus_with_upstream(base: &str) -> tempfile::TempDir {
                      \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{base}/cp/\"\nfee = 300\n\
                      \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n"
                 ));
+                if let Some(secure) = secure {
+                    text = text.replace("\"s-dead\"]", "\"s-dead\", \"s-sec\"]");
+                    text.push_str(&format!(
+                        "\n[[node]]\nid = \"s-sec\"\nja = \"SSLサイト\"\nen = \"TLS site\"\naction = \"site:sec\"\n\
+                         \n[[site]]\nid = \"sec\"\nja = \"SSLサイト\"\nen = \"TLS site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"https://{secure}/cp/\"\n"
+                    ));
+                }
             }
             std::fs::write(dir.path().join(path.file_name().unwrap()), text).unwrap();
         }
@@ -125,7 +189,7 @@ fn menus_with_upstream(base: &str) -> tempfile::TempDir {
 
 async fn setup() -> (TestApp, String, tempfile::TempDir) {
     let base = upstream().await;
-    let menus = menus_with_upstream(&base);
+    let menus = menus_with_upstream(&base, None);
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
         c.menus = path;
@@ -271,6 +335,10 @@ async fn upstream_failures_get_a_clear_handset_page_never_a_500() {
             "redirects too many times",
         ),
         (format!("/s/{}/g/cp/away", handset.sid), "cannot be shown"),
+        (
+            format!("/s/{}/g/cp/slow", handset.sid),
+            "did not answer in time",
+        ),
         (
             format!("/s/{}/g/cp/garbage", handset.sid),
             "cannot be shown",
@@ -548,4 +616,132 @@ async fn a_utn_form_asks_first_and_posts_its_fields_with_the_serial() {
         StatusCode::CONFLICT,
         "consent works once"
     );
+}
+
+/// A gateway with the http site `cp` and the https site `sec`; with `trust`,
+/// garake is given the test CA (`--gateway-ca`), else it knows only the
+/// public roots.
+async fn setup_secure(trust: bool) -> (TestApp, tempfile::TempDir) {
+    let base = upstream().await;
+    let (secure, ca_pem) = secure_upstream().await;
+    let menus = menus_with_upstream(&base, Some(&secure));
+    let ca = menus.path().join("test-ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let path = menus.path().to_path_buf();
+    let app = TestApp::with(move |c| {
+        c.menus = path;
+        c.gateway_timeout = 5;
+        c.gateway_ca = trust.then_some(ca);
+    })
+    .await;
+    (app, menus)
+}
+
+#[tokio::test]
+async fn an_https_upstream_receives_no_carrier_identifier() {
+    let (app, _menus) = setup_secure(true).await;
+    let ua = "DoCoMo/2.0 P903i(c100;TB;W24H12)";
+    let handset = app.handset(TARO, ua).await;
+    let id = garake::gateway::Identity::of(&garake::domain::Msisdn::parse(TARO).unwrap());
+    // The same request to the http site carries both identifiers ...
+    let plain = handset
+        .get(&format!(
+            "/s/{}/g/cp/echo?guid=ON&uid=NULLGWDOCOMO",
+            handset.sid
+        ))
+        .await;
+    assert!(
+        plain.text.contains(&format!("guid={}<br>", id.guid)),
+        "{}",
+        plain.text
+    );
+    assert!(plain
+        .text
+        .contains(&format!("query=guid=ON&uid={}<br>", id.uid)));
+    // ... and to the https site neither: no X-DCMGUID, the placeholder as written.
+    let page = handset
+        .get(&format!(
+            "/s/{}/g/sec/echo?guid=ON&uid=NULLGWDOCOMO",
+            handset.sid
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("天気予報"),
+        "fetched over TLS and converted: {}",
+        page.text
+    );
+    assert!(page.text.contains("guid=-<br>"), "{}", page.text);
+    assert!(
+        page.text.contains("query=guid=ON&uid=NULLGWDOCOMO<br>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(&format!("ua={ua}<br>")),
+        "the handset's UA, no serial: {}",
+        page.text
+    );
+    assert!(!page.text.contains(&id.uid) && !page.text.contains(&id.ser));
+    // Links stay inside the gateway; a utn link does not go through the
+    // consent page (no serial number is ever sent over TLS), and the consent
+    // page does not exist for the site.
+    let prefix = format!("/s/{}/g/sec/", handset.sid);
+    assert!(
+        page.text.contains(&format!("href=\"{prefix}form\"")),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(&format!("href=\"{prefix}echo?who=me\"")),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains(&format!("/s/{}/u/sec/", handset.sid)));
+    let consent = handset
+        .get(&format!("/s/{}/u/sec/echo?who=me", handset.sid))
+        .await;
+    assert_eq!(consent.status, StatusCode::NOT_FOUND);
+    // A consent token brought along anyway adds nothing either.
+    let forged = handset
+        .get(&format!("/s/{}/g/sec/echo?__utn=x", handset.sid))
+        .await;
+    assert_eq!(forged.status, StatusCode::OK, "{}", forged.text);
+    assert!(
+        forged.text.contains(&format!("ua={ua}<br>")),
+        "{}",
+        forged.text
+    );
+    assert!(
+        forged.text.contains("query=<br>"),
+        "the token is not passed on: {}",
+        forged.text
+    );
+    // A posted form keeps the placeholder too.
+    let posted = handset
+        .post(
+            &format!("/s/{}/g/sec/form", handset.sid),
+            "uid=NULLGWDOCOMO&name=a",
+        )
+        .await;
+    assert!(
+        posted.text.contains("posted=uid=NULLGWDOCOMO&name=a"),
+        "{}",
+        posted.text
+    );
+}
+
+#[tokio::test]
+async fn an_https_upstream_with_an_untrusted_certificate_gets_a_clear_page() {
+    let (app, _menus) = setup_secure(false).await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let r = handset.get(&format!("/s/{}/g/sec/echo", handset.sid)).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
+    assert!(
+        r.text.contains("certificate could not be verified"),
+        "{}",
+        r.text
+    );
+    let ok = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
+    assert_eq!(ok.status, StatusCode::OK, "the http site still works");
 }
