@@ -9,6 +9,9 @@ use axum::Router;
 
 use crate::helpers::*;
 
+/// `probe=` forms the provider has received (only `size_limits_hold_both_ways` sends them).
+static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A content provider: echoes what it received, links around, misbehaves on demand.
 /// Served over http by `upstream` and over https by `secure_upstream`.
 fn cp_app() -> Router {
@@ -34,6 +37,9 @@ fn cp_app() -> Router {
         ([("content-type", "text/html; charset=utf-8")], body)
     }
     async fn form(headers: HeaderMap, body: String) -> impl IntoResponse {
+        if body.starts_with("probe=") {
+            HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
         let ua = headers
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
@@ -76,6 +82,15 @@ fn cp_app() -> Router {
                 (
                     [("content-type", "text/html; charset=utf-8")],
                     format!("<html><body>{}</body></html>", "x".repeat(6000)),
+                )
+            }),
+        )
+        .route(
+            "/cp/huge",
+            get(|| async {
+                (
+                    [("content-type", "text/html; charset=utf-8")],
+                    "x".repeat(700 * 1024),
                 )
             }),
         )
@@ -744,4 +759,35 @@ async fn an_https_upstream_with_an_untrusted_certificate_gets_a_clear_page() {
     );
     let ok = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
     assert_eq!(ok.status, StatusCode::OK, "the http site still works");
+}
+
+#[tokio::test]
+async fn size_limits_hold_both_ways() {
+    let (app, _, _menus) = setup().await;
+    // An answer over 600 KB is not read to the end, even for the biggest cache.
+    let big = app
+        .handset_lang(TARO, "DoCoMo/2.0 P07B(c500;TB;W24H16)", "en")
+        .await;
+    let r = big.get(&format!("/s/{}/g/cp/huge", big.sid)).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    // A posted body over the server's 16 KiB limit never reaches the provider.
+    let handset = app.handset(TARO, P501I).await;
+    let before = HITS.load(std::sync::atomic::Ordering::SeqCst);
+    let r = handset
+        .post(
+            &format!("/s/{}/g/cp/form", handset.sid),
+            format!("probe={}", "x".repeat(20 * 1024)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let small = handset
+        .post(&format!("/s/{}/g/cp/form", handset.sid), "probe=1")
+        .await;
+    assert!(small.text.contains("posted=probe=1"), "{}", small.text);
+    assert_eq!(
+        HITS.load(std::sync::atomic::Ordering::SeqCst) - before,
+        1,
+        "only the small form arrived"
+    );
 }
