@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api;
 mod emulator;
+pub mod front;
 mod gateway;
 mod imenu;
 mod mail;
@@ -201,8 +202,14 @@ pub async fn audit_invalid(
         .await
 }
 
-/// The whole application: what `serve` runs and what tests drive in-process.
-pub fn app(state: AppState) -> Router {
+/// The whole application: what `serve` runs and what tests drive in-process
+/// (the router behind the cached-menu-page shortcut of `front`).
+pub fn app(state: AppState) -> front::App {
+    front::App::new(state.clone(), router(state))
+}
+
+/// Every route, with error pages rendered for all of them.
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(power_on::page))
         .route("/on/{msisdn}", get(power_on::start))

@@ -24,6 +24,19 @@ struct Key {
     target: usize,
 }
 
+impl Key {
+    fn new(node: usize, page: usize, lang: Lang, profile: &Profile) -> Key {
+        Key {
+            node,
+            page,
+            lang,
+            charset: profile.charset,
+            pictograms: profile.pictograms,
+            target: profile.page_target(),
+        }
+    }
+}
+
 /// Encoded pieces of a page; the session id goes between each two.
 pub struct Pieces(Vec<Vec<u8>>);
 
@@ -59,6 +72,22 @@ pub struct PageCache {
 }
 
 impl PageCache {
+    /// The cached pieces, if this page was rendered for this kind of handset.
+    pub fn get(
+        &self,
+        node: usize,
+        page: usize,
+        lang: Lang,
+        profile: &Profile,
+    ) -> Option<Arc<Pieces>> {
+        let key = Key::new(node, page, lang, profile);
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+    }
+
     /// The cached pieces, or `render()` them once. `None` if `render` says there
     /// is no such page.
     pub fn get_or_render(
@@ -69,17 +98,10 @@ impl PageCache {
         profile: &Profile,
         render: impl FnOnce() -> Option<String>,
     ) -> Option<Arc<Pieces>> {
-        let key = Key {
-            node,
-            page,
-            lang,
-            charset: profile.charset,
-            pictograms: profile.pictograms,
-            target: profile.page_target(),
-        };
-        if let Some(hit) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return Some(hit.clone());
+        if let Some(hit) = self.get(node, page, lang, profile) {
+            return Some(hit);
         }
+        let key = Key::new(node, page, lang, profile);
         let pieces = Arc::new(Pieces::new(&render()?, profile.charset));
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         // Unknown models could grow the map without end; past a bound, serve uncached.

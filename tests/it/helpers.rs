@@ -1,11 +1,10 @@
-//! `TestApp`: the real router over a temporary database, driven in-process,
+//! `TestApp`: the real application (cached-page front and router) over a temporary database, driven in-process,
 //! with one method per page or endpoint.
 
 use std::path::Path;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use garake::{AppState, Config};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -19,7 +18,7 @@ pub const ICHIRO: &str = "09012340003";
 
 pub struct TestApp {
     pub state: AppState,
-    router: Router,
+    router: garake::web::front::App,
     pub dir: tempfile::TempDir,
 }
 
@@ -100,7 +99,7 @@ impl TestApp {
     }
 
     /// The router, for tests that fire many requests at once.
-    pub fn router(&self) -> Router {
+    pub fn router(&self) -> garake::web::front::App {
         self.router.clone()
     }
 

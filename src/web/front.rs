@@ -1,0 +1,127 @@
+//! The front of the application: what `serve` runs and tests drive.
+//!
+//! Plain menu pages are most of what a handset asks for. Once a page has been
+//! rendered for a kind of handset (`page_cache`), a later `GET /s/{sid}/m/{node}`
+//! for it is answered here, before the router: the session is looked up and
+//! touched exactly as the menu handler would, and the cached bytes go out with
+//! the session id spliced in. Anything else — another method or path, an
+//! unknown or expired session, a node with an action or a panel, a page not
+//! yet rendered, a query other than `p=N` — goes to the router unchanged,
+//! which renders (and caches) it or answers the error page. The answers are
+//! byte-identical either way (tested in `tests/it/menus.rs`); the benchmark
+//! (`benches/handler.rs`, `benches/load.rs`) shows what the shortcut saves.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Bytes;
+use axum::http::{Method, Request};
+use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
+use axum::Router;
+use tower_service::Service;
+
+use super::page::Page;
+use super::AppState;
+use crate::views::Ctx;
+
+/// The application: the cached-page shortcut in front of the router.
+#[derive(Clone)]
+pub struct App {
+    state: AppState,
+    router: Router,
+}
+
+impl App {
+    pub fn new(state: AppState, router: Router) -> App {
+        App { state, router }
+    }
+
+    /// Answers one request (what `Service::call` does, from a shared reference).
+    pub fn respond<B>(&self, req: Request<B>) -> AppFuture
+    where
+        B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        match cached_menu_page(&self.state, &req) {
+            Some(page) => AppFuture::Cached(Some(page)),
+            None => AppFuture::Routed(self.router.clone().call(req)),
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for App
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> AppFuture {
+        self.respond(req)
+    }
+}
+
+/// The answer: ready at once from the cache, or the router's.
+pub enum AppFuture {
+    Cached(Option<Response>),
+    Routed(RouteFuture<Infallible>),
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            AppFuture::Cached(page) => Poll::Ready(Ok(page.take().unwrap_or_else(|| {
+                // Polled again after completion: a caller bug, answered plainly.
+                crate::error::AppError::NotFound.into_response()
+            }))),
+            AppFuture::Routed(routed) => Pin::new(routed).poll(cx),
+        }
+    }
+}
+
+/// The cached page for a plain menu request, or `None` to let the router answer.
+fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
+    if req.method() != Method::GET {
+        return None;
+    }
+    let (sid, node_id) = req.uri().path().strip_prefix("/s/")?.split_once("/m/")?;
+    // Anything needing decoding or splitting is the router's.
+    if sid.contains(['/', '%']) || node_id.contains(['/', '%']) {
+        return None;
+    }
+    let page = match req.uri().query() {
+        None => 1,
+        Some(q) => {
+            let n = q.strip_prefix("p=")?;
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            n.parse().ok()?
+        }
+    };
+    let node = state.menu.node(node_id)?;
+    if node.action.is_some() || node.panel.is_some() {
+        return None;
+    }
+    let session = state.sessions.touch(sid)?;
+    let pieces = state
+        .pages
+        .get(node.index, page, session.lang, &session.profile)?;
+    let ctx = Ctx {
+        profile: session.profile.clone(),
+        lang: session.lang,
+        sid: None,
+    };
+    Some(Page::encoded(&ctx, pieces.with_sid(&session.id)).into_response())
+}
