@@ -104,33 +104,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, req: Request<Body>) -> Resp {
-        let response = self.router.clone().oneshot(req).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        let content_type = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let text = if content_type.contains("Shift_JIS") {
-            let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
-            assert!(!had_errors, "page is not valid Shift_JIS");
-            text.into_owned()
-        } else {
-            String::from_utf8_lossy(&bytes).into_owned()
-        };
-        Resp {
-            status,
-            headers,
-            bytes,
-            text,
-        }
+        respond(self.router.clone(), req).await
     }
 
     pub async fn get(&self, path: &str, ua: &str) -> Resp {
@@ -382,4 +356,44 @@ pub fn menu_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 pub fn shipped_menus() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/menus"))
+}
+
+/// One request to any service of the application (the whole app, or the
+/// router alone), its body decoded in the charset its Content-Type names.
+pub async fn respond<S>(service: S, req: Request<Body>) -> Resp
+where
+    S: tower::Service<
+        Request<Body>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+    >,
+{
+    let response = service.oneshot(req).await.unwrap();
+
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let text = if content_type.contains("Shift_JIS") {
+        let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(&bytes);
+        assert!(!had_errors, "page is not valid Shift_JIS");
+        text.into_owned()
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Resp {
+        status,
+        headers,
+        bytes,
+        text,
+    }
 }
