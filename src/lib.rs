@@ -171,6 +171,10 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
 /// that costing a tenth of the menu page's throughput.)
 async fn run_http1(listener: tokio::net::TcpListener, app: web::front::App) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // A client that stops in the middle of a request head is dropped.
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         let (stream, remote) = tokio::select! {
@@ -194,16 +198,29 @@ async fn run_http1(listener: tokio::net::TcpListener, app: web::front::App) {
                     .insert(axum::extract::ConnectInfo(remote));
                 app.respond(req)
             });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "connections still open {} s after the signal: closing them",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
 }
+
+/// How long a client may take to send a request head.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long shutdown waits for in-flight requests (more than a gateway exchange
+/// at the default timeout).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(12);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -215,6 +215,40 @@ fn sigterm_lets_an_in_flight_request_finish_and_exits_zero() {
 }
 
 #[test]
+fn sigterm_is_not_held_up_by_idle_or_stalled_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("g.db"));
+    // An idle keep-alive connection after one answered request ...
+    let mut idle = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        idle,
+        "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\r\n"
+    )
+    .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // ... and one that stopped in the middle of a request head.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    write!(stalled, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let asked = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit:?}");
+    let took = asked.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "shutdown waited {took:?}: the grace period is 12 s"
+    );
+    drop((idle, stalled));
+}
+
+#[test]
 fn an_existing_database_is_never_re_seeded_and_reset_restores_the_fixtures() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
