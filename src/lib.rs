@@ -158,7 +158,10 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         ));
     }
     tracing::info!(%addr, db = %config.db, "serving");
-    run_http1(listener, app(state)).await;
+    // The longest a request may rightly take is a gateway exchange; shutdown
+    // waits that long and a little more for in-flight requests.
+    let grace = std::time::Duration::from_secs(config.gateway_timeout + 2);
+    run_http1(listener, app(state), grace).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -166,10 +169,15 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
 /// The accept loop: HTTP/1.1 only (what handsets and the tools speak), each
 /// connection served by hyper directly with the client's address attached to
 /// every request; on SIGINT/SIGTERM stops accepting and lets in-flight
-/// requests finish. (axum::serve detects HTTP/2 and upgrades on every
-/// connection and wraps every poll in a shutdown select; the benchmark showed
-/// that costing a tenth of the menu page's throughput.)
-async fn run_http1(listener: tokio::net::TcpListener, app: web::front::App) {
+/// requests finish, for at most `grace`. (axum::serve also detects HTTP/2 and
+/// upgrades on every connection; serving HTTP/1 directly was part of the
+/// change that took menu pages from 0.68× to 0.88× of a bare hyper server —
+/// README, "Load benchmark".)
+async fn run_http1(
+    listener: tokio::net::TcpListener,
+    app: web::front::App,
+    grace: std::time::Duration,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // A client that stops in the middle of a request head is dropped.
@@ -205,22 +213,19 @@ async fn run_http1(listener: tokio::net::TcpListener, app: web::front::App) {
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(
             "connections still open {} s after the signal: closing them",
-            SHUTDOWN_GRACE.as_secs()
+            grace.as_secs()
         );
     }
 }
 
 /// How long a client may take to send a request head.
 const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
-/// How long shutdown waits for in-flight requests (more than a gateway exchange
-/// at the default timeout).
-const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(12);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

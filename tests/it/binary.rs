@@ -243,7 +243,7 @@ fn sigterm_is_not_held_up_by_idle_or_stalled_connections() {
     let took = asked.elapsed();
     assert!(
         took < std::time::Duration::from_secs(20),
-        "shutdown waited {took:?}: the grace period is 12 s"
+        "shutdown waited {took:?}: the grace period is 12 s by default"
     );
     drop((idle, stalled));
 }
