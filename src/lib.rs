@@ -168,7 +168,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
 
 /// The accept loop: HTTP/1.1 only (what handsets and the tools speak), each
 /// connection served by hyper directly with the client's address attached to
-/// every request; on SIGINT/SIGTERM stops accepting and lets in-flight
+/// every routed request; on SIGINT/SIGTERM stops accepting and lets in-flight
 /// requests finish, for at most `grace`. (axum::serve also detects HTTP/2 and
 /// upgrades on every connection; serving HTTP/1 directly was part of the
 /// change that took menu pages from 0.68× to 0.88× of a bare hyper server —
@@ -201,10 +201,7 @@ async fn run_http1(
         let app = app.clone();
         let service =
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(remote));
-                app.respond(req)
+                app.respond_from(req, Some(remote))
             });
         let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);

@@ -13,19 +13,19 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::future::RouteFuture;
 use axum::Router;
 use tower_service::Service;
 
-use super::page::Page;
 use super::AppState;
-use crate::views::Ctx;
 
 /// The application: the cached-page shortcut in front of the router.
 #[derive(Clone)]
@@ -45,10 +45,24 @@ impl App {
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        match cached_menu_page(&self.state, &req) {
-            Some(page) => AppFuture::Cached(Some(page)),
-            None => AppFuture::Routed(self.router.clone().call(req)),
+        self.respond_from(req, None)
+    }
+
+    /// The same for a request from a client at `remote`: the address is
+    /// attached (as axum's `ConnectInfo`) only to requests the router answers,
+    /// so a cached page costs no extension map.
+    pub fn respond_from<B>(&self, mut req: Request<B>, remote: Option<SocketAddr>) -> AppFuture
+    where
+        B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        if let Some(page) = cached_menu_page(&self.state, &req) {
+            return AppFuture::Cached(Some(page));
         }
+        if let Some(remote) = remote {
+            req.extensions_mut().insert(ConnectInfo(remote));
+        }
+        AppFuture::Routed(self.router.clone().call(req))
     }
 }
 
@@ -111,17 +125,6 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
         }
     };
     let node = state.menu.node(node_id)?;
-    if node.action.is_some() || node.panel.is_some() {
-        return None;
-    }
     let session = state.sessions.touch(sid)?;
-    let pieces = state
-        .pages
-        .get(node.index, page, session.lang, &session.profile)?;
-    let ctx = Ctx {
-        profile: session.profile.clone(),
-        lang: session.lang,
-        sid: None,
-    };
-    Some(Page::encoded(&ctx, pieces.with_sid(&session.id)).into_response())
+    super::imenu::cached_page(state, &session, node, page)
 }

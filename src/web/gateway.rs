@@ -337,7 +337,9 @@ async fn forward(
     if encoded.len() > ctx.profile.budget {
         return Ok(failure(&ctx, &root, TOO_BIG));
     }
-    let mut response = Page::encoded(&ctx, encoded).status(status).into_response();
+    let mut response = Page::encoded(ctx.profile.charset, encoded)
+        .status(status)
+        .into_response();
     if ctx.profile.browser == Browser::IMode1 {
         response.headers_mut().remove(header::SET_COOKIE);
     }

@@ -4,9 +4,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::page::{page_param, Page};
-use super::page_cache::SID_PLACEHOLDER;
+use super::page_cache::{Pieces, SID_PLACEHOLDER};
 use super::AppState;
 use crate::error::AppError;
+use crate::menu::Node;
+use crate::session::Session;
 use crate::store::lines;
 use crate::views::{self, Ctx};
 
@@ -39,6 +41,7 @@ pub async fn node(
         _ => None,
     };
     let Some(panel) = panel else {
+        // (`front` answers this page itself once it is cached: see `cached_page`.)
         // A plain menu page: rendered once per handset kind, then only the
         // session id changes.
         let pieces = state
@@ -51,9 +54,32 @@ pub async fn node(
                 views::menu::node_page(&template, node, None, page).map(|m| m.into_string())
             })
             .ok_or(AppError::NotFound)?;
-        return Ok(Page::encoded(&ctx, pieces.with_sid(&session.id)).into_response());
+        return Ok(plain_page(&session, &pieces));
     };
     let markup =
         views::menu::node_page(&ctx, node, Some(&panel), page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup).into_response())
+}
+
+/// The page of a plain menu node (no action, no panel) for this session, if it
+/// has already been rendered for its kind of handset; `None` otherwise. What
+/// `front` answers before the router.
+pub(super) fn cached_page(
+    state: &AppState,
+    session: &Session,
+    node: &Node,
+    page: usize,
+) -> Option<Response> {
+    if node.action.is_some() || node.panel.is_some() {
+        return None;
+    }
+    let pieces = state
+        .pages
+        .get(node.index, page, session.lang, &session.profile)?;
+    Some(plain_page(session, &pieces))
+}
+
+/// A cached menu page with the session's id spliced in.
+fn plain_page(session: &Session, pieces: &Pieces) -> Response {
+    Page::encoded(session.profile.charset, pieces.with_sid(&session.id)).into_response()
 }

@@ -37,11 +37,11 @@ impl Page {
         }
     }
 
-    /// A page already encoded in the profile's charset.
-    pub fn encoded(ctx: &Ctx, bytes: Vec<u8>) -> Page {
+    /// A page already encoded in `charset` (the profile's).
+    pub fn encoded(charset: Charset, bytes: Vec<u8>) -> Page {
         Page {
             body: Body::Encoded(bytes),
-            charset: ctx.profile.charset,
+            charset,
             status: StatusCode::OK,
             no_store: false,
         }
