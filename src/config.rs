@@ -15,7 +15,8 @@ pub struct Config {
     /// Folder of menu files.
     #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
     pub menus: PathBuf,
-    /// Token for the admin console and the QA API (random if not given).
+    /// Token for the admin console and the QA API, at least 16 characters
+    /// (random if not given).
     #[arg(long, env = "GARAKE_ADMIN_TOKEN")]
     pub admin_token: Option<String>,
     /// Do not load the demo fixtures into a new database.
@@ -34,7 +35,16 @@ pub struct Config {
     /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
     #[arg(long, env = "GARAKE_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
+    /// Make a new server secret even though the database holds hashes made
+    /// with the old one (every stored password is then void).
+    #[arg(long)]
+    pub new_secret: bool,
+    #[command(flatten)]
+    pub limits: crate::limits::Limits,
 }
+
+/// The shortest admin token `serve` accepts.
+pub const MIN_ADMIN_TOKEN: usize = 16;
 
 impl Config {
     /// A config for tests and tools: the given database, the shipped menus.
@@ -49,7 +59,51 @@ impl Config {
             public_url: None,
             gateway_timeout: 10,
             gateway_ca: None,
+            new_secret: false,
+            limits: crate::limits::Limits::default(),
         }
+    }
+
+    /// Checks what the flags alone can tell: a message for the user, or `Ok`.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(token) = &self.admin_token {
+            if token.chars().count() < MIN_ADMIN_TOKEN {
+                return Err(format!(
+                    "--admin-token must be at least {MIN_ADMIN_TOKEN} characters \
+                     (an empty or short token would open the QA API and the console to guessing); \
+                     leave it out to get a random one"
+                ));
+            }
+        }
+        let l = &self.limits;
+        for (name, value) in [
+            ("--max-sessions", l.max_sessions),
+            ("--sessions-per-line", l.sessions_per_line),
+            ("--max-pc-logins", l.max_pc_logins),
+            ("--max-connections", l.max_connections),
+        ] {
+            if value == 0 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        for (name, value) in [
+            ("--mailbox-messages", l.mailbox_messages),
+            ("--mail-retention-hours", l.mail_retention_hours),
+            ("--mail-per-minute", l.mail_per_minute),
+            (
+                "--partner-requests-per-minute",
+                l.partner_requests_per_minute,
+            ),
+            ("--admin-guesses-per-minute", l.admin_guesses_per_minute),
+        ] {
+            if value < 1 {
+                return Err(format!("{name} must be at least 1"));
+            }
+        }
+        if l.body_timeout == 0 {
+            return Err("--body-timeout must be at least 1 second".into());
+        }
+        Ok(())
     }
 
     /// The base of links in mails: `--public-url`, else `http://ADDR`. Never

@@ -20,6 +20,11 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("request body too large")]
     TooLarge,
+    #[error("the request body did not arrive in time")]
+    Timeout,
+    /// A rate limit: try again in this many seconds.
+    #[error("too many requests: try again in {0} seconds")]
+    TooMany(i64),
     #[error("form could not be read: {0}")]
     BadForm(#[from] FormError),
     #[error("session unknown or expired")]
@@ -32,6 +37,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     BadRequest(String),
+    /// Well-formed but refused by a rule (e.g. a mail over its size): 422.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -48,6 +56,8 @@ pub enum ErrorKind {
     NotFound,
     MethodNotAllowed,
     TooLarge,
+    Timeout,
+    TooMany,
     BadForm,
     StaleForm,
     Busy,
@@ -67,7 +77,10 @@ impl AppError {
             AppError::NotFound | AppError::NotFoundMsg(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadForm(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SessionExpired => StatusCode::SEE_OTHER,
             AppError::StaleForm => StatusCode::CONFLICT,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,11 +110,13 @@ impl IntoResponse for AppError {
             AppError::NotFound | AppError::NotFoundMsg(_) => ErrorKind::NotFound,
             AppError::MethodNotAllowed => ErrorKind::MethodNotAllowed,
             AppError::TooLarge => ErrorKind::TooLarge,
+            AppError::Timeout => ErrorKind::Timeout,
+            AppError::TooMany(_) => ErrorKind::TooMany,
             AppError::BadForm(_) => ErrorKind::BadForm,
             AppError::StaleForm => ErrorKind::StaleForm,
             AppError::Busy => ErrorKind::Busy,
             AppError::Unauthorized => ErrorKind::Unauthorized,
-            AppError::BadRequest(_) => ErrorKind::BadRequest,
+            AppError::BadRequest(_) | AppError::Unprocessable(_) => ErrorKind::BadRequest,
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ErrorKind::Internal
@@ -113,6 +128,19 @@ impl IntoResponse for AppError {
             other => other.to_string(),
         };
         let mut response = self.status().into_response();
+        if let AppError::TooMany(wait) = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(wait.max(1)),
+            );
+        }
+        if let AppError::Timeout = self {
+            // The body never came: the connection cannot be reused.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
         response.extensions_mut().insert(ErrorMark { kind, detail });
         response
     }

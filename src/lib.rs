@@ -10,11 +10,13 @@ pub mod domain;
 pub mod error;
 pub mod gateway;
 pub mod handset;
+pub mod limits;
 pub mod mail;
 pub mod menu;
 pub mod pin;
 pub mod random;
 pub mod recovery;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -51,6 +53,9 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("{0}")]
     Relay(String),
+    /// A flag that cannot work (exit 2, like a usage error).
+    #[error("{0}")]
+    Usage(String),
     #[error(transparent)]
     Gateway(#[from] gateway::client::ClientError),
 }
@@ -61,11 +66,18 @@ fn cores() -> usize {
 }
 
 /// Opens the database and its server secret (creating both on first start).
+/// An existing database that holds password hashes never gets a new secret
+/// unless `--new-secret` asks for one.
 pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> {
     let is_new = config.db == ":memory:" || !Path::new(&config.db).exists();
     let db = Db::open(&config.db)?;
     let secret = match config.secret_path() {
-        Some(path) => PinHasher::load_or_create_secret(&path)?,
+        Some(path) => {
+            let has_hashes = db
+                .with_conn(|c| store::holds_hashes(c))
+                .map_err(StartError::Fixtures)?;
+            PinHasher::load_secret(&path, has_hashes, config.new_secret)?
+        }
         None => random::token_hex(32).into_bytes(),
     };
     Ok((db, PinHasher::new(secret, cores()), is_new))
@@ -81,11 +93,20 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         config.gateway_ca.as_deref(),
         std::time::Duration::from_secs(config.gateway_timeout),
     )?;
+    config.check().map_err(StartError::Usage)?;
     let (db, pins, is_new) = open_store(config)?;
     let clock = Clock::default();
     if is_new && !config.no_demo {
         restore_fixtures(&db, &pins, &partners, &clock)?;
     }
+    // Whether outbox mail queued from now on is for a relay.
+    let relay = config.smtp_relay.clone();
+    let mailbox = config.limits.mailbox_messages.to_string();
+    db.with_conn(move |c| {
+        store::set_setting(c, store::SMTP_RELAY, relay.as_deref())?;
+        store::set_setting(c, mail::store::MAILBOX_MESSAGES, Some(&mailbox))
+    })
+    .map_err(StartError::Fixtures)?;
     let token = config
         .admin_token
         .clone()
@@ -100,6 +121,7 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
             admin_token: token,
             public_url: config.public_url(),
             upstreams,
+            limits: config.limits.clone(),
         },
     ))
 }
@@ -122,6 +144,7 @@ pub fn restore_fixtures(
 
 /// Serves until SIGINT or SIGTERM, then finishes in-flight requests and returns.
 pub async fn serve(mut config: Config) -> Result<(), StartError> {
+    config.check().map_err(StartError::Usage)?;
     let relay = config
         .smtp_relay
         .as_deref()
@@ -138,6 +161,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     config.addr = addr;
+    let max_connections = serve::connection_limit(config.limits.max_connections);
     let state = build(&config)?;
     println!("garake listening on http://{addr}");
     println!("  power-on page : http://{addr}/");
@@ -149,80 +173,48 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     } else {
         println!("  admin token   : {}", state.admin_token);
     }
+    let mut tasks = Vec::new();
     if let (Some(relay), Some(target)) = (relay, &config.smtp_relay) {
         println!("  SMTP relay    : outbox mail is sent to {target}");
-        tokio::spawn(mail::relay::run(
+        tasks.push(tokio::spawn(mail::relay::run(
             state.db.clone(),
             relay,
             state.clock.clone(),
-        ));
+        )));
     }
-    tracing::info!(%addr, db = %config.db, "serving");
-    // The longest a request may rightly take is a gateway exchange; shutdown
-    // waits that long and a little more for in-flight requests.
-    let grace = std::time::Duration::from_secs(config.gateway_timeout + 2);
-    run_http1(listener, app(state), grace).await;
+    tasks.push(tokio::spawn(sweeper(state.clone())));
+    tracing::info!(%addr, db = %config.db, max_connections, "serving");
+    let options = serve::Options {
+        max_connections,
+        header_timeout: limits::HEADER_TIMEOUT,
+        body_timeout: config.limits.body_timeout(),
+        // The longest a request may rightly take is a gateway exchange; shutdown
+        // waits that long and a little more for in-flight requests.
+        grace: std::time::Duration::from_secs(config.gateway_timeout + 2),
+    };
+    serve::run(listener, app(state), options, shutdown_signal()).await;
+    for task in tasks {
+        task.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// The accept loop: HTTP/1.1 only (what handsets and the tools speak), each
-/// connection served by hyper directly with the client's address attached to
-/// every routed request; on SIGINT/SIGTERM stops accepting and lets in-flight
-/// requests finish, for at most `grace`. (axum::serve also detects HTTP/2 and
-/// upgrades on every connection; serving HTTP/1 directly was part of the
-/// change that took menu pages from 0.68× to 0.88× of a bare hyper server —
-/// README, "Load benchmark".)
-async fn run_http1(
-    listener: tokio::net::TcpListener,
-    app: web::front::App,
-    grace: std::time::Duration,
-) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    // A client that stops in the middle of a request head is dropped.
-    http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+/// Forgets what has expired, every minute (`AppState::sweep`).
+async fn sweeper(state: AppState) {
+    let mut tick = tokio::time::interval(limits::SWEEP_EVERY);
+    tick.tick().await;
     loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(err) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                app.respond_from(req, Some(remote))
-            });
-        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "connections still open {} s after the signal: closing them",
-            grace.as_secs()
-        );
+        tick.tick().await;
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || s.sweep()).await {
+            Ok(Ok(report)) if report.is_empty() => {}
+            Ok(Ok(report)) => tracing::debug!(?report, "swept"),
+            Ok(Err(e)) => tracing::warn!(error = ?e, "sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "sweep panicked"),
+        }
     }
 }
-
-/// How long a client may take to send a request head.
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

@@ -96,6 +96,10 @@ fn serve(config: Config) -> ExitCode {
     };
     match runtime.block_on(garake::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ garake::StartError::Usage(_)) => {
+            eprintln!("garake: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("garake: {e}");
             ExitCode::FAILURE

@@ -1,14 +1,16 @@
-//! Secrets of a line (i-mode password, network PIN): Argon2id hashing keyed with
-//! the server secret on a bounded pool, and the gate every protected action
-//! passes through: verify, count failures, lock, audit, then apply the action in
-//! the same transaction.
+//! Secrets of a line (i-mode password, network PIN) and of the PC sites:
+//! Argon2id keyed with the server secret, run on a fixed set of slots whose
+//! memory is allocated once and reused; the server secret file; and the gate
+//! every protected action passes through (reserve the attempt, verify, then
+//! apply, count, lock and audit in one transaction).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Ident, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rusqlite::OptionalExtension;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -20,15 +22,193 @@ use crate::store::{audit, write_tx, Db};
 pub const MAX_FAILURES: i64 = 3;
 /// How long a request waits for an Argon2 slot before the "busy" page.
 const PERMIT_WAIT: Duration = Duration::from_secs(2);
+/// OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane.
+const M_COST_KIB: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+/// Length of a stored hash (argon2's default output).
+const OUTPUT_LEN: usize = 32;
 
-/// Argon2id with OWASP parameters (m = 19 MiB, t = 2, p = 1), keyed with the
-/// server secret so a copied database alone cannot be brute-forced.
+fn params() -> Params {
+    Params::new(M_COST_KIB, T_COST, P_COST, None).expect("OWASP parameters are valid")
+}
+
+/// Argon2id keyed with the server secret (so a copied database alone cannot be
+/// brute-forced), on `slots` slots of 19 MiB each. Cheap to clone.
 #[derive(Clone)]
 pub struct PinHasher {
-    secret: Arc<[u8]>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    secret: Box<[u8]>,
+    /// Async callers take a permit before a slot, so they never queue on the
+    /// slots' condvar behind each other (only behind blocking callers).
     permits: Arc<Semaphore>,
-    /// A hash of nothing in particular, verified against for unknown accounts.
-    dummy: Arc<std::sync::OnceLock<String>>,
+    slots: Slots,
+    /// A PHC string of random salt and output: verifying against it costs one
+    /// Argon2 run and never succeeds (unknown accounts).
+    dummy: String,
+    /// Requests that waited for a permit, and those that gave up ("busy").
+    waits: AtomicU64,
+    busy: AtomicU64,
+    /// Checks of one secret (a line's, an account's) run one at a time.
+    queues: KeyedQueue,
+}
+
+/// One async lock per key, made on demand and dropped when nobody holds or
+/// waits for it: checks of the same secret then happen one after another,
+/// exactly as if the attempts had come in sequence.
+#[derive(Default)]
+struct KeyedQueue {
+    locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Holds a key's turn; the key's lock is dropped with the last holder.
+pub struct Turn {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    key: String,
+    hasher: Arc<Inner>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut locks = self
+            .hasher
+            .queues
+            .locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if locks
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
+}
+
+/// The slots' memory: made on first use, then only ever handed around.
+struct Slots {
+    free: Mutex<Vec<Box<[Block]>>>,
+    made: AtomicUsize,
+    size: usize,
+    returned: Condvar,
+}
+
+impl Slots {
+    fn take(&self) -> Box<[Block]> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(memory) = free.pop() {
+                return memory;
+            }
+            if self.made.load(Ordering::Relaxed) < self.size {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                drop(free);
+                return vec![Block::new(); params().block_count()].into_boxed_slice();
+            }
+            free = self.returned.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn give(&self, memory: Box<[Block]>) {
+        self.free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(memory);
+        self.returned.notify_one();
+    }
+}
+
+/// One slot's memory, lent for a few Argon2 runs; returned when dropped.
+pub struct Slot<'a> {
+    inner: &'a Inner,
+    memory: Option<Box<[Block]>>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(memory) = self.memory.take() {
+            self.inner.slots.give(memory);
+        }
+    }
+}
+
+impl Slot<'_> {
+    fn run(&mut self, secret: &[u8], salt: &[u8], params: Params, out: &mut [u8]) -> bool {
+        let memory = self.memory.as_mut().expect("a slot holds its memory");
+        Argon2::new_with_secret(
+            &self.inner.secret,
+            Algorithm::Argon2id,
+            Version::V0x13,
+            params,
+        )
+        .and_then(|a| a.hash_password_into_with_memory(secret, salt, out, &mut memory[..]))
+        .is_ok()
+    }
+
+    /// Hashes a secret to a PHC string.
+    pub fn hash(&mut self, secret: &str) -> String {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).expect("the OS random number generator is available");
+        let mut out = [0u8; OUTPUT_LEN];
+        assert!(
+            self.run(secret.as_bytes(), &salt, params(), &mut out),
+            "hashing a short secret with valid parameters succeeds"
+        );
+        phc(&salt, &out)
+    }
+
+    /// Checks a secret against a stored PHC string.
+    pub fn verify(&mut self, secret: &str, stored: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&hash) else {
+            return false;
+        };
+        let mut salt_buf = [0u8; 64];
+        let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+            return false;
+        };
+        let expected = expected.as_bytes();
+        let mut out = vec![0u8; expected.len()];
+        hash.algorithm == argon2::ARGON2ID_IDENT
+            && hash.version == Some(Version::V0x13.into())
+            && self.run(secret.as_bytes(), salt, params, &mut out)
+            && crate::web::api::constant_time_eq(&out, expected)
+    }
+
+    /// Checks a secret against a stored hash, or, for an unknown account,
+    /// against the dummy hash: the same work either way, and never true then.
+    pub fn verify_or_dummy(&mut self, secret: &str, stored: Option<&str>) -> bool {
+        match stored {
+            Some(phc) => self.verify(secret, phc),
+            None => {
+                let dummy = self.inner.dummy.clone();
+                let _ = self.verify(secret, &dummy);
+                false
+            }
+        }
+    }
+}
+
+/// A PHC string: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`.
+fn phc(salt: &[u8], out: &[u8]) -> String {
+    let salt = SaltString::encode_b64(salt).expect("16 bytes make a valid salt");
+    let hash = PasswordHash {
+        algorithm: Ident::new_unwrap("argon2id"),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params()).expect("the parameters print"),
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(out).expect("32 bytes are a valid output")),
+    };
+    hash.to_string()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,102 +220,190 @@ pub enum SecretFileError {
     },
     #[error("the server secret {0} is too short (want 32 bytes)")]
     Short(String),
+    #[error(
+        "the server secret {0} is missing, but the database next to it holds password hashes \
+         that only that secret verifies. Put the file back, or start once with --new-secret to \
+         make a new one deliberately: every stored password is then void and must be reset \
+         (`garake reset` restores the demo fixtures)."
+    )]
+    Missing(String),
 }
 
 impl PinHasher {
-    pub fn new(secret: Vec<u8>, permits: usize) -> PinHasher {
+    pub fn new(secret: Vec<u8>, slots: usize) -> PinHasher {
+        let slots = slots.max(1);
+        let mut salt = [0u8; 16];
+        let mut out = [0u8; OUTPUT_LEN];
+        getrandom::fill(&mut salt).expect("the OS random number generator is available");
+        getrandom::fill(&mut out).expect("the OS random number generator is available");
         PinHasher {
-            secret: secret.into(),
-            permits: Arc::new(Semaphore::new(permits.max(1))),
-            dummy: Arc::default(),
+            inner: Arc::new(Inner {
+                secret: secret.into(),
+                permits: Arc::new(Semaphore::new(slots)),
+                slots: Slots {
+                    free: Mutex::default(),
+                    made: AtomicUsize::new(0),
+                    size: slots,
+                    returned: Condvar::new(),
+                },
+                dummy: phc(&salt, &out),
+                waits: AtomicU64::new(0),
+                busy: AtomicU64::new(0),
+                queues: KeyedQueue::default(),
+            }),
         }
     }
 
-    /// Reads the server secret at `path`, creating it (32 random bytes, mode
-    /// 0600) on first start.
-    pub fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, SecretFileError> {
+    /// Reads the server secret at `path`. A missing file is created (32 random
+    /// bytes, mode 0600) when nothing depends on the old one (`has_hashes`
+    /// false) or when asked to (`replace`); otherwise it is an error, never a
+    /// silent new secret. `replace` also replaces an existing file.
+    pub fn load_secret(
+        path: &Path,
+        has_hashes: bool,
+        replace: bool,
+    ) -> Result<Vec<u8>, SecretFileError> {
         let io = |source| SecretFileError::Io {
             path: path.display().to_string(),
             source,
         };
-        match std::fs::read(path) {
-            Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
-            Ok(_) => Err(SecretFileError::Short(path.display().to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut secret = vec![0u8; 32];
-                getrandom::fill(&mut secret).expect("the OS random number generator is available");
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io)?;
-                std::io::Write::write_all(&mut file, &secret).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                Ok(secret)
+        if !replace {
+            match std::fs::read(path) {
+                Ok(bytes) if bytes.len() >= 32 => return Ok(bytes),
+                Ok(_) => return Err(SecretFileError::Short(path.display().to_string())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && has_hashes => {
+                    return Err(SecretFileError::Missing(path.display().to_string()))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
             }
-            Err(e) => Err(io(e)),
+        }
+        let mut secret = vec![0u8; 32];
+        getrandom::fill(&mut secret).expect("the OS random number generator is available");
+        // Written beside the target and renamed over it: never half a secret.
+        let fresh = path.with_extension("secret.new");
+        let _ = std::fs::remove_file(&fresh);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&fresh).map_err(io)?;
+        std::io::Write::write_all(&mut file, &secret).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&fresh, path).map_err(io)?;
+        Ok(secret)
+    }
+
+    /// A slot for this thread, waiting for one if all are lent out. Blocking:
+    /// for the CLI, fixtures and work already on a blocking thread.
+    pub fn slot(&self) -> Slot<'_> {
+        Slot {
+            inner: &self.inner,
+            memory: Some(self.inner.slots.take()),
         }
     }
 
-    fn argon2(&self) -> Argon2<'_> {
-        let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP parameters are valid");
-        Argon2::new_with_secret(&self.secret, Algorithm::Argon2id, Version::V0x13, params)
-            .expect("a 32-byte secret is accepted")
-    }
-
-    /// Hashes a secret to a PHC string. Blocking: call inside `blocking::run`.
+    /// Hashes a secret (blocking; takes a slot).
     pub fn hash(&self, secret: &str) -> String {
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).expect("the OS random number generator is available");
-        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-        self.argon2()
-            .hash_password(secret.as_bytes(), &salt)
-            .expect("hashing a short secret with valid parameters succeeds")
-            .to_string()
+        self.slot().hash(secret)
     }
 
-    /// Checks a secret against a stored PHC string. Blocking.
-    pub fn verify(&self, secret: &str, phc: &str) -> bool {
-        PasswordHash::new(phc)
-            .map(|h| self.argon2().verify_password(secret.as_bytes(), &h).is_ok())
-            .unwrap_or(false)
+    /// Checks a secret against a stored hash (blocking; takes a slot).
+    pub fn verify(&self, secret: &str, stored: &str) -> bool {
+        self.slot().verify(secret, stored)
+    }
+
+    /// Hashes several secrets, in order, using every slot at once (blocking).
+    pub fn hash_many(&self, secrets: &[&str]) -> Vec<String> {
+        let next = AtomicUsize::new(0);
+        let mut out = vec![String::new(); secrets.len()];
+        let results = Mutex::new(&mut out);
+        let workers = self.inner.slots.size.min(secrets.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    let mut slot = self.slot();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(secret) = secrets.get(i) else { break };
+                        let hash = slot.hash(secret);
+                        results.lock().unwrap_or_else(|p| p.into_inner())[i] = hash;
+                    }
+                });
+            }
+        });
+        out
     }
 
     /// Waits briefly for an Argon2 slot; a saturated pool answers "busy" so that
-    /// a flood of PIN checks never delays menu pages.
+    /// a flood of secret checks never delays menu pages.
     pub async fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
-        tokio::time::timeout(PERMIT_WAIT, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| AppError::Busy)?
-            .map_err(|_| AppError::Busy)
-    }
-}
-
-/// Checks a password against a stored hash on the bounded pool. With no stored
-/// hash (an unknown account) it still spends one Argon2 verification, so an
-/// unknown account and a wrong password take the same time.
-pub async fn check_password(
-    hasher: &PinHasher,
-    stored: Option<String>,
-    input: String,
-) -> Result<bool, AppError> {
-    let permit = hasher.permit().await?;
-    let h = hasher.clone();
-    Ok(crate::blocking::run(move || {
-        let ok = match &stored {
-            Some(phc) => h.verify(&input, phc),
-            None => {
-                let dummy = h
-                    .dummy
-                    .get_or_init(|| h.hash(&crate::random::token_hex(16)));
-                let _ = h.verify(&input, dummy);
-                false
+        if let Ok(permit) = self.inner.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.inner.waits.fetch_add(1, Ordering::Relaxed);
+        match tokio::time::timeout(PERMIT_WAIT, self.inner.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                self.inner.busy.fetch_add(1, Ordering::Relaxed);
+                Err(AppError::Busy)
             }
-        };
-        drop(permit);
-        ok
-    })
-    .await)
+        }
+    }
+
+    /// Runs Argon2 work on a slot, off the async runtime, with a permit
+    /// already taken (`permit`).
+    pub async fn run_with<T, F>(&self, permit: OwnedSemaphorePermit, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Slot<'_>) -> T + Send + 'static,
+    {
+        let h = self.clone();
+        crate::blocking::run(move || {
+            let result = f(&mut h.slot());
+            drop(permit);
+            result
+        })
+        .await
+    }
+
+    /// Runs Argon2 work on a slot: the one entry point of request handlers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Slot<'_>) -> T + Send + 'static,
+    {
+        let permit = self.permit().await?;
+        Ok(self.run_with(permit, f).await)
+    }
+
+    /// Waits for `key`'s turn: checks of one secret never overlap, so that
+    /// reserving each attempt before its check (throttles, the PIN gate)
+    /// gives exactly what sequential attempts would.
+    pub async fn turn(&self, key: String) -> Turn {
+        let lock = self
+            .inner
+            .queues
+            .locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        Turn {
+            guard: Some(lock.lock_owned().await),
+            key,
+            hasher: self.inner.clone(),
+        }
+    }
+
+    /// (requests that waited for a slot, requests answered "busy") since start.
+    pub fn pool_stats(&self) -> (u64, u64) {
+        (
+            self.inner.waits.load(Ordering::Relaxed),
+            self.inner.busy.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// Which secret of the line a gate checks, and how its lock behaves.
@@ -189,18 +457,86 @@ pub enum GateOutcome<T, R> {
     Refused(R),
 }
 
-/// Runs a protected action: `prepare` (blocking, e.g. hashing a new secret) runs
-/// only after the secret verified; `apply` runs inside the write transaction that
-/// also resets the failure counter and writes the audit entry. If `apply` refuses
-/// (`Ok(Err(reason))`), its changes are rolled back and the refusal is audited;
-/// if it fails (`Err`), the whole transaction is rolled back.
+/// The attempt as reserved before Argon2 runs.
+enum Reserved {
+    /// The secret is locked: answered without a check.
+    Locked,
+    /// Counted as a failure until it verifies; checked against this hash.
+    Check(String),
+}
+
+/// Counts the attempt before it is checked, so that N simultaneous attempts
+/// never get more checks than N one after another: the attempt that reaches
+/// the limit locks the secret at once, and a correct one unlocks it again.
+fn reserve(
+    conn: &mut rusqlite::Connection,
+    req: &GateRequest,
+    now: i64,
+) -> Result<Reserved, AppError> {
+    let (hash_col, failures_col, until_col) = req.kind.columns();
+    let tx = write_tx(conn)?;
+    let (stored, failures, until): (String, i64, Option<i64>) = tx
+        .query_row(
+            &format!("SELECT {hash_col}, {failures_col}, {until_col} FROM lines WHERE id = ?1"),
+            [req.line_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or(AppError::SessionExpired)?;
+    if is_locked(until, now) {
+        record_locked(&tx, req, now)?;
+        tx.commit()?;
+        return Ok(Reserved::Locked);
+    }
+    // A lock that has lifted also clears its counter.
+    let failures = if until.is_some() { 0 } else { failures } + 1;
+    let lock = (failures >= MAX_FAILURES).then(|| req.kind.lock_until(now));
+    tx.execute(
+        &format!("UPDATE lines SET {failures_col} = ?1, {until_col} = ?2 WHERE id = ?3"),
+        rusqlite::params![failures, lock, req.line_id],
+    )?;
+    tx.commit()?;
+    Ok(Reserved::Check(stored))
+}
+
+fn record_locked(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        now,
+        Some(&req.msisdn),
+        req.action,
+        audit::Outcome::Locked,
+        &req.source,
+    )
+}
+
+/// Whether a line's secret is locked right now (a read; nothing counted).
+fn locked_now(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<bool, AppError> {
+    let (_, _, until_col) = req.kind.columns();
+    let until: Option<i64> = conn
+        .query_row(
+            &format!("SELECT {until_col} FROM lines WHERE id = ?1"),
+            [req.line_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(AppError::SessionExpired)?;
+    Ok(is_locked(until, now))
+}
+
+/// Runs a protected action: `prepare` (on the Argon2 slot, e.g. hashing a new
+/// secret) runs only after the secret verified; `apply` runs inside the write
+/// transaction that also resets the failure counter and writes the audit
+/// entry. If `apply` refuses (`Ok(Err(reason))`), its changes are rolled back
+/// and the refusal is audited; if it fails (`Err`), the whole transaction is
+/// rolled back. A locked secret is answered without running Argon2.
 pub async fn gate<P, T, R>(
     db: &Db,
     hasher: &PinHasher,
     clock: &crate::clock::Clock,
     req: GateRequest,
     input: &str,
-    prepare: impl FnOnce(&PinHasher) -> P + Send + 'static,
+    prepare: impl FnOnce(&mut Slot<'_>) -> P + Send + 'static,
     apply: impl FnOnce(&rusqlite::Connection, P, i64) -> Result<Result<T, R>, AppError> + Send + 'static,
 ) -> Result<GateOutcome<T, R>, AppError>
 where
@@ -208,7 +544,6 @@ where
     T: Send + 'static,
     R: Send + 'static,
 {
-    let (hash_col, failures_col, until_col) = req.kind.columns();
     let Ok(pin) = Pin::parse(input) else {
         let (msisdn, action, source) = (req.msisdn.clone(), req.action, req.source.clone());
         let now = clock.now();
@@ -226,67 +561,54 @@ where
         return Ok(GateOutcome::InvalidFormat);
     };
 
-    // Read the stored hash, then verify outside any transaction: Argon2 must not
-    // hold the database write lock.
-    let line_id = req.line_id;
-    let stored: String = db
+    // A locked secret needs no slot: answer it before waiting for one.
+    let now = clock.now();
+    let probe = req.clone();
+    let locked = db
         .call(move |conn| {
-            conn.query_row(
-                &format!("SELECT {hash_col} FROM lines WHERE id = ?1"),
-                [line_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(AppError::NotFound)
+            let locked = locked_now(conn, &probe, now)?;
+            if locked {
+                record_locked(conn, &probe, now)?;
+            }
+            Ok(locked)
         })
         .await?;
+    if locked {
+        return Ok(GateOutcome::Locked);
+    }
+    // One check of this secret at a time, then the slot before the
+    // reservation (a busy pool must not count as a failure).
+    let _turn = hasher.turn(format!("{}:{:?}", req.line_id, req.kind)).await;
     let permit = hasher.permit().await?;
-    let h = hasher.clone();
+    let r = req.clone();
+    let stored = match db.call(move |conn| reserve(conn, &r, now)).await? {
+        Reserved::Locked => return Ok(GateOutcome::Locked),
+        Reserved::Check(stored) => stored,
+    };
     let checked = stored.clone();
-    let (verified, prepared) = crate::blocking::run(move || {
-        let ok = h.verify(pin.expose(), &checked);
-        let prepared = ok.then(|| prepare(&h));
-        drop(permit);
-        (ok, prepared)
-    })
-    .await;
+    let (verified, prepared) = hasher
+        .run_with(permit, move |slot| {
+            let ok = slot.verify(pin.expose(), &checked);
+            let prepared = ok.then(|| prepare(slot));
+            (ok, prepared)
+        })
+        .await;
 
+    let (_, failures_col, until_col) = req.kind.columns();
+    let hash_col = req.kind.columns().0;
     let now = clock.now();
     db.call(move |conn| {
         let mut tx = write_tx(conn)?;
-        let (current, failures, until): (String, i64, Option<i64>) = tx.query_row(
-            &format!("SELECT {hash_col}, {failures_col}, {until_col} FROM lines WHERE id = ?1"),
-            [line_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        let (current, until): (String, Option<i64>) = tx.query_row(
+            &format!("SELECT {hash_col}, {until_col} FROM lines WHERE id = ?1"),
+            [req.line_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        // A lock that has lifted also clears its counter.
-        let lock_active = until.is_some_and(|u| u > now);
-        let failures = if until.is_some() && !lock_active {
-            0
-        } else {
-            failures
-        };
         // If the secret changed while we were verifying, the check was against a
         // stale value: count it as wrong rather than let it through.
         let verified = verified && current == stored;
-
-        let outcome = if lock_active {
-            audit::record(
-                &tx,
-                now,
-                Some(&req.msisdn),
-                req.action,
-                audit::Outcome::Locked,
-                &req.source,
-            )?;
-            GateOutcome::Locked
-        } else if !verified {
-            let failures = failures + 1;
-            let lock = (failures >= MAX_FAILURES).then(|| req.kind.lock_until(now));
-            tx.execute(
-                &format!("UPDATE lines SET {failures_col} = ?1, {until_col} = ?2 WHERE id = ?3"),
-                rusqlite::params![failures, lock, line_id],
-            )?;
+        let outcome = if !verified {
+            // The reservation already counted the failure (and locked at the limit).
             audit::record(
                 &tx,
                 now,
@@ -295,7 +617,7 @@ where
                 audit::Outcome::WrongPin,
                 &req.source,
             )?;
-            if lock.is_some() {
+            if is_locked(until, now) {
                 GateOutcome::Locked
             } else {
                 GateOutcome::WrongPin
@@ -303,7 +625,7 @@ where
         } else {
             tx.execute(
                 &format!("UPDATE lines SET {failures_col} = 0, {until_col} = NULL WHERE id = ?1"),
-                [line_id],
+                [req.line_id],
             )?;
             let prepared = prepared.expect("prepared whenever verified");
             let sp = tx.savepoint()?;
@@ -364,11 +686,49 @@ mod tests {
     }
 
     #[test]
+    fn hashes_agree_with_the_argon2_crate() {
+        // The slot computes exactly what argon2's own PasswordHasher does.
+        use argon2::password_hash::PasswordVerifier;
+        let secret = [9u8; 32];
+        let hasher = PinHasher::new(secret.to_vec(), 1);
+        let phc = hasher.hash("0000");
+        let reference =
+            Argon2::new_with_secret(&secret, Algorithm::Argon2id, Version::V0x13, params())
+                .unwrap();
+        assert!(reference
+            .verify_password(b"0000", &PasswordHash::new(&phc).unwrap())
+            .is_ok());
+        assert!(reference
+            .verify_password(b"0001", &PasswordHash::new(&phc).unwrap())
+            .is_err());
+    }
+
+    #[test]
+    fn the_slots_memory_is_made_once_and_reused() {
+        let hasher = PinHasher::new(vec![7; 32], 2);
+        let hashes = hasher.hash_many(&["1", "2", "3", "4", "5"]);
+        assert_eq!(hashes.len(), 5);
+        assert!(hasher.verify("3", &hashes[2]));
+        assert_eq!(hasher.inner.slots.made.load(Ordering::Relaxed), 2);
+        assert_eq!(hasher.inner.slots.free.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_account_never_verifies_but_costs_a_check() {
+        let hasher = PinHasher::new(vec![7; 32], 1);
+        let mut slot = hasher.slot();
+        assert!(!slot.verify_or_dummy("0000", None));
+        let phc = slot.hash("0000");
+        assert!(slot.verify_or_dummy("0000", Some(&phc)));
+        assert!(!slot.verify("0000", "not a hash"));
+    }
+
+    #[test]
     fn the_secret_file_is_created_once_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("garake.secret");
-        let first = PinHasher::load_or_create_secret(&path).unwrap();
-        let again = PinHasher::load_or_create_secret(&path).unwrap();
+        let first = PinHasher::load_secret(&path, false, false).unwrap();
+        let again = PinHasher::load_secret(&path, true, false).unwrap();
         assert_eq!(first, again);
         assert_eq!(first.len(), 32);
         #[cfg(unix)]
@@ -377,5 +737,19 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_missing_secret_beside_stored_hashes_is_an_error_unless_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("garake.db.secret");
+        let err = PinHasher::load_secret(&path, true, false).unwrap_err();
+        assert!(matches!(err, SecretFileError::Missing(_)));
+        assert!(err.to_string().contains("--new-secret"), "{err}");
+        assert!(!path.exists(), "nothing was written");
+        let made = PinHasher::load_secret(&path, true, true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), made);
+        let replaced = PinHasher::load_secret(&path, true, true).unwrap();
+        assert_ne!(made, replaced, "--new-secret replaces it deliberately");
     }
 }

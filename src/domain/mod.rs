@@ -6,6 +6,9 @@ mod pin;
 pub use msisdn::Msisdn;
 pub use pin::{Pin, PinError};
 
+/// The i-mode password of a new line, and what every reset returns to (seed 000).
+pub const DEFAULT_PIN: &str = "0000";
+
 /// The handset's display language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {

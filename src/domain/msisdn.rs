@@ -3,32 +3,49 @@
 use std::fmt;
 
 /// An 11-digit Japanese mobile number starting with 070, 080 or 090.
-/// Hyphens and spaces are accepted on input and dropped.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Msisdn(String);
+/// Hyphens and spaces are accepted on input and dropped. Held inline (11
+/// bytes), since every handset session carries one.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Msisdn([u8; 11]);
 
 impl Msisdn {
     pub fn parse(input: &str) -> Option<Msisdn> {
-        let digits: String = input.chars().filter(|c| *c != '-' && *c != ' ').collect();
-        let ok = digits.len() == 11
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && ["070", "080", "090"].iter().any(|p| digits.starts_with(p));
+        let mut digits = [0u8; 11];
+        let mut n = 0;
+        for b in input.bytes().filter(|b| *b != b'-' && *b != b' ') {
+            if n == 11 || !b.is_ascii_digit() {
+                return None;
+            }
+            digits[n] = b;
+            n += 1;
+        }
+        let ok = n == 11
+            && [b"070", b"080", b"090"]
+                .iter()
+                .any(|p| digits.starts_with(*p));
         ok.then_some(Msisdn(digits))
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("a parsed number is ASCII digits")
     }
 
     /// The number as printed on a contract: `090-1234-0001`.
     pub fn display(&self) -> String {
-        format!("{}-{}-{}", &self.0[..3], &self.0[3..7], &self.0[7..])
+        let s = self.as_str();
+        format!("{}-{}-{}", &s[..3], &s[3..7], &s[7..])
+    }
+}
+
+impl fmt::Debug for Msisdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Msisdn({})", self.as_str())
     }
 }
 
 impl fmt::Display for Msisdn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 

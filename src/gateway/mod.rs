@@ -3,60 +3,13 @@
 //! charsets); the forwarding itself is in web/gateway.rs.
 
 pub mod client;
+pub mod cookies;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+pub use cookies::CookieJar;
 
 use sha2::{Digest, Sha256};
 
 use crate::domain::Msisdn;
-
-/// Cookies content providers set for i-mode browser 2.0 handsets, kept by the
-/// gateway per session and site (the handset's side of the conversation).
-#[derive(Default)]
-pub struct CookieJar {
-    jar: Mutex<HashMap<JarKey, Vec<(String, String)>>>,
-}
-
-/// (session id, site id).
-type JarKey = (String, String);
-
-impl CookieJar {
-    /// Records a `Set-Cookie` (name=value; attributes ignored; Max-Age=0 deletes).
-    pub fn store(&self, session: &str, site: &str, set_cookie: &str) {
-        let mut parts = set_cookie.split(';');
-        let Some((name, value)) = parts.next().and_then(|p| p.trim().split_once('=')) else {
-            return;
-        };
-        let expired = parts.any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-        let mut jar = self.jar.lock().unwrap_or_else(|p| p.into_inner());
-        // Sessions come and go; a jar grown past its bound starts afresh
-        // (as a handset whose cookies were cleared).
-        if jar.len() >= 10_000 {
-            jar.clear();
-        }
-        let cookies = jar
-            .entry((session.to_string(), site.to_string()))
-            .or_default();
-        cookies.retain(|(n, _)| n != name);
-        if !expired && cookies.len() < 20 && name.len() + value.len() < 4096 {
-            cookies.push((name.to_string(), value.to_string()));
-        }
-    }
-
-    /// The `Cookie` header for a request, if any cookies are kept.
-    pub fn header(&self, session: &str, site: &str) -> Option<String> {
-        let jar = self.jar.lock().unwrap_or_else(|p| p.into_inner());
-        let cookies = jar.get(&(session.to_string(), site.to_string()))?;
-        (!cookies.is_empty()).then(|| {
-            cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    }
-}
 
 /// The placeholder a content provider puts where it wants the user ID.
 pub const UID_PLACEHOLDER: &str = "NULLGWDOCOMO";
@@ -304,19 +257,6 @@ mod tests {
 
     fn id() -> Identity {
         Identity::of(&Msisdn::parse("09012340001").unwrap())
-    }
-
-    #[test]
-    fn the_cookie_jar_keeps_replaces_and_deletes() {
-        let jar = CookieJar::default();
-        assert_eq!(jar.header("s", "cp"), None);
-        jar.store("s", "cp", "a=1; Path=/");
-        jar.store("s", "cp", "b=2");
-        jar.store("s", "cp", "a=3");
-        assert_eq!(jar.header("s", "cp").unwrap(), "b=2; a=3");
-        jar.store("s", "cp", "b=; Max-Age=0");
-        assert_eq!(jar.header("s", "cp").unwrap(), "a=3");
-        assert_eq!(jar.header("other", "cp"), None, "per session");
     }
 
     #[test]

@@ -48,6 +48,9 @@ const NAMED: &[(&str, &str, u16, bool)] = &[
     ),
 ];
 
+/// The handset catalogue's file in the menu folder.
+pub const CATALOGUE_FILE: &str = "handsets.toml";
+
 /// Budget when a DoCoMo User-Agent names no cache size (the 501i generation).
 pub const DEFAULT_DOCOMO_BUDGET: usize = 5 * 1024;
 /// Built-in pages for 5 KB handsets are kept to DoCoMo's advised 2 KB.

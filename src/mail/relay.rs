@@ -1,7 +1,10 @@
 //! Optional relay of outbox mail to a real SMTP server (`--smtp-relay HOST:PORT`,
-//! e.g. Mailpit). A background worker sends each outbox message once, exactly
-//! the RFC 5322 text the outbox shows, and records success or the error.
-//! Without the flag no mail ever leaves the machine.
+//! e.g. Mailpit). A background worker sends each outbox message, exactly the
+//! RFC 5322 text the outbox shows. Each attempt is recorded before it is made
+//! (so no message is ever sent twice); a failed one is tried again after 1 s,
+//! 5 s, 30 s, 2 min and 10 min, then given up; the state, the attempts and the
+//! last error are in the outbox page and API. Without the flag no mail ever
+//! leaves the machine.
 
 use std::time::Duration;
 
@@ -48,29 +51,40 @@ impl Relay {
     }
 }
 
-/// Sends every outbox message not yet tried; returns how many were sent.
-pub async fn relay_pending(db: &Db, relay: &Relay, now: i64) -> Result<usize, AppError> {
-    let pending = db.call(|conn| store::unrelayed(conn, 50)).await?;
+/// Sends every outbox message that is due; returns how many were relayed.
+pub async fn relay_due(db: &Db, relay: &Relay, now: i64) -> Result<usize, AppError> {
+    let due = db.call(move |conn| store::relay_due(conn, now, 50)).await?;
     let mut sent = 0;
-    for m in pending {
-        let result = relay.send(&m).await;
-        if let Err(e) = &result {
-            tracing::warn!(id = m.id, to = %m.to, error = %e, "SMTP relay failed");
-        } else {
-            sent += 1;
-        }
+    for m in due {
         let id = m.id;
-        db.call(move |conn| store::mark_relayed(conn, id, now, result.err().as_deref()))
+        // The attempt is on record before the message leaves.
+        if !db.call(move |conn| store::claim_relay(conn, id)).await? {
+            continue;
+        }
+        let result = relay.send(&m).await;
+        match &result {
+            Ok(()) => sent += 1,
+            Err(e) => tracing::warn!(id, to = %m.to, error = %e, "SMTP relay failed"),
+        }
+        db.call(move |conn| store::relay_done(conn, id, now, result.err().as_deref()))
             .await?;
     }
     Ok(sent)
 }
 
-/// The worker: relays new outbox mail until the runtime stops.
+/// The worker: relays outbox mail as it becomes due, until stopped.
 pub async fn run(db: Db, relay: Relay, clock: crate::clock::Clock) {
+    match db.call(|conn| store::relay_interrupted(conn)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            n,
+            "outbox messages were mid-send when garake last stopped: marked failed, not resent"
+        ),
+        Err(e) => tracing::warn!(error = ?e, "cannot check for interrupted relay attempts"),
+    }
     loop {
-        if let Err(e) = relay_pending(&db, &relay, clock.now()).await {
-            tracing::warn!(error = %e, "SMTP relay pass failed");
+        if let Err(e) = relay_due(&db, &relay, clock.now()).await {
+            tracing::warn!(error = ?e, "SMTP relay pass failed");
         }
         tokio::time::sleep(POLL).await;
     }

@@ -60,12 +60,12 @@ pub fn render(m: &Outgoing) -> String {
         .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
         .collect();
     format!(
-        "Date: {date}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\nMessage-ID: <outbox-{}@garake.invalid>\r\n\
+        "Date: {date}\r\nFrom: {}\r\nTo: {}\r\nSubject: {}\r\nMessage-ID: <{}>\r\n\
          MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
         m.from,
         m.to,
         header_text(&m.subject),
-        m.id,
+        m.message_id,
         body.join("\r\n")
     )
 }
@@ -96,10 +96,19 @@ mod tests {
             to: "member@example.com".into(),
             subject: "パスワード再設定のご案内".into(),
             body: "以下のURLから再設定してください。".into(),
+            message_id: "1795575600.0123456789abcdef0123456789abcdef@garake.invalid".into(),
+            relay: crate::mail::store::RelayState {
+                state: "off".into(),
+                attempts: 0,
+                last_error: None,
+            },
         };
         let raw = render(&m);
         assert!(raw.is_ascii());
         assert!(raw.contains("Subject: =?UTF-8?B?"));
+        assert!(raw.contains(
+            "Message-ID: <1795575600.0123456789abcdef0123456789abcdef@garake.invalid>\r\n"
+        ));
         assert!(raw.contains("Content-Type: text/plain; charset=UTF-8\r\n"));
         assert!(raw.contains("Date: Wed, 25 Nov 2026 03:00:00 +0000\r\n"));
         assert!(raw.lines().all(|l| l.len() <= 78), "{raw}");

@@ -14,8 +14,36 @@ use crate::store::lines::MAIL_DOMAIN;
 pub const OUTBOX_CAP: i64 = 1000;
 /// The sender of system notices.
 pub const NOTICE_SENDER: &str = "info@docomo.ne.jp";
-pub const MAX_SUBJECT: usize = 100;
-pub const MAX_BODY: usize = 5000;
+/// The server setting that sizes a mailbox (`--mailbox-messages`).
+pub const MAILBOX_MESSAGES: &str = "mailbox_messages";
+/// Why mail to a line was refused when its mailbox is full.
+pub const MAILBOX_FULL: &str = "mailbox_full";
+
+/// Why a mail is too big to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TooBig {
+    Subject,
+    Body,
+}
+
+/// A mail's size as the i-mode centre counted it: the subject and the body
+/// in Shift_JIS bytes (pictograms are two bytes each, like kanji).
+pub fn check_size(subject: &str, body: &str) -> Result<(), TooBig> {
+    use crate::handset::{encode_page, Charset};
+    use crate::limits::{MAIL_BODY_BYTES, MAIL_SUBJECT_BYTES};
+    if encode_page(subject, Charset::ShiftJis).len() > MAIL_SUBJECT_BYTES {
+        return Err(TooBig::Subject);
+    }
+    if encode_page(body, Charset::ShiftJis).len() > MAIL_BODY_BYTES {
+        return Err(TooBig::Body);
+    }
+    Ok(())
+}
+
+/// A Message-ID no other message anywhere has: the time and 128 random bits.
+pub fn new_message_id(now: i64) -> String {
+    format!("{now}.{}@garake.invalid", crate::random::token_hex(16))
+}
 
 /// The answer of `POST /api/mail` and of the compose page.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -79,10 +107,21 @@ fn recipient(conn: &Connection, local: &str) -> Result<Option<Recipient>, AppErr
 pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, AppError> {
     let (local, domain) = mail.to.rsplit_once('@').unwrap_or((mail.to, ""));
     if !domain.eq_ignore_ascii_case(MAIL_DOMAIN) {
-        conn.execute(
-            "INSERT INTO outbox (at, sender, recipient, subject, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            rusqlite::params![now, mail.from, mail.to, mail.subject, mail.body],
-        )?;
+        // Queued for the relay when one is configured, else `off`.
+        conn.prepare_cached(
+            "INSERT INTO outbox (at, sender, recipient, subject, body, message_id, relay_state, relay_next_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                     CASE WHEN EXISTS (SELECT 1 FROM server_settings WHERE key = 'smtp_relay')
+                          THEN 'pending' ELSE 'off' END, ?1)",
+        )?
+        .execute(rusqlite::params![
+            now,
+            mail.from,
+            mail.to,
+            mail.subject,
+            mail.body,
+            new_message_id(now)
+        ])?;
         conn.execute(
             "DELETE FROM outbox WHERE id <= (SELECT max(id) FROM outbox) - ?1",
             [OUTBOX_CAP],
@@ -109,6 +148,20 @@ pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, App
         return Err(e);
     }
     match decision {
+        Decision::Deliver { msisdn, .. } if mailbox_full(conn, &decision)? => {
+            log(
+                conn,
+                now,
+                mail,
+                Some(&msisdn),
+                "rejected",
+                Some(MAILBOX_FULL),
+            )?;
+            Ok(Outcome {
+                status: "rejected",
+                reason: Some(MAILBOX_FULL),
+            })
+        }
         Decision::Deliver { line_id, msisdn } => {
             conn.execute(
                 "INSERT INTO mailbox (line_id, sender, recipient, subject, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -137,6 +190,28 @@ pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, App
     }
 }
 
+/// Whether the mailbox a mail would be delivered to holds its limit already.
+fn mailbox_full(conn: &Connection, decision: &Decision) -> Result<bool, AppError> {
+    let Decision::Deliver { line_id, .. } = decision else {
+        return Ok(false);
+    };
+    let limit: i64 = conn
+        .prepare_cached("SELECT value FROM server_settings WHERE key = ?1")?
+        .query_row([MAILBOX_MESSAGES], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::limits::MAILBOX_MESSAGES);
+    let held: i64 = conn
+        .prepare_cached("SELECT count(*) FROM mailbox WHERE line_id = ?1")?
+        .query_row([line_id], |r| r.get(0))?;
+    Ok(held >= limit)
+}
+
+/// Deletes mail received before `before` (the retention sweep); returns how many.
+pub fn expire(conn: &Connection, before: i64) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM mailbox WHERE received_at < ?1", [before])?)
+}
+
 fn log(
     conn: &Connection,
     now: i64,
@@ -150,6 +225,40 @@ fn log(
         rusqlite::params![now, mail.from, mail.to, line, status, reason],
     )?;
     Ok(())
+}
+
+/// The line whose current address `from` is, if any.
+fn sender_line(conn: &Connection, from: &str) -> Result<Option<i64>, AppError> {
+    let Some((local, domain)) = from.rsplit_once('@') else {
+        return Ok(None);
+    };
+    if !domain.eq_ignore_ascii_case(MAIL_DOMAIN) {
+        return Ok(None);
+    }
+    Ok(conn
+        .prepare_cached("SELECT id FROM lines WHERE mail_local = ?1")?
+        .query_row([local.to_ascii_lowercase()], |r| r.get(0))
+        .optional()?)
+}
+
+/// Sends a mail a subscriber wrote (the handset, or the API on a line's
+/// behalf), inside the caller's transaction, counted first against the
+/// sending line's rate. `Err(wait)`: the line has sent its limit for now and
+/// nothing was sent.
+pub fn send_limited(
+    conn: &Connection,
+    now: i64,
+    mail: &Mail<'_>,
+    rate: crate::store::throttle::Policy,
+) -> Result<Result<Outcome, i64>, AppError> {
+    use crate::store::throttle;
+    if let Some(line) = sender_line(conn, mail.from)? {
+        let key = throttle::key("mail-line", &line.to_string());
+        if let throttle::Reserved::Wait(wait) = throttle::reserve(conn, &key, rate, now)? {
+            return Ok(Err(wait));
+        }
+    }
+    send(conn, now, mail).map(Ok)
 }
 
 /// Sends a system notice to a line's current address.
@@ -203,15 +312,24 @@ fn received(r: &rusqlite::Row<'_>) -> rusqlite::Result<Received> {
     })
 }
 
-/// A line's inbox, newest first.
-pub fn inbox(conn: &Connection, line_id: i64) -> Result<Vec<Received>, AppError> {
+/// One page of a line's inbox, newest first, and how many mails it holds.
+pub fn inbox(
+    conn: &Connection,
+    line_id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Received>, i64), AppError> {
+    let total: i64 = conn
+        .prepare_cached("SELECT count(*) FROM mailbox WHERE line_id = ?1")?
+        .query_row([line_id], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, sender, recipient, subject, body, received_at, read FROM mailbox WHERE line_id = ?1 ORDER BY id DESC",
+        "SELECT id, sender, recipient, subject, body, received_at, read FROM mailbox
+         WHERE line_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3",
     )?;
     let mails = stmt
-        .query_map([line_id], received)?
+        .query_map([line_id, limit, offset], received)?
         .collect::<Result<_, _>>()?;
-    Ok(mails)
+    Ok((mails, total))
 }
 
 /// Opens one mail of a line and marks it read.
@@ -237,6 +355,15 @@ pub fn delete(conn: &Connection, line_id: i64, id: i64) -> Result<bool, AppError
     )? == 1)
 }
 
+/// Where an outbox message stands with the SMTP relay.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RelayState {
+    /// `off` (no relay when it was queued), `pending`, `relayed` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
 /// A message in the outbox.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Outgoing {
@@ -246,9 +373,15 @@ pub struct Outgoing {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Unique across resets and databases (`<time.random@garake.invalid>`).
+    pub message_id: String,
+    pub relay: RelayState,
 }
 
+const OUTGOING_COLUMNS: &str = "id, at, sender, recipient, subject, body, message_id, relay_state, relay_attempts, relay_error";
+
 fn outgoing(r: &rusqlite::Row<'_>) -> rusqlite::Result<Outgoing> {
+    let state: String = r.get(7)?;
     Ok(Outgoing {
         id: r.get(0)?,
         at: crate::clock::rfc3339(r.get(1)?),
@@ -256,24 +389,115 @@ fn outgoing(r: &rusqlite::Row<'_>) -> rusqlite::Result<Outgoing> {
         to: r.get(3)?,
         subject: r.get(4)?,
         body: r.get(5)?,
+        message_id: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| {
+            format!("outbox-{}@garake.invalid", r.get::<_, i64>(0).unwrap_or(0))
+        }),
+        relay: RelayState {
+            // An attempt under way is still pending to whoever looks.
+            state: if state == "sending" {
+                "pending".into()
+            } else {
+                state
+            },
+            attempts: r.get(8)?,
+            last_error: r.get(9)?,
+        },
     })
 }
 
-/// The outbox, newest first, optionally only mail to `to` (case-insensitive).
-pub fn outbox(conn: &Connection, to: Option<&str>) -> Result<Vec<Outgoing>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at, sender, recipient, subject, body FROM outbox
-         WHERE ?1 IS NULL OR lower(recipient) = lower(?1) ORDER BY id DESC",
-    )?;
-    let mails = stmt.query_map([to], outgoing)?.collect::<Result<_, _>>()?;
-    Ok(mails)
+/// What the outbox is searched by: substrings (case-insensitive) of the
+/// sender, recipient and subject, a time range, and a page.
+#[derive(Clone, Debug, Default)]
+pub struct OutboxFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub subject: Option<String>,
+    /// Unix times: `since` inclusive, `before` exclusive.
+    pub since: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` taken literally.
+fn like(text: &Option<String>) -> Option<String> {
+    text.as_deref().filter(|t| !t.is_empty()).map(|t| {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    })
+}
+
+/// One page of the outbox, newest first, matching `filter`, and how many match.
+pub fn outbox(conn: &Connection, filter: &OutboxFilter) -> Result<(Vec<Outgoing>, i64), AppError> {
+    let wher = "WHERE (?1 IS NULL OR sender LIKE ?1 ESCAPE '\\')
+          AND (?2 IS NULL OR recipient LIKE ?2 ESCAPE '\\')
+          AND (?3 IS NULL OR subject LIKE ?3 ESCAPE '\\')
+          AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)";
+    let params = rusqlite::params![
+        like(&filter.from),
+        like(&filter.to),
+        like(&filter.subject),
+        filter.since,
+        filter.before
+    ];
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM outbox {wher}"))?
+        .query_row(params, |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {OUTGOING_COLUMNS} FROM outbox {wher} ORDER BY id DESC LIMIT ?6 OFFSET ?7"
+    ))?;
+    let mails = stmt
+        .query_map(
+            rusqlite::params![
+                like(&filter.from),
+                like(&filter.to),
+                like(&filter.subject),
+                filter.since,
+                filter.before,
+                filter.limit,
+                filter.offset
+            ],
+            outgoing,
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok((mails, total))
 }
 
 pub fn outbox_one(conn: &Connection, id: i64) -> Result<Option<Outgoing>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT id, at, sender, recipient, subject, body FROM outbox WHERE id = ?1",
+            &format!("SELECT {OUTGOING_COLUMNS} FROM outbox WHERE id = ?1"),
             [id],
+            outgoing,
+        )
+        .optional()?)
+}
+
+/// The newest outbox message after `after` (an id) matching `filter`'s
+/// sender, recipient and subject; for waiting on a mail.
+pub fn outbox_first_after(
+    conn: &Connection,
+    after: i64,
+    filter: &OutboxFilter,
+) -> Result<Option<Outgoing>, AppError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {OUTGOING_COLUMNS} FROM outbox
+             WHERE id > ?1 AND (?2 IS NULL OR sender LIKE ?2 ESCAPE '\\')
+               AND (?3 IS NULL OR recipient LIKE ?3 ESCAPE '\\')
+               AND (?4 IS NULL OR subject LIKE ?4 ESCAPE '\\')
+             ORDER BY id LIMIT 1"
+        ))?
+        .query_row(
+            rusqlite::params![
+                after,
+                like(&filter.from),
+                like(&filter.to),
+                like(&filter.subject)
+            ],
             outgoing,
         )
         .optional()?)
@@ -281,6 +505,95 @@ pub fn outbox_one(conn: &Connection, id: i64) -> Result<Option<Outgoing>, AppErr
 
 pub fn clear_outbox(conn: &Connection) -> Result<usize, AppError> {
     Ok(conn.execute("DELETE FROM outbox", [])?)
+}
+
+/// Deletes one outbox message; `false` if there was none.
+pub fn delete_outgoing(conn: &Connection, id: i64) -> Result<bool, AppError> {
+    Ok(conn.execute("DELETE FROM outbox WHERE id = ?1", [id])? == 1)
+}
+
+/// Waits after each failed relay attempt: 1 s, 5 s, 30 s, 2 min, 10 min;
+/// the attempt after the last wait is the last one.
+pub const RELAY_WAITS: [i64; 5] = [1, 5, 30, 120, 600];
+
+/// Outbox messages due for the relay now, oldest first.
+pub fn relay_due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Outgoing>, AppError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {OUTGOING_COLUMNS} FROM outbox
+         WHERE relay_state = 'pending' AND relay_next_at <= ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let mails = stmt
+        .query_map(rusqlite::params![now, limit], outgoing)?
+        .collect::<Result<_, _>>()?;
+    Ok(mails)
+}
+
+/// Records an attempt before it is made (so a message is never sent twice):
+/// pending → sending. False if it was not pending any more.
+pub fn claim_relay(conn: &Connection, id: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET relay_state = 'sending', relay_attempts = relay_attempts + 1
+         WHERE id = ?1 AND relay_state = 'pending'",
+        [id],
+    )? == 1)
+}
+
+/// Records how an attempt ended: relayed, or the error and the next attempt's
+/// time (or failed for good after the last wait).
+pub fn relay_done(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    error: Option<&str>,
+) -> Result<(), AppError> {
+    match error {
+        None => conn.execute(
+            "UPDATE outbox SET relay_state = 'relayed', relayed_at = ?2, relay_error = NULL WHERE id = ?1",
+            rusqlite::params![id, now],
+        )?,
+        Some(e) => {
+            let attempts: i64 = conn.query_row(
+                "SELECT relay_attempts FROM outbox WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            let wait = usize::try_from(attempts - 1)
+                .ok()
+                .and_then(|i| RELAY_WAITS.get(i));
+            match wait {
+                Some(wait) => conn.execute(
+                    "UPDATE outbox SET relay_state = 'pending', relay_next_at = ?2, relay_error = ?3 WHERE id = ?1",
+                    rusqlite::params![id, now + wait, e],
+                )?,
+                None => conn.execute(
+                    "UPDATE outbox SET relay_state = 'failed', relay_error = ?2 WHERE id = ?1",
+                    rusqlite::params![id, e],
+                )?,
+            }
+        }
+    };
+    Ok(())
+}
+
+/// Attempts a previous run left under way (it stopped mid-send): whether the
+/// server took them is unknown, so they are not sent again automatically.
+pub fn relay_interrupted(conn: &Connection) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET relay_state = 'failed',
+             relay_error = 'interrupted while sending (garake stopped); not sent again automatically, so it is never sent twice'
+         WHERE relay_state = 'sending'",
+        [],
+    )?)
+}
+
+/// Queues a message for the relay again at once (a resend asked for by hand):
+/// false if there is no such message.
+pub fn relay_again(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE outbox SET relay_state = 'pending', relay_attempts = 0, relay_next_at = ?2, relay_error = NULL
+         WHERE id = ?1 AND relay_state != 'sending'",
+        rusqlite::params![id, now],
+    )? == 1)
 }
 
 /// One delivery decision of the mail log.
@@ -294,12 +607,18 @@ pub struct LogEntry {
     pub reason: Option<String>,
 }
 
-pub fn mail_log(conn: &Connection, limit: i64) -> Result<Vec<LogEntry>, AppError> {
+/// One page of the mail log, newest first, and how many entries it holds.
+pub fn mail_log(
+    conn: &Connection,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<LogEntry>, i64), AppError> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM mail_log", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT at, sender, recipient, line, status, reason FROM mail_log ORDER BY id DESC LIMIT ?1",
+        "SELECT at, sender, recipient, line, status, reason FROM mail_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
     )?;
     let rows = stmt
-        .query_map([limit], |r| {
+        .query_map([limit, offset], |r| {
             Ok(LogEntry {
                 at: crate::clock::rfc3339(r.get(0)?),
                 from: r.get(1)?,
@@ -310,31 +629,5 @@ pub fn mail_log(conn: &Connection, limit: i64) -> Result<Vec<LogEntry>, AppError
             })
         })?
         .collect::<Result<_, _>>()?;
-    Ok(rows)
-}
-
-/// Outbox messages the relay has not tried yet, oldest first.
-pub fn unrelayed(conn: &Connection, limit: i64) -> Result<Vec<Outgoing>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, at, sender, recipient, subject, body FROM outbox
-         WHERE relayed_at IS NULL ORDER BY id LIMIT ?1",
-    )?;
-    let mails = stmt
-        .query_map([limit], outgoing)?
-        .collect::<Result<_, _>>()?;
-    Ok(mails)
-}
-
-/// Records a relay attempt: sent, or the error.
-pub fn mark_relayed(
-    conn: &Connection,
-    id: i64,
-    now: i64,
-    error: Option<&str>,
-) -> Result<(), AppError> {
-    conn.execute(
-        "UPDATE outbox SET relayed_at = ?2, relay_error = ?3 WHERE id = ?1",
-        rusqlite::params![id, now, error],
-    )?;
-    Ok(())
+    Ok((rows, total))
 }

@@ -75,6 +75,11 @@ pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        // The handset catalogue lives beside the menus but is not a menu file.
+        .filter(|p| {
+            p.file_name()
+                .is_none_or(|n| n != crate::handset::CATALOGUE_FILE)
+        })
         .collect();
     paths.sort();
     for path in paths {

@@ -33,44 +33,22 @@ pub struct Ctx<'a> {
     pub base_url: &'a str,
     /// The client's address, for the per-source rate limit (none in-process).
     pub source: Option<String>,
+    /// Inquiries and joins allowed per client address.
+    pub partner_rate: throttle::Policy,
 }
 
-/// Requests allowed per account and procedure before the throttle answers for
-/// it (silently: the page stays the same, nothing is sent).
-const FREE_REQUESTS: i64 = 5;
-/// Requests allowed per client address and site before the same happens.
-const FREE_PER_SOURCE: i64 = 30;
+/// "Send me something" requests per client address and site: 30 free, then
+/// growing waits (silently: the page stays the same, nothing is sent).
+const PER_SOURCE: throttle::Policy = throttle::Policy::Backoff {
+    free: 30,
+    first_wait: 30,
+    max_wait: 3600,
+    forget: 3600,
+};
 
-/// Counts one request under `key`; false if the key must wait. After `free`
-/// requests each further one doubles the wait (30 s first); an hour without
-/// requests forgets the count.
-fn allow(tx: &rusqlite::Connection, key: &str, now: i64, free: i64) -> Result<bool, AppError> {
-    tx.execute(
-        "DELETE FROM login_throttle WHERE key = ?1 AND next_try_at < ?2",
-        rusqlite::params![key, now - 3600],
-    )?;
-    if throttle::wait(tx, key, now)? > 0 {
-        return Ok(false);
-    }
-    let count: i64 = tx
-        .query_row(
-            "SELECT failures FROM login_throttle WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )
-        .unwrap_or(0)
-        + 1;
-    let wait = if count >= free {
-        (throttle::FIRST_WAIT << (count - free).min(10)).min(throttle::MAX_WAIT)
-    } else {
-        0
-    };
-    tx.execute(
-        "INSERT INTO login_throttle (key, failures, next_try_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (key) DO UPDATE SET failures = ?2, next_try_at = ?3",
-        rusqlite::params![key, count, now + wait],
-    )?;
-    Ok(true)
+/// The throttle key of a client address (`local` for in-process callers).
+fn source_key(kind: &str, site: &str, source: Option<&str>) -> String {
+    throttle::key(kind, &format!("{site}:{}", source.unwrap_or("local")))
 }
 
 /// A refused field: its name and the message to show.
@@ -257,6 +235,8 @@ pub enum Answer {
         warning: Option<String>,
     },
     Refused(Vec<Refusal>),
+    /// Too many inquiries or joins from this client address: wait this long.
+    TooMany(i64),
 }
 
 /// Handles a submitted procedure form.
@@ -275,6 +255,18 @@ pub async fn submit(
                 .any(|d| v.to_ascii_lowercase().ends_with(&format!("@{d}")))
         })
     });
+    // Inquiries and joins write for every request: limited per client address.
+    if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
+        let key = source_key("partner-write", &site.id, cx.source.as_deref());
+        let policy = cx.partner_rate;
+        let reserved = cx
+            .db
+            .call(move |conn| throttle::reserve(conn, &key, policy, now))
+            .await?;
+        if let throttle::Reserved::Wait(wait) = reserved {
+            return Ok(Answer::TooMany(wait));
+        }
+    }
     if proc_.mechanism == Mechanism::Inquiry {
         let (site_id, proc_id) = (site.id.clone(), proc_.id.clone());
         cx.db
@@ -298,16 +290,8 @@ pub async fn submit(
     .then(|| site.password_policy.generate());
     let generated_hash = match &generated {
         Some(p) => {
-            let permit = cx.pins.permit().await?;
-            let (h, p) = (cx.pins.clone(), p.clone());
-            Some(
-                crate::blocking::run(move || {
-                    let hash = h.hash(&p);
-                    drop(permit);
-                    hash
-                })
-                .await,
-            )
+            let p = p.clone();
+            Some(cx.pins.run(move |slot| slot.hash(&p)).await?)
         }
         None => None,
     };
@@ -334,19 +318,14 @@ pub async fn submit(
                 .filter_map(|f| values.get(f))
                 .map(String::as_str)
                 .collect();
-            let key = format!(
-                "partner:{site_id}:{}:{}",
-                proc_def.id,
-                key_value.join("|").to_lowercase()
+            let key = throttle::key(
+                "partner-request",
+                &format!("{site_id}:{}:{}", proc_def.id, key_value.join("|")),
             );
-            let by_source = source
-                .as_ref()
-                .map(|ip| format!("partner-src:{site_id}:{ip}"));
-            let allowed = allow(&tx, &key, now, FREE_REQUESTS)?
-                && match &by_source {
-                    Some(k) => allow(&tx, k, now, FREE_PER_SOURCE)?,
-                    None => true,
-                };
+            let by_source = source_key("partner-source", &site_id, source.as_deref());
+            let allowed = throttle::reserve(&tx, &key, throttle::RECOVERY_PER_ACCOUNT, now)?
+                .is_go()
+                && throttle::reserve(&tx, &by_source, PER_SOURCE, now)?.is_go();
             let found = if !allowed {
                 None
             } else {
@@ -542,21 +521,26 @@ pub async fn login(
 ) -> Result<Login, AppError> {
     let now = cx.clock.now();
     let login_id = site.login_id_rule.apply(raw_login);
-    let key = format!("partner-login:{}:{}", site.id, login_id.to_lowercase());
-    let (site_id, lookup, wait_key) = (site.id.clone(), login_id.clone(), key.clone());
-    let (wait, account, temps) = cx
+    let key = throttle::key("partner-login", &format!("{}:{login_id}", site.id));
+    // A slot first (a busy pool counts nothing), then the attempt is reserved
+    // before any Argon2 check: simultaneous attempts get no more checks than
+    // sequential ones.
+    let _turn = cx.pins.turn(key.clone()).await;
+    let permit = cx.pins.permit().await?;
+    let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
+    let (reserved, account, temps) = cx
         .db
         .call(move |conn| {
-            let wait = throttle::wait(conn, &wait_key, now)?;
+            let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
             let account = store::by_login(conn, &site_id, &lookup)?;
             let temps = match &account {
                 Some(a) => store::live_temps(conn, a.id, now)?,
                 None => Vec::new(),
             };
-            Ok((wait, account, temps))
+            Ok((reserved, account, temps))
         })
         .await?;
-    if wait > 0 {
+    if let throttle::Reserved::Wait(wait) = reserved {
         return Ok(Login::Throttled(wait));
     }
     // Which secret matched: the password, the initialized one, or a temporary one.
@@ -567,26 +551,29 @@ pub async fn login(
         Temp(i64),
         None,
     }
-    let permit = cx.pins.permit().await?;
-    let (h, pw, acc) = (cx.pins.clone(), password.to_string(), account.clone());
-    let hit = crate::blocking::run(move || {
-        let hit = match &acc {
+    let (pw, acc) = (password.to_string(), account.clone());
+    let hit = cx
+        .pins
+        .run_with(permit, move |slot| match &acc {
+            // The same one check for an unknown login ID.
             None => {
-                // Same work for an unknown login ID.
-                let _ = h.verify(&pw, &h.hash("unknown-account"));
+                slot.verify_or_dummy(&pw, None);
                 Hit::None
             }
-            Some(a) if h.verify(&pw, &a.password_hash) => Hit::Password,
-            Some(a) if a.pending_hash.as_deref().is_some_and(|p| h.verify(&pw, p)) => Hit::Pending,
+            Some(a) if slot.verify(&pw, &a.password_hash) => Hit::Password,
+            Some(a)
+                if a.pending_hash
+                    .as_deref()
+                    .is_some_and(|p| slot.verify(&pw, p)) =>
+            {
+                Hit::Pending
+            }
             Some(_) => temps
                 .iter()
-                .find(|(_, hash)| h.verify(&pw, hash))
+                .find(|(_, hash)| slot.verify(&pw, hash))
                 .map_or(Hit::None, |(id, _)| Hit::Temp(*id)),
-        };
-        drop(permit);
-        hit
-    })
-    .await;
+        })
+        .await;
     let site_id = site.id.clone();
     cx.db
         .call(move |conn| {
@@ -623,10 +610,8 @@ pub async fn login(
                         ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
                     }
                 }
-                _ => {
-                    throttle::fail(&tx, &key, now)?;
-                    Login::Failed
-                }
+                // The reservation already counted the failure.
+                _ => Login::Failed,
             };
             let result = if matches!(outcome, Login::Failed) {
                 Outcome::Refused
@@ -683,14 +668,8 @@ pub async fn change_password(
     if !site.password_policy.accepts(new) {
         return Ok(Change::Refused(site.policy_text.clone()));
     }
-    let permit = cx.pins.permit().await?;
-    let (h, pw) = (cx.pins.clone(), new.to_string());
-    let hash = crate::blocking::run(move || {
-        let hash = h.hash(&pw);
-        drop(permit);
-        hash
-    })
-    .await;
+    let pw = new.to_string();
+    let hash = cx.pins.run(move |slot| slot.hash(&pw)).await?;
     let (now, token, site_def) = (cx.clock.now(), token.to_string(), site.clone());
     cx.db
         .call(move |conn| {
@@ -778,11 +757,21 @@ pub async fn resolve_inquiry(
         .await
 }
 
-/// Loads every site's demo members (called by the fixtures).
+/// Every site's demo members' passwords, in the order `load_members` takes their hashes.
+pub fn member_passwords(partners: &config::Partners) -> Vec<&str> {
+    partners
+        .sites
+        .iter()
+        .flat_map(|site| site.members.iter().map(|m| m.password.as_str()))
+        .collect()
+}
+
+/// Loads every site's demo members (called by the fixtures); `hash` gives
+/// the hash of each member's password in `member_passwords` order.
 pub fn load_members(
     conn: &rusqlite::Connection,
     partners: &config::Partners,
-    pins: &PinHasher,
+    hash: &mut dyn FnMut() -> String,
 ) -> Result<(), AppError> {
     for site in &partners.sites {
         for m in &site.members {
@@ -795,13 +784,7 @@ pub fn load_members(
                     .unwrap_or_else(|_| raw.trim().to_string());
                 fields.insert(name.clone(), value);
             }
-            store::insert(
-                conn,
-                &site.id,
-                &m.login_id,
-                &pins.hash(&m.password),
-                &fields,
-            )?;
+            store::insert(conn, &site.id, &m.login_id, &hash(), &fields)?;
         }
     }
     Ok(())

@@ -281,12 +281,33 @@ fn inquiry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Inquiry> {
     })
 }
 
-pub fn inquiries(conn: &Connection) -> Result<Vec<Inquiry>, AppError> {
+/// One page of the support-desk queue, newest first, and how many there are.
+pub fn inquiries(
+    conn: &Connection,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Inquiry>, i64), AppError> {
+    let total: i64 = conn.query_row("SELECT count(*) FROM support_inquiries", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, site, procedure, fields, created_at, status, handled_by FROM support_inquiries ORDER BY id DESC",
+        "SELECT id, site, procedure, fields, created_at, status, handled_by FROM support_inquiries
+         ORDER BY id DESC LIMIT ?1 OFFSET ?2",
     )?;
-    let rows = stmt.query_map([], inquiry)?.collect::<Result<_, _>>()?;
-    Ok(rows)
+    let rows = stmt
+        .query_map([limit, offset], inquiry)?
+        .collect::<Result<_, _>>()?;
+    Ok((rows, total))
+}
+
+/// Keeps the newest `keep` inquiries, dropping handled ones before open ones;
+/// returns how many went.
+pub fn trim_inquiries(conn: &Connection, keep: i64) -> Result<usize, AppError> {
+    Ok(conn.execute(
+        "DELETE FROM support_inquiries WHERE id IN (
+             SELECT id FROM support_inquiries
+             ORDER BY (status = 'open'), id
+             LIMIT max(0, (SELECT count(*) FROM support_inquiries) - ?1))",
+        [keep],
+    )?)
 }
 
 pub fn inquiry_by_id(conn: &Connection, id: i64) -> Result<Option<Inquiry>, AppError> {

@@ -14,6 +14,8 @@ pub enum Outcome {
     Locked,
     InvalidInput,
     Refused,
+    /// A wrong admin token (console or API).
+    WrongToken,
 }
 
 impl Outcome {
@@ -24,6 +26,7 @@ impl Outcome {
             Outcome::Locked => "locked",
             Outcome::InvalidInput => "invalid_input",
             Outcome::Refused => "refused",
+            Outcome::WrongToken => "wrong_token",
         }
     }
 }
@@ -62,24 +65,47 @@ pub fn record(
 
 /// Newest entries first, optionally for one line.
 pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, AppError> {
-    filtered(conn, line, None, None, limit)
+    Ok(filtered(
+        conn,
+        &Filter {
+            line,
+            ..Filter::default()
+        },
+        0,
+        limit,
+    )?
+    .0)
 }
 
-/// Newest entries first, filtered by line, action and outcome (each optional).
+/// What the audit log is filtered by (each optional).
+#[derive(Clone, Copy, Default)]
+pub struct Filter<'a> {
+    pub line: Option<&'a Msisdn>,
+    pub action: Option<&'a str>,
+    pub outcome: Option<&'a str>,
+}
+
+/// One page of entries, newest first, matching `filter`, and how many match.
 pub fn filtered(
     conn: &Connection,
-    line: Option<&Msisdn>,
-    action: Option<&str>,
-    outcome: Option<&str>,
+    filter: &Filter<'_>,
+    offset: i64,
     limit: i64,
-) -> Result<Vec<Entry>, AppError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT at, line, action, outcome, source FROM audit
-         WHERE (?1 IS NULL OR line = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR outcome = ?3)
-         ORDER BY id DESC LIMIT ?4",
-    )?;
+) -> Result<(Vec<Entry>, i64), AppError> {
+    const WHERE: &str = "WHERE (?1 IS NULL OR line = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR outcome = ?3)";
+    let keys = (
+        filter.line.map(Msisdn::as_str),
+        filter.action,
+        filter.outcome,
+    );
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM audit {WHERE}"))?
+        .query_row(rusqlite::params![keys.0, keys.1, keys.2], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT at, line, action, outcome, source FROM audit {WHERE} ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+    ))?;
     let rows = stmt.query_map(
-        rusqlite::params![line.map(Msisdn::as_str), action, outcome, limit],
+        rusqlite::params![keys.0, keys.1, keys.2, limit, offset],
         |r| {
             Ok(Entry {
                 at: crate::clock::rfc3339(r.get(0)?),
@@ -90,5 +116,5 @@ pub fn filtered(
             })
         },
     )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok((rows.collect::<Result<_, _>>()?, total))
 }

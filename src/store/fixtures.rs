@@ -68,48 +68,38 @@ pub const DEMO_LINES: &[DemoLine] = &[
 /// Demo docomo Shop staff: (id, password).
 pub const DEMO_STAFF: &[(&str, &str)] = &[("staff01", "Shop-Pass-01")];
 
-/// Hashes every demo secret (in parallel: Argon2 is the slow part of a restore).
-fn hashed(hasher: &PinHasher) -> Vec<[Option<String>; 3]> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = DEMO_LINES
-            .iter()
-            .map(|l| {
-                scope.spawn(move || {
-                    [
-                        Some(hasher.hash(l.pin)),
-                        Some(hasher.hash(l.network_pin)),
-                        l.daccount.map(|(_, pw)| hasher.hash(pw)),
-                    ]
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("hashing does not panic"))
-            .collect()
-    })
+/// Every demo secret in clear, in the order `restore` uses their hashes.
+fn secrets(partners: &crate::recovery::config::Partners) -> Vec<&str> {
+    let mut all: Vec<&str> = Vec::new();
+    for l in DEMO_LINES {
+        all.extend([l.pin, l.network_pin]);
+        all.extend(l.daccount.map(|(_, pw)| pw));
+    }
+    all.extend(DEMO_STAFF.iter().map(|(_, pw)| *pw));
+    all.extend(crate::recovery::member_passwords(partners));
+    all
 }
 
-/// Replaces every line, partner member and log with the demo fixtures.
+/// Replaces every line, partner member and log with the demo fixtures. The
+/// secrets are hashed first, on the Argon2 slots, outside the transaction.
 pub fn restore(
     conn: &mut Connection,
     hasher: &PinHasher,
     partners: &crate::recovery::config::Partners,
     now: i64,
 ) -> Result<(), AppError> {
-    let hashes = hashed(hasher);
-    let staff: Vec<(String, String)> = DEMO_STAFF
-        .iter()
-        .map(|(id, pw)| (id.to_string(), hasher.hash(pw)))
-        .collect();
+    let mut hashes = hasher.hash_many(&secrets(partners)).into_iter();
+    let mut next = || hashes.next().expect("one hash per secret");
     let tx = write_tx(conn)?;
     tx.execute_batch(
         "DELETE FROM support_inquiries; DELETE FROM partner_temp_passwords; DELETE FROM partner_tokens;
-         DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM login_throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
+         DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
          DELETE FROM rejection_list; DELETE FROM lines; DELETE FROM audit;",
     )?;
-    for (demo, [pin, network_pin, daccount]) in DEMO_LINES.iter().zip(&hashes) {
+    for demo in DEMO_LINES {
         let msisdn = Msisdn::parse(demo.msisdn).expect("demo numbers are valid");
+        let (pin, network_pin) = (next(), next());
+        let daccount = demo.daccount.map(|(id, _)| (id, next()));
         lines::insert(
             &tx,
             &NewLine {
@@ -117,9 +107,9 @@ pub fn restore(
                 name_ja: demo.name_ja,
                 name_en: demo.name_en,
                 mail_local: demo.mail_local,
-                pin_hash: pin.as_deref().expect("always hashed"),
-                network_pin_hash: network_pin.as_deref().expect("always hashed"),
-                daccount: demo.daccount.map(|(id, _)| id).zip(daccount.as_deref()),
+                pin_hash: &pin,
+                network_pin_hash: &network_pin,
+                daccount: daccount.as_ref().map(|(id, h)| (*id, h.as_str())),
                 id_doc: Some(demo.id_doc),
                 mail_suspended: demo.mail_suspended,
                 rejection: demo.rejection,
@@ -128,13 +118,13 @@ pub fn restore(
             now,
         )?;
     }
-    crate::recovery::load_members(&tx, partners, hasher)?;
-    for (id, hash) in &staff {
+    for (id, _) in DEMO_STAFF {
         tx.execute(
             "INSERT INTO staff (id, password_hash) VALUES (?1, ?2)",
-            [id, hash],
+            [*id, next().as_str()],
         )?;
     }
+    crate::recovery::load_members(&tx, partners, &mut next)?;
     tx.commit()?;
     Ok(())
 }

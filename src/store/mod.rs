@@ -24,6 +24,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_outbox_relay.sql")),
         M::up(include_str!("migrations/0005_staff_and_throttle.sql")),
         M::up(include_str!("migrations/0006_partner_sites.sql")),
+        M::up(include_str!("migrations/0007_limits.sql")),
     ])
 }
 
@@ -64,10 +65,11 @@ impl Db {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let (uri, flags, memory) = if path == ":memory:" {
-            let name = format!(
-                "file:garake-{}?mode=memory&cache=shared",
-                crate::random::token_hex(8)
-            );
+            // SQLite's memdb VFS: one in-memory database that several
+            // connections open with ordinary locking (and busy timeouts), as
+            // a file database. (A shared-cache memory database answers
+            // "table is locked" under concurrent writers instead of waiting.)
+            let name = format!("file:/garake-{}?vfs=memdb", crate::random::token_hex(8));
             (name, base | OpenFlags::SQLITE_OPEN_URI, true)
         } else {
             (path.to_string(), base, false)
@@ -145,6 +147,45 @@ fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Stor
     }
     conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
+}
+
+/// Whether the database holds any password hash made with the server secret.
+pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM lines) OR EXISTS (SELECT 1 FROM staff)
+             OR EXISTS (SELECT 1 FROM partner_accounts)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Keeps the newest `keep` rows of the audit log and of the mail log; returns
+/// how many older rows went.
+pub fn trim_logs(conn: &Connection, keep: i64) -> Result<usize, AppError> {
+    let mut gone = 0;
+    for table in ["audit", "mail_log"] {
+        gone += conn.execute(
+            &format!("DELETE FROM {table} WHERE id <= (SELECT max(id) FROM {table}) - ?1"),
+            [keep],
+        )?;
+    }
+    Ok(gone)
+}
+
+/// The server setting naming the SMTP relay (absent: no relay).
+pub const SMTP_RELAY: &str = "smtp_relay";
+
+/// Sets (or, with `None`, removes) a setting of the running server.
+pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), AppError> {
+    match value {
+        Some(v) => conn.execute(
+            "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = ?2",
+            [key, v],
+        )?,
+        None => conn.execute("DELETE FROM server_settings WHERE key = ?1", [key])?,
+    };
+    Ok(())
 }
 
 /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`),

@@ -125,14 +125,14 @@ pub struct Hashed {
     pub daccount: Option<(String, String)>,
 }
 
-pub fn hash(pins: &crate::pin::PinHasher, c: &Checked) -> Hashed {
+pub fn hash(slot: &mut crate::pin::Slot<'_>, c: &Checked) -> Hashed {
     Hashed {
-        pin: pins.hash(crate::web::procedures::DEFAULT_PIN),
-        network_pin: pins.hash(c.network_pin.expose()),
+        pin: slot.hash(crate::domain::DEFAULT_PIN),
+        network_pin: slot.hash(c.network_pin.expose()),
         daccount: c
             .daccount
             .as_ref()
-            .map(|(id, pw)| (id.clone(), pins.hash(pw))),
+            .map(|(id, pw)| (id.clone(), slot.hash(pw))),
     }
 }
 
@@ -258,7 +258,7 @@ pub fn reset_line(
                     name_ja: &kept.name_ja,
                     name_en: &kept.name_en,
                     mail_local: msisdn.as_str(),
-                    pin_hash: &pins.hash(crate::web::procedures::DEFAULT_PIN),
+                    pin_hash: &pins.hash(crate::domain::DEFAULT_PIN),
                     network_pin_hash: &kept.network_pin_hash,
                     daccount: kept
                         .daccount_id
@@ -286,7 +286,7 @@ pub fn seed(
     count: u32,
     now: i64,
 ) -> Result<u32, AppError> {
-    let pin = pins.hash(crate::web::procedures::DEFAULT_PIN);
+    let pin = pins.hash(crate::domain::DEFAULT_PIN);
     let network = pins.hash("9999");
     let tx = crate::store::write_tx(conn)?;
     let mut added = 0;

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup, DOCTYPE};
 
-use crate::mail::store::{LogEntry, Outgoing};
+use crate::mail::store::{LogEntry, OutboxFilter, Outgoing};
 use crate::store::audit;
 use crate::store::lines::LineState;
 
@@ -41,12 +41,15 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
     }
 }
 
-pub fn login(error: bool) -> Markup {
+/// The login page's answer to a wrong token.
+pub const WRONG_TOKEN: &str = "That is not the admin token.";
+
+pub fn login(error: Option<&str>) -> Markup {
     layout(
         "Log in",
         None,
         html! {
-            @if error { p.err { "That is not the admin token." } }
+            @if let Some(e) = error { p.err { (e) } }
             form method="post" action="/admin/login" {
                 label { "Admin token " input type="password" name="token" autofocus; }
                 " " button { "Log in" }
@@ -120,7 +123,13 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
     )
 }
 
-pub fn audit(csrf: &str, entries: &[audit::Entry], filter: [Option<&str>; 3]) -> Markup {
+pub fn audit(
+    csrf: &str,
+    entries: &[audit::Entry],
+    filter: [Option<&str>; 3],
+    offset: i64,
+    total: i64,
+) -> Markup {
     let [line, action, outcome] = filter;
     layout(
         "Audit log",
@@ -145,11 +154,12 @@ pub fn audit(csrf: &str, entries: &[audit::Entry], filter: [Option<&str>; 3]) ->
                     tr { td { (e.at) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
                 }
             }
+            (pager("/admin/audit", offset, crate::limits::PAGE_ROWS, total, &[("line", line.unwrap_or("").to_string()), ("action", action.unwrap_or("").to_string()), ("outcome", outcome.unwrap_or("").to_string())]))
         },
     )
 }
 
-pub fn mail_log(csrf: &str, entries: &[LogEntry]) -> Markup {
+pub fn mail_log(csrf: &str, entries: &[LogEntry], offset: i64, total: i64) -> Markup {
     layout(
         "Mail log",
         Some(csrf),
@@ -160,35 +170,74 @@ pub fn mail_log(csrf: &str, entries: &[LogEntry]) -> Markup {
                     tr { td { (e.at) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
                 }
             }
+            (pager("/admin/mail-log", offset, crate::limits::PAGE_ROWS, total, &[]))
         },
     )
 }
 
-pub fn outbox(csrf: &str, mails: &[Outgoing], to: Option<&str>) -> Markup {
+pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter) -> Markup {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
     layout(
         "Outbox",
         Some(csrf),
         html! {
             p { "Mail to addresses outside docomo.ne.jp. Newest first; the newest 1,000 are kept." }
             form method="get" {
-                label { "To " input name="to" value=(to.unwrap_or("")); }
-                " " button { "Filter" }
+                label { "From " input name="from" value=(text(&filter.from)); } " "
+                label { "To " input name="to" value=(text(&filter.to)); } " "
+                label { "Subject " input name="subject" value=(text(&filter.subject)); }
+                " " button { "Search" }
             }
+            p { (total) " messages" }
             table {
-                tr { th { "#" } th { "At" } th { "From" } th { "To" } th { "Subject" } }
+                tr { th { "#" } th { "At" } th { "From" } th { "To" } th { "Subject" } th { "Relay" } }
                 @for m in mails {
                     tr {
                         td { a href={ "/outbox/" (m.id) } { (m.id) } }
                         td { (m.at) } td { (m.from) } td { (m.to) } td { (m.subject) }
+                        td { (m.relay.state) @if m.relay.attempts > 0 { " (" (m.relay.attempts) ")" } }
                     }
                 }
             }
+            (pager("/outbox", filter.offset, filter.limit, total, &[("from", text(&filter.from)), ("to", text(&filter.to)), ("subject", text(&filter.subject))]))
             form method="post" action="/outbox/clear" {
                 input type="hidden" name="csrf" value=(csrf);
                 button { "Delete all" }
             }
         },
     )
+}
+
+/// Previous / next links of a paginated list, keeping its other query fields.
+pub fn pager(path: &str, offset: i64, limit: i64, total: i64, keep: &[(&str, String)]) -> Markup {
+    let href = |offset: i64| {
+        let mut q: Vec<String> = keep
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        q.push(format!("offset={offset}"));
+        format!("{path}?{}", q.join("&"))
+    };
+    html! {
+        p.pager {
+            @if offset > 0 { a href=(href((offset - limit).max(0))) { "← Newer" } " " }
+            @if total > 0 { "Showing " (offset + 1) "–" ((offset + limit).min(total)) " of " (total) }
+            @if offset + limit < total { " " a href=(href(offset + limit)) { "Older →" } }
+        }
+    }
+}
+
+/// Percent-encodes a query value (UTF-8).
+pub fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str) -> Markup {
@@ -219,7 +268,13 @@ pub struct InquiryView<'a> {
 
 /// The partner support-desk queue: staff compare each inquiry with the member
 /// record and send a reset link. The password itself is never shown.
-pub fn support(csrf: &str, items: &[InquiryView<'_>], note: Option<&str>) -> Markup {
+pub fn support(
+    csrf: &str,
+    items: &[InquiryView<'_>],
+    note: Option<&str>,
+    offset: i64,
+    total: i64,
+) -> Markup {
     layout(
         "Support desk",
         Some(csrf),
@@ -250,6 +305,7 @@ pub fn support(csrf: &str, items: &[InquiryView<'_>], note: Option<&str>) -> Mar
                     }
                 }
             }
+            (pager("/admin/support", offset, crate::limits::PAGE_ROWS, total, &[]))
         },
     )
 }

@@ -10,6 +10,8 @@ pub fn page(ctx: &Ctx, kind: ErrorKind, root: &str) -> Markup {
         ErrorKind::NotFound => text::ERR_NOT_FOUND,
         ErrorKind::MethodNotAllowed => text::ERR_METHOD,
         ErrorKind::TooLarge => text::ERR_TOO_LARGE,
+        ErrorKind::Timeout => text::ERR_TIMEOUT,
+        ErrorKind::TooMany => text::ERR_TOO_MANY,
         ErrorKind::BadForm => text::ERR_BAD_FORM,
         ErrorKind::StaleForm => text::FORM_USED,
         ErrorKind::Busy => text::BUSY,

@@ -2,40 +2,106 @@
 
 use maud::{html, Markup};
 
-use super::menu::{paged, Item};
-use super::{layout, notice, text, to_imenu, token_field, Ctx};
+use super::menu::{list_page, Item, Nav};
+use super::{key_link, layout, notice, text, to_imenu, token_field, Ctx};
 use crate::mail::store::Received;
 
-/// The inbox, newest first; unread mail is marked with ●.
-pub fn inbox(ctx: &Ctx, title: &str, mails: &[Received], page: usize) -> Option<Markup> {
+/// Bytes of the page frame of an inbox page (layout, title, paging and
+/// back links), and of one listed mail at its longest.
+const INBOX_FRAME: usize = 700;
+const INBOX_ITEM: usize = 120;
+
+/// Mails listed per inbox page on this handset: as many as fit its page
+/// target with every label at its longest, at most one per access key 1–8
+/// (9 goes back to Mail, 0 to iMenu).
+pub fn inbox_page_size(ctx: &Ctx) -> usize {
+    (ctx.profile.page_target().saturating_sub(INBOX_FRAME) / INBOX_ITEM).clamp(1, 8)
+}
+
+/// `text` cut to `columns` screen columns (full-width characters take two), with … if cut.
+pub fn fit_columns(text: &str, columns: usize) -> String {
+    let width = |c: char| {
+        if (c as u32) < 0x80 || ('\u{FF61}'..='\u{FF9F}').contains(&c) {
+            1
+        } else {
+            2
+        }
+    };
+    if text.chars().map(width).sum::<usize>() <= columns {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        if used + width(c) + 2 > columns {
+            break;
+        }
+        used += width(c);
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// One page of the inbox, newest first; unread mail is marked with ●. Each
+/// mail is one label of two screen lines at most; `total` mails in all.
+pub fn inbox(
+    ctx: &Ctx,
+    title: &str,
+    mails: &[Received],
+    page: usize,
+    total: usize,
+    root: &str,
+) -> Markup {
+    let columns = usize::from(ctx.profile.width) * 2;
     let items: Vec<Item> = mails
         .iter()
         .map(|m| Item {
             key: None,
             href: format!("/s/{}/mail/{}", ctx.sid.as_deref().unwrap_or("-"), m.id),
-            label: format!(
-                "{}{} {}",
-                if m.read { "" } else { "●" },
-                if m.subject.is_empty() {
-                    ctx.t(text::NO_SUBJECT)
-                } else {
-                    &m.subject
-                },
-                m.from
+            label: fit_columns(
+                &format!(
+                    "{}{} {}",
+                    if m.read { "" } else { "●" },
+                    if m.subject.is_empty() {
+                        ctx.t(text::NO_SUBJECT)
+                    } else {
+                        &m.subject
+                    },
+                    m.from
+                ),
+                columns,
             ),
         })
         .collect();
-    let head = mails
-        .is_empty()
-        .then(|| html! { (ctx.t(text::INBOX_EMPTY)) br; });
+    let head = (total == 0).then(|| html! { (ctx.t(text::INBOX_EMPTY)) br; });
     let base = ctx.action_href("mail-inbox");
-    paged(ctx, title, head.as_ref(), &items, page, |n| {
+    let href = |n: usize| {
         if n <= 1 {
             base.clone()
         } else {
             format!("{base}?p={n}")
         }
-    })
+    };
+    let per_page = inbox_page_size(ctx);
+    let prev = (page > 1).then(|| href(page - 1));
+    let next = (page * per_page < total).then(|| href(page + 1));
+    let foot = html! {
+        hr;
+        (key_link(ctx, '9', &ctx.node_href("mail"), ctx.t(text::TO_MAIL)))
+        (key_link(ctx, '0', &ctx.node_href(root), ctx.t(text::TO_IMENU)))
+    };
+    list_page(
+        ctx,
+        title,
+        head.as_ref(),
+        &items,
+        Nav {
+            prev: prev.as_deref(),
+            next: next.as_deref(),
+        },
+        Some(&foot),
+    )
 }
 
 /// How many characters of a body fit on one page of this handset.

@@ -15,6 +15,7 @@ pub const LANGUAGE: Text = ("言語", "Language");
 pub const NEXT: Text = ("次へ", "Next");
 pub const BACK: Text = ("戻る", "Back");
 pub const TO_IMENU: Text = ("iMenuへ", "To iMenu");
+pub const TO_MAIL: Text = ("メールへ", "To Mail");
 
 // The read-only settings panel of Various settings.
 pub const CURRENT_SETTINGS: Text = ("現在の設定", "Current settings");
@@ -108,6 +109,14 @@ pub const ERR_NOT_FOUND: Text = ("ページが見つかりません。", "Page n
 pub const ERR_METHOD: Text = (
     "この操作はできません。",
     "This operation is not allowed here.",
+);
+pub const ERR_TIMEOUT: Text = (
+    "送信に時間がかかりすぎたため中断しました。もう一度お試しください。",
+    "The page took too long to arrive and was stopped. Please try again.",
+);
+pub const ERR_TOO_MANY: Text = (
+    "アクセスが集中しています。しばらく待ってからお試しください。",
+    "Too many requests: please wait a moment and try again.",
 );
 pub const ERR_TOO_LARGE: Text = ("送信内容が大きすぎます。", "What you sent is too large.");
 pub const ERR_BAD_FORM: Text = (
@@ -267,8 +276,12 @@ pub const TO_INVALID: Text = (
     "宛先のメールアドレスが正しくありません。",
     "The address is not a mail address.",
 );
+pub const MAIL_RATE: Text = (
+    "送信が多すぎます。しばらく待ってから送信してください。",
+    "You have sent too many mails: please wait a minute and send again.",
+);
 pub const TOO_LONG: Text = (
-    "件名は100文字、本文は5000文字までです。",
-    "Subject up to 100 and body up to 5000 characters.",
+    "件名は全角50文字(100バイト)、本文は全角5000文字(10000バイト)までです。",
+    "The subject may be 100 bytes (50 full-width characters), the body 10,000 bytes.",
 );
 pub const TO_INBOX: Text = ("受信BOX", "Inbox");

@@ -25,8 +25,8 @@ use crate::views;
 const LOGIN_SECS: i64 = 8 * 3600;
 
 /// Logged-in consoles.
-pub fn consoles() -> PcSessions<()> {
-    PcSessions::new("garake_admin", LOGIN_SECS)
+pub fn consoles(store: &super::pc_session::PcLogins) -> PcSessions<()> {
+    PcSessions::new(store.clone(), "garake_admin", LOGIN_SECS)
 }
 
 /// A logged-in console and its CSRF token.
@@ -38,7 +38,7 @@ impl FromRequestParts<AppState> for Console {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Console, Response> {
         state
             .consoles
-            .find(&parts.headers, &state.clock)
+            .find(&parts.headers)
             .map(Console)
             .ok_or_else(|| Redirect::to("/admin/login").into_response())
     }
@@ -73,22 +73,41 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn login_page() -> Html<String> {
-    Html(views::admin::login(false).into_string())
+    Html(views::admin::login(None).into_string())
 }
 
 async fn login(
     State(state): State<AppState>,
+    client: super::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
-    if !super::api::constant_time_eq(form.text("token")?.as_bytes(), state.admin_token.as_bytes()) {
-        return Ok((
-            StatusCode::UNAUTHORIZED,
-            Html(views::admin::login(true).into_string()),
-        )
-            .into_response());
+    match super::check_admin_token(&state, form.text("token")?, &client, "console").await {
+        Ok(()) => {}
+        Err(AppError::Unauthorized) => {
+            return Ok((
+                StatusCode::UNAUTHORIZED,
+                Html(views::admin::login(Some(views::admin::WRONG_TOKEN)).into_string()),
+            )
+                .into_response())
+        }
+        Err(AppError::TooMany(wait)) => {
+            let text =
+                format!("Too many wrong tokens from your address: try again in {wait} seconds.");
+            let mut page = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Html(views::admin::login(Some(&text)).into_string()),
+            )
+                .into_response();
+            page.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(wait),
+            );
+            return Ok(page);
+        }
+        Err(other) => return Err(other),
     }
-    let (_, cookie) = state.consoles.start((), &state.clock);
+    let (_, cookie) = state.consoles.start(());
     Ok(see_other(cookie, "/admin"))
 }
 
@@ -152,24 +171,49 @@ async fn audit_page(
         ),
         None => None,
     };
+    let offset = page_offset(&query)?;
     let (a, o) = (action.clone(), outcome.clone());
-    let entries = state
+    let (entries, total) = state
         .db
-        .call(move |conn| audit::filtered(conn, line.as_ref(), a.as_deref(), o.as_deref(), 500))
+        .call(move |conn| {
+            let filter = audit::Filter {
+                line: line.as_ref(),
+                action: a.as_deref(),
+                outcome: o.as_deref(),
+            };
+            audit::filtered(conn, &filter, offset, crate::limits::PAGE_ROWS)
+        })
         .await?;
     let filter = [raw.as_deref(), action.as_deref(), outcome.as_deref()];
     Ok(Html(
-        views::admin::audit(&console.0.csrf, &entries, filter).into_string(),
+        views::admin::audit(&console.0.csrf, &entries, filter, offset, total).into_string(),
     ))
+}
+
+/// The `offset` of a console list page (a multiple of the page size, or 0).
+fn page_offset(query: &crate::handset::FormData) -> Result<i64, AppError> {
+    match query.get("offset")?.filter(|v| !v.is_empty()) {
+        None => Ok(0),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| AppError::BadRequest("`offset` must be a number".into())),
+    }
 }
 
 async fn mail_log_page(
     State(state): State<AppState>,
     console: Console,
+    RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
-    let entries = state.db.call(|conn| mail::mail_log(conn, 500)).await?;
+    let offset = page_offset(&read_query(q.as_deref(), Charset::Utf8)?)?;
+    let (entries, total) = state
+        .db
+        .call(move |conn| mail::mail_log(conn, offset, crate::limits::PAGE_ROWS))
+        .await?;
     Ok(Html(
-        views::admin::mail_log(&console.0.csrf, &entries).into_string(),
+        views::admin::mail_log(&console.0.csrf, &entries, offset, total).into_string(),
     ))
 }
 
@@ -179,17 +223,14 @@ async fn outbox_page(
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let to = query
-        .get("to")?
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned);
-    let filter = to.clone();
-    let mails = state
+    let filter = super::api::outbox_filter(&query)?;
+    let shown = filter.clone();
+    let (mails, total) = state
         .db
-        .call(move |conn| mail::outbox(conn, filter.as_deref()))
+        .call(move |conn| mail::outbox(conn, &filter))
         .await?;
     Ok(Html(
-        views::admin::outbox(&console.0.csrf, &mails, to.as_deref()).into_string(),
+        views::admin::outbox(&console.0.csrf, &mails, total, &shown).into_string(),
     ))
 }
 
@@ -224,13 +265,15 @@ async fn support_view(
     state: &AppState,
     csrf: &str,
     note: Option<&str>,
+    offset: i64,
 ) -> Result<Html<String>, AppError> {
-    let (inquiries, accounts) = {
+    let ((inquiries, total), accounts) = {
         let sites: Vec<String> = state.partners.sites.iter().map(|s| s.id.clone()).collect();
         state
             .db
             .call(move |conn| {
-                let inquiries = crate::recovery::store::inquiries(conn)?;
+                let inquiries =
+                    crate::recovery::store::inquiries(conn, offset, crate::limits::PAGE_ROWS)?;
                 let mut accounts = Vec::new();
                 for site in &sites {
                     for a in crate::recovery::store::accounts(conn, site)? {
@@ -253,15 +296,17 @@ async fn support_view(
         })
         .collect();
     Ok(Html(
-        views::admin::support(csrf, &items, note).into_string(),
+        views::admin::support(csrf, &items, note, offset, total).into_string(),
     ))
 }
 
 async fn support_page(
     State(state): State<AppState>,
     console: Console,
+    RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
-    support_view(&state, &console.0.csrf, None).await
+    let offset = page_offset(&read_query(q.as_deref(), Charset::Utf8)?)?;
+    support_view(&state, &console.0.csrf, None, offset).await
 }
 
 async fn support_reset(
@@ -288,7 +333,7 @@ async fn support_reset(
     };
     Ok((
         status,
-        support_view(&state, &console.0.csrf, Some(&note)).await?,
+        support_view(&state, &console.0.csrf, Some(&note), 0).await?,
     )
         .into_response())
 }

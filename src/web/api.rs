@@ -45,12 +45,14 @@ impl FromRequestParts<AppState> for Admin {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if constant_time_eq(given.as_bytes(), state.admin_token.as_bytes()) {
-            Ok(Admin)
-        } else {
-            Err(AppError::Unauthorized)
-        }
+            .unwrap_or("")
+            .to_string();
+        let client = match super::ClientAddr::from_request_parts(parts, state).await {
+            Ok(c) => c,
+            Err(never) => match never {},
+        };
+        super::check_admin_token(state, &given, &client, "api").await?;
+        Ok(Admin)
     }
 }
 
@@ -173,43 +175,39 @@ async fn billing(
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
 }
 
-/// `GET /api/audit[?line=MSISDN&limit=N]`: newest first.
+/// `GET /api/audit[?line=MSISDN&action=&outcome=&limit=N&offset=N]`: newest
+/// first; how many match is in `X-Total-Count`.
 async fn audit_log(
     _: Admin,
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<audit::Entry>>, AppError> {
+) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let line = query.get("line")?.map(parse_msisdn).transpose()?;
     let action = query.get("action")?.map(str::to_owned);
     let outcome = query.get("outcome")?.map(str::to_owned);
     let limit = bounded(&query, "limit", 200, 10_000)?;
-    let entries = state
+    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let (entries, total) = state
         .db
         .call(move |conn| {
-            audit::filtered(
-                conn,
-                line.as_ref(),
-                action.as_deref(),
-                outcome.as_deref(),
-                limit,
-            )
+            let filter = audit::Filter {
+                line: line.as_ref(),
+                action: action.as_deref(),
+                outcome: outcome.as_deref(),
+            };
+            audit::filtered(conn, &filter, offset, limit)
         })
         .await?;
-    Ok(Json(entries))
+    Ok(with_total(total, Json(entries)))
 }
 
 /// Reads a JSON body: too large → 413, malformed → 400, both as JSON errors.
 fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, AppError> {
-    match body {
-        Ok(Json(value)) => Ok(value),
-        Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(AppError::TooLarge)
-        }
-        Err(rejection) => Err(AppError::BadRequest(rejection.body_text())),
-    }
+    body.map(|Json(value)| value)
+        .map_err(|r| super::page::body_error(&r, r.status(), r.body_text()))
 }
 
 #[derive(serde::Deserialize)]
@@ -238,19 +236,26 @@ async fn send_mail(
             )));
         }
     }
-    if m.subject.chars().count() > mail::MAX_SUBJECT || m.body.chars().count() > mail::MAX_BODY {
-        return Err(AppError::BadRequest(format!(
-            "subject is limited to {} and body to {} characters",
-            mail::MAX_SUBJECT,
-            mail::MAX_BODY
-        )));
+    if let Err(too_big) = mail::check_size(&m.subject, &m.body) {
+        let what = match too_big {
+            mail::TooBig::Subject => format!(
+                "`subject` is over {} bytes in Shift_JIS",
+                crate::limits::MAIL_SUBJECT_BYTES
+            ),
+            mail::TooBig::Body => format!(
+                "`body` is over {} bytes in Shift_JIS",
+                crate::limits::MAIL_BODY_BYTES
+            ),
+        };
+        return Err(AppError::Unprocessable(what));
     }
     let now = state.clock.now();
+    let rate = state.limits.mail_rate();
     let outcome = state
         .db
         .call(move |conn| {
             let tx = crate::store::write_tx(conn)?;
-            let outcome = mail::send(
+            let outcome = mail::send_limited(
                 &tx,
                 now,
                 &mail::Mail {
@@ -260,62 +265,115 @@ async fn send_mail(
                     body: &m.body,
                     system: false,
                 },
+                rate,
             )?;
             tx.commit()?;
             Ok(outcome)
         })
-        .await?;
+        .await?
+        .map_err(AppError::TooMany)?;
     Ok(Json(outcome))
 }
 
-/// `GET /api/lines/{msisdn}/mail`: the line's inbox, newest first.
+/// `GET /api/lines/{msisdn}/mail[?offset=N&limit=N]`: one page of the line's
+/// inbox, newest first; the mailbox's size is in `X-Total-Count`.
 async fn line_mail(
     _: Admin,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-) -> Result<Json<Vec<mail::Received>>, AppError> {
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
     let msisdn = parse_msisdn(&raw)?;
-    state
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let limit = bounded(&query, "limit", crate::limits::PAGE_ROWS, 1000)?;
+    let (mails, total) = state
         .db
         .call(move |conn| match lines::find(conn, &msisdn)? {
-            Some(id) => mail::inbox(conn, id).map(Some),
+            Some(id) => mail::inbox(conn, id, offset, limit).map(Some),
             None => Ok(None),
         })
         .await?
-        .map(Json)
-        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))?;
+    Ok(with_total(total, Json(mails)))
 }
 
-/// `GET /api/mail-log[?limit=N]`: every delivery decision, newest first.
+/// A JSON page with the count of everything in `X-Total-Count`.
+fn with_total(total: i64, body: impl IntoResponse) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    (headers, body).into_response()
+}
+
+/// `GET /api/mail-log[?limit=N&offset=N]`: every delivery decision, newest
+/// first; how many there are is in `X-Total-Count`.
 async fn mail_log(
     _: Admin,
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<mail::LogEntry>>, AppError> {
+) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let limit = bounded(&query, "limit", 200, 10_000)?;
-    Ok(Json(
-        state
-            .db
-            .call(move |conn| mail::mail_log(conn, limit))
-            .await?,
-    ))
+    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let (entries, total) = state
+        .db
+        .call(move |conn| mail::mail_log(conn, offset, limit))
+        .await?;
+    Ok(with_total(total, Json(entries)))
 }
 
-/// `GET /api/outbox[?to=ADDR]`: newest first.
+/// A time in a query: RFC 3339 (`2026-12-01T09:00:00+09:00`) or Unix seconds.
+fn query_time(query: &crate::handset::FormData, name: &str) -> Result<Option<i64>, AppError> {
+    let Some(raw) = query.get(name)?.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(secs) = raw.parse::<i64>() {
+        return Ok(Some(secs));
+    }
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| Some(t.timestamp()))
+        .map_err(|_| {
+            AppError::BadRequest(format!(
+                "`{name}` must be an RFC 3339 time (2026-12-01T09:00:00+09:00) or Unix seconds"
+            ))
+        })
+}
+
+/// The outbox search of a query string (API and console alike): `from`,
+/// `to`, `subject` (substrings, any case), `since`, `before`, `limit`, `offset`.
+pub fn outbox_filter(query: &crate::handset::FormData) -> Result<mail::OutboxFilter, AppError> {
+    let text = |name: &str| -> Result<Option<String>, AppError> {
+        Ok(query
+            .get(name)?
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned))
+    };
+    Ok(mail::OutboxFilter {
+        from: text("from")?,
+        to: text("to")?,
+        subject: text("subject")?,
+        since: query_time(query, "since")?,
+        before: query_time(query, "before")?,
+        limit: bounded(query, "limit", crate::limits::PAGE_ROWS, 1000)?,
+        offset: bounded(query, "offset", 0, i64::MAX)?,
+    })
+}
+
+/// `GET /api/outbox[?from=&to=&subject=&since=&before=&limit=&offset=]`:
+/// newest first; how many match is in `X-Total-Count`.
 async fn outbox(
     _: Admin,
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Vec<mail::Outgoing>>, AppError> {
+) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let to = query.get("to")?.map(str::to_owned);
-    Ok(Json(
-        state
-            .db
-            .call(move |conn| mail::outbox(conn, to.as_deref()))
-            .await?,
-    ))
+    let filter = outbox_filter(&query)?;
+    let (mails, total) = state
+        .db
+        .call(move |conn| mail::outbox(conn, &filter))
+        .await?;
+    Ok(with_total(total, Json(mails)))
 }
 
 fn outbox_id(raw: &str) -> Result<i64, AppError> {
@@ -425,14 +483,13 @@ pub async fn provision_line(
         Ok(c) => c,
         Err(e) => return Ok(Err((axum::http::StatusCode::BAD_REQUEST, e))),
     };
-    let permit = state.pins.permit().await?;
-    let pins = state.pins.clone();
-    let (checked, hashed) = crate::blocking::run(move || {
-        let hashed = provision::hash(&pins, &checked);
-        drop(permit);
-        (checked, hashed)
-    })
-    .await;
+    let (checked, hashed) = state
+        .pins
+        .run(move |slot| {
+            let hashed = provision::hash(slot, &checked);
+            (checked, hashed)
+        })
+        .await?;
     let now = state.clock.now();
     state
         .db
@@ -497,6 +554,9 @@ pub async fn reset_one_line(
         .db
         .call(move |conn| {
             let tx = crate::store::write_tx(conn)?;
+            let Some(old_id) = lines::find(&tx, &target)? else {
+                return Ok(None);
+            };
             if !crate::store::provision::reset_line(&tx, &target, &pins, now)? {
                 return Ok(None);
             }
@@ -512,12 +572,12 @@ pub async fn reset_one_line(
                 .ok_or_else(|| AppError::internal("reset line vanished"))?;
             let line = lines::state(&tx, id, now)?;
             tx.commit()?;
-            Ok(line.map(|l| (id, l)))
+            Ok(line.map(|l| (old_id, l)))
         })
         .await?;
-    Ok(state_after.map(|(_, line)| {
+    Ok(state_after.map(|(old_id, line)| {
         // The line was re-created: every session that held it ends.
-        state.sessions.end_msisdn_sessions(&msisdn);
+        state.sessions.end_line_sessions(old_id, None);
         state.mydocomo.end_where(|sub| sub.msisdn == msisdn);
         line
     }))

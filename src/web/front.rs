@@ -126,5 +126,5 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     };
     let node = state.menu.node(node_id)?;
     let session = state.sessions.touch(sid)?;
-    super::imenu::cached_page(state, &session, node, page)
+    super::imenu::cached_page(state, &session, sid, node, page)
 }

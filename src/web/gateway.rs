@@ -260,7 +260,10 @@ async fn forward(
             // i-mode browser 1.0 had no cookies: nothing is sent for it. For
             // browser 2.0 the handset's cookies for this site ride along.
             if keeps_cookies {
-                if let Some(cookie) = state.cookies.header(&session.id, &site_id) {
+                if let Some(cookie) = state
+                    .cookies
+                    .header(&session.id, &site_id, state.clock.now())
+                {
                     req = req.header(header::COOKIE, cookie);
                 }
             }
@@ -274,7 +277,9 @@ async fn forward(
             if keeps_cookies {
                 for set in resp.headers().get_all(header::SET_COOKIE) {
                     if let Ok(set) = set.to_str() {
-                        state.cookies.store(&session.id, &site_id, set);
+                        state
+                            .cookies
+                            .store(&session.id, &site_id, set, state.clock.now());
                     }
                 }
             }

@@ -54,7 +54,7 @@ pub async fn node(
                 views::menu::node_page(&template, node, None, page).map(|m| m.into_string())
             })
             .ok_or(AppError::NotFound)?;
-        return Ok(plain_page(&session, &pieces));
+        return Ok(plain_page(&session, &sid, &pieces));
     };
     let markup =
         views::menu::node_page(&ctx, node, Some(&panel), page).ok_or(AppError::NotFound)?;
@@ -67,6 +67,7 @@ pub async fn node(
 pub(super) fn cached_page(
     state: &AppState,
     session: &Session,
+    sid: &str,
     node: &Node,
     page: usize,
 ) -> Option<Response> {
@@ -76,10 +77,10 @@ pub(super) fn cached_page(
     let pieces = state
         .pages
         .get(node.index, page, session.lang, &session.profile)?;
-    Some(plain_page(session, &pieces))
+    Some(plain_page(session, sid, &pieces))
 }
 
-/// A cached menu page with the session's id spliced in.
-fn plain_page(session: &Session, pieces: &Pieces) -> Response {
-    Page::encoded(session.profile.charset, pieces.with_sid(&session.id)).into_response()
+/// A cached menu page with the session's id (as written in the URL) spliced in.
+fn plain_page(session: &Session, sid: &str, pieces: &Pieces) -> Response {
+    Page::encoded(session.profile.charset, pieces.with_sid(sid)).into_response()
 }

@@ -37,18 +37,26 @@ async fn inbox(
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let page = page_param(q.as_deref(), ctx.profile.charset)?;
-    let line_id = session.line_id;
-    let mails = state
+    if page == 0 {
+        return Err(AppError::NotFound);
+    }
+    let per_page = views::mail::inbox_page_size(&ctx);
+    let (line_id, offset) = (session.line_id, ((page - 1) * per_page) as i64);
+    let (mails, total) = state
         .db
-        .call(move |conn| mail::inbox(conn, line_id))
+        .call(move |conn| mail::inbox(conn, line_id, offset, per_page as i64))
         .await?;
+    if page > 1 && mails.is_empty() {
+        return Err(AppError::NotFound);
+    }
     let markup = views::mail::inbox(
         &ctx,
         state.action_title(INBOX, ctx.lang, text::TO_INBOX),
         &mails,
         page,
-    )
-    .ok_or(AppError::NotFound)?;
+        total as usize,
+        &state.menu.root,
+    );
     Ok(Page::new(&ctx, markup))
 }
 
@@ -135,6 +143,10 @@ fn reason_text(reason: &str, ctx: &Ctx) -> &'static str {
             "相手がメール機能を停止中",
             "the recipient has suspended mail",
         ),
+        mail::MAILBOX_FULL => (
+            "相手のメールボックスがいっぱいです",
+            "the recipient's mailbox is full",
+        ),
         "secret_code_required" | "wrong_secret_code" => {
             ("シークレットコードが違います", "secret code mismatch")
         }
@@ -166,7 +178,7 @@ async fn compose(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    if subject.chars().count() > mail::MAX_SUBJECT || body.chars().count() > mail::MAX_BODY {
+    if mail::check_size(&subject, &body).is_err() {
         let message = views::notice(ctx.t(text::TOO_LONG));
         return Ok(compose_page(
             &state,
@@ -178,6 +190,7 @@ async fn compose(
         ));
     }
     let (line_id, now) = (session.line_id, state.clock.now());
+    let rate = state.limits.mail_rate();
     let (to2, subject2, body2) = (to.clone(), subject.clone(), body.clone());
     let outcome = state
         .db
@@ -189,7 +202,7 @@ async fn compose(
                 |r| r.get(0),
             )?;
             let from = format!("{local}@{MAIL_DOMAIN}");
-            let outcome = mail::send(
+            let outcome = mail::send_limited(
                 &tx,
                 now,
                 &Mail {
@@ -199,11 +212,23 @@ async fn compose(
                     body: &body2,
                     system: false,
                 },
+                rate,
             )?;
             tx.commit()?;
             Ok(outcome)
         })
         .await?;
+    let Ok(outcome) = outcome else {
+        let message = views::notice(ctx.t(text::MAIL_RATE));
+        return Ok(compose_page(
+            &state,
+            &session,
+            &ctx,
+            Some(message),
+            values,
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    };
     let markup = match outcome.reason {
         None => views::mail::result(&ctx, ctx.t(text::SENT), None, &state.menu.root),
         Some(reason) => views::mail::result(

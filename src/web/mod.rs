@@ -23,7 +23,7 @@ mod sites;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -64,6 +64,7 @@ pub struct Options {
     /// The base of links in mails (`Config::public_url`).
     pub public_url: String,
     pub upstreams: crate::gateway::client::Upstreams,
+    pub limits: crate::limits::Limits,
 }
 
 /// Everything a request handler may use. Cheap to clone.
@@ -91,6 +92,9 @@ pub struct Inner {
     pub pages: page_cache::PageCache,
     pub mydocomo: pc_session::PcSessions<mydocomo::Subscriber>,
     pub shop: pc_session::PcSessions<String>,
+    /// The one store of every PC site's logins (console, My docomo, shop).
+    pub pc_logins: pc_session::PcLogins,
+    pub limits: crate::limits::Limits,
 }
 
 impl std::ops::Deref for AppState {
@@ -109,9 +113,15 @@ impl AppState {
         pins: PinHasher,
         options: Options,
     ) -> AppState {
+        let limits = options.limits;
+        let pc_logins = pc_session::pc_logins(&clock, limits.max_pc_logins);
         AppState {
             inner: Arc::new(Inner {
-                sessions: Sessions::new(clock.clone()),
+                sessions: Sessions::new(
+                    clock.clone(),
+                    limits.max_sessions,
+                    limits.sessions_per_line,
+                ),
                 db,
                 clock,
                 menu,
@@ -119,14 +129,43 @@ impl AppState {
                 pins,
                 admin_token: options.admin_token,
                 public_url: options.public_url,
-                consoles: admin::consoles(),
+                consoles: admin::consoles(&pc_logins),
                 pages: page_cache::PageCache::default(),
                 upstreams: options.upstreams,
                 cookies: crate::gateway::CookieJar::default(),
-                mydocomo: mydocomo::sessions(),
-                shop: shop::sessions(),
+                mydocomo: mydocomo::sessions(&pc_logins),
+                shop: shop::sessions(&pc_logins),
+                pc_logins,
+                limits,
             }),
         }
+    }
+
+    /// Forgets everything that has expired or outgrown its bound: sessions,
+    /// PC logins, cookies of forgotten sessions, throttle keys, old mail and
+    /// log rows. Blocking (it runs a database transaction); `serve` calls it
+    /// every minute, tests call it directly.
+    pub fn sweep(&self) -> Result<Sweep, AppError> {
+        let sessions = self.sessions.sweep();
+        let pc_logins = self.pc_logins.sweep();
+        let cookies = self.cookies.sweep(|sid| self.sessions.exists(sid));
+        let now = self.clock.now();
+        let mail_before = now - self.limits.mail_retention_secs();
+        let (throttle, mail, logs) = self.db.with_conn(move |conn| {
+            let throttle = crate::store::throttle::sweep(conn, now)?;
+            let mail = crate::mail::store::expire(conn, mail_before)?;
+            let logs = crate::store::trim_logs(conn, crate::limits::LOG_ROWS)?
+                + crate::recovery::store::trim_inquiries(conn, crate::limits::INQUIRIES)?;
+            Ok((throttle, mail, logs))
+        })?;
+        Ok(Sweep {
+            sessions,
+            pc_logins,
+            cookies,
+            throttle,
+            mail,
+            logs,
+        })
     }
 
     /// The title of a built-in page: its label in the menu files, else `fallback`.
@@ -149,18 +188,107 @@ impl AppState {
             clock: &self.clock,
             base_url: &self.public_url,
             source,
+            partner_rate: self.limits.partner_rate(),
         }
     }
 
     /// The session behind an id in the URL, or back to the power-on page.
-    pub fn session(&self, sid: &str) -> Result<(Arc<Session>, Ctx), AppError> {
+    pub fn session(&self, sid: &str) -> Result<(Session, Ctx), AppError> {
         let session = self.sessions.touch(sid).ok_or(AppError::SessionExpired)?;
         let ctx = Ctx {
             profile: session.profile.clone(),
             lang: session.lang,
-            sid: Some(session.id.clone()),
+            sid: Some(sid.into()),
         };
         Ok((session, ctx))
+    }
+}
+
+/// The client's IP address when the server knows it (`serve` records it;
+/// tests driving the router in-process may add it themselves).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl ClientAddr {
+    /// The address as throttles and the audit log name it (`local` in-process).
+    pub fn name(&self) -> String {
+        self.0
+            .map_or_else(|| "local".to_string(), |ip| ip.to_string())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Checks an admin token together with its throttle, in one transaction: a
+/// client address with too many wrong tokens this minute gets 429 whatever
+/// it sends; every wrong token is counted and audited (`admin_login`,
+/// `wrong_token`). `via` names the door (`api`, `console`).
+pub async fn check_admin_token(
+    state: &AppState,
+    given: &str,
+    client: &ClientAddr,
+    via: &'static str,
+) -> Result<(), AppError> {
+    use crate::store::throttle::{self, Reserved};
+    let right = api::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
+    let source = client.name();
+    let key = throttle::key("admin-token", &source);
+    let (policy, now) = (state.limits.admin_guesses(), state.clock.now());
+    state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            if let Reserved::Wait(wait) = throttle::allowed(&tx, &key, policy, now)? {
+                return Err(AppError::TooMany(wait));
+            }
+            if right {
+                return Ok(());
+            }
+            let counted = throttle::reserve(&tx, &key, policy, now)?;
+            crate::store::audit::record(
+                &tx,
+                now,
+                None,
+                "admin_login",
+                crate::store::audit::Outcome::WrongToken,
+                &format!("{via}:{source}"),
+            )?;
+            tx.commit()?;
+            match counted {
+                Reserved::Go => Err(AppError::Unauthorized),
+                Reserved::Wait(wait) => Err(AppError::TooMany(wait)),
+            }
+        })
+        .await
+}
+
+/// What one sweep forgot.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub sessions: usize,
+    pub pc_logins: usize,
+    pub cookies: usize,
+    pub throttle: usize,
+    pub mail: usize,
+    pub logs: usize,
+}
+
+impl Sweep {
+    pub fn is_empty(&self) -> bool {
+        *self == Sweep::default()
     }
 }
 
@@ -229,12 +357,30 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(page::BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(crate::limits::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             render_errors,
         ))
         .with_state(state)
+}
+
+/// A `Content-Length` over the body limit gets its 413 before any byte of
+/// the body is read.
+async fn refuse_large_bodies(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().parse::<u64>());
+    match declared {
+        Some(Ok(n)) if n > crate::limits::BODY_LIMIT as u64 => AppError::TooLarge.into_response(),
+        Some(Err(_)) => {
+            AppError::BadRequest("Content-Length is not a number".into()).into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 async fn not_found() -> AppError {
@@ -270,6 +416,14 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let status = response.status();
+    // Headers the error set for the client (e.g. Retry-After) stay on the page.
+    let keep = |page: &mut Response| {
+        for name in [header::RETRY_AFTER, header::ALLOW, header::CONNECTION] {
+            if let Some(v) = response.headers().get(&name) {
+                page.headers_mut().insert(name, v.clone());
+            }
+        }
+    };
     if path == "/api" || path.starts_with("/api/") {
         let mut json = (
             status,
@@ -280,17 +434,14 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
             json.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        keep(&mut json);
         return json;
     }
     let ctx = error_ctx(&state, path, query, ua);
     let mut page = page::Page::new(&ctx, views::errors::page(&ctx, mark.kind, &state.menu.root))
         .status(status)
         .into_response();
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        if let Some(allow) = response.headers().get(header::ALLOW) {
-            page.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-    }
+    keep(&mut page);
     page
 }
 

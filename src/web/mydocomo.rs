@@ -36,8 +36,8 @@ pub struct Subscriber {
     pub msisdn: Msisdn,
 }
 
-pub fn sessions() -> PcSessions<Subscriber> {
-    PcSessions::new("garake_mydocomo", LOGIN_SECS)
+pub fn sessions(store: &super::pc_session::PcLogins) -> PcSessions<Subscriber> {
+    PcSessions::new(store.clone(), "garake_mydocomo", LOGIN_SECS)
 }
 
 pub fn routes() -> Router<AppState> {
@@ -73,7 +73,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn logged_in(state: &AppState, headers: &HeaderMap) -> Option<PcSession<Subscriber>> {
-    state.mydocomo.find(headers, &state.clock)
+    state.mydocomo.find(headers)
 }
 
 /// `GET /mydocomo`: the login form, or Subscription details/procedures.
@@ -155,9 +155,7 @@ async fn login(
         .await?;
     Ok(match line {
         Some((line_id, msisdn)) => {
-            let (_, cookie) = state
-                .mydocomo
-                .start(Subscriber { line_id, msisdn }, &state.clock);
+            let (_, cookie) = state.mydocomo.start(Subscriber { line_id, msisdn });
             see_other(cookie, "/mydocomo")
         }
         None => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
@@ -241,7 +239,7 @@ async fn reset(
         &state.clock,
         request,
         form.text("network_pin")?,
-        |hasher| hasher.hash(super::procedures::DEFAULT_PIN),
+        |hasher| hasher.hash(crate::domain::DEFAULT_PIN),
         move |conn, default_hash: String, now| {
             lines::reset_password(conn, line_id, &default_hash, now, "My docomo")?;
             Ok(Ok::<(), Infallible>(()))

@@ -10,9 +10,6 @@ use crate::error::AppError;
 use crate::handset::{encode_page, Charset, FormData};
 use crate::views::Ctx;
 
-/// Request bodies larger than this get the 413 page.
-pub const BODY_LIMIT: usize = 16 * 1024;
-
 /// A rendered handset page, encoded in the profile's charset on the way out.
 pub struct Page {
     body: Body,
@@ -79,30 +76,33 @@ impl IntoResponse for Page {
     }
 }
 
-/// A request body within the limit: too large → 413.
-pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest(rejection.body_text())
-        }
-    })
+/// Why a body could not be read: too large → 413, too slow → 408, else 400.
+pub fn body_error(
+    rejection: &(dyn std::error::Error + 'static),
+    status: StatusCode,
+    text: String,
+) -> AppError {
+    if crate::serve::is_body_timeout(rejection) {
+        AppError::Timeout
+    } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::BadRequest(text)
+    }
 }
 
-/// Reads a posted form in the page's charset: too large → 413, undecodable → 400.
+/// A request body within the limit and the deadline.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
+    body.map_err(|r| body_error(&r, r.status(), r.body_text()))
+}
+
+/// Reads a posted form in the page's charset: too large → 413, too slow →
+/// 408, undecodable → 400.
 pub fn read_form(
     body: Result<Bytes, BytesRejection>,
     charset: Charset,
 ) -> Result<FormData, AppError> {
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest(rejection.body_text())
-        }
-    })?;
-    Ok(FormData::parse(&body, charset)?)
+    Ok(FormData::parse(&body_bytes(body)?, charset)?)
 }
 
 /// Reads the query string in the page's charset.

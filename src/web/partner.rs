@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::page::{read_form, read_query};
-use super::AppState;
+use super::{AppState, ClientAddr};
 use crate::error::AppError;
 use crate::handset::Charset;
 use crate::recovery::{self, config::SiteDef, store::TokenState, Answer, Change, Login};
@@ -27,26 +27,6 @@ pub fn routes() -> Router<AppState> {
             get(procedure_form).post(procedure_submit),
         )
         .route("/p/{site}/change", get(change_form).post(change_submit))
-}
-
-/// The client's IP address when the server knows it (`serve` records it; tests
-/// driving the router in-process may add it themselves).
-pub struct ClientAddr(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<ClientAddr, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
 }
 
 fn site<'a>(state: &'a AppState, id: &str) -> Result<&'a SiteDef, AppError> {
@@ -163,6 +143,21 @@ async fn procedure_submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             views::partner::procedure(site, p, &refusals, &raw),
         ),
+        Answer::TooMany(wait) => {
+            let refusal = recovery::Refusal {
+                field: String::new(),
+                message: format!(
+                    "この接続元からの送信が多すぎます。{wait}秒後に再度お試しください。 / Too many requests from your address: try again in {wait} seconds."
+                ),
+            };
+            let mut page = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                views::partner::procedure(site, p, &[refusal], &raw),
+            );
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+            page
+        }
     })
 }
 

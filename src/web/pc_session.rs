@@ -1,60 +1,94 @@
 //! Logins of the PC sites (admin console, My docomo, docomo Shop counter): a
 //! random id in an HttpOnly, SameSite=Strict cookie, what it stands for, a CSRF
-//! token for its forms, and an expiry in real time (moving the simulated clock
-//! forward must not log QA out of the console). Handset pages never use this:
-//! they carry their session in the URL.
+//! token for its forms, and an idle expiry in real time (moving the simulated
+//! clock forward must not log QA out of the console). All sites' logins share
+//! one bounded store (the oldest forgotten beyond its capacity, expired ones
+//! swept). Handset pages never use this: they carry their session in the URL.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
 use crate::clock::Clock;
+use crate::session::{Bounds, SessionId, Store, Time};
 
-/// Real time: the simulated clock without the QA offset.
-fn real_now(clock: &Clock) -> i64 {
-    clock.now() - clock.offset()
-}
+/// The longest a PC login may sit idle on any site.
+pub const MAX_IDLE_SECS: i64 = 8 * 3600;
 
 /// One logged-in PC session.
 #[derive(Clone, Debug)]
 pub struct PcSession<T> {
-    pub id: String,
+    pub id: SessionId,
     pub who: T,
     pub csrf: String,
 }
 
-/// A live session: who, CSRF token, expiry.
-type Entry<T> = (T, String, i64);
+/// What the shared store keeps per login: the site (by its cookie name), who,
+/// and the CSRF token.
+pub struct PcLogin {
+    cookie: &'static str,
+    who: Box<dyn Any + Send + Sync>,
+    csrf: String,
+}
 
-/// The sessions of one PC site, under one cookie name.
-#[derive(Clone)]
+/// The one store of every PC site's logins.
+pub type PcLogins = Arc<Store<PcLogin>>;
+
+/// A store for `capacity` logins in all.
+pub fn pc_logins(clock: &Clock, capacity: usize) -> PcLogins {
+    Arc::new(Store::new(
+        Bounds {
+            capacity,
+            per_group: None,
+            idle_secs: MAX_IDLE_SECS,
+        },
+        Time::Real(clock.clone()),
+    ))
+}
+
+/// The logins of one PC site, under one cookie name, in the shared store.
 pub struct PcSessions<T> {
     cookie: &'static str,
     lifetime: i64,
-    map: Arc<Mutex<HashMap<String, Entry<T>>>>,
+    store: PcLogins,
+    who: PhantomData<fn() -> T>,
 }
 
-impl<T: Clone> PcSessions<T> {
-    pub fn new(cookie: &'static str, lifetime: i64) -> PcSessions<T> {
+impl<T> Clone for PcSessions<T> {
+    fn clone(&self) -> Self {
+        PcSessions {
+            cookie: self.cookie,
+            lifetime: self.lifetime,
+            store: self.store.clone(),
+            who: PhantomData,
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> PcSessions<T> {
+    /// `lifetime`: idle seconds after which a login of this site ends (at
+    /// most `MAX_IDLE_SECS`).
+    pub fn new(store: PcLogins, cookie: &'static str, lifetime: i64) -> PcSessions<T> {
         PcSessions {
             cookie,
-            lifetime,
-            map: Arc::default(),
+            lifetime: lifetime.min(MAX_IDLE_SECS),
+            store,
+            who: PhantomData,
         }
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<T>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Starts a session; returns it and its `Set-Cookie` value.
-    pub fn start(&self, who: T, clock: &Clock) -> (PcSession<T>, HeaderValue) {
-        let id = crate::random::token_hex(16);
+    pub fn start(&self, who: T) -> (PcSession<T>, HeaderValue) {
         let csrf = crate::random::token_hex(16);
-        self.map().insert(
-            id.clone(),
-            (who.clone(), csrf.clone(), real_now(clock) + self.lifetime),
+        let id = self.store.insert(
+            0,
+            PcLogin {
+                cookie: self.cookie,
+                who: Box::new(who.clone()),
+                csrf: csrf.clone(),
+            },
         );
         let cookie = format!("{}={id}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
         let value = HeaderValue::from_str(&cookie).expect("hex ids make a valid header");
@@ -62,32 +96,29 @@ impl<T: Clone> PcSessions<T> {
     }
 
     /// The session named by the request's cookie, if it is live.
-    pub fn find(&self, headers: &HeaderMap, clock: &Clock) -> Option<PcSession<T>> {
+    pub fn find(&self, headers: &HeaderMap) -> Option<PcSession<T>> {
         let prefix = format!("{}=", self.cookie);
         let id = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix(&prefix).map(str::to_owned))?;
-        let mut map = self.map();
-        match map.get(&id) {
-            Some((who, csrf, expires)) if *expires > real_now(clock) => Some(PcSession {
-                who: who.clone(),
-                csrf: csrf.clone(),
-                id,
-            }),
-            Some(_) => {
-                map.remove(&id);
-                None
-            }
-            None => None,
-        }
+            .find_map(|c| c.trim().strip_prefix(&prefix).and_then(SessionId::parse))?;
+        let (who, csrf) = self
+            .store
+            .touch_within(&id, self.lifetime, |login| {
+                (login.cookie == self.cookie)
+                    .then(|| login.who.downcast_ref::<T>().cloned())
+                    .flatten()
+                    .map(|who| (who, login.csrf.clone()))
+            })
+            .flatten()?;
+        Some(PcSession { id, who, csrf })
     }
 
     /// Ends a session; returns the `Set-Cookie` value that clears the cookie.
-    pub fn end(&self, id: &str) -> HeaderValue {
-        self.map().remove(id);
+    pub fn end(&self, id: &SessionId) -> HeaderValue {
+        self.store.remove(id);
         let cookie = format!(
             "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
             self.cookie
@@ -95,9 +126,12 @@ impl<T: Clone> PcSessions<T> {
         HeaderValue::from_str(&cookie).expect("a fixed cookie is a valid header")
     }
 
-    /// Ends every session for which `pred` holds.
+    /// Ends every session of this site for which `pred` holds.
     pub fn end_where(&self, pred: impl Fn(&T) -> bool) {
-        self.map().retain(|_, (who, _, _)| !pred(who));
+        let cookie = self.cookie;
+        self.store.remove_where(|login| {
+            login.cookie == cookie && login.who.downcast_ref::<T>().is_some_and(&pred)
+        });
     }
 }
 
@@ -110,9 +144,11 @@ pub enum LoginCheck<T> {
     Failed,
 }
 
-/// Checks a password login, throttled per `key` (waits grow after failures on
-/// the simulated clock). `lookup` finds the account: what to hand back on
-/// success, and its stored hash.
+/// Checks a password login, throttled per `key`: the attempt is reserved
+/// before Argon2 runs (simultaneous attempts get no more checks than
+/// sequential ones), and an unknown account costs the same one check as a
+/// wrong password. `lookup` finds the account: what to hand back on success,
+/// and its stored hash.
 pub async fn check_login<T: Send + 'static>(
     state: &super::AppState,
     key: String,
@@ -121,21 +157,33 @@ pub async fn check_login<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<LoginCheck<T>, crate::error::AppError> {
-    use crate::store::throttle;
+    use crate::store::throttle::{self, Reserved};
     let now = state.clock.now();
-    let wait_key = key.clone();
-    let (wait, account) = state
+    // One check of this account at a time; then a slot (a busy pool answers
+    // "busy" without counting an attempt).
+    let _turn = state.pins.turn(key.clone()).await;
+    let permit = state.pins.permit().await?;
+    let reserve_key = key.clone();
+    let (reserved, account) = state
         .db
-        .call(move |conn| Ok((throttle::wait(conn, &wait_key, now)?, lookup(conn)?)))
+        .call(move |conn| {
+            let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
+            Ok((reserved, lookup(conn)?))
+        })
         .await?;
-    if wait > 0 {
+    if let Reserved::Wait(wait) = reserved {
         return Ok(LoginCheck::Wait(wait));
     }
     let (who, stored) = match account {
         Some((who, hash)) => (Some(who), Some(hash)),
         None => (None, None),
     };
-    let ok = crate::pin::check_password(&state.pins, stored, password).await?;
+    let ok = state
+        .pins
+        .run_with(permit, move |slot| {
+            slot.verify_or_dummy(&password, stored.as_deref())
+        })
+        .await;
     match who.filter(|_| ok) {
         Some(who) => {
             state
@@ -144,13 +192,7 @@ pub async fn check_login<T: Send + 'static>(
                 .await?;
             Ok(LoginCheck::Ok(who))
         }
-        None => {
-            state
-                .db
-                .call(move |conn| throttle::fail(conn, &key, now).map(|_| ()))
-                .await?;
-            Ok(LoginCheck::Failed)
-        }
+        None => Ok(LoginCheck::Failed),
     }
 }
 
@@ -183,49 +225,64 @@ pub fn check_csrf(
 mod tests {
     use super::*;
 
+    fn with_cookie(value: String) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
+        headers
+    }
+
     #[test]
     fn a_session_is_found_by_its_cookie_and_survives_a_simulated_clock_jump() {
         let clock = Clock::default();
-        let sessions = PcSessions::new("t", 60);
-        let (s, cookie) = sessions.start(7, &clock);
+        let sessions = PcSessions::new(pc_logins(&clock, 10), "t", 60);
+        let (s, cookie) = sessions.start(7);
         assert!(cookie
             .to_str()
             .unwrap()
             .contains("HttpOnly; SameSite=Strict"));
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("other=1; t={}", s.id)).unwrap(),
-        );
-        assert_eq!(sessions.find(&headers, &clock).unwrap().who, 7);
+        let headers = with_cookie(format!("other=1; t={}", s.id));
+        assert_eq!(sessions.find(&headers).unwrap().who, 7);
         clock.advance(86_400);
-        assert!(sessions.find(&headers, &clock).is_some());
+        assert!(sessions.find(&headers).is_some());
     }
 
     #[test]
     fn an_expired_session_is_not_found() {
         let clock = Clock::default();
-        let sessions = PcSessions::new("t", 0);
-        let (s, _) = sessions.start(7, &clock);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("t={}", s.id)).unwrap(),
-        );
-        assert!(sessions.find(&headers, &clock).is_none());
+        let sessions = PcSessions::new(pc_logins(&clock, 10), "t", 0);
+        let (s, _) = sessions.start(7);
+        assert!(sessions.find(&with_cookie(format!("t={}", s.id))).is_none());
     }
 
     #[test]
     fn an_ended_session_is_gone() {
         let clock = Clock::default();
-        let sessions = PcSessions::new("t", 60);
-        let (s, _) = sessions.start("x".to_string(), &clock);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("t={}", s.id)).unwrap(),
-        );
+        let sessions = PcSessions::new(pc_logins(&clock, 10), "t", 60);
+        let (s, _) = sessions.start("x".to_string());
         sessions.end(&s.id);
-        assert!(sessions.find(&headers, &clock).is_none());
+        assert!(sessions.find(&with_cookie(format!("t={}", s.id))).is_none());
+    }
+
+    #[test]
+    fn sites_share_one_bounded_store_and_never_see_each_others_logins() {
+        let clock = Clock::default();
+        let store = pc_logins(&clock, 2);
+        let admin: PcSessions<()> = PcSessions::new(store.clone(), "a", 60);
+        let shop: PcSessions<String> = PcSessions::new(store.clone(), "s", 60);
+        let (first, _) = admin.start(());
+        let (staff, _) = shop.start("staff01".into());
+        assert!(shop.find(&with_cookie(format!("s={}", first.id))).is_none());
+        assert!(admin
+            .find(&with_cookie(format!("a={}", staff.id)))
+            .is_none());
+        let (third, _) = admin.start(());
+        assert_eq!(store.len(), 2, "the oldest login was forgotten");
+        assert!(admin
+            .find(&with_cookie(format!("a={}", first.id)))
+            .is_none());
+        assert!(admin
+            .find(&with_cookie(format!("a={}", third.id)))
+            .is_some());
+        assert!(shop.find(&with_cookie(format!("s={}", staff.id))).is_some());
     }
 }

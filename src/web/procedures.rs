@@ -20,8 +20,7 @@ use crate::views::{self, notice, text, Ctx};
 
 pub const RESET_PIN: &str = "reset-imode-password";
 const AUDIT_ACTION: &str = "reset_imode_password";
-/// The i-mode password every reset returns to (seed 000).
-pub const DEFAULT_PIN: &str = "0000";
+use crate::domain::DEFAULT_PIN;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(

@@ -39,8 +39,8 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
 
 const CANNOT_VERIFY: &str = "ご契約者さまご本人であることが確認できません。 / The shop cannot verify your identity as the subscriber.";
 
-pub fn sessions() -> PcSessions<String> {
-    PcSessions::new("garake_shop", LOGIN_SECS)
+pub fn sessions(store: &super::pc_session::PcLogins) -> PcSessions<String> {
+    PcSessions::new(store.clone(), "garake_shop", LOGIN_SECS)
 }
 
 pub fn routes() -> Router<AppState> {
@@ -71,7 +71,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn staff(state: &AppState, headers: &HeaderMap) -> Option<PcSession<String>> {
-    state.shop.find(headers, &state.clock)
+    state.shop.find(headers)
 }
 
 fn lookup_form(s: &PcSession<String>, error: Option<&str>) -> Markup {
@@ -128,7 +128,7 @@ async fn login(
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }
         LoginCheck::Ok(()) => {
-            let (_, cookie) = state.shop.start(id, &state.clock);
+            let (_, cookie) = state.shop.start(id);
             see_other(cookie, "/shop")
         }
         LoginCheck::Failed => {
@@ -302,14 +302,10 @@ async fn reset(
             .into_response());
     }
     // Hash 0000 before taking the write lock (Argon2 never runs inside a transaction).
-    let permit = state.pins.permit().await?;
-    let hasher = state.pins.clone();
-    let default_hash = crate::blocking::run(move || {
-        let h = hasher.hash(super::procedures::DEFAULT_PIN);
-        drop(permit);
-        h
-    })
-    .await;
+    let default_hash = state
+        .pins
+        .run(|slot| slot.hash(crate::domain::DEFAULT_PIN))
+        .await?;
     let (line_id, staff_id, now) = (found.line_id, s.who.clone(), state.clock.now());
     let audited = msisdn.clone();
     let matched = state

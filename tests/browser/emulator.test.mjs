@@ -23,7 +23,7 @@ let base;
 
 /** Starts `garake serve` on a free port; resolves with its base URL. */
 function startServer() {
-  const args = ["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--admin-token", "t", "--menus", "menus"];
+  const args = ["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--admin-token", "browser-test-token", "--menus", "menus"];
   server = spawn(BINARY, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("garake did not start within 10 s")), 10_000);

@@ -129,60 +129,93 @@ async fn the_console_shows_lines_the_audit_log_and_the_mail_log() {
     assert!(log.text.contains("x@example.com") && log.text.contains("outbox"));
 }
 
-/// A minimal SMTP server that accepts one message and returns its DATA.
-async fn smtp_sink() -> (String, tokio::task::JoinHandle<(String, String)>) {
+/// What a real SMTP sink received: each accepted message's envelope and DATA.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A minimal SMTP server on a loopback port. It refuses the first `refuse`
+/// connections with `421` (a temporary failure), then accepts every message.
+async fn smtp_sink(refuse: usize) -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let task = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read).lines();
-        write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-        let (mut envelope, mut data) = (String::new(), String::new());
-        let mut in_data = false;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if in_data {
-                if line == "." {
-                    in_data = false;
-                    write.write_all(b"250 queued\r\n").await.unwrap();
-                } else {
-                    data.push_str(&line);
-                    data.push('\n');
-                }
+    let received: Received = Default::default();
+    let store = received.clone();
+    tokio::spawn(async move {
+        let mut refused = 0;
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (read, mut write) = stream.into_split();
+            if refused < refuse {
+                refused += 1;
+                write
+                    .write_all(b"421 sink busy, try again later\r\n")
+                    .await
+                    .unwrap();
                 continue;
             }
-            let upper = line.to_ascii_uppercase();
-            let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                b"250 sink\r\n"
-            } else if upper.starts_with("DATA") {
-                in_data = true;
-                b"354 go on\r\n"
-            } else if upper.starts_with("QUIT") {
-                write.write_all(b"221 bye\r\n").await.unwrap();
-                break;
-            } else {
-                envelope.push_str(&line);
-                envelope.push('\n');
-                b"250 ok\r\n"
-            };
-            write.write_all(reply).await.unwrap();
+            let mut lines = BufReader::new(read).lines();
+            write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+            let (mut envelope, mut data) = (String::new(), String::new());
+            let mut in_data = false;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if in_data {
+                    if line == "." {
+                        in_data = false;
+                        store.lock().unwrap().push((envelope.clone(), data.clone()));
+                        write.write_all(b"250 queued\r\n").await.unwrap();
+                    } else {
+                        data.push_str(&line);
+                        data.push('\n');
+                    }
+                    continue;
+                }
+                let upper = line.to_ascii_uppercase();
+                let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                    b"250 sink\r\n"
+                } else if upper.starts_with("DATA") {
+                    in_data = true;
+                    b"354 go on\r\n"
+                } else if upper.starts_with("QUIT") {
+                    let _ = write.write_all(b"221 bye\r\n").await;
+                    break;
+                } else {
+                    envelope.push_str(&line);
+                    envelope.push('\n');
+                    b"250 ok\r\n"
+                };
+                write.write_all(reply).await.unwrap();
+            }
         }
-        (envelope, data)
     });
-    (addr, task)
+    (addr, received)
+}
+
+/// A test app whose outbox mail is for a relay at `addr`.
+async fn relaying(addr: &str) -> (TestApp, garake::mail::relay::Relay) {
+    let target = addr.to_string();
+    let app = TestApp::with(move |c| c.smtp_relay = Some(target)).await;
+    (app, garake::mail::relay::Relay::new(addr).unwrap())
+}
+
+async fn relay_pass(app: &TestApp, relay: &garake::mail::relay::Relay) -> usize {
+    garake::mail::relay::relay_due(&app.state.db, relay, app.state.clock.now())
+        .await
+        .unwrap()
+}
+
+async fn relay_state(app: &TestApp) -> serde_json::Value {
+    app.api("/api/outbox").await.json()[0]["relay"].clone()
 }
 
 #[tokio::test]
 async fn outbox_mail_is_relayed_to_a_real_smtp_server_once() {
-    let app = TestApp::new().await;
+    let (addr, sink) = smtp_sink(0).await;
+    let (app, relay) = relaying(&addr).await;
     send_external(&app, "member@example.com", "パスワード再設定").await;
-    let (addr, sink) = smtp_sink().await;
-    let relay = garake::mail::relay::Relay::new(&addr).unwrap();
-    let sent = garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
-        .await
-        .unwrap();
-    assert_eq!(sent, 1);
-    let (envelope, data) = sink.await.unwrap();
+    assert_eq!(relay_state(&app).await["state"], "pending");
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    let got = sink.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (envelope, data) = &got[0];
     assert!(
         envelope.contains("MAIL FROM:<taro-demo@docomo.ne.jp>"),
         "{envelope}"
@@ -193,37 +226,78 @@ async fn outbox_mail_is_relayed_to_a_real_smtp_server_once() {
     );
     assert!(data.contains("Subject: =?UTF-8?B?"), "{data}");
     assert!(data.contains("Content-Type: text/plain; charset=UTF-8"));
-    // Already relayed: a second pass sends nothing.
-    assert_eq!(
-        garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
-            .await
-            .unwrap(),
-        0
-    );
+    let state = relay_state(&app).await;
+    assert_eq!(state["state"], "relayed");
+    assert_eq!(state["attempts"], 1);
+    assert!(state["last_error"].is_null());
+    // Already relayed: later passes send nothing, even much later.
+    app.state.clock.advance(3600);
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    assert_eq!(sink.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
-async fn a_dead_relay_records_the_error_and_keeps_the_mail() {
-    let app = TestApp::new().await;
-    send_external(&app, "member@example.com", "x").await;
+async fn a_refused_relay_attempt_is_retried_after_a_second_and_sent_once() {
+    let (addr, sink) = smtp_sink(1).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "retry me").await;
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
+    assert_eq!(state["state"], "pending");
+    assert_eq!(state["attempts"], 1);
+    assert!(
+        state["last_error"].as_str().unwrap().contains("421"),
+        "{state}"
+    );
+    // Not due again before its wait (1 s) is over.
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    assert_eq!(relay_state(&app).await["attempts"], 1);
+    app.state.clock.advance(1);
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    let state = relay_state(&app).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_i64()),
+        (Some("relayed"), Some(2))
+    );
+    assert!(state["last_error"].is_null());
+    assert_eq!(sink.lock().unwrap().len(), 1, "delivered exactly once");
+}
+
+#[tokio::test]
+async fn a_dead_relay_is_tried_six_times_with_growing_waits_then_given_up() {
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
-        .unwrap();
-    let relay = garake::mail::relay::Relay::new(&closed.to_string()).unwrap();
+        .unwrap()
+        .to_string();
+    let (app, relay) = relaying(&closed).await;
+    send_external(&app, "member@example.com", "x").await;
+    for (attempt, wait) in [(1, 1), (2, 5), (3, 30), (4, 120), (5, 600)] {
+        assert_eq!(relay_pass(&app, &relay).await, 0);
+        let state = relay_state(&app).await;
+        assert_eq!(state["state"], "pending", "after attempt {attempt}");
+        assert_eq!(state["attempts"], attempt);
+        assert!(state["last_error"].is_string());
+        app.state.clock.advance(wait - 1);
+        assert_eq!(relay_pass(&app, &relay).await, 0);
+        assert_eq!(
+            relay_state(&app).await["attempts"],
+            attempt,
+            "not before its wait"
+        );
+        app.state.clock.advance(1);
+    }
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
     assert_eq!(
-        garake::mail::relay::relay_pending(&app.state.db, &relay, 0)
-            .await
-            .unwrap(),
-        0
+        (state["state"].as_str(), state["attempts"].as_i64()),
+        (Some("failed"), Some(6))
     );
-    let error: Option<String> = app
-        .state
-        .db
-        .with_conn(|c| Ok(c.query_row("SELECT relay_error FROM outbox", [], |r| r.get(0))?))
-        .unwrap();
-    assert!(error.is_some());
+    app.state.clock.advance(86_400);
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    assert_eq!(relay_state(&app).await["attempts"], 6, "given up for good");
+    // The mail itself is kept.
     assert_eq!(
         app.api("/api/outbox")
             .await
@@ -234,6 +308,15 @@ async fn a_dead_relay_records_the_error_and_keeps_the_mail() {
         1
     );
     assert!(garake::mail::relay::Relay::new("no-port").is_err());
+}
+
+#[tokio::test]
+async fn without_a_relay_outbox_mail_is_off_and_never_sent() {
+    let app = TestApp::new().await;
+    send_external(&app, "member@example.com", "x").await;
+    let state = relay_state(&app).await;
+    assert_eq!(state["state"], "off");
+    assert_eq!(state["attempts"], 0);
 }
 
 async fn api_post(app: &TestApp, path: &str, body: &str) -> Resp {

@@ -124,7 +124,7 @@ fn link(html: &str, label: &str) -> String {
 
 fn token(html: &str) -> String {
     let at = html.find("name=\"ft\" value=\"").unwrap() + 17;
-    html[at..at + 32].to_string()
+    html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::helpers::*;
 
 fn token(html: &str) -> String {
     let at = html.find("name=\"ft\" value=\"").unwrap() + 17;
-    html[at..at + 32].to_string()
+    html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
 /// Powers on as Taro: the `/s/{sid}` prefix of the session's pages.

@@ -362,7 +362,9 @@ async fn the_outbox_keeps_the_newest_1000() {
             Ok(())
         })
         .unwrap();
-    let all = app.api("/api/outbox").await.json();
+    let page = app.api("/api/outbox?limit=1000").await;
+    assert_eq!(page.header("x-total-count"), "1000");
+    let all = page.json();
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 1000);
     assert_eq!(all[0]["subject"], "m1004");

@@ -1,0 +1,129 @@
+//! Every bound on what a client can grow without a secret, with its default,
+//! in one place. The ones a QA team may want to change are flags (and
+//! `GARAKE_*` variables); the rest are constants. Each says what happens when
+//! it bites; docs/operations.md lists them all.
+
+use std::time::Duration;
+
+use crate::store::throttle::Policy;
+
+pub const MAX_SESSIONS: usize = 100_000;
+pub const SESSIONS_PER_LINE: usize = 64;
+pub const MAX_PC_LOGINS: usize = 10_000;
+pub const MAX_CONNECTIONS: usize = 1024;
+pub const BODY_TIMEOUT_SECS: u64 = 10;
+pub const MAILBOX_MESSAGES: i64 = 1000;
+pub const MAIL_RETENTION_HOURS: i64 = 720;
+pub const MAIL_PER_MINUTE: i64 = 60;
+pub const PARTNER_REQUESTS_PER_MINUTE: i64 = 10;
+pub const ADMIN_GUESSES_PER_MINUTE: i64 = 10;
+
+/// How long a client may take to send a request head (then the connection closes).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+/// Largest request body; a larger `Content-Length` is refused before reading.
+pub const BODY_LIMIT: usize = 16 * 1024;
+/// File descriptors kept free for the database, the log and the gateway.
+pub const SPARE_FILES: u64 = 64;
+/// One mail: the subject and the body in Shift_JIS bytes (Decomail 1.0's
+/// limit for a whole message is 10,000 bytes).
+pub const MAIL_SUBJECT_BYTES: usize = 100;
+pub const MAIL_BODY_BYTES: usize = 10_000;
+/// Rows of the admin console's and the API's lists per page.
+pub const PAGE_ROWS: i64 = 50;
+/// The audit log and the mail log keep their newest rows (the sweep trims them).
+pub const LOG_ROWS: i64 = 100_000;
+/// Support-desk inquiries kept (the oldest handled ones go first).
+pub const INQUIRIES: i64 = 10_000;
+/// How often the background sweep runs.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// The gateway's cookie jar: per session and site, and in all.
+pub const COOKIES_PER_SITE: usize = 20;
+pub const COOKIE_BYTES: usize = 4096;
+pub const COOKIE_JAR_BYTES: usize = 8 * 1024 * 1024;
+
+/// The flags of `garake serve` that set limits.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Limits {
+    /// Handset sessions kept in all; beyond it the least recently used is forgotten.
+    #[arg(long, env = "GARAKE_MAX_SESSIONS", default_value_t = MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// Handset sessions one line may hold; beyond it its least recently used is forgotten.
+    #[arg(long, env = "GARAKE_SESSIONS_PER_LINE", default_value_t = SESSIONS_PER_LINE)]
+    pub sessions_per_line: usize,
+    /// PC logins (admin console, My docomo, docomo Shop) kept in all; the oldest goes first.
+    #[arg(long, env = "GARAKE_MAX_PC_LOGINS", default_value_t = MAX_PC_LOGINS)]
+    pub max_pc_logins: usize,
+    /// Open connections (never more than the file limit less 64).
+    #[arg(long, env = "GARAKE_MAX_CONNECTIONS", default_value_t = MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Seconds a client may take to send a whole request body (then 408).
+    #[arg(long, env = "GARAKE_BODY_TIMEOUT", default_value_t = BODY_TIMEOUT_SECS)]
+    pub body_timeout: u64,
+    /// Messages one i-mode mailbox holds; further mail is refused (`mailbox_full`).
+    #[arg(long, env = "GARAKE_MAILBOX_MESSAGES", default_value_t = MAILBOX_MESSAGES)]
+    pub mailbox_messages: i64,
+    /// Hours (simulated time) mail stays in a mailbox.
+    #[arg(long, env = "GARAKE_MAIL_RETENTION_HOURS", default_value_t = MAIL_RETENTION_HOURS)]
+    pub mail_retention_hours: i64,
+    /// Mails one line may send a minute (simulated time).
+    #[arg(long, env = "GARAKE_MAIL_PER_MINUTE", default_value_t = MAIL_PER_MINUTE)]
+    pub mail_per_minute: i64,
+    /// Partner-site inquiries and joins a minute from one client address.
+    #[arg(long, env = "GARAKE_PARTNER_REQUESTS_PER_MINUTE", default_value_t = PARTNER_REQUESTS_PER_MINUTE)]
+    pub partner_requests_per_minute: i64,
+    /// Wrong admin tokens a minute from one client address before 429.
+    #[arg(long, env = "GARAKE_ADMIN_GUESSES_PER_MINUTE", default_value_t = ADMIN_GUESSES_PER_MINUTE)]
+    pub admin_guesses_per_minute: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_sessions: MAX_SESSIONS,
+            sessions_per_line: SESSIONS_PER_LINE,
+            max_pc_logins: MAX_PC_LOGINS,
+            max_connections: MAX_CONNECTIONS,
+            body_timeout: BODY_TIMEOUT_SECS,
+            mailbox_messages: MAILBOX_MESSAGES,
+            mail_retention_hours: MAIL_RETENTION_HOURS,
+            mail_per_minute: MAIL_PER_MINUTE,
+            partner_requests_per_minute: PARTNER_REQUESTS_PER_MINUTE,
+            admin_guesses_per_minute: ADMIN_GUESSES_PER_MINUTE,
+        }
+    }
+}
+
+impl Limits {
+    /// Mail sent by one line.
+    pub fn mail_rate(&self) -> Policy {
+        Policy::Window {
+            limit: self.mail_per_minute,
+            window: 60,
+        }
+    }
+
+    /// Partner inquiries and joins from one client address.
+    pub fn partner_rate(&self) -> Policy {
+        Policy::Window {
+            limit: self.partner_requests_per_minute,
+            window: 60,
+        }
+    }
+
+    /// Wrong admin tokens from one client address.
+    pub fn admin_guesses(&self) -> Policy {
+        Policy::Window {
+            limit: self.admin_guesses_per_minute,
+            window: 60,
+        }
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout)
+    }
+
+    /// The mail-retention time in seconds.
+    pub fn mail_retention_secs(&self) -> i64 {
+        self.mail_retention_hours.saturating_mul(3600)
+    }
+}

@@ -1,0 +1,467 @@
+//! The accept loop: HTTP/1.1 connections served by hyper directly, counted
+//! and bounded, with deadlines for request heads and bodies, and a graceful
+//! shutdown.
+//!
+//! At most `max` connections are open. When a new one arrives at the limit,
+//! the open connection that has sent nothing for longest and is not being
+//! answered (an idle keep-alive, a stalled head, a stalled body) is closed to
+//! make room, so idle or slow clients never starve a fresh request; if every
+//! open connection is being answered, the new one is closed at once. Both are
+//! counted and logged once a second.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use crate::web::front::App;
+
+/// A request body that took longer than the body deadline.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body did not arrive in time")]
+pub struct BodyTimeout;
+
+/// Whether an error (e.g. axum's rejection of a body) comes from `BodyTimeout`.
+pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<BodyTimeout>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// Settings of the accept loop.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Connections open at once.
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub grace: Duration,
+}
+
+/// One open connection, as the accept loop sees it.
+struct Conn {
+    /// Milliseconds since the loop started, at the last byte read from the client.
+    last_read: AtomicU64,
+    /// A request is being answered...
+    in_flight: AtomicBool,
+    /// ...but its body has not all arrived yet (so the client is the slow side).
+    body_pending: AtomicBool,
+    evict: Notify,
+}
+
+impl Conn {
+    fn evictable(&self) -> bool {
+        !self.in_flight.load(Ordering::Relaxed) || self.body_pending.load(Ordering::Relaxed)
+    }
+}
+
+/// The open connections.
+struct Registry {
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    epoch: Instant,
+    max: usize,
+    /// Closed to make room, and refused because all were busy (since the last log line).
+    shed: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Registry {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Registers a new connection, making room if needed; `None` if every
+    /// open connection is busy.
+    fn admit(&self, id: u64) -> Option<Arc<Conn>> {
+        let mut conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+        if conns.len() >= self.max {
+            let victim = conns
+                .iter()
+                .filter(|(_, c)| c.evictable())
+                .min_by_key(|(_, c)| c.last_read.load(Ordering::Relaxed))
+                .map(|(id, _)| *id);
+            match victim.and_then(|v| conns.remove(&v)) {
+                Some(conn) => {
+                    conn.evict.notify_one();
+                    self.shed.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+            }
+        }
+        let conn = Arc::new(Conn {
+            last_read: AtomicU64::new(self.now_ms()),
+            in_flight: AtomicBool::new(false),
+            body_pending: AtomicBool::new(false),
+            evict: Notify::new(),
+        });
+        conns.insert(id, conn.clone());
+        Some(conn)
+    }
+
+    fn forget(&self, id: u64) {
+        self.conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    fn open(&self) -> usize {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// The connection limit the process can really hold: `wanted`, but never
+/// above the file limit (raised to its hard limit first) less the spares.
+pub fn connection_limit(wanted: usize) -> usize {
+    match raise_file_limit() {
+        Some(files) => {
+            let room = files.saturating_sub(crate::limits::SPARE_FILES).max(1) as usize;
+            if wanted > room {
+                tracing::warn!(
+                    wanted,
+                    room,
+                    "--max-connections is above the file limit less {}: using {room}",
+                    crate::limits::SPARE_FILES
+                );
+            }
+            wanted.min(room)
+        }
+        None => wanted,
+    }
+}
+
+/// Raises the soft limit of open files to the hard limit; returns the limit in force.
+#[cfg(unix)]
+fn raise_file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return None;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+    Some(lim.rlim_cur as u64)
+}
+
+#[cfg(not(unix))]
+fn raise_file_limit() -> Option<u64> {
+    None
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish for at most `grace`.
+pub async fn run(
+    listener: TcpListener,
+    app: App,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) {
+    let registry = Arc::new(Registry {
+        conns: Mutex::default(),
+        epoch: Instant::now(),
+        max: options.max_connections.max(1),
+        shed: AtomicU64::new(0),
+        refused: AtomicU64::new(0),
+    });
+    let logger = tokio::spawn(log_pressure(registry.clone()));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // A client that stops in the middle of a request head is dropped.
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut next_id: u64 = 0;
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        next_id += 1;
+        let id = next_id;
+        let Some(conn) = registry.admit(id) else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let io = Tracked {
+            io: stream,
+            conn: conn.clone(),
+            registry: registry.clone(),
+        };
+        let service = {
+            let (app, conn, body_timeout) = (app.clone(), conn.clone(), options.body_timeout);
+            hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                conn.in_flight.store(true, Ordering::Relaxed);
+                conn.body_pending
+                    .store(!req.body().is_end_stream(), Ordering::Relaxed);
+                let req = req.map(|body| TimedBody::new(body, body_timeout, conn.clone()));
+                let answer = app.respond_from(req, Some(remote));
+                let conn = conn.clone();
+                async move {
+                    let response = answer.await;
+                    conn.in_flight.store(false, Ordering::Relaxed);
+                    conn.body_pending.store(false, Ordering::Relaxed);
+                    response
+                }
+            })
+        };
+        let connection =
+            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = connection => {}
+                // Closed to make room: dropping the connection closes the socket.
+                _ = conn.evict.notified() => {}
+            }
+            registry.forget(id);
+        });
+    }
+    drop(listener);
+    logger.abort();
+    if tokio::time::timeout(options.grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "connections still open {} s after the signal: closing them",
+            options.grace.as_secs()
+        );
+    }
+}
+
+/// Logs, once a second, how many connections were closed to make room or refused.
+async fn log_pressure(registry: Arc<Registry>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let shed = registry.shed.swap(0, Ordering::Relaxed);
+        let refused = registry.refused.swap(0, Ordering::Relaxed);
+        if shed + refused > 0 {
+            tracing::warn!(
+                open = registry.open(),
+                max = registry.max,
+                closed_idle = shed,
+                refused_busy = refused,
+                "connection limit reached: closed the longest-silent connections to make room"
+            );
+        }
+    }
+}
+
+/// The client's socket, noting when it last sent a byte.
+struct Tracked {
+    io: TcpStream,
+    conn: Arc<Conn>,
+    registry: Arc<Registry>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let now = self.registry.now_ms();
+            self.conn.last_read.store(now, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+/// A request body that must arrive whole within the body deadline.
+pub struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    conn: Arc<Conn>,
+    done: bool,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, timeout: Duration, conn: Arc<Conn>) -> TimedBody {
+        TimedBody {
+            done: inner.is_end_stream(),
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            conn,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.done = true;
+        self.conn.body_pending.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Body for TimedBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                this.finish();
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finish();
+                Poll::Ready(Some(Err(e.into())))
+            }
+            Poll::Ready(Some(Ok(frame))) => {
+                if this.inner.is_end_stream() {
+                    this.finish();
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.finish();
+                    Poll::Ready(Some(Err(Box::new(BodyTimeout))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry(max: usize) -> Registry {
+        Registry {
+            conns: Mutex::default(),
+            epoch: Instant::now(),
+            max,
+            shed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    #[test]
+    fn at_the_limit_the_longest_silent_idle_connection_makes_room() {
+        let r = registry(2);
+        let a = r.admit(1).unwrap();
+        let b = r.admit(2).unwrap();
+        a.last_read.store(5, Ordering::Relaxed);
+        b.last_read.store(9, Ordering::Relaxed);
+        assert!(r.admit(3).is_some());
+        let open: Vec<u64> = {
+            let mut ids: Vec<u64> = r.conns.lock().unwrap().keys().copied().collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(open, [2, 3], "the one silent longest went");
+        assert_eq!(r.shed.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_connection_being_answered_is_kept_unless_its_body_is_still_coming() {
+        let r = registry(2);
+        let a = r.admit(1).unwrap();
+        let b = r.admit(2).unwrap();
+        for c in [&a, &b] {
+            c.in_flight.store(true, Ordering::Relaxed);
+        }
+        assert!(r.admit(3).is_none(), "all busy: the new one is refused");
+        assert_eq!(r.refused.load(Ordering::Relaxed), 1);
+        b.body_pending.store(true, Ordering::Relaxed);
+        assert!(r.admit(4).is_some(), "a stalled body may be closed");
+        assert!(r.conns.lock().unwrap().contains_key(&1));
+    }
+
+    #[test]
+    fn a_timeout_is_recognised_through_wrapping_errors() {
+        let wrapped = axum::Error::new(BodyTimeout);
+        assert!(is_body_timeout(&wrapped));
+        let other = axum::Error::new(std::io::Error::other("x"));
+        assert!(!is_body_timeout(&other));
+    }
+}
