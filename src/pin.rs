@@ -52,6 +52,8 @@ struct Inner {
     /// Requests that waited for a permit, and those that gave up ("busy").
     waits: AtomicU64,
     busy: AtomicU64,
+    /// Argon2 computations run (hashes and verifications).
+    runs: AtomicU64,
     /// Checks of one secret (a line's, an account's) run one at a time.
     queues: KeyedQueue,
 }
@@ -139,6 +141,7 @@ impl Drop for Slot<'_> {
 impl Slot<'_> {
     fn run(&mut self, secret: &[u8], salt: &[u8], params: Params, out: &mut [u8]) -> bool {
         let memory = self.memory.as_mut().expect("a slot holds its memory");
+        self.inner.runs.fetch_add(1, Ordering::Relaxed);
         Argon2::new_with_secret(
             &self.inner.secret,
             Algorithm::Argon2id,
@@ -249,6 +252,7 @@ impl PinHasher {
                 dummy: phc(&salt, &out),
                 waits: AtomicU64::new(0),
                 busy: AtomicU64::new(0),
+                runs: AtomicU64::new(0),
                 queues: KeyedQueue::default(),
             }),
         }
@@ -403,6 +407,16 @@ impl PinHasher {
             self.inner.waits.load(Ordering::Relaxed),
             self.inner.busy.load(Ordering::Relaxed),
         )
+    }
+
+    /// Argon2 computations run since start.
+    pub fn runs(&self) -> u64 {
+        self.inner.runs.load(Ordering::Relaxed)
+    }
+
+    /// How many slots' memory has been made (never more than the slots).
+    pub fn slots_made(&self) -> usize {
+        self.inner.slots.made.load(Ordering::Relaxed)
     }
 }
 

@@ -18,6 +18,11 @@ pub struct Server {
 impl Server {
     /// Starts `garake serve` on port 0 and reads the address it printed.
     pub fn start(db: &std::path::Path) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// The same with more flags.
+    pub fn start_with(db: &std::path::Path, flags: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -30,6 +35,7 @@ impl Server {
             .arg(db)
             .arg("--menus")
             .arg(shipped_menus())
+            .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -496,4 +502,190 @@ fn walk_gives_a_clear_error_for_a_dead_url_or_an_unknown_profile() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown profile `Nokia`"));
+}
+
+/// Whether a fresh connection gets `GET /` answered within `within`.
+fn answered(addr: &str, within: std::time::Duration) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    stream.set_read_timeout(Some(within)).unwrap();
+    let _ = write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\nConnection: close\r\n\r\n"
+    );
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && &head == b"HTTP/1.1 200"
+}
+
+#[test]
+fn idle_and_stalled_connections_never_starve_a_fresh_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("g.db"), &["--max-connections", "6"]);
+    let mut held = Vec::new();
+    // Two idle, two stalled in their head, two stalled in their body: all six slots.
+    for i in 0..6 {
+        let mut c = TcpStream::connect(&server.addr).unwrap();
+        match i % 3 {
+            0 => {}
+            1 => write!(c, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap(),
+            _ => write!(
+                c,
+                "POST /mydocomo/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nda"
+            )
+            .unwrap(),
+        }
+        held.push(c);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    for _ in 0..10 {
+        assert!(
+            answered(&server.addr, std::time::Duration::from_secs(1)),
+            "a fresh request is served within 1 s at the connection limit"
+        );
+    }
+    // The longest-silent ones were closed to make room: reading gives EOF.
+    let mut closed = 0;
+    for c in &mut held {
+        c.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = [0u8; 1];
+        if matches!(c.read(&mut buf), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "some held connections were closed");
+}
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_gets_a_408_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("g.db"), &["--body-timeout", "1"]);
+    let mut c = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        c,
+        "POST /mydocomo/login HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ndaccount_id=ta"
+    )
+    .unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, head, body) = read_response(c);
+    assert_eq!(status, 408, "{head}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert!(header(&head, "content-type").starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("garake"));
+}
+
+#[test]
+fn a_huge_content_length_is_refused_before_any_byte_of_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("g.db"));
+    let mut c = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        c,
+        "POST /mydocomo/login HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\
+         Content-Length: 99999999999\r\n\r\n"
+    )
+    .unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .unwrap();
+    let mut raw = vec![0u8; 4096];
+    let n = c.read(&mut raw).unwrap();
+    let head = String::from_utf8_lossy(&raw[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+}
+
+#[test]
+fn a_short_admin_token_stops_the_start_with_exit_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    for token in ["", "too-short"] {
+        let out = Command::new(BIN)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--admin-token",
+                token,
+                "--db",
+            ])
+            .arg(&db)
+            .arg("--menus")
+            .arg(shipped_menus())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{token:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("at least 16 characters"), "{err}");
+        assert!(!db.exists(), "no database was made");
+    }
+}
+
+#[test]
+fn a_missing_secret_beside_a_used_database_stops_the_start_until_asked_for_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db");
+    let secret = dir.path().join("g.db.secret");
+    drop(Server::start(&db));
+    assert!(secret.exists());
+    std::fs::remove_file(&secret).unwrap();
+    let before = contents(&db);
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--admin-token",
+            TOKEN,
+            "--db",
+        ])
+        .arg(&db)
+        .arg("--menus")
+        .arg(shipped_menus())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("g.db.secret") && err.contains("--new-secret"),
+        "{err}"
+    );
+    assert!(!secret.exists(), "no new secret made silently");
+    assert!(contents(&db) == before, "the database is untouched");
+    // Asked for deliberately: it starts, with a new secret.
+    let server = Server::start_with(&db, &["--new-secret"]);
+    assert!(secret.exists());
+    assert_eq!(server.page("/").0, 200);
+}
+
+/// Every row of the tables a start could write, as text.
+fn contents(db: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut out = String::new();
+    for table in [
+        "lines",
+        "audit",
+        "server_settings",
+        "staff",
+        "partner_accounts",
+    ] {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let cols = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((0..cols)
+                    .map(|i| format!("{:?}", r.get::<_, rusqlite::types::Value>(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap();
+        for row in rows {
+            out.push_str(&row.unwrap());
+            out.push('\n');
+        }
+    }
+    out
 }

@@ -132,6 +132,17 @@ impl TestApp {
         self.request(req).await
     }
 
+    /// `POST /api/mail` {from, to, subject, body}.
+    pub async fn send_mail_req(&self, from: &str, to: &str, subject: &str, body: &str) -> Resp {
+        let payload = serde_json::json!({"from": from, "to": to, "subject": subject, "body": body});
+        let req = Request::post("/api/mail")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(payload.to_string()))
+            .unwrap();
+        self.request(req).await
+    }
+
     /// Powers a handset on as `msisdn` and returns it on its iMenu.
     pub async fn handset(&self, msisdn: &str, ua: &str) -> Handset<'_> {
         self.handset_lang(msisdn, ua, "ja").await
@@ -353,6 +364,11 @@ impl Handset<'_> {
         let body = format!("network_pin={}&ft={}", enc(network_pin), form.form_token());
         self.post(&self.action("reset-imode-password"), body).await
     }
+}
+
+/// `POST /api/mail` {from, to, subject, body}.
+pub async fn send_mail(app: &TestApp, from: &str, to: &str, subject: &str, body: &str) -> Resp {
+    app.send_mail_req(from, to, subject, body).await
 }
 
 /// Percent-encodes a value as a Shift_JIS handset would.

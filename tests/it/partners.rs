@@ -16,7 +16,7 @@ fn enc(value: &str) -> String {
         .collect()
 }
 
-async fn post(app: &TestApp, path: &str, body: &str) -> Resp {
+pub(crate) async fn post(app: &TestApp, path: &str, body: &str) -> Resp {
     let req = Request::post(path)
         .header(header::USER_AGENT, PC)
         .header(header::HOST, "garake.test")
@@ -195,7 +195,7 @@ async fn a_member_without_a_date_of_birth_gets_the_same_answer_and_no_link() {
     assert_eq!(mails_to(&app, HIKARI).await.len(), 1);
 }
 
-fn inquiry(overrides: &[(&str, &str)]) -> String {
+pub(crate) fn inquiry(overrides: &[(&str, &str)]) -> String {
     let mut fields = vec![
         ("name_kanji", "青空蒼"),
         ("name_kana", "アオゾラソウ"),
