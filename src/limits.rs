@@ -22,6 +22,18 @@ pub const ADMIN_GUESSES_PER_MINUTE: i64 = 10;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest request body; a larger `Content-Length` is refused before reading.
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// The compose form's: a whole 10,000-byte mail percent-encoded (three bytes
+/// each) and its other fields.
+pub const MAIL_FORM_LIMIT: usize = 32 * 1024;
+
+/// The body limit of a path.
+pub fn body_limit(path: &str) -> usize {
+    if path.starts_with("/s/") && path.ends_with("/a/mail-compose") {
+        MAIL_FORM_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 /// File descriptors kept free for the database, the log and the gateway.
 pub const SPARE_FILES: u64 = 64;
 /// One mail: the subject and the body in Shift_JIS bytes (Decomail 1.0's

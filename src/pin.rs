@@ -317,28 +317,6 @@ impl PinHasher {
         self.slot().verify(secret, stored)
     }
 
-    /// Hashes several secrets, in order, using every slot at once (blocking).
-    pub fn hash_many(&self, secrets: &[&str]) -> Vec<String> {
-        let next = AtomicUsize::new(0);
-        let mut out = vec![String::new(); secrets.len()];
-        let results = Mutex::new(&mut out);
-        let workers = self.inner.slots.size.min(secrets.len());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    let mut slot = self.slot();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(secret) = secrets.get(i) else { break };
-                        let hash = slot.hash(secret);
-                        results.lock().unwrap_or_else(|p| p.into_inner())[i] = hash;
-                    }
-                });
-            }
-        });
-        out
-    }
-
     /// Waits briefly for an Argon2 slot; a saturated pool answers "busy" so that
     /// a flood of secret checks never delays menu pages.
     pub async fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
@@ -407,6 +385,16 @@ impl PinHasher {
             self.inner.waits.load(Ordering::Relaxed),
             self.inner.busy.load(Ordering::Relaxed),
         )
+    }
+
+    /// A key for another purpose, derived from the server secret (HMAC of
+    /// `label`): the secret itself never leaves this type.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.inner.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Argon2 computations run since start.
@@ -720,11 +708,23 @@ mod tests {
     #[test]
     fn the_slots_memory_is_made_once_and_reused() {
         let hasher = PinHasher::new(vec![7; 32], 2);
-        let hashes = hasher.hash_many(&["1", "2", "3", "4", "5"]);
-        assert_eq!(hashes.len(), 5);
-        assert!(hasher.verify("3", &hashes[2]));
-        assert_eq!(hasher.inner.slots.made.load(Ordering::Relaxed), 2);
-        assert_eq!(hasher.inner.slots.free.lock().unwrap().len(), 2);
+        let first = hasher.hash("1");
+        assert_eq!(hasher.slots_made(), 1, "one slot for one check at a time");
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let h = hasher.clone();
+                std::thread::spawn(move || h.hash(&i.to_string()))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert!(hasher.verify("1", &first));
+        assert!(hasher.slots_made() <= 2, "never more than the slots");
+        assert_eq!(
+            hasher.inner.slots.free.lock().unwrap().len(),
+            hasher.slots_made()
+        );
     }
 
     #[test]

@@ -122,6 +122,19 @@ fn hrefs(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The path and query of a URL (garake's redirects are absolute).
+fn path_of(url: &str) -> String {
+    match url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    {
+        Some(rest) => rest
+            .find('/')
+            .map_or("/".to_string(), |i| rest[i..].to_string()),
+        None => url.to_string(),
+    }
+}
+
 /// `/s/<sid>/...` with the session id replaced, so pages of two sessions compare.
 fn page_key(path: &str) -> String {
     match path.strip_prefix("/s/").and_then(|r| r.split_once('/')) {
@@ -202,7 +215,7 @@ pub fn walk(
         let mut shown = path.clone();
         let mut hops = 0;
         while matches!(fetched.status, 301 | 302 | 303 | 307 | 308) && hops < 5 {
-            let Some(location) = fetched.header("location").map(str::to_string) else {
+            let Some(location) = fetched.header("location").map(path_of) else {
                 break;
             };
             if let Some(rest) = location.strip_prefix("/s/") {

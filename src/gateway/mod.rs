@@ -1,109 +1,104 @@
-//! The gateway: what the i-mode center did between a handset and a content
-//! provider's own site. Pure parts here (identifiers, URL checks, rewriting,
-//! charsets); the forwarding itself is in web/gateway.rs.
+//! The gateway: what the i-mode centre did between a handset and a content
+//! provider's own site. The pure parts live here (identifiers, where a URL
+//! leads, what an answer's type and charset are) and in `sanitize` (one pass
+//! over a page that removes what the i-mode browser never ran and points every
+//! link back into the gateway); the forwarding itself is in web/gateway.rs.
 
 pub mod client;
 pub mod cookies;
+pub mod sanitize;
 
 pub use cookies::CookieJar;
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use url::Url;
 
 use crate::domain::Msisdn;
 
 /// The placeholder a content provider puts where it wants the user ID.
 pub const UID_PLACEHOLDER: &str = "NULLGWDOCOMO";
 
-/// A line's stable identifiers as content providers see them.
+/// A line's identifiers as content providers see them. Each is a MAC of the
+/// phone number keyed with a key derived from the server secret: stable
+/// across restarts, different under another secret, and not computable (nor
+/// reversible) from a phone number alone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
-    /// The i-mode ID sent as `X-DCMGUID` (7 characters).
+    /// The i-mode ID sent as `X-DCMGUID`: 7 characters `[0-9a-zA-Z]`.
     pub guid: String,
-    /// The i-mode user ID that replaces `uid=NULLGWDOCOMO` (12 characters).
+    /// The i-mode user ID that replaces `uid=NULLGWDOCOMO`: 12 characters.
     pub uid: String,
-    /// The handset's serial number (11 characters), sent only after consent (`utn`).
+    /// The mova handset's serial number (`ser`, 11 characters), sent only after consent.
     pub ser: String,
-    /// The FOMA card number (20 digits), sent with `ser` by DoCoMo/2.0 handsets.
+    /// The FOMA handset's serial number (IMEI, 15 digits).
+    pub ser_foma: String,
+    /// The FOMA card number (`icc`, 20 digits), sent with the FOMA serial.
     pub icc: String,
 }
 
-fn derived(label: &str, msisdn: &Msisdn, len: usize) -> String {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    Sha256::digest(format!("garake:{label}:{msisdn}").as_bytes())
-        .iter()
-        .take(len)
-        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
-        .collect()
+/// The identifier key's derivation label (the key itself comes from the
+/// server secret: `PinHasher::derive_key`).
+pub const IDENTITY_KEY_LABEL: &str = "garake gateway identifiers v1";
+
+const ALNUM: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// `len` characters of `alphabet` from the MAC of (`label`, number).
+fn derived(key: &[u8; 32], label: &str, msisdn: &Msisdn, len: usize, alphabet: &[u8]) -> String {
+    let mut out = String::with_capacity(len);
+    let mut block = 0u8;
+    while out.len() < len {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        mac.update(&[0, block]);
+        mac.update(msisdn.as_str().as_bytes());
+        for b in mac.finalize().into_bytes() {
+            // Rejection sampling keeps the characters uniform.
+            let limit = 256 - 256 % alphabet.len();
+            if (b as usize) < limit && out.len() < len {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+        block += 1;
+    }
+    out
 }
 
 impl Identity {
-    /// Stable per line: the same number always gets the same identifiers.
-    pub fn of(msisdn: &Msisdn) -> Identity {
-        let digits: String = Sha256::digest(format!("garake:icc:{msisdn}").as_bytes())
-            .iter()
-            .take(20)
-            .map(|b| char::from(b'0' + b % 10))
-            .collect();
+    /// The identifiers of a line under `key`.
+    pub fn of(msisdn: &Msisdn, key: &[u8; 32]) -> Identity {
+        const DIGITS: &[u8] = b"0123456789";
         Identity {
-            guid: derived("guid", msisdn, 7),
-            uid: derived("uid", msisdn, 12),
-            ser: derived("ser", msisdn, 11).to_ascii_uppercase(),
-            icc: digits,
+            guid: derived(key, "guid", msisdn, 7, ALNUM),
+            uid: derived(key, "uid", msisdn, 12, ALNUM),
+            ser: derived(key, "ser", msisdn, 11, &ALNUM[..36]).to_ascii_uppercase(),
+            ser_foma: derived(key, "imei", msisdn, 15, DIGITS),
+            icc: derived(key, "icc", msisdn, 20, DIGITS),
         }
     }
 }
 
 /// The User-Agent with the serial numbers a consenting handset adds:
-/// `DoCoMo/1.0/MODEL/…/serXXXXXXXXXXX`, or `DoCoMo/2.0 MODEL(…;serXXXXXXXXXXX;iccNNNN…)`.
+/// `DoCoMo/1.0/MODEL/…/serXXXXXXXXXXX` (11 characters), or
+/// `DoCoMo/2.0 MODEL(…;serNNNNNNNNNNNNNNN;iccNNNN…)` (15 and 20 digits).
 /// Other browsers have none.
 pub fn with_serial(user_agent: &str, id: &Identity) -> String {
     if user_agent.starts_with("DoCoMo/1.0/") {
         format!("{user_agent}/ser{}", id.ser)
     } else if user_agent.starts_with("DoCoMo/2.0 ") {
         match user_agent.strip_suffix(')') {
-            Some(head) => format!("{head};ser{};icc{})", id.ser, id.icc),
-            None => format!("{user_agent}(ser{};icc{})", id.ser, id.icc),
+            Some(head) => format!("{head};ser{};icc{})", id.ser_foma, id.icc),
+            None => format!("{user_agent}(ser{};icc{})", id.ser_foma, id.icc),
         }
     } else {
         user_agent.to_string()
     }
 }
 
-/// Sends links and forms marked `utn` through the consent page: inside the
-/// `<a …>` or `<form …>` tag, the gateway path `/g/` becomes `/u/`.
-pub fn route_utn_links(html: &str, gateway: &str, consent: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    let next_tag = |s: &str| {
-        let lower = s.to_ascii_lowercase();
-        [lower.find("<a "), lower.find("<form ")]
-            .into_iter()
-            .flatten()
-            .min()
-    };
-    while let Some(at) = next_tag(rest) {
-        out.push_str(&rest[..at]);
-        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
-        let tag = &rest[at..tag_end];
-        let lower = tag.to_ascii_lowercase();
-        let has_utn = lower
-            .split(|c: char| c.is_whitespace() || c == '>')
-            .any(|w| w == "utn" || w.starts_with("utn="));
-        if has_utn {
-            out.push_str(&tag.replacen(gateway, consent, 1));
-        } else {
-            out.push_str(tag);
-        }
-        rest = &rest[tag_end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The upstream URL for a gateway path, or `None` if the path tries to leave
 /// the configured site (`..`, `//`, backslashes, encoded dots, a scheme).
-/// With `id`, `uid=NULLGWDOCOMO` in the query becomes the user ID; without
-/// (an https site), the query goes as the handset wrote it.
+/// With `id` (an official http site), `uid=NULLGWDOCOMO` in the query becomes
+/// the user ID; otherwise the query goes as the handset wrote it.
 pub fn upstream_url(
     base: &str,
     rest: &str,
@@ -117,7 +112,7 @@ pub fn upstream_url(
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         url.push('?');
         match id {
-            Some(id) => url.push_str(&replace_uid(q, id)),
+            Some(id) => url.push_str(&replace_uid_str(q, id)),
             None => url.push_str(q),
         }
     }
@@ -139,18 +134,27 @@ pub fn stays_inside(rest: &str) -> bool {
     !escapes
 }
 
-/// Replaces `uid=NULLGWDOCOMO` in a query string or form body with the user ID.
-pub fn replace_uid(text: &str, id: &Identity) -> String {
-    text.split('&')
-        .map(|pair| {
-            if pair == format!("uid={UID_PLACEHOLDER}") {
-                format!("uid={}", id.uid)
-            } else {
-                pair.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+fn replace_uid_str(text: &str, id: &Identity) -> String {
+    String::from_utf8(replace_uid(text.as_bytes(), id)).unwrap_or_else(|_| text.to_string())
+}
+
+/// Replaces each `uid=NULLGWDOCOMO` pair of a query string or form body
+/// with the user ID, leaving every other byte exactly as it was (a
+/// Shift_JIS form stays Shift_JIS).
+pub fn replace_uid(body: &[u8], id: &Identity) -> Vec<u8> {
+    let placeholder = format!("uid={UID_PLACEHOLDER}");
+    let mut out = Vec::with_capacity(body.len());
+    for (i, pair) in body.split(|b| *b == b'&').enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        if pair == placeholder.as_bytes() {
+            out.extend_from_slice(format!("uid={}", id.uid).as_bytes());
+        } else {
+            out.extend_from_slice(pair);
+        }
+    }
+    out
 }
 
 /// Whether the URL asks for the i-mode ID (`guid=ON`).
@@ -158,113 +162,213 @@ pub fn wants_guid(query: Option<&str>) -> bool {
     query.is_some_and(|q| q.split('&').any(|p| p == "guid=ON"))
 }
 
-/// Decodes an upstream page: charset from the Content-Type, else from a
-/// `<meta>`, else Shift_JIS (what i-mode sites used). `None` if it does not decode.
-pub fn decode(body: &[u8], content_type: &str) -> Option<String> {
-    let from_header = charset_param(content_type);
-    let from_meta = || {
-        let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-        let at = head.find("charset=")? + 8;
-        let label: String = head[at..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect();
-        Some(label)
-    };
-    let label = from_header
-        .or_else(from_meta)
-        .unwrap_or_else(|| "shift_jis".into());
-    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())?;
-    encoding
-        .decode_without_bom_handling_and_without_replacement(body)
-        .map(|s| s.into_owned())
+/// A configured site as links see it: where its pages are upstream, and the
+/// gateway paths that lead there for one session.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The upstream base, ending in `/`.
+    pub base: Url,
+    /// `/s/{sid}/g/{site}/`
+    pub prefix: String,
+    /// `/s/{sid}/f/{site}/`: the same for GET forms (their query is form
+    /// data, so a `guid` field in it does not ask for the i-mode ID).
+    pub form_prefix: String,
+    /// `/s/{sid}/u/{site}/`: the serial-number consent (http sites only).
+    pub consent: Option<String>,
 }
 
-fn charset_param(content_type: &str) -> Option<String> {
-    content_type
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("charset="))
-        .map(|c| c.trim_matches('"').to_ascii_lowercase())
-}
-
-/// Rewrites `href` / `action` / `src` values that point at the upstream site
-/// (absolute URLs under `base`, or host-absolute paths) to the gateway prefix.
-/// Relative links need nothing: the gateway path mirrors the upstream path.
-pub fn rewrite(html: &str, base: &str, prefix: &str) -> String {
-    let origin_end = base.find("://").map_or(0, |i| i + 3);
-    let origin = &base[..base[origin_end..]
-        .find('/')
-        .map_or(base.len(), |i| origin_end + i)];
-    let base_path = &base[origin.len()..];
-    let mut out = String::with_capacity(html.len() + 64);
-    let mut rest = html;
-    while let Some(at) = find_attr(rest) {
-        let (before, after) = rest.split_at(at.0);
-        out.push_str(before);
-        let quote = at.2;
-        let value_start = at.1;
-        let Some(len) = after[value_start..].find(quote) else {
-            out.push_str(after);
-            return out;
-        };
-        let value = &after[value_start..value_start + len];
-        out.push_str(&after[..value_start]);
-        let mapped = if let Some(tail) = value.strip_prefix(base) {
-            Some(format!("{prefix}{tail}"))
-        } else if let Some(path) = value.strip_prefix(origin).or_else(|| {
-            value
-                .strip_prefix('/')
-                .map(|_| value)
-                .filter(|v| !v.starts_with("//"))
-        }) {
-            path.strip_prefix(base_path)
-                .map(|tail| format!("{prefix}{tail}"))
-        } else {
-            None
-        };
-        out.push_str(mapped.as_deref().unwrap_or(value));
-        rest = &after[value_start + len..];
+impl Route {
+    pub fn new(base: &str, sid: &str, site: &str) -> Option<Route> {
+        let base = Url::parse(base).ok()?;
+        let consent = (base.scheme() == "http").then(|| format!("/s/{sid}/u/{site}/"));
+        Some(Route {
+            base,
+            prefix: format!("/s/{sid}/g/{site}/"),
+            form_prefix: format!("/s/{sid}/f/{site}/"),
+            consent,
+        })
     }
-    out.push_str(rest);
+
+    /// The part of `url` below this site's base (path, query, fragment), if it is below it.
+    /// The base without its trailing slash counts as the site's top.
+    pub fn tail(&self, url: &Url) -> Option<String> {
+        let same_origin = url.scheme() == self.base.scheme()
+            && url.host_str() == self.base.host_str()
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        if !same_origin {
+            return None;
+        }
+        let base_path = self.base.path();
+        let path = url.path();
+        let rest = match path.strip_prefix(base_path) {
+            Some(rest) => rest,
+            None if path == base_path.trim_end_matches('/') => "",
+            None => return None,
+        };
+        let mut tail = rest.to_string();
+        if let Some(q) = url.query() {
+            tail.push('?');
+            tail.push_str(q);
+        }
+        if let Some(f) = url.fragment() {
+            tail.push('#');
+            tail.push_str(f);
+        }
+        Some(tail)
+    }
+}
+
+/// How a link is to be followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Link,
+    /// A GET form (its query is form data).
+    GetForm,
+    /// A link or form marked `utn`: the carrier asks before sending the serial number.
+    Consent,
+}
+
+/// Where a URL in a page (or a redirect) leads the handset: into the gateway
+/// path of the configured site it belongs to, or to garake's "not a
+/// configured site" page. `None` for URLs that must not be followed at all.
+pub fn gateway_target(url: &Url, routes: &[Route], via: Via, elsewhere: &str) -> String {
+    for route in routes {
+        if let Some(tail) = route.tail(url) {
+            let prefix = match via {
+                Via::Consent => route.consent.as_deref().unwrap_or(&route.prefix),
+                Via::GetForm => &route.form_prefix,
+                Via::Link => &route.prefix,
+            };
+            return format!("{prefix}{tail}");
+        }
+    }
+    format!("{elsewhere}{}", percent_encode(url.as_str()))
+}
+
+/// Percent-encodes a URL for use as a query value.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
     out
 }
 
-/// The next `href=`/`action=`/`src=` attribute: (offset of its name, offset of
-/// the value from there, quote character).
-fn find_attr(html: &str) -> Option<(usize, usize, char)> {
-    let lower = html.to_ascii_lowercase();
-    let mut best: Option<(usize, usize, char)> = None;
-    for name in ["href=", "action=", "src="] {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(name) {
-            let at = from + i;
-            let q = html[at + name.len()..].chars().next();
-            if let Some(q @ ('"' | '\'')) = q {
-                if best.is_none_or(|b| at < b.0) {
-                    best = Some((at, name.len() + 1, q));
-                }
-                break;
-            }
-            from = at + name.len();
+/// What a content provider answered, as the gateway treats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// HTML in this encoding (from the Content-Type, a `<meta>`, or Shift_JIS).
+    Html(&'static encoding_rs::Encoding),
+    /// Plain text, images the handset can show: passed through as they are.
+    Passed,
+    /// Anything else: refused with a clear page.
+    Refused,
+}
+
+/// The MIME type of a Content-Type, lower case, without parameters.
+pub fn mime_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Classifies an answer by its Content-Type (any letter case) and, for HTML,
+/// finds its charset. `images` are the image types the handset can show.
+pub fn classify(content_type: &str, body: &[u8], images: &[&str]) -> Answer {
+    let mime = mime_type(content_type);
+    match mime.as_str() {
+        "text/html" | "application/xhtml+xml" | "" => {
+            let label = charset_param(content_type).or_else(|| meta_charset(body));
+            let encoding = label
+                .and_then(|l| encoding_rs::Encoding::for_label_no_replacement(l.as_bytes()))
+                .filter(|e| e.is_ascii_compatible())
+                .unwrap_or(encoding_rs::SHIFT_JIS);
+            Answer::Html(encoding)
         }
+        "text/plain" => Answer::Passed,
+        m if images.contains(&m) => Answer::Passed,
+        _ => Answer::Refused,
     }
-    best
+}
+
+fn charset_param(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+    })
+}
+
+/// A `charset=` in the first kilobyte (a `<meta>`), if any.
+fn meta_charset(body: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
+    let at = head.find("charset=")? + 8;
+    let label: String = head[at..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!label.is_empty()).then_some(label)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key(n: u8) -> [u8; 32] {
+        [n; 32]
+    }
+
     fn id() -> Identity {
-        Identity::of(&Msisdn::parse("09012340001").unwrap())
+        Identity::of(&Msisdn::parse("09012340001").unwrap(), &key(1))
     }
 
     #[test]
-    fn identifiers_are_stable_and_per_line() {
+    fn identifiers_are_stable_per_line_and_key_and_have_their_forms() {
         let a = id();
         assert_eq!(a, id());
-        assert_eq!((a.guid.len(), a.uid.len()), (7, 12));
-        assert_ne!(a, Identity::of(&Msisdn::parse("09012340002").unwrap()));
+        assert_eq!(
+            (
+                a.guid.len(),
+                a.uid.len(),
+                a.ser.len(),
+                a.ser_foma.len(),
+                a.icc.len()
+            ),
+            (7, 12, 11, 15, 20)
+        );
+        assert!(a.guid.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert!(a
+            .ser_foma
+            .bytes()
+            .chain(a.icc.bytes())
+            .all(|b| b.is_ascii_digit()));
+        let other_line = Identity::of(&Msisdn::parse("09012340002").unwrap(), &key(1));
+        assert_ne!(a.guid, other_line.guid);
+        let other_key = Identity::of(&Msisdn::parse("09012340001").unwrap(), &key(2));
+        assert_ne!(a.guid, other_key.guid, "another secret, other identifiers");
+        assert_ne!(a.uid, other_key.uid);
+    }
+
+    #[test]
+    fn an_unkeyed_hash_of_the_number_does_not_give_the_identifiers() {
+        // What anyone could compute from the number alone.
+        use sha2::Digest;
+        let unkeyed: String = sha2::Sha256::digest(b"garake:guid:09012340001")
+            .iter()
+            .take(7)
+            .map(|b| ALNUM[*b as usize % 36] as char)
+            .collect();
+        assert_ne!(id().guid, unkeyed);
     }
 
     #[test]
@@ -278,27 +382,10 @@ mod tests {
             with_serial("DoCoMo/2.0 P903i(c100;TB;W24H12)", &id),
             format!(
                 "DoCoMo/2.0 P903i(c100;TB;W24H12;ser{};icc{})",
-                id.ser, id.icc
+                id.ser_foma, id.icc
             )
         );
         assert_eq!(with_serial("Mozilla/5.0", &id), "Mozilla/5.0");
-        assert_eq!((id.ser.len(), id.icc.len()), (11, 20));
-    }
-
-    #[test]
-    fn utn_forms_go_through_consent_too() {
-        let html = r#"<form action="/s/X/g/cp/f" method="post" utn><input name="a"></form>"#;
-        let out = route_utn_links(html, "/s/X/g/cp/", "/s/X/u/cp/");
-        assert!(out.contains(r#"action="/s/X/u/cp/f""#), "{out}");
-    }
-
-    #[test]
-    fn only_utn_links_go_through_consent() {
-        let html = r#"<a href="/s/X/g/cp/a" utn>A</a><a href="/s/X/g/cp/b">B</a><A HREF="/s/X/g/cp/c" UTN>C</a>"#;
-        let out = route_utn_links(html, "/s/X/g/cp/", "/s/X/u/cp/");
-        assert!(out.contains(r#"href="/s/X/u/cp/a""#), "{out}");
-        assert!(out.contains(r#"href="/s/X/g/cp/b""#));
-        assert!(out.contains(r#"HREF="/s/X/u/cp/c""#), "{out}");
     }
 
     #[test]
@@ -327,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn the_uid_placeholder_is_replaced_and_guid_on_is_noticed() {
+    fn the_uid_placeholder_is_replaced_byte_for_byte_and_guid_on_is_noticed() {
         let q = upstream_url(
             "http://h/",
             "x",
@@ -336,39 +423,86 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q, format!("http://h/x?a=1&uid={}&b=2", id().uid));
-        let secure = upstream_url("https://h/", "x", Some("uid=NULLGWDOCOMO"), None).unwrap();
+        let left = upstream_url("http://h/", "x", Some("uid=NULLGWDOCOMO"), None).unwrap();
+        assert_eq!(left, "http://h/x?uid=NULLGWDOCOMO");
+        // Shift_JIS bytes around it stay exactly as they were.
+        let body = b"name=%82%A0\x82\xa0&uid=NULLGWDOCOMO&z=\x83e";
+        let out = replace_uid(body, &id());
         assert_eq!(
-            secure, "https://h/x?uid=NULLGWDOCOMO",
-            "left alone for https"
+            out,
+            [
+                &b"name=%82%A0\x82\xa0&uid="[..],
+                id().uid.as_bytes(),
+                b"&z=\x83e"
+            ]
+            .concat()
         );
         assert!(wants_guid(Some("x=1&guid=ON")));
         assert!(!wants_guid(Some("guid=on")) && !wants_guid(None));
     }
 
     #[test]
-    fn links_to_the_site_are_rewritten_and_others_left() {
-        let base = "http://127.0.0.1:9000/cp/";
-        let html = r#"<a href="http://127.0.0.1:9000/cp/a.html">A</a><a href='/cp/b?x=1'>B</a><a href="c.html">C</a><a href="http://other.example/">O</a><form action="/cp/post">"#;
-        let out = rewrite(html, base, "/s/SID/g/news/");
-        assert!(out.contains(r#"href="/s/SID/g/news/a.html""#), "{out}");
-        assert!(out.contains("href='/s/SID/g/news/b?x=1'"), "{out}");
-        assert!(out.contains(r#"href="c.html""#));
-        assert!(out.contains(r#"href="http://other.example/""#));
-        assert!(out.contains(r#"action="/s/SID/g/news/post""#), "{out}");
+    fn urls_under_a_site_map_into_its_gateway_path_and_others_to_the_not_configured_page() {
+        let routes = [
+            Route::new("http://127.0.0.1:9000/cp/", "SID", "news").unwrap(),
+            Route::new("https://other.example/", "SID", "sec").unwrap(),
+        ];
+        let go =
+            |u: &str, via| gateway_target(&Url::parse(u).unwrap(), &routes, via, "/s/SID/url?u=");
+        assert_eq!(
+            go("http://127.0.0.1:9000/cp/a.html?x=1#t", Via::Link),
+            "/s/SID/g/news/a.html?x=1#t"
+        );
+        assert_eq!(go("http://127.0.0.1:9000/cp", Via::Link), "/s/SID/g/news/");
+        assert_eq!(
+            go("HTTP://127.0.0.1:9000/cp/b", Via::Consent),
+            "/s/SID/u/news/b"
+        );
+        assert_eq!(
+            go("http://127.0.0.1:9000/cp/f", Via::GetForm),
+            "/s/SID/f/news/f"
+        );
+        assert_eq!(
+            go("https://other.example/x", Via::Consent),
+            "/s/SID/g/sec/x",
+            "no consent over https"
+        );
+        assert_eq!(
+            go("http://127.0.0.1:9000/secret", Via::Link),
+            "/s/SID/url?u=http%3A%2F%2F127.0.0.1%3A9000%2Fsecret"
+        );
+        assert_eq!(
+            go("http://127.0.0.1:9001/cp/", Via::Link),
+            "/s/SID/url?u=http%3A%2F%2F127.0.0.1%3A9001%2Fcp%2F"
+        );
     }
 
     #[test]
-    fn pages_decode_by_header_then_meta_then_shift_jis() {
-        let sjis = encoding_rs::SHIFT_JIS.encode("天気").0.into_owned();
-        assert_eq!(decode(&sjis, "text/html").unwrap(), "天気");
+    fn answers_are_classified_by_type_in_any_case_and_html_by_charset() {
+        let images = ["image/gif"];
         assert_eq!(
-            decode("天気".as_bytes(), "text/html; charset=UTF-8").unwrap(),
-            "天気"
+            classify("TEXT/HTML; Charset=UTF-8", b"", &images),
+            Answer::Html(encoding_rs::UTF_8)
         );
-        let meta = "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">天気";
-        assert!(decode(meta.as_bytes(), "text/html")
-            .unwrap()
-            .ends_with("天気"));
-        assert!(decode(&[0x82], "text/html; charset=Shift_JIS").is_none());
+        assert_eq!(
+            classify("text/html", b"", &images),
+            Answer::Html(encoding_rs::SHIFT_JIS)
+        );
+        let meta = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-jp\">";
+        assert_eq!(
+            classify("text/html", meta, &images),
+            Answer::Html(encoding_rs::EUC_JP)
+        );
+        assert_eq!(classify("text/plain", b"", &images), Answer::Passed);
+        assert_eq!(classify("IMAGE/GIF", b"", &images), Answer::Passed);
+        assert_eq!(classify("image/png", b"", &images), Answer::Refused);
+        assert_eq!(
+            classify("application/javascript", b"", &images),
+            Answer::Refused
+        );
+        assert_eq!(
+            classify("text/html; charset=utf-16", b"", &images),
+            Answer::Html(encoding_rs::SHIFT_JIS)
+        );
     }
 }

@@ -57,6 +57,8 @@ pub struct Site {
     pub fee: u32,
     /// The content provider's site behind the gateway, ending in `/`.
     pub upstream: Option<String>,
+    /// An official (iMenu) site; `false` for an unofficial one (勝手サイト).
+    pub official: bool,
 }
 
 impl Site {

@@ -28,6 +28,11 @@ pub struct SiteDef {
     pub fee: u32,
     /// A content provider's own site the gateway forwards to (`http://host:port/`).
     pub upstream: Option<Spanned<String>>,
+    /// An official (iMenu) site: in the Menu list, gets the user ID for
+    /// `uid=NULLGWDOCOMO` and may use the carrier's registration. `false`:
+    /// an unofficial site (勝手サイト), reached by URL entry and links only.
+    /// Default `true`.
+    pub official: Option<Spanned<bool>>,
 }
 
 /// A `[[node]]`: labels, an optional access key, and one of children / link / action.

@@ -208,6 +208,19 @@ fn validate(
                     ));
                 }
             }
+            let official = site.official.as_ref().is_none_or(|o| *o.get_ref());
+            if !official && site.upstream.is_none() {
+                problems.push(src.problem(
+                    site.id.span().start,
+                    format!("site `{id}` is unofficial (`official = false`) but has no `upstream`: nothing could open it"),
+                ));
+            }
+            if !official && site.fee > 0 {
+                problems.push(src.problem(
+                    site.id.span().start,
+                    format!("site `{id}` is unofficial: only official sites are billed by the carrier, so it has no `fee`"),
+                ));
+            }
             sites.insert(id, (src, site));
         }
     }
@@ -220,17 +233,25 @@ fn validate(
             .and_then(|a| a.get_ref().strip_prefix(SITE_ACTION))
         {
             opened.insert(site);
-            if !sites.contains_key(site) {
-                let at = node.action.as_ref().map_or(0, |a| a.span().start);
-                problems.push(src.problem(
+            let at = node.action.as_ref().map_or(0, |a| a.span().start);
+            match sites.get(site) {
+                None => problems.push(src.problem(
                     at,
                     format!("dangling link: `{id}` opens site `{site}`, which is not defined"),
-                ));
+                )),
+                Some((_, def)) if def.official.as_ref().is_some_and(|o| !*o.get_ref()) => {
+                    problems.push(src.problem(
+                        at,
+                        format!("`{id}` lists site `{site}`, which is unofficial: unofficial sites are not in the menus (the handset reaches them by URL entry and links)"),
+                    ))
+                }
+                Some(_) => {}
             }
         }
     }
     for (id, (src, site)) in &sites {
-        if !opened.contains(id) {
+        let official = site.official.as_ref().is_none_or(|o| *o.get_ref());
+        if official && !opened.contains(id) {
             problems.push(src.problem(
                 site.id.span().start,
                 format!("site `{id}` is not opened by any node"),
@@ -486,6 +507,7 @@ fn prepare(
                 about_en: text(&def.about_en),
                 fee: def.fee,
                 upstream: def.upstream.as_ref().map(|u| u.get_ref().clone()),
+                official: def.official.as_ref().is_none_or(|o| *o.get_ref()),
             };
             (id.to_string(), site)
         })

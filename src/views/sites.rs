@@ -108,3 +108,28 @@ fn page_href(base: &str, n: usize) -> String {
         format!("{base}?p={n}")
     }
 }
+
+/// The URL entry form, with the unofficial sites as bookmarks.
+pub fn url_entry(
+    ctx: &Ctx,
+    message: Option<Markup>,
+    bookmarks: &[(&str, &str)],
+    root: &str,
+) -> Markup {
+    let sid = ctx.sid.as_deref().unwrap_or("-");
+    html! {
+        @if let Some(m) = message { (m) hr; }
+        form method="get" action={ "/s/" (sid) "/url" } {
+            (ctx.t(text::URL_PROMPT)) br;
+            input type="text" name="url" size="16" istyle="3" mode="alphabet" value="http://"; br;
+            input type="submit" value=(ctx.t(text::GO));
+        }
+        @if !bookmarks.is_empty() {
+            hr;
+            @for (i, (label, url)) in bookmarks.iter().take(8).enumerate() {
+                (key_link(ctx, char::from(b'1' + i as u8), &format!("/s/{sid}/url?url={}", crate::gateway::percent_encode(url)), label))
+            }
+        }
+        (to_imenu(ctx, root))
+    }
+}

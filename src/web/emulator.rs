@@ -23,6 +23,17 @@ const LINES_SHOWN: i64 = 50;
 /// The shell's style sheet and script: constant text, never data.
 const ASSETS: &str = include_str!("emulator.html");
 
+/// The shell's inline script, as its Content-Security-Policy names it
+/// (base64 of its SHA-256).
+pub fn script_hash() -> String {
+    use sha2::Digest;
+    let script = ASSETS
+        .split_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(script, _)| script);
+    crate::mail::rfc5322::base64(&sha2::Sha256::digest(script.as_bytes()))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/emulator", get(shell))
 }
@@ -202,7 +213,8 @@ fn phone() -> Markup {
                         span #clock.clock {}
                         span.battery { i {} }
                     }
-                    iframe #screen name="handset" title="Handset screen" {}
+                    // The page runs nothing (no allow-scripts); the shell can read it.
+                    iframe #screen name="handset" title="Handset screen" sandbox="allow-forms allow-same-origin" {}
                 }
                 div #meter.meter title="Size of the last page's body against the profile's page budget" {
                     div.bar { span #meter-fill {} }

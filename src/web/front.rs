@@ -25,6 +25,7 @@ use axum::routing::future::RouteFuture;
 use axum::Router;
 use tower_service::Service;
 
+use super::headers::Kind;
 use super::AppState;
 
 /// The application: the cached-page shortcut in front of the router.
@@ -56,13 +57,39 @@ impl App {
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        if let Some(page) = cached_menu_page(&self.state, &req) {
+        if let Some(mut page) = cached_menu_page(&self.state, &req) {
+            self.state.policies.apply(Kind::Handset, page.headers_mut());
             return AppFuture::Cached(Some(page));
         }
         if let Some(remote) = remote {
             req.extensions_mut().insert(ConnectInfo(remote));
         }
-        AppFuture::Routed(self.router.clone().call(req))
+        let kind = Kind::of(req.uri().path());
+        let host = req.headers().get(axum::http::header::HOST).cloned();
+        AppFuture::Routed {
+            answer: self.router.clone().call(req),
+            finish: Some(Finish {
+                state: self.state.clone(),
+                kind,
+                host,
+            }),
+        }
+    }
+}
+
+/// What every routed answer gets on its way out: its kind's headers and an
+/// absolute `Location`.
+pub struct Finish {
+    state: AppState,
+    kind: Kind,
+    host: Option<axum::http::HeaderValue>,
+}
+
+impl Finish {
+    fn apply(self, response: &mut Response) {
+        self.state.policies.apply(self.kind, response.headers_mut());
+        let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
+        super::headers::absolute_location(response, &origin);
     }
 }
 
@@ -85,9 +112,16 @@ where
 }
 
 /// The answer: ready at once from the cache, or the router's.
+// The routed variant is the big one and the common one; the future is built
+// once in place on the connection's task and never moved around, so boxing it
+// would only add an allocation per request.
+#[allow(clippy::large_enum_variant)]
 pub enum AppFuture {
     Cached(Option<Response>),
-    Routed(RouteFuture<Infallible>),
+    Routed {
+        answer: RouteFuture<Infallible>,
+        finish: Option<Finish>,
+    },
 }
 
 impl Future for AppFuture {
@@ -99,7 +133,15 @@ impl Future for AppFuture {
                 // Polled again after completion: a caller bug, answered plainly.
                 crate::error::AppError::NotFound.into_response()
             }))),
-            AppFuture::Routed(routed) => Pin::new(routed).poll(cx),
+            AppFuture::Routed { answer, finish } => match Pin::new(answer).poll(cx) {
+                Poll::Ready(Ok(mut response)) => {
+                    if let Some(finish) = finish.take() {
+                        finish.apply(&mut response);
+                    }
+                    Poll::Ready(Ok(response))
+                }
+                other => other,
+            },
         }
     }
 }

@@ -1,43 +1,49 @@
-//! Forwarding handset requests to content providers' own sites (issue 8, first
-//! part): only sites with an `upstream` in the menu files, only below it.
+//! Forwarding handset requests to content providers' own sites: only sites
+//! with an `upstream` in the menu files, only below it. Each handset request
+//! is one request to the site; a redirect is answered to the handset (its
+//! `Location` pointed into the gateway) so that the handset makes the next
+//! request itself, through the same rules. Every HTML answer passes through
+//! `gateway::sanitize` before the handset sees it.
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use http_body_util::{BodyExt, Full, Limited};
 use maud::html;
+use url::Url;
 
 use super::page::Page;
 use super::AppState;
 use crate::error::AppError;
 use crate::gateway::client::SendError;
-use crate::gateway::{self, Identity};
-use crate::handset::{encode_page, Browser};
+use crate::gateway::sanitize::{self, Rules};
+use crate::gateway::{self, Answer, Identity, Route, Via};
+use crate::handset::{encode_page, Browser, Charset};
+use crate::menu::Site;
+use crate::session::Session;
 use crate::views::{self, Ctx};
 
 /// Largest upstream body read (the biggest handset cache, 500 KB, plus room).
 pub const MAX_UPSTREAM_BODY: usize = 600 * 1024;
-/// Redirects followed inside the site before giving up.
-const MAX_REDIRECTS: usize = 5;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/s/{sid}/g/{site}/", get(forward_any).post(forward_any))
-        .route(
-            "/s/{sid}/g/{site}/{*rest}",
-            get(forward_any).post(forward_any),
-        )
+        .route("/s/{sid}/g/{site}/", get(link).post(link))
+        .route("/s/{sid}/g/{site}/{*rest}", get(link).post(link))
+        .route("/s/{sid}/f/{site}/", get(form))
+        .route("/s/{sid}/f/{site}/{*rest}", get(form))
         .route("/s/{sid}/u/{site}/", get(consent_any).post(consent_any))
         .route(
             "/s/{sid}/u/{site}/{*rest}",
             get(consent_any).post(consent_any),
         )
+        .route("/s/{sid}/url", get(elsewhere))
 }
 
 /// What a gateway URL names: the session, the site, the path below the site
@@ -74,15 +80,25 @@ impl Call {
     }
 }
 
-async fn forward_any(
+async fn link(
     state: State<AppState>,
     method: Method,
     Path(path): Path<HashMap<String, String>>,
     RawQuery(q): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let c = Call::new(path, q, &method, body)?;
-    forward(state, c.sid, c.site, c.rest, c.query, c.body).await
+    forward(state, Call::new(path, q, &method, body)?, Via::Link).await
+}
+
+/// A GET form's submission: its query is form data.
+async fn form(
+    state: State<AppState>,
+    method: Method,
+    Path(path): Path<HashMap<String, String>>,
+    RawQuery(q): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    forward(state, Call::new(path, q, &method, body)?, Via::GetForm).await
 }
 
 async fn consent_any(
@@ -92,8 +108,7 @@ async fn consent_any(
     RawQuery(q): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let c = Call::new(path, q, &method, body)?;
-    consent_page(state, c.sid, c.site, c.rest, c.query, c.body).await
+    consent_page(state, Call::new(path, q, &method, body)?).await
 }
 
 /// The form-token action of the serial-number consent.
@@ -101,25 +116,27 @@ const UTN: &str = "utn";
 /// The query parameter that carries a consent token to the gateway.
 const UTN_PARAM: &str = "__utn";
 
+/// Every configured site as this session's links lead to it.
+fn routes_for(state: &AppState, sid: &str) -> Vec<Route> {
+    state
+        .menu
+        .sites()
+        .filter_map(|s| Route::new(s.upstream.as_deref()?, sid, &s.id))
+        .collect()
+}
+
 /// The carrier's question before a `utn` link or form: send the serial number
 /// or not. A form's fields come along as hidden fields of two forms, Yes and No.
-async fn consent_page(
-    State(state): State<AppState>,
-    sid: String,
-    site_id: String,
-    rest: String,
-    query: Option<String>,
-    form: Option<Bytes>,
-) -> Result<Response, AppError> {
-    let (session, ctx) = state.session(&sid)?;
+async fn consent_page(State(state): State<AppState>, c: Call) -> Result<Response, AppError> {
+    let (session, ctx) = state.session(&c.sid)?;
     let site = state
         .menu
-        .site(&site_id)
+        .site(&c.site)
         .filter(|s| s.upstream.as_deref().is_some_and(|u| !is_secure(u)))
         .ok_or(AppError::NotFound)?;
     let token = state.sessions.issue_token(&session, UTN);
-    let target = format!("/s/{sid}/g/{site_id}/{rest}");
-    let q = query.filter(|q| !q.is_empty());
+    let target = format!("/s/{}/g/{}/{}", c.sid, c.site, c.rest);
+    let q = c.query.filter(|q| !q.is_empty());
     let no = match &q {
         Some(q) => format!("{target}?{q}"),
         None => target.clone(),
@@ -128,7 +145,7 @@ async fn consent_page(
         Some(q) => format!("{target}?{q}&{UTN_PARAM}={token}"),
         None => format!("{target}?{UTN_PARAM}={token}"),
     };
-    let fields = match &form {
+    let fields = match &c.body {
         Some(bytes) => Some(crate::handset::FormData::parse(bytes, ctx.profile.charset)?),
         None => None,
     };
@@ -162,14 +179,23 @@ async fn consent_page(
     .into_response())
 }
 
-/// A handset error page from the gateway (502, in the handset's language).
+/// A handset page from the gateway (502 unless said otherwise), in the handset's language.
 fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
+    failure_with(ctx, root, text, StatusCode::BAD_GATEWAY)
+}
+
+fn failure_with(
+    ctx: &Ctx,
+    root: &str,
+    text: crate::views::text::Text,
+    status: StatusCode,
+) -> Response {
     let body = html! { (ctx.t(text)) br; hr; (views::to_imenu(ctx, root)) };
     Page::new(
         ctx,
         views::layout(ctx, ctx.t(("ゲートウェイ", "Gateway")), body),
     )
-    .status(StatusCode::BAD_GATEWAY)
+    .status(status)
     .into_response()
 }
 
@@ -185,37 +211,57 @@ const GARBAGE: (&str, &str) = (
     "サイトの応答を表示できません。",
     "The site's answer cannot be shown.",
 );
+const INCOMPLETE: (&str, &str) = (
+    "サイトの応答が途中で切れました。",
+    "The site's answer was incomplete.",
+);
 const TOO_BIG: (&str, &str) = (
     "ページが大きすぎるため表示できません。",
     "This page is too large for your handset.",
+);
+const NOT_SHOWN: (&str, &str) = (
+    "この種類のデータは携帯電話では表示できません。",
+    "This kind of content cannot be shown on a handset.",
 );
 const CERTIFICATE: (&str, &str) = (
     "サイトの証明書を確認できませんでした。",
     "The site's certificate could not be verified.",
 );
-const LOOP: (&str, &str) = (
-    "転送が多すぎるため表示できません。",
-    "The site redirects too many times.",
-);
 
-async fn forward(
-    State(state): State<AppState>,
-    sid: String,
-    site_id: String,
-    rest: String,
-    query: Option<String>,
-    body: Option<Bytes>,
-) -> Result<Response, AppError> {
-    let (session, ctx) = state.session(&sid)?;
-    let site = state.menu.site(&site_id).ok_or(AppError::NotFound)?;
+/// The image types a handset can show: GIF on every i-mode handset, JPEG
+/// from i-mode HTML 4.0 (the 504i), PNG from 6.0 (the 902i); a PC shows all.
+fn images(ctx: &Ctx) -> &'static [&'static str] {
+    const ALL: &[&str] = &["image/gif", "image/jpeg", "image/png"];
+    if !ctx.profile.is_handset() {
+        return ALL;
+    }
+    match ctx.profile.html_version() {
+        Some(v) if v >= "6.0" => ALL,
+        Some(v) if v >= "4.0" => &ALL[..2],
+        _ => &ALL[..1],
+    }
+}
+
+/// How one exchange with a site ended.
+enum Exchange {
+    /// A redirect: where the handset goes next (a gateway path or the
+    /// "not configured" page).
+    Redirect(StatusCode, String),
+    Answer(StatusCode, String, Bytes),
+}
+
+async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Response, AppError> {
+    let (session, ctx) = state.session(&c.sid)?;
+    let site = state.menu.site(&c.site).ok_or(AppError::NotFound)?;
     let base = site.upstream.as_deref().ok_or(AppError::NotFound)?;
-    // Over https the i-mode center only relayed: no carrier identifier goes
+    // Over https the i-mode centre only relayed: no carrier identifier goes
     // to the site (no serial number, no i-mode ID, no user ID).
     let secure = is_secure(base);
-    let id = Identity::of(&session.msisdn);
-    let ids = (!secure).then_some(&id);
+    let id = Identity::of(&session.msisdn, &state.id_key);
+    // The user ID replaces `uid=NULLGWDOCOMO` for official sites only.
+    let uid_for = (!secure && site.official).then_some(&id);
     // A consent token from the utn page: used once, then the serial number goes.
-    let (query, consent) = strip_param(query.as_deref(), UTN_PARAM);
+    let (query, consent) = strip_param(c.query.as_deref(), UTN_PARAM);
     let with_serial = match consent {
         Some(_) if secure => false,
         Some(token) if state.sessions.consume_token(&session, UTN, &token) => true,
@@ -227,128 +273,203 @@ async fn forward(
     } else {
         ctx.profile.user_agent.clone()
     };
-    let mut url =
-        gateway::upstream_url(base, &rest, query.as_deref(), ids).ok_or(AppError::NotFound)?;
-    let guid = !secure && gateway::wants_guid(query.as_deref());
-    let keeps_cookies = ctx.profile.browser == Browser::IMode2;
-    let prefix = format!("/s/{sid}/g/{site_id}/");
+    let url = gateway::upstream_url(base, &c.rest, query.as_deref(), uid_for)
+        .ok_or(AppError::NotFound)?;
+    // guid=ON in a link's query asks for the i-mode ID; a GET form's fields do not.
+    let guid = !secure && via != Via::GetForm && gateway::wants_guid(query.as_deref());
+    let body = match (c.body, uid_for) {
+        (Some(b), Some(id)) => Some(Bytes::from(gateway::replace_uid(&b, id))),
+        (body, _) => body,
+    };
     let root = state.menu.root.clone();
-
-    let mut method = if body.is_some() {
-        Method::POST
-    } else {
-        Method::GET
-    };
-    let mut body = match ids {
-        Some(id) => {
-            body.map(|b| Bytes::from(gateway::replace_uid(&String::from_utf8_lossy(&b), id)))
-        }
-        None => body,
-    };
-    let exchange = async {
-        for _ in 0..=MAX_REDIRECTS {
-            let mut req = hyper::Request::builder()
-                .method(method.clone())
-                .uri(&url)
-                .header(header::USER_AGENT, &user_agent);
-            if guid {
-                req = req.header("x-dcmguid", &id.guid);
-            }
-            if body.is_some() {
-                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            }
-            // i-mode browser 1.0 had no cookies: nothing is sent for it. For
-            // browser 2.0 the handset's cookies for this site ride along.
-            if keeps_cookies {
-                if let Some(cookie) = state
-                    .cookies
-                    .header(&session.id, &site_id, state.clock.now())
-                {
-                    req = req.header(header::COOKIE, cookie);
-                }
-            }
-            let req = req
-                .body(Full::new(body.clone().unwrap_or_default()))
-                .map_err(|_| GARBAGE)?;
-            let resp = state.upstreams.send(req).await.map_err(|e| match e {
-                SendError::Certificate => CERTIFICATE,
-                SendError::Unreachable => DOWN,
-            })?;
-            if keeps_cookies {
-                for set in resp.headers().get_all(header::SET_COOKIE) {
-                    if let Ok(set) = set.to_str() {
-                        state
-                            .cookies
-                            .store(&session.id, &site_id, set, state.clock.now());
-                    }
-                }
-            }
-            if resp.status().is_redirection() {
-                let location = resp
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .ok_or(GARBAGE)?
-                    .to_string();
-                url = resolve(&url, &location)
-                    .filter(|u| u.starts_with(base))
-                    .ok_or(GARBAGE)?;
-                method = Method::GET;
-                body = None;
-                continue;
-            }
-            let status = resp.status();
-            let content_type = resp
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("text/html")
-                .to_string();
-            let bytes = Limited::new(resp.into_body(), MAX_UPSTREAM_BODY)
-                .collect()
-                .await
-                .map_err(|_| TOO_BIG)?
-                .to_bytes();
-            return Ok((status, content_type, bytes));
-        }
-        Err(LOOP)
-    };
+    let exchange = exchange(
+        &state,
+        &session,
+        site,
+        &url,
+        &user_agent,
+        guid.then_some(&id),
+        body,
+    );
     let (status, content_type, bytes) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, &root, SLOW)),
             Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
-            Ok(Ok(done)) => done,
+            Ok(Ok(Exchange::Redirect(status, location))) => {
+                return Ok(redirect(status, &location));
+            }
+            Ok(Ok(Exchange::Answer(status, content_type, bytes))) => (status, content_type, bytes),
         };
-    if !content_type.starts_with("text/html") {
-        if bytes.len() > ctx.profile.budget {
-            return Ok(failure(&ctx, &root, TOO_BIG));
+    let encoding = match gateway::classify(&content_type, &bytes, images(&ctx)) {
+        Answer::Refused => {
+            return Ok(failure_with(
+                &ctx,
+                &root,
+                NOT_SHOWN,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ))
         }
-        return Ok((status, [(header::CONTENT_TYPE, content_type)], bytes).into_response());
+        Answer::Passed => {
+            if bytes.len() > ctx.profile.budget {
+                return Ok(failure(&ctx, &root, TOO_BIG));
+            }
+            let mut r = (status, bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&content_type) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            return Ok(r);
+        }
+        Answer::Html(encoding) => encoding,
+    };
+    // A page that does not decode in its own charset cannot be shown.
+    if encoding
+        .decode_without_bom_handling_and_without_replacement(&bytes)
+        .is_none()
+    {
+        return Ok(failure(&ctx, &root, GARBAGE));
     }
-    let Some(text) = gateway::decode(&bytes, &content_type) else {
+    let page_url = Url::parse(&url).map_err(|_| AppError::NotFound)?;
+    let routes = routes_for(&state, &c.sid);
+    let elsewhere = format!("/s/{}/url?url=", c.sid);
+    let regst = format!("/s/{}/cp/regst/{}", c.sid, site.id);
+    let rules = Rules {
+        page: &page_url,
+        routes: &routes,
+        elsewhere: &elsewhere,
+        regst: &regst,
+        charset: ctx.profile.charset.name(),
+    };
+    let Ok((page, report)) = sanitize::transform(&bytes, encoding, &rules) else {
         return Ok(failure(&ctx, &root, GARBAGE));
     };
-    let page = gateway::rewrite(&text, base, &prefix);
-    let page = if secure {
+    // The page as the handset receives it: in its charset, within its cache.
+    let wanted = match ctx.profile.charset {
+        Charset::ShiftJis => encoding_rs::SHIFT_JIS,
+        Charset::Utf8 => encoding_rs::UTF_8,
+    };
+    let page = if encoding == wanted {
         page
     } else {
-        gateway::route_utn_links(&page, &prefix, &format!("/s/{sid}/u/{site_id}/"))
+        encode_page(&encoding.decode(&page).0, ctx.profile.charset)
     };
-    // Official-site registration forms post to the carrier, i.e. to this session.
-    let page = page.replace(super::regst::REGST_URL, &format!("/s/{sid}/cp/regst"));
-    // The page as the handset receives it, in its charset, within its cache.
-    let page = set_meta_charset(&page, ctx.profile.charset.name());
-    let encoded = encode_page(&page, ctx.profile.charset);
-    if encoded.len() > ctx.profile.budget {
+    if page.len() > ctx.profile.budget {
         return Ok(failure(&ctx, &root, TOO_BIG));
     }
-    let mut response = Page::encoded(ctx.profile.charset, encoded)
+    let mut response = Page::encoded(ctx.profile.charset, page)
         .status(status)
         .into_response();
-    if ctx.profile.browser == Browser::IMode1 {
-        response.headers_mut().remove(header::SET_COOKIE);
+    if let Some(removed) = report
+        .summary()
+        .and_then(|s| HeaderValue::from_str(&s).ok())
+    {
+        response.headers_mut().insert("x-garake-removed", removed);
     }
     Ok(response)
+}
+
+/// One request to the site and its answer, read within the size limit.
+async fn exchange(
+    state: &AppState,
+    session: &Session,
+    site: &Site,
+    url: &str,
+    user_agent: &str,
+    guid: Option<&Identity>,
+    body: Option<Bytes>,
+) -> Result<Exchange, crate::views::text::Text> {
+    let keeps_cookies = session.profile.browser == Browser::IMode2;
+    let mut req = hyper::Request::builder()
+        .method(if body.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        })
+        .uri(url)
+        .header(header::USER_AGENT, user_agent);
+    if let Some(id) = guid {
+        req = req.header("x-dcmguid", &id.guid);
+    }
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    // i-mode browser 1.0 had no cookies: nothing is sent for it. For
+    // browser 2.0 the handset's cookies for this site ride along.
+    if keeps_cookies {
+        if let Some(cookie) = state
+            .cookies
+            .header(&session.id, &site.id, state.clock.now())
+        {
+            req = req.header(header::COOKIE, cookie);
+        }
+    }
+    let req = req
+        .body(Full::new(body.unwrap_or_default()))
+        .map_err(|_| GARBAGE)?;
+    let resp = state.upstreams.send(req).await.map_err(|e| match e {
+        SendError::Certificate => CERTIFICATE,
+        SendError::Unreachable => DOWN,
+    })?;
+    if keeps_cookies {
+        for set in resp.headers().get_all(header::SET_COOKIE) {
+            if let Ok(set) = set.to_str() {
+                state
+                    .cookies
+                    .store(&session.id, &site.id, set, state.clock.now());
+            }
+        }
+    }
+    let status = resp.status();
+    if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .ok_or(GARBAGE)?;
+        let target = Url::parse(url)
+            .and_then(|u| u.join(location))
+            .map_err(|_| GARBAGE)?;
+        let sid = session.id.to_string();
+        let routes = routes_for(state, &sid);
+        let next =
+            gateway::gateway_target(&target, &routes, Via::Link, &format!("/s/{sid}/url?url="));
+        return Ok(Exchange::Redirect(status, next));
+    }
+    let declared = resp
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_UPSTREAM_BODY as u64) {
+        return Err(TOO_BIG);
+    }
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/html")
+        .to_string();
+    let bytes = match Limited::new(resp.into_body(), MAX_UPSTREAM_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(TOO_BIG),
+        // The connection ended before the body did.
+        Err(_) => return Err(INCOMPLETE),
+    };
+    Ok(Exchange::Answer(status, content_type, bytes))
+}
+
+/// A site's redirect, answered to the handset (the front makes it absolute).
+fn redirect(status: StatusCode, location: &str) -> Response {
+    let status = if status.is_redirection() {
+        status
+    } else {
+        StatusCode::FOUND
+    };
+    let mut r = Redirect::to(location).into_response();
+    *r.status_mut() = status;
+    r
 }
 
 /// Whether an upstream is reached over TLS.
@@ -376,34 +497,46 @@ fn strip_param(query: Option<&str>, name: &str) -> (Option<String>, Option<Strin
     ((!rest.is_empty()).then_some(rest), value)
 }
 
-/// Points an upstream `<meta charset>` at the charset the page is now in.
-fn set_meta_charset(html: &str, charset: &str) -> String {
-    let lower = html.to_ascii_lowercase();
-    let Some(at) = lower.find("charset=") else {
-        return html.to_string();
-    };
-    let start = at + 8;
-    let end = start
-        + lower[start..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-            .unwrap_or(lower.len() - start);
-    format!("{}{charset}{}", &html[..start], &html[end..])
-}
+const NOT_CONFIGURED: (&str, &str) = (
+    "このサイトはgarakeに設定されていないため表示できません。garakeは設定済みのサイトだけを中継します。",
+    "This site is not configured in garake, so it cannot be opened: garake only relays the sites in its menu files.",
+);
 
-/// Resolves a redirect target against the current URL.
-fn resolve(current: &str, location: &str) -> Option<String> {
-    if location.starts_with("http://") || location.starts_with("https://") {
-        return Some(location.to_string());
+/// `GET /s/{sid}/url?url=URL`: where a typed URL, or a link to a site that is
+/// not configured, leads: into the gateway when the URL is below a
+/// configured site's upstream, else a clear page. Never an open proxy.
+async fn elsewhere(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
+    let (_, ctx) = state.session(&sid)?;
+    let query = super::page::read_query(q.as_deref(), ctx.profile.charset)?;
+    let typed = query.text("url")?.trim().to_string();
+    if typed.is_empty() {
+        return Ok(super::sites::url_entry_page(&state, &ctx, None).into_response());
     }
-    let origin_end = current.find("://")? + 3;
-    let origin = &current[..current[origin_end..]
-        .find('/')
-        .map_or(current.len(), |i| origin_end + i)];
-    if location.starts_with('/') {
-        return Some(format!("{origin}{location}"));
+    let with_scheme = if typed.contains("://") {
+        typed.clone()
+    } else {
+        format!("http://{typed}")
+    };
+    let target = Url::parse(&with_scheme).ok();
+    let routes = routes_for(&state, &sid);
+    let inside = target.as_ref().and_then(|u| {
+        routes
+            .iter()
+            .find_map(|r| r.tail(u).map(|t| format!("{}{t}", r.prefix)))
+    });
+    match inside {
+        Some(path) => Ok(Redirect::to(&path).into_response()),
+        None => {
+            let message = html! { (ctx.t(NOT_CONFIGURED)) br; (typed) br; };
+            Ok(super::sites::url_entry_page(&state, &ctx, Some(message))
+                .status(StatusCode::NOT_FOUND)
+                .into_response())
+        }
     }
-    let dir = &current[..current.rfind('/')? + 1];
-    Some(format!("{dir}{location}"))
 }
 
 #[cfg(test)]
@@ -411,16 +544,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redirects_resolve_like_a_browser() {
-        let cur = "http://h:1/cp/a/b.html";
-        assert_eq!(resolve(cur, "c.html").unwrap(), "http://h:1/cp/a/c.html");
-        assert_eq!(resolve(cur, "/cp/x").unwrap(), "http://h:1/cp/x");
-        assert_eq!(resolve(cur, "http://o/").unwrap(), "http://o/");
-    }
-
-    #[test]
-    fn the_meta_charset_follows_the_page() {
-        let html = r#"<meta http-equiv="Content-Type" content="text/html; charset=utf-8">"#;
-        assert!(set_meta_charset(html, "Shift_JIS").contains("charset=Shift_JIS\""));
+    fn a_parameter_is_split_out_of_a_query() {
+        assert_eq!(
+            strip_param(Some("a=1&__utn=t&b=2"), UTN_PARAM),
+            (Some("a=1&b=2".into()), Some("t".into()))
+        );
+        assert_eq!(
+            strip_param(Some("__utn=t"), UTN_PARAM),
+            (None, Some("t".into()))
+        );
+        assert_eq!(strip_param(None, UTN_PARAM), (None, None));
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,7 +24,9 @@ pub fn routes() -> Router<AppState> {
         .route(&format!("/s/{{sid}}/a/{INBOX}"), get(inbox))
         .route(
             &format!("/s/{{sid}}/a/{COMPOSE}"),
-            get(compose_form).post(compose),
+            get(compose_form)
+                .post(compose)
+                .layer(DefaultBodyLimit::max(crate::limits::MAIL_FORM_LIMIT)),
         )
         .route("/s/{sid}/mail/{id}", get(read))
         .route("/s/{sid}/mail/{id}/delete", post(delete))

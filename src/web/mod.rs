@@ -5,6 +5,7 @@ pub mod api;
 mod emulator;
 pub mod front;
 mod gateway;
+pub mod headers;
 mod imenu;
 mod mail;
 pub mod mydocomo;
@@ -54,6 +55,7 @@ pub const KNOWN: Known = Known {
         protected::SUSPEND_MAIL,
         protected::SECRET_CODE,
         protected::MESSAGE_SERVICE,
+        sites::URL_ENTRY,
     ],
     panels: &[imenu::LINE_SETTINGS],
 };
@@ -95,6 +97,10 @@ pub struct Inner {
     /// The one store of every PC site's logins (console, My docomo, shop).
     pub pc_logins: pc_session::PcLogins,
     pub limits: crate::limits::Limits,
+    /// The security headers of each kind of page.
+    pub policies: headers::Policies,
+    /// The key the identifiers content providers see are made with.
+    pub id_key: [u8; 32],
 }
 
 impl std::ops::Deref for AppState {
@@ -126,7 +132,6 @@ impl AppState {
                 clock,
                 menu,
                 partners,
-                pins,
                 admin_token: options.admin_token,
                 public_url: options.public_url,
                 consoles: admin::consoles(&pc_logins),
@@ -135,6 +140,9 @@ impl AppState {
                 cookies: crate::gateway::CookieJar::default(),
                 mydocomo: mydocomo::sessions(&pc_logins),
                 shop: shop::sessions(&pc_logins),
+                policies: headers::Policies::new(&emulator::script_hash()),
+                id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
+                pins,
                 pc_logins,
                 limits,
             }),
@@ -369,13 +377,14 @@ pub fn router(state: AppState) -> Router {
 /// A `Content-Length` over the body limit gets its 413 before any byte of
 /// the body is read.
 async fn refuse_large_bodies(req: Request, next: Next) -> Response {
+    let limit = crate::limits::body_limit(req.uri().path()) as u64;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().parse::<u64>());
     match declared {
-        Some(Ok(n)) if n > crate::limits::BODY_LIMIT as u64 => AppError::TooLarge.into_response(),
+        Some(Ok(n)) if n > limit => AppError::TooLarge.into_response(),
         Some(Err(_)) => {
             AppError::BadRequest("Content-Length is not a number".into()).into_response()
         }

@@ -1,5 +1,7 @@
 //! Official-site registration through the gateway (docomo's `cp/regst`): a
-//! content provider's page posts `ci`, `act`, `uid`, `nl`, `rl` to the carrier;
+//! content provider's page posts `ci`, `act`, `uid`, `nl`, `rl` to the carrier
+//! (the gateway points the form at `/s/{sid}/cp/regst/{site}`, naming the
+//! site whose page it was; `ci` must be that site, and it must be official);
 //! the carrier shows its own confirmation page, asks for the i-mode password
 //! through the same gate as every protected action, records the subscription in
 //! the same ledger, and sends the handset on to `nl` (done) or `rl` (cancelled
@@ -24,15 +26,12 @@ use crate::pin::GateOutcome;
 use crate::session::Session;
 use crate::views::{self, text, Ctx};
 
-/// The carrier URL content providers post registrations to; the gateway
-/// rewrites it to this session's endpoint.
-pub const REGST_URL: &str = "http://docomo.ne.jp/cp/regst";
 const TOKEN: &str = "cp-regst";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/s/{sid}/cp/regst", post(ask))
-        .route("/s/{sid}/cp/regst/confirm", post(confirm))
+        .route("/s/{sid}/cp/regst/{site}", post(ask))
+        .route("/s/{sid}/cp/regst/{site}/confirm", post(confirm))
 }
 
 /// A checked registration request.
@@ -54,16 +53,29 @@ fn inside(url: &str, site: &Site, sid: &str) -> Option<String> {
         .then(|| format!("/s/{sid}/g/{}/{tail}", site.id))
 }
 
-fn read<'a>(state: &'a AppState, sid: &str, form: &FormData) -> Result<Request<'a>, AppError> {
+fn read<'a>(
+    state: &'a AppState,
+    sid: &str,
+    posted_by: &str,
+    form: &FormData,
+) -> Result<Request<'a>, AppError> {
     let bad = |what: &str| AppError::BadRequest(format!("cp/regst: {what}"));
     let ci = form.text("ci")?.to_string();
     let act = form.text("act")?.to_string();
     let (nl, rl) = (form.text("nl")?.to_string(), form.text("rl")?.to_string());
+    if ci != posted_by {
+        return Err(bad("`ci` must be the site whose page posted the form"));
+    }
     let site = state
         .menu
         .site(&ci)
         .filter(|s| s.upstream.is_some() && s.is_fee_based())
         .ok_or_else(|| bad("`ci` is not a fee-based site behind the gateway"))?;
+    if !site.official {
+        return Err(bad(
+            "unofficial sites cannot use the carrier's registration",
+        ));
+    }
     let register = match act.as_str() {
         "reg" => true,
         "rel" => false,
@@ -90,7 +102,7 @@ fn page(
     status: StatusCode,
 ) -> Page {
     let token = state.sessions.issue_token(session, TOKEN);
-    let action = format!("/s/{}/cp/regst/confirm", session.id);
+    let action = format!("/s/{}/cp/regst/{}/confirm", session.id, req.site.id);
     let fee = views::sites::fee(ctx, req.site.fee);
     let question = if req.register {
         ctx.t((
@@ -125,24 +137,24 @@ fn page(
 /// `POST /s/{sid}/cp/regst`: the provider's form arrives; ask the user.
 async fn ask(
     State(state): State<AppState>,
-    Path(sid): Path<String>,
+    Path((sid, posted_by)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let form = super::page::read_form(body, ctx.profile.charset)?;
-    let req = read(&state, &sid, &form)?;
+    let req = read(&state, &sid, &posted_by, &form)?;
     Ok(page(&state, &session, &ctx, &req, None, StatusCode::OK))
 }
 
 /// `POST /s/{sid}/cp/regst/confirm`: the i-mode password decides.
 async fn confirm(
     State(state): State<AppState>,
-    Path(sid): Path<String>,
+    Path((sid, posted_by)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let form = take_form(&state, &session, TOKEN, body)?;
-    let req = read(&state, &sid, &form)?;
+    let req = read(&state, &sid, &posted_by, &form)?;
     let audit = if req.register {
         "cp_register"
     } else {

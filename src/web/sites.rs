@@ -12,10 +12,12 @@ use crate::views::{self, text};
 
 pub const MY_MENU: &str = "my-menu";
 pub const FEE_SERVICES: &str = "fee-services";
+pub const URL_ENTRY: &str = "url-entry";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/s/{sid}/site/{site}", get(site_page))
+        .route(&format!("/s/{{sid}}/a/{URL_ENTRY}"), get(url_entry))
         .route(&format!("/s/{{sid}}/a/{MY_MENU}"), get(my_menu))
         .route(&format!("/s/{{sid}}/a/{FEE_SERVICES}"), get(fee_services))
 }
@@ -82,4 +84,31 @@ async fn fee_services(
     let title = state.action_title(FEE_SERVICES, ctx.lang, text::SUBSCRIPTIONS);
     let markup = views::sites::fee_services(&ctx, title, &subs, page).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup))
+}
+
+/// iMenu's URL entry: type the address of a site (an unofficial one, a
+/// 勝手サイト, is reached only this way and by links). Only the sites
+/// configured in the menu files open; garake is never an open proxy.
+pub fn url_entry_page(
+    state: &AppState,
+    ctx: &crate::views::Ctx,
+    message: Option<maud::Markup>,
+) -> Page {
+    let unofficial: Vec<(&str, &str)> = state
+        .menu
+        .sites()
+        .filter(|s| !s.official)
+        .filter_map(|s| Some((s.label(ctx.lang), s.upstream.as_deref()?)))
+        .collect();
+    let title = state.action_title(URL_ENTRY, ctx.lang, text::URL_ENTRY);
+    let body = views::sites::url_entry(ctx, message, &unofficial, &state.menu.root);
+    Page::new(ctx, views::layout(ctx, title, body))
+}
+
+async fn url_entry(
+    State(state): State<AppState>,
+    Path(sid): Path<String>,
+) -> Result<Page, AppError> {
+    let (_, ctx) = state.session(&sid)?;
+    Ok(url_entry_page(&state, &ctx, None))
 }

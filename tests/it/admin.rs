@@ -54,7 +54,7 @@ async fn the_console_needs_the_admin_token() {
     let app = TestApp::new().await;
     let r = app.get("/outbox", PC).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.header("location"), "/admin/login");
+    assert_eq!(r.location(), "/admin/login");
     let wrong = app.post("/admin/login", PC, "token=nope").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.text.contains("not the admin token"));

@@ -144,7 +144,7 @@ async fn a_post_to_an_unknown_session_goes_back_to_power_on_and_writes_nothing()
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.header("location"), "/?expired=1");
+    assert_eq!(r.location(), "/?expired=1");
     assert_eq!(app.snapshot(), before);
 }
 

@@ -10,6 +10,8 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-admin-token";
+/// The Host every in-process request names (as a browser would).
+pub const HOST: &str = "garake.test";
 pub const P501I: &str = "DoCoMo/1.0/P501i";
 pub const PC: &str = "Mozilla/5.0 (X11; Linux x86_64)";
 pub const TARO: &str = "09012340001";
@@ -53,6 +55,17 @@ impl Resp {
             .unwrap_or_else(|| panic!("no link labelled {label:?} in:\n{}", self.text))
     }
 
+    /// Where a redirect points: garake answers every redirect with an
+    /// absolute `Location` on the request's host; this is its path.
+    pub fn location(&self) -> String {
+        let location = self.header("location");
+        assert!(
+            location.starts_with(&format!("http://{HOST}/")),
+            "not an absolute Location on {HOST}: {location:?}"
+        );
+        path_of(location)
+    }
+
     /// The value of the hidden one-time form token.
     pub fn form_token(&self) -> String {
         let at = self
@@ -61,6 +74,19 @@ impl Resp {
             .unwrap_or_else(|| panic!("no form token in:\n{}", self.text));
         let rest = &self.text[at + 17..];
         rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+/// The path (and query) of a URL: what garake's absolute redirects point at.
+pub fn path_of(url: &str) -> String {
+    match url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    {
+        Some(rest) => rest
+            .find('/')
+            .map_or("/".to_string(), |i| rest[i..].to_string()),
+        None => url.to_string(),
     }
 }
 
@@ -155,7 +181,7 @@ impl TestApp {
             r.headers.get(header::SET_COOKIE).is_none(),
             "sessions never use cookies"
         );
-        let location = r.header("location").to_string();
+        let location = r.location();
         let sid = location
             .trim_start_matches("/s/")
             .split('/')
@@ -408,6 +434,11 @@ where
         Error = std::convert::Infallible,
     >,
 {
+    let mut req = req;
+    if !req.headers().contains_key(header::HOST) {
+        req.headers_mut()
+            .insert(header::HOST, header::HeaderValue::from_static(HOST));
+    }
     let response = service.oneshot(req).await.unwrap();
 
     let status = response.status();

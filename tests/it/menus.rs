@@ -103,7 +103,7 @@ async fn crawl(app: &TestApp, ua: &str) -> Vec<(String, Resp)> {
         }
         let mut r = app.get(&path, ua).await;
         if r.status == StatusCode::SEE_OTHER {
-            let next = r.header("location").to_string();
+            let next = r.location();
             r = app.get(&next, ua).await;
         }
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);

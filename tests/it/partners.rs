@@ -442,7 +442,7 @@ async fn an_ims_temporary_password_works_once_before_expiry_and_forces_a_new_pas
     assert!(mail["body"].as_str().unwrap().contains("【有効期限】"));
     let r = login(&app, "ims", "abcd", &temp).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    let change = r.header("location").to_string();
+    let change = r.location();
     assert!(change.starts_with("/p/ims/change?t="));
     // Once only.
     assert_eq!(
@@ -581,7 +581,7 @@ async fn initialization_needs_all_four_to_match_and_the_old_password_works_until
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        set_password(&app, "koku", first.header("location"), "Koku-New-2026")
+        set_password(&app, "koku", &first.location(), "Koku-New-2026")
             .await
             .status,
         StatusCode::OK
@@ -833,14 +833,9 @@ async fn joining_with_carrier_billing_issues_a_reference_in_the_carriers_format(
         let first = login(&app, "plus-member", id, &password).await;
         assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
         assert_eq!(
-            set_password(
-                &app,
-                "plus-member",
-                first.header("location"),
-                "MyOwn-Pass-1"
-            )
-            .await
-            .status,
+            set_password(&app, "plus-member", &first.location(), "MyOwn-Pass-1")
+                .await
+                .status,
             StatusCode::OK
         );
         assert_eq!(

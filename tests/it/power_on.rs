@@ -32,7 +32,7 @@ async fn choosing_a_line_opens_imenu_in_a_cookieless_session() {
     let start = app.get(&page.link("ドコモ太郎"), P501I).await;
     assert_eq!(start.status, StatusCode::SEE_OTHER);
     assert!(start.headers.get("set-cookie").is_none());
-    let location = start.header("location");
+    let location = start.location();
     let sid = location
         .strip_prefix("/s/")
         .unwrap()
@@ -41,7 +41,7 @@ async fn choosing_a_line_opens_imenu_in_a_cookieless_session() {
         .unwrap();
     assert_eq!(sid.len(), 32, "128 random bits as hex");
     assert!(sid.bytes().all(|b| b.is_ascii_hexdigit()));
-    let imenu = app.get(location, P501I).await;
+    let imenu = app.get(&location, P501I).await;
     assert_eq!(imenu.status, StatusCode::OK);
     assert!(imenu.text.contains("お客様サポート"), "{}", imenu.text);
     assert!(imenu.headers.get("set-cookie").is_none());
@@ -62,7 +62,7 @@ async fn an_unknown_session_goes_back_to_the_power_on_page_with_a_message() {
         .get("/s/00000000000000000000000000000000/m/imenu", P501I)
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let back = app.get(r.header("location"), P501I).await;
+    let back = app.get(&r.location(), P501I).await;
     assert_eq!(back.status, StatusCode::OK);
     assert!(
         back.text.contains("回線を選び直してください"),
@@ -81,7 +81,7 @@ async fn a_session_expires_after_30_idle_minutes() {
     app.state.clock.advance(31 * 60);
     let r = handset.node("imenu").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.header("location"), "/?expired=1");
+    assert_eq!(r.location(), "/?expired=1");
 }
 
 #[tokio::test]
@@ -110,7 +110,7 @@ async fn an_unknown_line_is_a_404_page_not_a_session() {
 async fn a_profile_can_be_chosen_instead_of_the_user_agent() {
     let app = TestApp::new().await;
     let r = app.get("/on/09012340001?profile=P503i", PC).await;
-    let imenu = app.get(r.header("location"), PC).await;
+    let imenu = app.get(&r.location(), PC).await;
     assert_eq!(imenu.header("content-type"), "text/html; charset=Shift_JIS");
     assert!(
         imenu.bytes.windows(2).any(|w| w == [0xF9, 0x87]),

@@ -238,10 +238,7 @@ async fn failed_logins_are_throttled_with_growing_waits_on_the_simulated_clock()
 async fn my_docomo_pages_need_a_login_and_a_csrf_token() {
     let app = TestApp::new().await;
     let mut pc = Browser::new(&app);
-    assert_eq!(
-        pc.get("/mydocomo/reset").await.header("location"),
-        "/mydocomo"
-    );
+    assert_eq!(pc.get("/mydocomo/reset").await.location(), "/mydocomo");
     let before = app.snapshot();
     assert_eq!(
         pc.post("/mydocomo/reset", "network_pin=1234").await.status,
@@ -315,9 +312,7 @@ async fn the_shop_needs_a_staff_login() {
     let mut pc = Browser::new(&app);
     assert!(pc.get("/shop").await.text.contains("Staff log in"));
     assert_eq!(
-        pc.get("/shop/line?msisdn=09012340001")
-            .await
-            .header("location"),
+        pc.get("/shop/line?msisdn=09012340001").await.location(),
         "/shop"
     );
     let before = app.snapshot();
@@ -327,7 +322,7 @@ async fn the_shop_needs_a_staff_login() {
             "doc_type=drivers_license&doc_number=DL-1234-0001&csrf=x",
         )
         .await;
-    assert_eq!(r.header("location"), "/shop");
+    assert_eq!(r.location(), "/shop");
     assert_eq!(
         app.snapshot(),
         before,
