@@ -9,6 +9,9 @@ use axum::Router;
 
 use crate::helpers::*;
 
+/// The address of `short_upstream`, once started.
+static SHORT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// `probe=` forms the provider has received (only `size_limits_hold_both_ways` sends them).
 static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -102,8 +105,76 @@ fn cp_app() -> Router {
                     vec![0x82u8, 0x82, 0xff, 0x82],
                 )
             }),
-        );
+        )
+        .route("/cp/hostile", get(|headers: HeaderMap| async move {
+            let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = format!(
+                "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\
+                 <meta http-equiv=\"refresh\" content=\"3;URL=http://evil.example/steal\">\
+                 <meta http-equiv=\"Set-Cookie\" content=\"x=1\">\
+                 <style>p{{width:expression(alert(1))}}</style></head><body>\
+                 <p onclick=\"steal()\">kept text</p><script>fetch('/admin')</script>\
+                 <a href=\"javascript:steal()\">js</a><div style=\"background:url(javascript:steal())\">d</div>\
+                 <a href=http://{host}/cp/unquoted.html>unquoted</a><a href=\"http://{host}/cp\">root</a>\
+                 <a href=\"serial\" utn>relative utn</a><a href=\"../../secret\">dots</a>\
+                 <a href=\"/cp/e?x=1&amp;guid=ON\">amp</a></body></html>"
+            );
+            ([("content-type", "text/html; charset=utf-8")], body)
+        }))
+        .route("/cp/upper", get(|| async {
+            ([("content-type", "TEXT/HTML; Charset=UTF-8")], "<html><body><script>steal()</script>upper<a href=\"/cp/x\" onmouseover=\"steal()\">x</a></body></html>")
+        }))
+        .route("/cp/script.js", get(|| async { ([("content-type", "application/javascript")], "steal()") }))
+        .route("/cp/logo.gif", get(|| async { ([("content-type", "image/gif")], b"GIF89a\x01\x00\x01\x00".to_vec()) }))
+        .route("/cp/photo.png", get(|| async { ([("content-type", "image/png")], b"\x89PNG\r\n".to_vec()) }))
+        .route("/cp/goguid", get(|| async { Redirect::to("/cp/echo?guid=ON&uid=NULLGWDOCOMO") }))
+        .route("/cp/escape", get(|| async { Redirect::to("/cp/../secret") }))
+        .route("/cp/raw", axum::routing::post(|body: axum::body::Bytes| async move {
+            let hex: String = body.iter().map(|b| format!("{b:02x}")).collect();
+            ([("content-type", "text/html; charset=utf-8")], format!("<html><body>hex={hex}</body></html>"))
+        }))
+        .route("/cp/guidforms", get(|| async {
+            ([("content-type", "text/html; charset=utf-8")],
+             "<html><body><form action=\"/cp/echo\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form>\
+              <form action=\"/cp/form\" method=\"post\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form></body></html>")
+        }))
+        .route("/katte/", get(echo))
+        .route("/katte/join", get(|headers: HeaderMap| async move {
+            let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let body = format!(
+                "<html><body><form action=\"http://docomo.ne.jp/cp/regst\" method=\"post\">\
+                 <input type=\"hidden\" name=\"ci\" value=\"katte\"><input type=\"hidden\" name=\"act\" value=\"reg\">\
+                 <input type=\"hidden\" name=\"nl\" value=\"http://{host}/katte/\"><input type=\"hidden\" name=\"rl\" value=\"http://{host}/katte/\"></form></body></html>"
+            );
+            ([("content-type", "text/html; charset=utf-8")], body)
+        }));
     app
+}
+
+/// An upstream that promises a 1,000-byte page and closes after 10 bytes.
+async fn short_upstream() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            // Read the whole request head first, so closing sends a FIN, not a reset.
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tcp.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<html><bo")
+                .await;
+            let _ = tcp.shutdown().await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    addr
 }
 
 /// The identifiers a line shows content providers in this app.
@@ -199,8 +270,14 @@ fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
                     "\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n\
                      \n[[node]]\nid = \"s-dead\"\nja = \"停止中\"\nen = \"Dead site\"\naction = \"site:dead\"\n\
                      \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{base}/cp/\"\nfee = 300\n\
-                     \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n"
+                     \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n\
+                     \n[[site]]\nid = \"katte\"\nja = \"勝手サイト\"\nen = \"Unofficial site\"\nabout_ja = \"非公式\"\nabout_en = \"Unofficial\"\nupstream = \"http://{base}/katte/\"\nofficial = false\n"
                 ));
+                if let Some(short) = SHORT.get() {
+                    text.push_str(&format!(
+                        "\n[[site]]\nid = \"short\"\nja = \"途中\"\nen = \"Short\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{short}/\"\nofficial = false\n"
+                    ));
+                }
                 if let Some(secure) = secure {
                     text = text.replace("\"s-dead\"]", "\"s-dead\", \"s-sec\"]");
                     text.push_str(&format!(
@@ -216,6 +293,9 @@ fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
 }
 
 async fn setup() -> (TestApp, String, tempfile::TempDir) {
+    if SHORT.get().is_none() {
+        let _ = SHORT.set(short_upstream().await);
+    }
     let base = upstream().await;
     let menus = menus_with_upstream(&base, None);
     let path = menus.path().to_path_buf();
@@ -816,5 +896,346 @@ async fn size_limits_hold_both_ways() {
         HITS.load(std::sync::atomic::Ordering::SeqCst) - before,
         1,
         "only the small form arrived"
+    );
+}
+
+// ---- isolation and the i-mode centre's rules
+
+#[tokio::test]
+async fn every_kind_of_page_gets_its_security_headers() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let handset_csp = garake::web::headers::HANDSET_CSP;
+    // The menu page twice: rendered, then from the cache in front of the router.
+    let rendered = handset.node("imenu").await;
+    let cached = handset.node("imenu").await;
+    let gateway = handset.get(&format!("/s/{}/g/cp/echo", handset.sid)).await;
+    for page in [app.get("/", P501I).await, rendered, cached, gateway] {
+        assert_eq!(page.header("content-security-policy"), handset_csp);
+        assert_eq!(page.header("x-content-type-options"), "nosniff");
+        assert_eq!(page.header("referrer-policy"), "no-referrer");
+    }
+    assert!(handset_csp.contains("sandbox allow-forms allow-same-origin;"));
+    assert!(
+        handset_csp.contains("script-src 'none'") && handset_csp.contains("frame-ancestors 'self'")
+    );
+    for path in ["/mydocomo", "/admin/login", "/p/ims", "/shop"] {
+        let page = app.get(path, PC).await;
+        let csp = page.header("content-security-policy");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(page.header("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(page.header("x-content-type-options"), "nosniff", "{path}");
+    }
+    let api = app.api("/api/lines").await;
+    assert!(api
+        .header("content-security-policy")
+        .contains("default-src 'none'"));
+    // The emulator may run its own script and nothing else.
+    let shell = app.get("/emulator", PC).await;
+    let csp = shell.header("content-security-policy").to_string();
+    let script = shell
+        .text
+        .split_once("<script>")
+        .unwrap()
+        .1
+        .split_once("</script>")
+        .unwrap()
+        .0;
+    use sha2::Digest;
+    let hash = garake::mail::rfc5322::base64(&sha2::Sha256::digest(script.as_bytes()));
+    assert!(
+        csp.contains(&format!("script-src 'sha256-{hash}'")),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(
+        shell
+            .text
+            .contains(r#"sandbox="allow-forms allow-same-origin""#),
+        "the screen's frame runs nothing"
+    );
+}
+
+#[tokio::test]
+async fn what_the_i_mode_browser_never_ran_is_removed_before_the_handset_sees_it() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let page = handset
+        .get(&format!("/s/{}/g/cp/hostile", handset.sid))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for gone in [
+        "<script",
+        "fetch(",
+        "onclick",
+        "steal",
+        "javascript",
+        "expression",
+        "evil.example",
+        "Set-Cookie",
+    ] {
+        assert!(!page.text.contains(gone), "{gone} in {}", page.text);
+    }
+    assert!(page.text.contains("kept text"));
+    let removed = page.header("x-garake-removed");
+    assert!(
+        removed.contains("script=1") && removed.contains("on* attribute=1"),
+        "{removed}"
+    );
+    // Every link form the browser follows stays in the gateway.
+    let sid = &handset.sid;
+    for want in [
+        format!("href=\"/s/{sid}/g/cp/unquoted.html\""),
+        format!("href=\"/s/{sid}/g/cp/\""),
+        format!("href=\"/s/{sid}/u/cp/serial\""),
+        format!("href=\"/s/{sid}/g/cp/e?x=1&amp;guid=ON\""),
+        format!("href=\"/s/{sid}/url?url="),
+    ] {
+        assert!(page.text.contains(&want), "{want} in {}", page.text);
+    }
+    assert!(!page.text.contains(&base), "no link leaves the gateway");
+    // Upper-case TEXT/HTML is HTML too: rewritten, not passed through.
+    let upper = handset.get(&format!("/s/{}/g/cp/upper", handset.sid)).await;
+    assert!(
+        upper.text.contains("upper") && !upper.text.contains("steal"),
+        "{}",
+        upper.text
+    );
+    assert!(upper.text.contains(&format!("/s/{sid}/g/cp/x")));
+}
+
+#[tokio::test]
+async fn answers_the_handset_cannot_show_are_refused_with_a_clear_page() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let js = handset
+        .get(&format!("/s/{}/g/cp/script.js", handset.sid))
+        .await;
+    assert_eq!(js.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        js.text.contains("cannot be shown on a handset"),
+        "{}",
+        js.text
+    );
+    let gif = handset
+        .get(&format!("/s/{}/g/cp/logo.gif", handset.sid))
+        .await;
+    assert_eq!(
+        (gif.status, gif.header("content-type")),
+        (StatusCode::OK, "image/gif")
+    );
+    // PNG came with i-mode HTML 6.0: not for a 501i, fine for a 903i.
+    let png = handset
+        .get(&format!("/s/{}/g/cp/photo.png", handset.sid))
+        .await;
+    assert_eq!(png.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let newer = app.handset(TARO, "DoCoMo/2.0 P903i(c100;TB;W24H12)").await;
+    let png = newer.get(&format!("/s/{}/g/cp/photo.png", newer.sid)).await;
+    assert_eq!(png.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_redirect_to_guid_on_is_the_handsets_own_request_and_gets_the_identifiers() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let id = identity(&app, TARO);
+    let hop = handset
+        .get(&format!("/s/{}/g/cp/goguid", handset.sid))
+        .await;
+    assert!(hop.status.is_redirection());
+    let page = handset.get(&hop.location()).await;
+    assert!(
+        page.text.contains(&format!("guid={}<br>", id.guid)),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(&format!("uid={}", id.uid)),
+        "{}",
+        page.text
+    );
+    // A redirect that leaves the site's base is not followed anywhere.
+    let escape = handset
+        .get(&format!("/s/{}/g/cp/escape", handset.sid))
+        .await;
+    assert!(escape
+        .location()
+        .starts_with(&format!("/s/{}/url?url=", handset.sid)));
+}
+
+#[tokio::test]
+async fn an_answer_cut_short_is_incomplete_not_too_large() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let r = handset.get(&format!("/s/{}/g/short/", handset.sid)).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    assert!(r.text.contains("answer was incomplete"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn posted_shift_jis_bytes_reach_the_site_unchanged() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let id = identity(&app, TARO);
+    let body = b"name=\x82\xa0%82%A0&uid=NULLGWDOCOMO&z=\x83\x5c".to_vec();
+    let r = handset
+        .post(&format!("/s/{}/g/cp/raw", handset.sid), body)
+        .await;
+    let expected: String = [
+        &b"name=\x82\xa0%82%A0&uid="[..],
+        id.uid.as_bytes(),
+        b"&z=\x83\x5c",
+    ]
+    .concat()
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    assert!(r.text.contains(&format!("hex={expected}")), "{}", r.text);
+}
+
+#[tokio::test]
+async fn identifiers_are_keyed_with_the_server_secret_and_stable_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db").to_str().unwrap().to_string();
+    let key_of = |app: &TestApp| app.state.id_key;
+    let first = {
+        let db = db.clone();
+        TestApp::with(move |c| c.db = db).await
+    };
+    let again = {
+        let db = db.clone();
+        TestApp::with(move |c| c.db = db).await
+    };
+    assert_eq!(
+        key_of(&first),
+        key_of(&again),
+        "the same secret file, the same identifiers"
+    );
+    let other = TestApp::new().await;
+    let (a, b) = (identity(&first, TARO), identity(&other, TARO));
+    assert_ne!(a.guid, b.guid, "another secret, other identifiers");
+    assert_ne!(a.uid, b.uid);
+    assert_eq!(a.guid.len(), 7);
+    assert!(a.guid.bytes().all(|c| c.is_ascii_alphanumeric()));
+}
+
+#[tokio::test]
+async fn unofficial_sites_are_reached_by_url_entry_get_no_user_id_and_cannot_register() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let id = identity(&app, TARO);
+    // Not in the Menu list.
+    let mut listed = String::new();
+    for node in ["menu-list", "cat-news", "cat-fun", "cat-life"] {
+        listed.push_str(&handset.node(node).await.text);
+    }
+    assert!(!listed.contains("Unofficial site"));
+    // iMenu's URL entry opens it (and lists it as a bookmark).
+    let entry = handset.get(&handset.action("url-entry")).await;
+    assert!(entry.text.contains("name=\"url\""), "{}", entry.text);
+    assert!(entry.text.contains("Unofficial site"));
+    let typed = handset
+        .get(&format!(
+            "/s/{}/url?url={}",
+            handset.sid,
+            enc(&format!("http://{base}/katte/"))
+        ))
+        .await;
+    assert_eq!(typed.location(), format!("/s/{}/g/katte/", handset.sid));
+    // guid=ON works there; uid=NULLGWDOCOMO stays as written.
+    let page = handset
+        .get(&format!(
+            "/s/{}/g/katte/?guid=ON&uid=NULLGWDOCOMO",
+            handset.sid
+        ))
+        .await;
+    assert!(
+        page.text.contains(&format!("guid={}<br>", id.guid)),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("uid=NULLGWDOCOMO"), "{}", page.text);
+    assert!(!page.text.contains(&id.uid));
+    // Anything not configured is a clear page, never fetched.
+    let away = handset
+        .get(&format!(
+            "/s/{}/url?url=http%3A%2F%2Fexample.com%2F",
+            handset.sid
+        ))
+        .await;
+    assert_eq!(away.status, StatusCode::NOT_FOUND);
+    assert!(
+        away.text.contains("not configured in garake"),
+        "{}",
+        away.text
+    );
+    // Its registration form goes to the carrier, which refuses it.
+    let join = handset
+        .get(&format!("/s/{}/g/katte/join", handset.sid))
+        .await;
+    let action = format!("/s/{}/cp/regst/katte", handset.sid);
+    assert!(join.text.contains(&action), "{}", join.text);
+    let refused = handset
+        .post(
+            &action,
+            format!(
+                "ci=katte&act=reg&nl={0}&rl={0}",
+                enc(&format!("http://{base}/katte/"))
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn guid_on_counts_in_a_links_query_only_not_as_a_form_field() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let id = identity(&app, TARO);
+    let page = handset
+        .get(&format!("/s/{}/g/cp/guidforms", handset.sid))
+        .await;
+    let get_form = format!("/s/{}/f/cp/echo", handset.sid);
+    assert!(
+        page.text.contains(&format!("action=\"{get_form}\"")),
+        "{}",
+        page.text
+    );
+    // The GET form submitted: guid=ON arrives as form data, and no ID goes.
+    let submitted = handset.get(&format!("{get_form}?guid=ON")).await;
+    assert!(submitted.text.contains("guid=-<br>"), "{}", submitted.text);
+    assert!(
+        submitted.text.contains("query=guid=ON"),
+        "the field itself is passed on"
+    );
+    let posted = handset
+        .post(&format!("/s/{}/g/cp/form", handset.sid), "guid=ON")
+        .await;
+    assert!(!posted.text.contains(&id.guid), "{}", posted.text);
+}
+
+#[tokio::test]
+async fn registration_accepts_only_the_posting_sites_code() {
+    let (app, base, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    // The form came from cp's page, but names another fee-based site.
+    let forged = handset
+        .post(
+            &format!("/s/{}/cp/regst/cp", handset.sid),
+            format!(
+                "ci=business&act=reg&nl={0}&rl={0}",
+                enc(&format!("http://{base}/cp/"))
+            ),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert!(
+        app.api(&format!("/api/lines/{TARO}/billing")).await.json()["ledger"]
+            .as_array()
+            .unwrap()
+            .is_empty()
     );
 }
