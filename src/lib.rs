@@ -88,6 +88,7 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
 pub fn build(config: &Config) -> Result<AppState, StartError> {
     let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
     let partners = load_partners(&config.menus)?;
+    let handsets = handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
     // Every configuration check before the database is touched.
     let upstreams = gateway::client::Upstreams::new(
         config.gateway_ca.as_deref(),
@@ -122,6 +123,7 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
             public_url: config.public_url(),
             upstreams,
             limits: config.limits.clone(),
+            handsets,
         },
     ))
 }
@@ -153,6 +155,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         .map_err(StartError::Relay)?;
     // Menus first: an invalid tree must fail before anything else happens.
     Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
+    handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| StartError::Bind {

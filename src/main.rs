@@ -110,22 +110,25 @@ fn serve(config: Config) -> ExitCode {
 fn check(menus: &std::path::Path) -> ExitCode {
     let menu = garake::menu::Menu::load(menus, &garake::web::KNOWN);
     let partners = garake::recovery::config::Partners::load(&menus.join("partners"));
-    match (menu, partners) {
-        (Ok(menu), Ok(partners)) => {
+    let handsets = garake::handset::Catalogue::load(menus);
+    match (menu, partners, handsets) {
+        (Ok(menu), Ok(partners), Ok(handsets)) => {
             println!(
-                "{}: ok ({} nodes, {} partner sites)",
+                "{}: ok ({} nodes, {} partner sites, {} handsets)",
                 menus.display(),
                 menu.nodes().count(),
-                partners.sites.len()
+                partners.sites.len(),
+                handsets.handsets().len()
             );
             ExitCode::SUCCESS
         }
-        (menu, partners) => {
+        (menu, partners, handsets) => {
             let problems: Vec<_> = menu
                 .err()
                 .into_iter()
                 .flatten()
                 .chain(partners.err().into_iter().flatten())
+                .chain(handsets.err().into_iter().flatten())
                 .collect();
             for p in &problems {
                 println!("{p}");

@@ -1,6 +1,8 @@
 //! `garake walk`: crawl every handset page reachable from the power-on page as
 //! one handset, GET links only (it never submits a form), and report broken
-//! links, over-budget pages, charset errors and menu nodes never reached.
+//! links, over-budget pages, charset errors, pages without a way back (dead
+//! ends), tags and attributes the handset's i-mode HTML version does not
+//! have, and menu nodes never reached.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{Read, Write};
@@ -8,7 +10,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::handset::{Charset, Profile};
+use crate::handset::Charset;
 use crate::menu::{Menu, Target, SITE_ACTION};
 
 /// Paths that are PC sites or tools, not handset pages.
@@ -150,12 +152,22 @@ pub struct Report {
     pub broken: Vec<String>,
     pub over_budget: Vec<String>,
     pub charset: Vec<String>,
+    /// Pages with no link to iMenu, the power-on page or the page they were reached from.
+    pub dead_ends: Vec<String>,
+    /// The handset's i-mode HTML version, and what pages used that it does not have.
+    pub html_version: Option<String>,
+    pub unknown_html: Vec<String>,
     pub unreached: Vec<String>,
 }
 
 impl Report {
     pub fn problems(&self) -> usize {
-        self.broken.len() + self.over_budget.len() + self.charset.len() + self.unreached.len()
+        self.broken.len()
+            + self.over_budget.len()
+            + self.charset.len()
+            + self.dead_ends.len()
+            + self.unknown_html.len()
+            + self.unreached.len()
     }
 }
 
@@ -173,12 +185,16 @@ pub fn walk(
     out: &mut dyn Write,
     progress: &mut dyn Write,
 ) -> Result<Report, String> {
-    let profile = Profile::by_name(opts.profile).ok_or_else(|| {
-        let names: Vec<String> = Profile::named().iter().map(|p| p.name.clone()).collect();
+    let catalogue = crate::handset::Catalogue::load(opts.menus).map_err(|p| {
         format!(
-            "unknown profile `{}` (known: {})",
-            opts.profile,
-            names.join(", ")
+            "the handset catalogue has {} problem(s); run `garake check`",
+            p.len()
+        )
+    })?;
+    let profile = catalogue.by_name(opts.profile).ok_or_else(|| {
+        format!(
+            "unknown profile `{}` (a model of the handset catalogue, e.g. P501i, P503i, N505i, P903i, P-07B, or PC)",
+            opts.profile
         )
     })?;
     let host = opts
@@ -197,7 +213,16 @@ pub fn walk(
     let target = profile.page_target();
     let ua = profile.user_agent.clone();
 
-    let mut report = Report::default();
+    let mut report = Report {
+        html_version: profile.html.map(|v| v.to_string()),
+        ..Report::default()
+    };
+    let home = format!(
+        "/s/{{sid}}/m/{}",
+        menu.as_ref().map_or("imenu", |m| m.root.as_str())
+    );
+    // Where each queued page was linked from (its "back").
+    let mut came_from: HashMap<String, String> = HashMap::new();
     let mut seen: BTreeSet<String> =
         ["ja:/?lang=ja".to_string(), "en:/?lang=en".to_string()].into();
     let mut reached: BTreeSet<String> = BTreeSet::new();
@@ -297,7 +322,28 @@ pub fn walk(
                 .push(format!("{}: no Shift_JIS <meta>", page_key(&shown)));
         }
         reached.insert(page_key(&shown).split('?').next().unwrap_or("").to_string());
-        for href in hrefs(&text) {
+        let links = hrefs(&text);
+        let key = page_key(&shown);
+        let is_entry = shown == "/" || shown.starts_with("/?");
+        if !is_entry && key.split('?').next() != Some(home.as_str()) {
+            let from = came_from.get(&page_key(&path));
+            let way_back = links.iter().any(|h| {
+                let k = page_key(h);
+                k.split('?').next() == Some(home.as_str())
+                    || h == "/"
+                    || h.starts_with("/?")
+                    || from.is_some_and(|f| *f == k)
+            });
+            if !way_back {
+                report.dead_ends.push(key.clone());
+            }
+        }
+        if let Some(version) = profile.html {
+            for unknown in crate::handset::html::unknown_in(&text, version) {
+                report.unknown_html.push(format!("{unknown} on {key}"));
+            }
+        }
+        for href in links {
             if !href.starts_with('/') || NOT_HANDSET.iter().any(|p| href.starts_with(p)) {
                 continue;
             }
@@ -315,8 +361,9 @@ pub fn walk(
             } else {
                 lang.as_str()
             };
-            let key = format!("{link_lang}:{}", page_key(&href));
-            if seen.insert(key) {
+            let seen_key = format!("{link_lang}:{}", page_key(&href));
+            if seen.insert(seen_key) {
+                came_from.insert(page_key(&href), key.clone());
                 queue.push_back(href);
             }
         }
@@ -345,10 +392,19 @@ pub fn walk(
 
 /// Prints the report's problems; the caller turns them into the exit code.
 pub fn print_problems(report: &Report, out: &mut dyn Write) {
-    let sections: [(&str, &Vec<String>); 4] = [
+    let unknown = format!(
+        "unknown to HTML {}",
+        report
+            .html_version
+            .as_deref()
+            .unwrap_or("(none: no version to check)")
+    );
+    let sections: [(&str, &Vec<String>); 6] = [
         ("broken links", &report.broken),
         ("over-budget pages", &report.over_budget),
         ("charset errors", &report.charset),
+        ("dead ends", &report.dead_ends),
+        (&unknown, &report.unknown_html),
         ("menu nodes never reached", &report.unreached),
     ];
     for (title, items) in sections {

@@ -31,26 +31,54 @@ impl Charset {
 /// docomo put its pictograms there (U+E63E… ↔ F89F…).
 const EUDC: std::ops::RangeInclusive<char> = '\u{E000}'..='\u{E757}';
 
-/// Encodes a rendered page. Characters Shift_JIS cannot hold become numeric
-/// character references, which handsets show as-is rather than as mojibake.
+/// 〓 in Shift_JIS.
+const GETA_SJIS: [u8; 2] = [0x81, 0xAC];
+
+/// Encodes a rendered page for a handset with every pictogram.
 pub fn encode_page(html: &str, charset: Charset) -> Vec<u8> {
+    encode_page_for(html, charset, super::Pictograms::Extended)
+}
+
+/// Encodes a rendered page. In Shift_JIS, a pictogram the handset has is
+/// written in the user-defined area (the WHATWG encoder refuses it, so by
+/// hand), and any other character Shift_JIS cannot carry, a pictogram of a
+/// set the handset lacks included, becomes 〓, as the handset showed it.
+pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::Pictograms) -> Vec<u8> {
+    use encoding_rs::EncoderResult;
     match charset {
         Charset::Utf8 => html.as_bytes().to_vec(),
         Charset::ShiftJis => {
-            // The WHATWG encoder refuses the user-defined area, so pictograms are
-            // written by hand and the text between them by encoding_rs.
-            let mut out = Vec::with_capacity(html.len());
+            let mut encoder = encoding_rs::SHIFT_JIS.new_encoder();
+            let mut out = Vec::with_capacity(html.len() + 16);
             let mut rest = html;
-            while let Some(at) = rest.find(|c| EUDC.contains(&c)) {
-                out.extend_from_slice(&encoding_rs::SHIFT_JIS.encode(&rest[..at]).0);
-                let c = rest[at..]
-                    .chars()
-                    .next()
-                    .expect("found a char at this index");
-                out.extend_from_slice(&eudc_bytes(c));
-                rest = &rest[at + c.len_utf8()..];
+            let mut buf = [0u8; 1024];
+            loop {
+                let (result, read, written) =
+                    encoder.encode_from_utf8_without_replacement(rest, &mut buf, true);
+                out.extend_from_slice(&buf[..written]);
+                rest = &rest[read..];
+                match result {
+                    EncoderResult::InputEmpty => break,
+                    EncoderResult::OutputFull => {}
+                    EncoderResult::Unmappable(c) => {
+                        let shown = match super::pictograms::of(c) {
+                            Some(p)
+                                if pictograms == super::Pictograms::Extended
+                                    || (pictograms == super::Pictograms::Basic && !p.extended) =>
+                            {
+                                true
+                            }
+                            Some(_) => false,
+                            None => EUDC.contains(&c) && pictograms != super::Pictograms::None,
+                        };
+                        if shown {
+                            out.extend_from_slice(&eudc_bytes(c));
+                        } else {
+                            out.extend_from_slice(&GETA_SJIS);
+                        }
+                    }
+                }
             }
-            out.extend_from_slice(&encoding_rs::SHIFT_JIS.encode(rest).0);
             out
         }
     }
@@ -83,6 +111,30 @@ mod tests {
         let bytes = encode_page(text, Charset::ShiftJis);
         assert_eq!(bytes, [b'a', 0xF9, 0x87, b'b', 0xF8, 0x9F]);
         assert_eq!(Charset::ShiftJis.decode_strict(&bytes).unwrap(), text);
+    }
+
+    #[test]
+    fn what_shift_jis_cannot_carry_becomes_geta_never_a_character_reference() {
+        let bytes = encode_page("a😀b\u{00E9}", Charset::ShiftJis);
+        assert_eq!(bytes, [b'a', 0x81, 0xAC, b'b', 0x81, 0xAC]);
+        assert!(!String::from_utf8_lossy(&bytes).contains("&#"));
+        // An extended pictogram (F9B1 = U+E70C) on a handset with the basic set only.
+        let basic = encode_page_for(
+            "\u{E70C}\u{E63E}",
+            Charset::ShiftJis,
+            crate::handset::Pictograms::Basic,
+        );
+        assert_eq!(basic, [0x81, 0xAC, 0xF8, 0x9F]);
+        let extended = encode_page_for(
+            "\u{E70C}",
+            Charset::ShiftJis,
+            crate::handset::Pictograms::Extended,
+        );
+        assert_eq!(extended, [0xF9, 0xB1]);
+        // A long page with a character to replace across the buffer boundary.
+        let long = format!("{}😀{}", "あ".repeat(700), "い".repeat(700));
+        let encoded = encode_page(&long, Charset::ShiftJis);
+        assert_eq!(encoded.len(), 2 * 1401);
     }
 
     #[test]

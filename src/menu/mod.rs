@@ -37,6 +37,8 @@ pub struct Node {
     pub entries: Vec<Entry>,
     pub action: Option<String>,
     pub panel: Option<String>,
+    /// The page that lists this one (none for the root): where "back" goes.
+    pub parent: Option<String>,
 }
 
 impl Node {
@@ -111,6 +113,14 @@ impl Menu {
 
     pub fn sites(&self) -> impl Iterator<Item = &Site> {
         self.sites.values()
+    }
+
+    /// The parent page of the node whose action is `action` (where an
+    /// action page's "back" goes).
+    pub fn action_parent(&self, action: &str) -> Option<&Node> {
+        self.action_node(action)
+            .and_then(|n| n.parent.as_deref())
+            .and_then(|p| self.node(p))
     }
 
     /// The node whose action is `action` (for titles of action pages).

@@ -55,7 +55,8 @@ impl Source {
     }
 }
 
-const ALLOWED_KEYS: &str = "1234567890";
+/// The keys a menu entry may claim (9 goes back, 0 to iMenu, `*` `#` page).
+const ALLOWED_KEYS: &str = "12345678";
 
 pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -368,7 +369,7 @@ fn check_node(
         if k.chars().count() != 1 || !ALLOWED_KEYS.contains(k.as_str()) {
             problems.push(src.problem(
                 key.span().start,
-                format!("accesskey `{k}` of `{id}` must be one digit 0-9 (`*` and `#` page through lists)"),
+                format!("accesskey `{k}` of `{id}` must be one digit 1-8 (9 goes back to the page above, 0 to iMenu, `*` and `#` page through lists)"),
             ));
         }
     }
@@ -464,6 +465,21 @@ fn prepare(
         }
         Target::Node(id.to_string())
     };
+    // Each node's parent: the first page that lists it, walking from the root.
+    let mut parents: HashMap<String, String> = HashMap::new();
+    let mut queue = VecDeque::from([root.clone()]);
+    while let Some(id) = queue.pop_front() {
+        let Some((_, def)) = defs.get(id.as_str()) else {
+            continue;
+        };
+        for child in def.children.iter().flat_map(|c| c.get_ref()) {
+            let child = child.get_ref();
+            if *child != root && !parents.contains_key(child) {
+                parents.insert(child.clone(), id.clone());
+                queue.push_back(child.clone());
+            }
+        }
+    }
     let nodes = defs
         .iter()
         .enumerate()
@@ -490,6 +506,7 @@ fn prepare(
                 entries,
                 action: def.action.as_ref().map(|a| a.get_ref().clone()),
                 panel: def.panel.as_ref().map(|p| p.get_ref().clone()),
+                parent: parents.get(*id).cloned(),
             };
             (id.to_string(), node)
         })

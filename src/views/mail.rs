@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::menu::{list_page, Item, Nav};
-use super::{key_link, layout, notice, text, to_imenu, token_field, Ctx};
+use super::{layout, notice, text, to_imenu, token_field, Ctx};
 use crate::mail::store::Received;
 
 /// Bytes of the page frame of an inbox page (layout, title, paging and
@@ -51,7 +51,7 @@ pub fn inbox(
     mails: &[Received],
     page: usize,
     total: usize,
-    root: &str,
+    foot: &Markup,
 ) -> Markup {
     let columns = usize::from(ctx.profile.width) * 2;
     let items: Vec<Item> = mails
@@ -86,11 +86,6 @@ pub fn inbox(
     let per_page = inbox_page_size(ctx);
     let prev = (page > 1).then(|| href(page - 1));
     let next = (page * per_page < total).then(|| href(page + 1));
-    let foot = html! {
-        hr;
-        (key_link(ctx, '9', &ctx.node_href("mail"), ctx.t(text::TO_MAIL)))
-        (key_link(ctx, '0', &ctx.node_href(root), ctx.t(text::TO_IMENU)))
-    };
     list_page(
         ctx,
         title,
@@ -100,7 +95,7 @@ pub fn inbox(
             prev: prev.as_deref(),
             next: next.as_deref(),
         },
-        Some(&foot),
+        Some(foot),
     )
 }
 
@@ -168,7 +163,7 @@ pub fn compose(
         form method="post" action=(ctx.action_href("mail-compose")) {
             (token_field(token))
             (ctx.t(text::TO)) br;
-            input type="text" name="to" size="16" istyle="3" mode="alphabet" value=(values.0); br;
+            input type="text" name="to" size="16" istyle=[ctx.istyle("3")] value=(values.0); br;
             (ctx.t(text::SUBJECT)) br;
             input type="text" name="subject" size="16" value=(values.1); br;
             (ctx.t(text::BODY)) br;

@@ -56,7 +56,8 @@ pub fn list_page(
 }
 
 /// Renders page `page` (1-based) of a list of items, split to fit the handset's
-/// page target. `page_href(n)` is the URL of page n. `None` if there is no such page.
+/// page target, with `foot` under every page. `page_href(n)` is the URL of
+/// page n. `None` if there is no such page.
 pub fn paged(
     ctx: &Ctx,
     title: &str,
@@ -64,6 +65,7 @@ pub fn paged(
     items: &[Item],
     page: usize,
     page_href: impl Fn(usize) -> String,
+    foot: Option<&Markup>,
 ) -> Option<Markup> {
     let target = ctx.profile.page_target();
     let render = |range: std::ops::Range<usize>, prev: bool, next: bool, index: usize| {
@@ -73,7 +75,7 @@ pub fn paged(
             prev: prev.as_deref(),
             next: next.as_deref(),
         };
-        list_page(ctx, title, head, &items[range], nav, None)
+        list_page(ctx, title, head, &items[range], nav, foot)
     };
     // Measure with a two-digit page number so links never grow after measuring.
     let pages = paginate(items.len(), target, |range, prev, next| {
@@ -87,8 +89,16 @@ pub fn paged(
     Some(render(range, page > 1, page < pages.len(), page))
 }
 
-/// A menu node's page.
-pub fn node_page(ctx: &Ctx, node: &Node, panel: Option<&Markup>, page: usize) -> Option<Markup> {
+/// A menu node's page: its entries, and the way back to the page above
+/// (`parent`) and to iMenu (`root`), which the root itself does without.
+pub fn node_page(
+    ctx: &Ctx,
+    node: &Node,
+    parent: Option<&Node>,
+    root: &str,
+    panel: Option<&Markup>,
+    page: usize,
+) -> Option<Markup> {
     let items: Vec<Item> = node
         .entries
         .iter()
@@ -102,11 +112,32 @@ pub fn node_page(ctx: &Ctx, node: &Node, panel: Option<&Markup>, page: usize) ->
         })
         .collect();
     let base = ctx.node_href(&node.id);
-    paged(ctx, node.label(ctx.lang), panel, &items, page, |n| {
-        if n <= 1 {
-            base.clone()
-        } else {
-            format!("{base}?p={n}")
+    let foot = (node.id != root).then(|| way_back(ctx, parent, root));
+    paged(
+        ctx,
+        node.label(ctx.lang),
+        panel,
+        &items,
+        page,
+        |n| {
+            if n <= 1 {
+                base.clone()
+            } else {
+                format!("{base}?p={n}")
+            }
+        },
+        foot.as_ref(),
+    )
+}
+
+/// The way back at the foot of a page: `[9]` to the page above (unless that
+/// is iMenu) and `[0]` to iMenu.
+pub fn way_back(ctx: &Ctx, parent: Option<&Node>, root: &str) -> Markup {
+    html! {
+        hr;
+        @if let Some(p) = parent.filter(|p| p.id != root) {
+            (key_link(ctx, '9', &ctx.node_href(&p.id), p.label(ctx.lang)))
         }
-    })
+        (key_link(ctx, '0', &ctx.node_href(root), ctx.t(text::TO_IMENU)))
+    }
 }

@@ -35,6 +35,15 @@ impl Ctx {
         self.lang.pick(text.0, text.1)
     }
 
+    /// The `istyle` input mode (`1` kana, `3` alphabet, `4` digits) if this
+    /// handset's i-mode HTML has the attribute (2.0 and later), else none.
+    pub fn istyle(&self, mode: &'static str) -> Option<&'static str> {
+        match self.profile.html {
+            Some(v) if !v.knows_attribute("input", "istyle") => None,
+            _ => Some(mode),
+        }
+    }
+
     /// URL of a menu node page in this session.
     pub fn node_href(&self, id: &str) -> String {
         format!("/s/{}/m/{id}", self.sid.as_deref().unwrap_or("-"))
@@ -85,9 +94,10 @@ pub fn to_imenu(ctx: &Ctx, root: &str) -> Markup {
     html! { hr; (key_link(ctx, '0', &ctx.node_href(root), ctx.t(text::TO_IMENU))) }
 }
 
-/// A numeric password box: `istyle="4"` opens the handset keypad in digit mode.
-pub fn pin_input(name: &str) -> Markup {
-    html! { input type="password" name=(name) size="4" maxlength="4" istyle="4" mode="numeric"; br; }
+/// A numeric password box: `istyle="4"` opens the handset keypad in digit
+/// mode (on handsets whose i-mode HTML has it).
+pub fn pin_input(ctx: &Ctx, name: &str) -> Markup {
+    html! { input type="password" name=(name) size="4" maxlength="4" istyle=[ctx.istyle("4")]; br; }
 }
 
 /// A hidden form token field.

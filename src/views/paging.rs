@@ -2,8 +2,11 @@
 
 use std::ops::Range;
 
-/// Items per page: the access keys 1–9 and 0.
-pub const MAX_PER_PAGE: usize = 10;
+/// Items per page: the access keys 1–8 (9 goes back to the page above, 0 to
+/// iMenu, `*` and `#` page through the list).
+pub const MAX_PER_PAGE: usize = 8;
+/// The keys items take.
+pub const ITEM_KEYS: &str = "12345678";
 
 /// Splits `n` items into consecutive ranges. `size(range, has_prev, has_next)`
 /// returns the encoded size of the page showing `range`; a page takes as many
@@ -31,12 +34,12 @@ pub fn paginate(
 }
 
 /// Assigns access keys to the items of one page: keys written in the menu file
-/// stay; the others take the free keys 1–9, 0 in order.
+/// stay; the others take the free keys 1–8 in order.
 pub fn assign_keys(fixed: &[Option<char>]) -> Vec<char> {
-    let mut free = "1234567890".chars().filter(|k| !fixed.contains(&Some(*k)));
+    let mut free = ITEM_KEYS.chars().filter(|k| !fixed.contains(&Some(*k)));
     fixed
         .iter()
-        .map(|k| k.or_else(|| free.next()).unwrap_or('0'))
+        .map(|k| k.or_else(|| free.next()).unwrap_or('8'))
         .collect()
 }
 
@@ -57,9 +60,9 @@ mod tests {
     }
 
     #[test]
-    fn more_than_ten_items_always_paginate_for_the_keys() {
+    fn more_than_eight_items_always_paginate_for_the_keys() {
         let pages = paginate(12, usize::MAX, |r, _, _| r.len());
-        assert_eq!(pages, [0..10, 10..12]);
+        assert_eq!(pages, [0..8, 8..12]);
     }
 
     #[test]
@@ -71,8 +74,8 @@ mod tests {
     fn fixed_keys_stay_and_free_keys_fill_in() {
         assert_eq!(assign_keys(&[None, Some('1'), None]), vec!['2', '1', '3']);
         assert_eq!(
-            assign_keys(&[None; 10]),
-            "1234567890".chars().collect::<Vec<_>>()
+            assign_keys(&[None; 8]),
+            "12345678".chars().collect::<Vec<_>>()
         );
     }
 }

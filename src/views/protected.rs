@@ -48,7 +48,7 @@ pub fn input(
             (line.mail_address) br;
             (ctx.t(text::ADDRESS_RULES)) br;
             (ctx.t(text::NEW_ADDRESS)) br;
-            input type="text" name="new_address" size="16" maxlength="30" istyle="3" mode="alphabet"; "@" (MAIL_DOMAIN) br;
+            input type="text" name="new_address" size="16" maxlength="30" istyle=[ctx.istyle("3")]; "@" (MAIL_DOMAIN) br;
         },
         super::super::web::protected::SUSPEND_MAIL => html! {
             (ctx.t(text::SUSPEND_Q)) br; (on_off(ctx, "suspend", line.mail_suspended))
@@ -56,7 +56,7 @@ pub fn input(
         super::super::web::protected::SECRET_CODE => html! {
             (ctx.t(text::SECRET_CODE_INTRO)) br;
             (ctx.t(text::MAIL_ADDRESS)) ":" (line.mail_address) br;
-            (ctx.t(text::SECRET_CODE)) br; (pin_input("secret_code"))
+            (ctx.t(text::SECRET_CODE)) br; (pin_input(ctx, "secret_code"))
         },
         _ => html! {
             (ctx.t(text::MESSAGE_INTRO)) br;
@@ -91,7 +91,7 @@ pub fn confirm(
         form method="post" action=(href) {
             (token_field(token))
             @for (name, value) in hidden { input type="hidden" name=(name) value=(value); }
-            (ctx.t(text::IMODE_PASSWORD)) br; (pin_input("pin"))
+            (ctx.t(text::IMODE_PASSWORD)) br; (pin_input(ctx, "pin"))
             input type="submit" value=(ctx.t(text::SUBMIT));
         }
         (to_imenu(ctx, root))

@@ -48,9 +48,9 @@ pub fn change_pin_form(ctx: &Ctx, message: Option<Markup>, token: &str, root: &s
         (ctx.t(text::CHANGE_PIN_INTRO)) br;
         form method="post" action=(ctx.action_href("change-imode-password")) {
             (token_field(token))
-            (ctx.t(text::CURRENT_PIN)) br; (pin_input("pin"))
-            (ctx.t(text::NEW_PIN)) br; (pin_input("new_pin"))
-            (ctx.t(text::NEW_PIN_CONFIRM)) br; (pin_input("new_pin_confirm"))
+            (ctx.t(text::CURRENT_PIN)) br; (pin_input(ctx, "pin"))
+            (ctx.t(text::NEW_PIN)) br; (pin_input(ctx, "new_pin"))
+            (ctx.t(text::NEW_PIN_CONFIRM)) br; (pin_input(ctx, "new_pin_confirm"))
             input type="submit" value=(ctx.t(text::SUBMIT));
         }
         (to_imenu(ctx, root))
@@ -73,7 +73,7 @@ pub fn reset_form(ctx: &Ctx, message: Option<Markup>, token: &str, root: &str) -
         (ctx.t(text::RESET_INTRO)) br;
         form method="post" action=(ctx.action_href("reset-imode-password")) {
             (token_field(token))
-            (ctx.t(text::NETWORK_PIN)) br; (pin_input("network_pin"))
+            (ctx.t(text::NETWORK_PIN)) br; (pin_input(ctx, "network_pin"))
             input type="submit" value=(ctx.t(text::SUBMIT));
         }
         (to_imenu(ctx, root))

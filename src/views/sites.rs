@@ -49,7 +49,13 @@ pub fn site_page(ctx: &Ctx, site: &Site, registered: bool, subscribed: bool, roo
 }
 
 /// My Menu: the registered sites, paged, each with a link to remove it.
-pub fn my_menu(ctx: &Ctx, title: &str, sites: &[&Site], page: usize) -> Option<Markup> {
+pub fn my_menu(
+    ctx: &Ctx,
+    title: &str,
+    sites: &[&Site],
+    page: usize,
+    foot: &Markup,
+) -> Option<Markup> {
     let items: Vec<Item> = sites
         .iter()
         .map(|s| Item {
@@ -62,9 +68,15 @@ pub fn my_menu(ctx: &Ctx, title: &str, sites: &[&Site], page: usize) -> Option<M
         .is_empty()
         .then(|| html! { (ctx.t(text::MY_MENU_EMPTY)) br; });
     let base = ctx.action_href("my-menu");
-    paged(ctx, title, head.as_ref(), &items, page, |n| {
-        page_href(&base, n)
-    })
+    paged(
+        ctx,
+        title,
+        head.as_ref(),
+        &items,
+        page,
+        |n| page_href(&base, n),
+        Some(foot),
+    )
 }
 
 /// My Menu and fee-based services: the subscriptions and the monthly total.
@@ -73,6 +85,7 @@ pub fn fee_services(
     title: &str,
     subs: &[(Subscription, &Site)],
     page: usize,
+    foot: &Markup,
 ) -> Option<Markup> {
     let total: i64 = subs.iter().map(|(s, _)| s.monthly_fee).sum();
     let head = html! {
@@ -96,9 +109,15 @@ pub fn fee_services(
         })
         .collect();
     let base = ctx.action_href("fee-services");
-    paged(ctx, title, Some(&head), &items, page, |n| {
-        page_href(&base, n)
-    })
+    paged(
+        ctx,
+        title,
+        Some(&head),
+        &items,
+        page,
+        |n| page_href(&base, n),
+        Some(foot),
+    )
 }
 
 fn page_href(base: &str, n: usize) -> String {
@@ -121,7 +140,7 @@ pub fn url_entry(
         @if let Some(m) = message { (m) hr; }
         form method="get" action={ "/s/" (sid) "/url" } {
             (ctx.t(text::URL_PROMPT)) br;
-            input type="text" name="url" size="16" istyle="3" mode="alphabet" value="http://"; br;
+            input type="text" name="url" size="16" istyle=[ctx.istyle("3")] value="http://"; br;
             input type="submit" value=(ctx.t(text::GO));
         }
         @if !bookmarks.is_empty() {

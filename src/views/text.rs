@@ -15,7 +15,6 @@ pub const LANGUAGE: Text = ("言語", "Language");
 pub const NEXT: Text = ("次へ", "Next");
 pub const BACK: Text = ("戻る", "Back");
 pub const TO_IMENU: Text = ("iMenuへ", "To iMenu");
-pub const TO_MAIL: Text = ("メールへ", "To Mail");
 pub const URL_ENTRY: Text = ("URL入力", "URL entry");
 pub const URL_PROMPT: Text = ("URLを入力してください", "Enter the address (URL)");
 pub const GO: Text = ("接続", "Go");

@@ -17,6 +17,9 @@ use crate::error::AppError;
 use crate::handset::{Charset, Profile};
 use crate::store::lines::{self, Listing};
 
+/// The handset the emulator starts as.
+const DEFAULT_PROFILE: &str = "P501i";
+
 /// Lines offered by the line picker (the demo has three).
 const LINES_SHOWN: i64 = 50;
 
@@ -50,18 +53,19 @@ struct Choice {
 /// to one configuration; values that do not parse fall back to the defaults.
 async fn shell(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Markup, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let profiles = Profile::named();
+    let profiles = state.handsets.pickable();
     let profile = query
         .get("profile")?
-        .and_then(Profile::by_name)
-        .unwrap_or_else(|| (*profiles[0]).clone());
+        .and_then(|name| state.handsets.by_name(name))
+        .or_else(|| state.handsets.by_name(DEFAULT_PROFILE))
+        .unwrap_or_else(|| profiles[0].clone());
     let choice = Choice {
         lang: query
             .get("lang")?
             .and_then(Lang::parse)
             .unwrap_or_else(|| default_lang(&profile)),
         line: query.get("line")?.and_then(Msisdn::parse),
-        profile: profile.name,
+        profile: profile.name.clone(),
     };
     let (listing, total) = state
         .db
@@ -124,13 +128,17 @@ fn controls(
             label {
                 span { "Handset" small { "機種" } }
                 select #profile name="profile" {
-                    @for p in profiles {
-                        option value=(p.name) selected[p.name == choice.profile]
-                            data-target=(p.page_target()) data-budget=(p.budget)
-                            data-width=(p.width) data-charset=(p.charset.name())
-                            data-html=(p.html_version().unwrap_or(""))
-                            data-ua=(p.user_agent) {
-                            (profile_label(p))
+                    @for (group, members) in by_html_version(profiles) {
+                        optgroup label=(group) {
+                            @for p in members {
+                                option value=(p.name) selected[p.name == choice.profile]
+                                    data-target=(p.page_target()) data-budget=(p.budget)
+                                    data-width=(p.width) data-charset=(p.charset.name())
+                                    data-html=(p.html.map(|v| v.to_string()).unwrap_or_default())
+                                    data-ua=(p.user_agent) {
+                                    (profile_label(p))
+                                }
+                            }
                         }
                     }
                 }
@@ -169,6 +177,25 @@ fn controls(
             }
         }
     }
+}
+
+/// The picker's groups: one per i-mode HTML version, then the PC.
+fn by_html_version(profiles: &[std::sync::Arc<Profile>]) -> Vec<(String, Vec<&Profile>)> {
+    let mut groups: Vec<(String, Vec<&Profile>)> = Vec::new();
+    for p in profiles {
+        let group = match p.html {
+            Some(v) if p.browser == crate::handset::Browser::IMode2 => {
+                format!("i-mode browser 2.0 (HTML {v})")
+            }
+            Some(v) => format!("i-mode HTML {v}"),
+            None => "PC".to_string(),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, members)) => members.push(p),
+            None => groups.push((group, vec![p])),
+        }
+    }
+    groups
 }
 
 /// `P501i · 5 KB · 16 ch · Shift_JIS`
@@ -287,7 +314,14 @@ mod tests {
             listing("09012340001", "ドコモ太郎", "Taro Docomo"),
             listing("09012340002", "ドコモ花子", "Hanako Docomo"),
         ];
-        page(&Profile::named(), &lines, 2, choice, "imenu").into_string()
+        page(
+            &crate::handset::Catalogue::builtin().pickable(),
+            &lines,
+            2,
+            choice,
+            "imenu",
+        )
+        .into_string()
     }
 
     #[test]

@@ -235,9 +235,10 @@ fn images(ctx: &Ctx) -> &'static [&'static str] {
     if !ctx.profile.is_handset() {
         return ALL;
     }
-    match ctx.profile.html_version() {
-        Some(v) if v >= "6.0" => ALL,
-        Some(v) if v >= "4.0" => &ALL[..2],
+    use crate::handset::HtmlVersion;
+    match ctx.profile.html {
+        Some(v) if v >= HtmlVersion::new(6, 0) => ALL,
+        Some(v) if v >= HtmlVersion::new(4, 0) => &ALL[..2],
         _ => &ALL[..1],
     }
 }

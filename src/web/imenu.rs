@@ -27,6 +27,7 @@ pub async fn node(
         return Ok(Redirect::to(&ctx.action_href(action)).into_response());
     }
     let page = page_param(q.as_deref(), ctx.profile.charset)?;
+    let parent = node.parent.as_deref().and_then(|p| state.menu.node(p));
     // Only a node with a panel reads the database; plain menu pages never do.
     let panel = match node.panel.as_deref() {
         Some(LINE_SETTINGS) => {
@@ -51,13 +52,14 @@ pub async fn node(
                     sid: Some(SID_PLACEHOLDER.into()),
                     ..ctx.clone()
                 };
-                views::menu::node_page(&template, node, None, page).map(|m| m.into_string())
+                views::menu::node_page(&template, node, parent, &state.menu.root, None, page)
+                    .map(|m| m.into_string())
             })
             .ok_or(AppError::NotFound)?;
         return Ok(plain_page(&session, &sid, &pieces));
     };
-    let markup =
-        views::menu::node_page(&ctx, node, Some(&panel), page).ok_or(AppError::NotFound)?;
+    let markup = views::menu::node_page(&ctx, node, parent, &state.menu.root, Some(&panel), page)
+        .ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup).into_response())
 }
 

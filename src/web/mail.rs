@@ -51,13 +51,14 @@ async fn inbox(
     if page > 1 && mails.is_empty() {
         return Err(AppError::NotFound);
     }
+    let foot = views::menu::way_back(&ctx, state.menu.action_parent(INBOX), &state.menu.root);
     let markup = views::mail::inbox(
         &ctx,
         state.action_title(INBOX, ctx.lang, text::TO_INBOX),
         &mails,
         page,
         total as usize,
-        &state.menu.root,
+        &foot,
     );
     Ok(Page::new(&ctx, markup))
 }

@@ -67,6 +67,7 @@ pub struct Options {
     pub public_url: String,
     pub upstreams: crate::gateway::client::Upstreams,
     pub limits: crate::limits::Limits,
+    pub handsets: crate::handset::Catalogue,
 }
 
 /// Everything a request handler may use. Cheap to clone.
@@ -101,6 +102,8 @@ pub struct Inner {
     pub policies: headers::Policies,
     /// The key the identifiers content providers see are made with.
     pub id_key: [u8; 32],
+    /// The handset catalogue: every model a profile can be.
+    pub handsets: crate::handset::Catalogue,
 }
 
 impl std::ops::Deref for AppState {
@@ -141,6 +144,7 @@ impl AppState {
                 mydocomo: mydocomo::sessions(&pc_logins),
                 shop: shop::sessions(&pc_logins),
                 policies: headers::Policies::new(&emulator::script_hash()),
+                handsets: options.handsets,
                 id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
                 pins,
                 pc_logins,
@@ -462,7 +466,7 @@ fn error_ctx(state: &AppState, path: &str, query: Option<&str>, ua: &str) -> Ctx
     if let Some(Ok((_, ctx))) = sid.map(|sid| state.session(sid)) {
         return ctx;
     }
-    let profile = Arc::new(Profile::from_user_agent(ua));
+    let profile = state.handsets.for_user_agent(ua);
     let lang = query
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
         .and_then(Lang::parse)

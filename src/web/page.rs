@@ -7,13 +7,14 @@ use axum::response::{IntoResponse, Response};
 use maud::Markup;
 
 use crate::error::AppError;
-use crate::handset::{encode_page, Charset, FormData};
+use crate::handset::{encode_page_for, Charset, FormData, Pictograms};
 use crate::views::Ctx;
 
 /// A rendered handset page, encoded in the profile's charset on the way out.
 pub struct Page {
     body: Body,
     charset: Charset,
+    pictograms: Pictograms,
     status: StatusCode,
     no_store: bool,
 }
@@ -29,6 +30,7 @@ impl Page {
         Page {
             body: Body::Markup(markup),
             charset: ctx.profile.charset,
+            pictograms: ctx.profile.pictograms,
             status: StatusCode::OK,
             no_store: false,
         }
@@ -39,6 +41,7 @@ impl Page {
         Page {
             body: Body::Encoded(bytes),
             charset,
+            pictograms: Pictograms::Extended,
             status: StatusCode::OK,
             no_store: false,
         }
@@ -59,7 +62,7 @@ impl Page {
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let body = match self.body {
-            Body::Markup(m) => encode_page(&m.into_string(), self.charset),
+            Body::Markup(m) => encode_page_for(&m.into_string(), self.charset, self.pictograms),
             Body::Encoded(bytes) => bytes,
         };
         let content_type = match self.charset {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::Lang;
-use crate::handset::{encode_page, Charset, Profile};
+use crate::handset::{encode_page_for, Charset, Pictograms, Profile};
 
 /// Stands in for a session id while rendering: the same length (32), ASCII.
 pub const SID_PLACEHOLDER: &str = "SIDSIDSIDSIDSIDSIDSIDSIDSIDSIDSI";
@@ -20,7 +20,7 @@ struct Key {
     page: usize,
     lang: Lang,
     charset: Charset,
-    pictograms: bool,
+    pictograms: Pictograms,
     target: usize,
 }
 
@@ -43,10 +43,10 @@ pub struct Pieces(Vec<Vec<u8>>);
 impl Pieces {
     /// Cuts a rendered page at every placeholder and encodes each piece.
     /// (Shift_JIS is stateless, so encoding pieces equals encoding the whole.)
-    pub fn new(html: &str, charset: Charset) -> Pieces {
+    pub fn new(html: &str, charset: Charset, pictograms: Pictograms) -> Pieces {
         Pieces(
             html.split(SID_PLACEHOLDER)
-                .map(|p| encode_page(p, charset))
+                .map(|p| encode_page_for(p, charset, pictograms))
                 .collect(),
         )
     }
@@ -102,7 +102,7 @@ impl PageCache {
             return Some(hit);
         }
         let key = Key::new(node, page, lang, profile);
-        let pieces = Arc::new(Pieces::new(&render()?, profile.charset));
+        let pieces = Arc::new(Pieces::new(&render()?, profile.charset, profile.pictograms));
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         // Unknown models could grow the map without end; past a bound, serve uncached.
         if map.len() < 10_000 {
@@ -119,11 +119,11 @@ mod tests {
     #[test]
     fn pieces_join_to_the_page_with_the_session_id() {
         let html = format!("<a href=\"/s/{SID_PLACEHOLDER}/m/x\">メニュー</a><a href=\"/s/{SID_PLACEHOLDER}/m/y\">");
-        let pieces = Pieces::new(&html, Charset::ShiftJis);
+        let pieces = Pieces::new(&html, Charset::ShiftJis, Pictograms::Extended);
         let sid = "0123456789abcdef0123456789abcdef";
         assert_eq!(
             pieces.with_sid(sid),
-            encode_page(&html.replace(SID_PLACEHOLDER, sid), Charset::ShiftJis)
+            crate::handset::encode_page(&html.replace(SID_PLACEHOLDER, sid), Charset::ShiftJis)
         );
     }
 

@@ -14,18 +14,19 @@ use crate::handset::{Charset, FormData, Profile};
 use crate::store::lines;
 use crate::views::{self, Ctx};
 
-/// Lines listed per power-on page (one access key each).
-const LINES_PER_PAGE: i64 = 10;
+/// Lines listed per power-on page (one access key each, 1–8).
+const LINES_PER_PAGE: i64 = 8;
 
 /// The handset profile and language a request asks for: `profile=` (the
 /// emulator's picker) or the User-Agent; `lang=` or the profile's default.
 fn profile_and_lang(
+    state: &AppState,
     headers: &HeaderMap,
     query: &FormData,
 ) -> Result<(Arc<Profile>, Lang, String), AppError> {
     let named = match query.get("profile")? {
         None | Some("") => None,
-        Some(name) => Some(Profile::by_name(name).ok_or_else(|| {
+        Some(name) => Some(state.handsets.by_name(name).ok_or_else(|| {
             AppError::BadRequest(format!(
                 "unknown profile `{}`",
                 name.chars().take(20).collect::<String>()
@@ -36,13 +37,13 @@ fn profile_and_lang(
         .as_ref()
         .map(|p| format!("&profile={}", p.name))
         .unwrap_or_default();
-    let profile = Arc::new(named.unwrap_or_else(|| {
+    let profile = named.unwrap_or_else(|| {
         let ua = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        Profile::from_user_agent(ua)
-    }));
+        state.handsets.for_user_agent(ua)
+    });
     let lang = query
         .get("lang")?
         .and_then(Lang::parse)
@@ -58,7 +59,7 @@ pub async fn page(
 ) -> Result<Page, AppError> {
     // Query strings on this page are ASCII; read them as UTF-8.
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let (profile, lang, carried) = profile_and_lang(&headers, &query)?;
+    let (profile, lang, carried) = profile_and_lang(&state, &headers, &query)?;
     let p: i64 = match query.get("p")? {
         None => 1,
         Some(p) => p
@@ -103,7 +104,7 @@ pub async fn start(
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let (profile, lang, _) = profile_and_lang(&headers, &query)?;
+    let (profile, lang, _) = profile_and_lang(&state, &headers, &query)?;
     let msisdn = Msisdn::parse(&msisdn).ok_or(AppError::NotFound)?;
     let lookup = msisdn.clone();
     let line_id = state

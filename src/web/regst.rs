@@ -120,7 +120,7 @@ fn page(
             (views::token_field(&token))
             @for (name, value) in &req.raw { input type="hidden" name=(name) value=(value); }
             input type="hidden" name="uid" value="NULLGWDOCOMO";
-            (ctx.t(text::IMODE_PASSWORD)) br; (views::pin_input("pin"))
+            (ctx.t(text::IMODE_PASSWORD)) br; (views::pin_input(ctx, "pin"))
             input type="submit" value=(ctx.t(text::SUBMIT));
         }
         hr;

@@ -61,7 +61,9 @@ async fn my_menu(
     // A site dropped from the menu files simply disappears from My Menu.
     let sites: Vec<_> = ids.iter().filter_map(|id| state.menu.site(id)).collect();
     let title = state.action_title(MY_MENU, ctx.lang, ("マイメニュー", "My Menu"));
-    let markup = views::sites::my_menu(&ctx, title, &sites, page).ok_or(AppError::NotFound)?;
+    let foot = views::menu::way_back(&ctx, state.menu.action_parent(MY_MENU), &state.menu.root);
+    let markup =
+        views::sites::my_menu(&ctx, title, &sites, page, &foot).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup))
 }
 
@@ -82,7 +84,13 @@ async fn fee_services(
         .filter_map(|s| state.menu.site(&s.site).map(|site| (s, site)))
         .collect();
     let title = state.action_title(FEE_SERVICES, ctx.lang, text::SUBSCRIPTIONS);
-    let markup = views::sites::fee_services(&ctx, title, &subs, page).ok_or(AppError::NotFound)?;
+    let foot = views::menu::way_back(
+        &ctx,
+        state.menu.action_parent(FEE_SERVICES),
+        &state.menu.root,
+    );
+    let markup =
+        views::sites::fee_services(&ctx, title, &subs, page, &foot).ok_or(AppError::NotFound)?;
     Ok(Page::new(&ctx, markup))
 }
 

@@ -9,9 +9,6 @@ use axum::Router;
 
 use crate::helpers::*;
 
-/// The address of `short_upstream`, once started.
-static SHORT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
 /// `probe=` forms the provider has received (only `size_limits_hold_both_ways` sends them).
 static HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -251,7 +248,7 @@ async fn secure_upstream() -> (String, String) {
 /// The shipped menus plus a site `cp` whose upstream is `base`, a site
 /// `dead` whose upstream nobody listens on, and with `secure`, a site `sec`
 /// whose upstream is `https://{secure}/cp/`.
-fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
+fn menus_with_upstream(base: &str, secure: Option<&str>, short: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(shipped_menus()).unwrap() {
         let path = entry.unwrap().path();
@@ -273,7 +270,7 @@ fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
                      \n[[site]]\nid = \"dead\"\nja = \"停止中\"\nen = \"Dead\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{closed}/\"\n\
                      \n[[site]]\nid = \"katte\"\nja = \"勝手サイト\"\nen = \"Unofficial site\"\nabout_ja = \"非公式\"\nabout_en = \"Unofficial\"\nupstream = \"http://{base}/katte/\"\nofficial = false\n"
                 ));
-                if let Some(short) = SHORT.get() {
+                if let Some(short) = short {
                     text.push_str(&format!(
                         "\n[[site]]\nid = \"short\"\nja = \"途中\"\nen = \"Short\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{short}/\"\nofficial = false\n"
                     ));
@@ -293,11 +290,9 @@ fn menus_with_upstream(base: &str, secure: Option<&str>) -> tempfile::TempDir {
 }
 
 async fn setup() -> (TestApp, String, tempfile::TempDir) {
-    if SHORT.get().is_none() {
-        let _ = SHORT.set(short_upstream().await);
-    }
+    let short = short_upstream().await;
     let base = upstream().await;
-    let menus = menus_with_upstream(&base, None);
+    let menus = menus_with_upstream(&base, None, Some(&short));
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
         c.menus = path;
@@ -746,7 +741,7 @@ async fn a_utn_form_asks_first_and_posts_its_fields_with_the_serial() {
 async fn setup_secure(trust: bool) -> (TestApp, tempfile::TempDir) {
     let base = upstream().await;
     let (secure, ca_pem) = secure_upstream().await;
-    let menus = menus_with_upstream(&base, Some(&secure));
+    let menus = menus_with_upstream(&base, Some(&secure), None);
     let ca = menus.path().join("test-ca.pem");
     std::fs::write(&ca, ca_pem).unwrap();
     let path = menus.path().to_path_buf();

@@ -1,0 +1,712 @@
+//! Gateway benchmark: a content provider's page fetched through garake's
+//! gateway against the same page fetched through a bare reverse proxy.
+//!
+//! Run by hand against the release binary (needs `wrk`: `apt-get install wrk`):
+//!
+//! ```text
+//! cargo bench --bench gateway                            # 5 pairs of 5 s runs
+//! BENCH_SECS=2 BENCH_PAIRS=2 cargo bench --bench gateway # quick run
+//! ```
+//!
+//! What runs, all on this machine:
+//!
+//! - The content provider: a bare hyper 1 server (its own thread, a one-worker
+//!   tokio runtime) answering every `GET /cp/...` with one fixed page of about
+//!   2 KB of Shift_JIS cHTML (`Content-Type: text/html; charset=Shift_JIS`):
+//!   a Content-Type `<meta>`, a title, Japanese paragraphs, ten absolute links
+//!   `http://UPSTREAM/cp/pageN.html`, a `guid=ON` link and a post form with a
+//!   hidden `uid=NULLGWDOCOMO`.
+//! - garake (the release binary, `--db :memory:`, `GARAKE_LOG=warn`) with a
+//!   temporary copy of the shipped `menus/` plus one unofficial site `bench`
+//!   whose upstream is that server. One P903i session
+//!   (`DoCoMo/2.0 P903i(c100;TB;W24H12)`, demo line 09012340001) is powered
+//!   on once and used by every run; before measuring, the gateway page is
+//!   fetched once and checked (200, Shift_JIS, links rewritten into
+//!   `/s/{sid}/g/bench/`), and again after the last run.
+//! - The baseline: a bare hyper 1 reverse proxy (its own thread, a tokio
+//!   runtime with one worker per core, like garake's) that forwards each
+//!   request's path and query (and User-Agent) to the content provider with
+//!   one shared pooled `hyper_util` legacy client (`HttpConnector`, http
+//!   only), collects the body and answers status, Content-Type and body
+//!   unchanged.
+//!
+//! wrk (`-t2 -c32 --latency`, the P903i User-Agent) loads
+//! `http://GARAKE/s/{sid}/g/bench/index.html` and `http://PROXY/cp/index.html`
+//! alternately: a short warm-up of each, then BENCH_PAIRS pairs (which of the
+//! two goes first alternates from pair to pair). The Markdown report gives per
+//! pair the requests per second, average and p99 latency of each and the ratio
+//! garake/proxy, then the median ratio against the product goal (≥ 0.7× the
+//! bare proxy), and garake's RSS (`VmRSS`) before and after the load. A run
+//! with non-2xx answers or more than a handful of socket errors is marked and
+//! makes the benchmark exit with status 1 after the report. Progress goes to
+//! stderr, one line per run.
+//!
+//! Environment: `BENCH_SECS` (seconds per measured run, default 5),
+//! `BENCH_PAIRS` (default 5).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+const UA: &str = "DoCoMo/2.0 P903i(c100;TB;W24H12)";
+const LINE: &str = "09012340001";
+const ADMIN_TOKEN: &str = "gateway-bench-admin-token";
+const SITE: &str = "bench";
+/// The product goal: garake's gateway at least this fraction of the bare proxy.
+const GOAL: f64 = 0.7;
+/// Socket errors (connect, read, write, timeout) a run may have.
+const SOCKET_ERRORS_OK: u64 = 5;
+const WARMUP_SECS: u64 = 1;
+/// The page's size must fall in this range (bytes).
+const PAGE_BYTES: std::ops::RangeInclusive<usize> = 1800..=2300;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+// ---------------------------------------------------------------- upstream
+
+/// The content provider's page for an upstream at `addr`, in Shift_JIS.
+fn page(addr: &str) -> Bytes {
+    let base = format!("http://{addr}/cp");
+    let headlines = [
+        "今日の天気予報",
+        "週間天気",
+        "花粉情報",
+        "地震・津波情報",
+        "交通情報",
+        "スポーツ速報",
+        "芸能ニュース",
+        "占い",
+        "待受画像",
+        "着メロ新着",
+    ];
+    let mut html = String::new();
+    html.push_str("<html><head>\n");
+    html.push_str("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">\n");
+    html.push_str("<title>ケータイ天気ニュース</title>\n</head>\n");
+    html.push_str("<body bgcolor=\"#ffffff\" text=\"#000000\" link=\"#0000ff\">\n");
+    html.push_str("<center><font color=\"#ff6600\">■ケータイ天気ニュース■</font></center>\n<hr>\n");
+    html.push_str(
+        "<p>本日は全国的に高気圧に覆われ、朝から晴れる所が多いでしょう。\
+         ただし、午後は大気の状態が不安定となり、山沿いを中心に雷雨の所がありそうです。\
+         お出かけの際は折りたたみ傘があると安心です。</p>\n",
+    );
+    html.push_str(
+        "<p>東京の最高気温は二十八度、大阪は三十度の予想です。\
+         熱中症に注意して、こまめに水分を補給してください。\
+         明日は西から天気が下り坂となり、夜には九州で雨が降り出すでしょう。</p>\n",
+    );
+    html.push_str(
+        "<p>週末は行楽日和となる見込みです。紅葉の見ごろは北から徐々に南下しており、\
+         各地の名所では多くの人出が予想されます。最新の情報は下のメニューからどうぞ。</p>\n",
+    );
+    html.push_str("<hr>\n");
+    for (i, headline) in headlines.iter().enumerate() {
+        let n = i + 1;
+        let key = if n == 10 { 0 } else { n };
+        html.push_str(&format!(
+            "<a href=\"{base}/page{n}.html\" accesskey=\"{key}\">{key}.{headline}</a><br>\n"
+        ));
+    }
+    html.push_str("<hr>\n");
+    html.push_str(&format!(
+        "<a href=\"{base}/my?guid=ON\">マイページ(かんたんログイン)</a><br>\n"
+    ));
+    html.push_str(&format!(
+        "<form action=\"{base}/post\" method=\"post\">\n\
+         <input type=\"hidden\" name=\"uid\" value=\"NULLGWDOCOMO\">\n\
+         ニックネーム:<input type=\"text\" name=\"nick\" size=\"10\" istyle=\"1\"><br>\n\
+         <input type=\"submit\" value=\"会員登録\">\n</form>\n"
+    ));
+    html.push_str("<hr>\n<center>(c)2006 ケータイ天気ニュース</center>\n</body></html>\n");
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(&html);
+    assert!(!unmappable, "the page's text is all in Shift_JIS");
+    Bytes::from(bytes.into_owned())
+}
+
+/// A test server's answer to one request.
+type Reply = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
+/// A test server's request handler.
+type Handler = Box<dyn Fn(Request<Incoming>) -> Reply + Send + Sync>;
+
+/// Serves on 127.0.0.1 from its own thread and tokio runtime (`workers`
+/// worker threads) the handler `make` builds from the address; returns the address.
+fn serve(workers: usize, make: impl FnOnce(&str) -> Handler + Send + 'static) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr").to_string();
+            let handler: Arc<Handler> = Arc::new(make(&addr));
+            tx.send(addr).expect("send addr");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let answer = handler(req);
+                        async move { Ok::<_, Infallible>(answer.await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().expect("server address")
+}
+
+/// The content provider: every `GET /cp/...` gets the page; returns (address, page size).
+fn upstream() -> (String, usize) {
+    let (size_tx, size_rx) = std::sync::mpsc::channel();
+    let addr = serve(1, move |addr| {
+        let body = page(addr);
+        size_tx.send(body.len()).expect("send size");
+        Box::new(move |req: Request<Incoming>| -> Reply {
+            let body = body.clone();
+            Box::pin(async move {
+                if req.method() != hyper::Method::GET || !req.uri().path().starts_with("/cp/") {
+                    let mut r = Response::new(Full::new(Bytes::from_static(b"not found")));
+                    *r.status_mut() = StatusCode::NOT_FOUND;
+                    return r;
+                }
+                let mut r = Response::new(Full::new(body));
+                r.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    "text/html; charset=Shift_JIS".parse().expect("valid"),
+                );
+                r
+            })
+        })
+    });
+    (addr, size_rx.recv().expect("page size"))
+}
+
+/// The baseline: a bare reverse proxy to `upstream` with one pooled client.
+fn proxy(upstream: String) -> String {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    serve(workers, move |_| {
+        let client: Client<HttpConnector, Empty<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        Box::new(move |req: Request<Incoming>| -> Reply {
+            let client = client.clone();
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |pq| pq.as_str())
+                .to_string();
+            let url = format!("http://{upstream}{pq}");
+            let ua = req.headers().get(hyper::header::USER_AGENT).cloned();
+            Box::pin(async move {
+                let mut out = Request::get(url);
+                if let Some(ua) = ua {
+                    out = out.header(hyper::header::USER_AGENT, ua);
+                }
+                let out = out.body(Empty::new()).expect("a request");
+                let failed = || {
+                    let mut r = Response::new(Full::new(Bytes::from_static(b"bad gateway")));
+                    *r.status_mut() = StatusCode::BAD_GATEWAY;
+                    r
+                };
+                let Ok(resp) = client.request(out).await else {
+                    return failed();
+                };
+                let status = resp.status();
+                let content_type = resp.headers().get(hyper::header::CONTENT_TYPE).cloned();
+                let Ok(body) = resp.into_body().collect().await else {
+                    return failed();
+                };
+                let mut r = Response::new(Full::new(body.to_bytes()));
+                *r.status_mut() = status;
+                if let Some(ct) = content_type {
+                    r.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
+                }
+                r
+            })
+        })
+    })
+}
+
+// ------------------------------------------------------------------ garake
+
+/// A running garake and its address; killed when dropped.
+struct Garake {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Garake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies a folder recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the menus copy");
+    for entry in std::fs::read_dir(from).expect("read menus") {
+        let entry = entry.expect("a menus entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a menus file");
+        }
+    }
+}
+
+/// The shipped menus plus the unofficial site `bench` at `upstream`.
+fn menus(dir: &Path, upstream: &str) -> std::path::PathBuf {
+    let menus = dir.join("menus");
+    copy_dir(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/menus")),
+        &menus,
+    );
+    let sites = menus.join("sites.toml");
+    let mut text = std::fs::read_to_string(&sites).expect("read sites.toml");
+    text.push_str(&format!(
+        "\n[[site]]\nid = \"{SITE}\"\nja = \"ベンチ天気\"\nen = \"Bench Weather\"\n\
+         about_ja = \"ゲートウェイの計測用サイト。\"\nabout_en = \"The gateway benchmark's site.\"\n\
+         upstream = \"http://{upstream}/cp/\"\nofficial = false\n"
+    ));
+    std::fs::write(&sites, text).expect("write sites.toml");
+    menus
+}
+
+fn garake(menus: &Path) -> Garake {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_garake"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--menus",
+        ])
+        .arg(menus)
+        .env("GARAKE_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("garake starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines
+        .next()
+        .expect("garake prints its address (did the menus load?)")
+        .expect("readable");
+    std::thread::spawn(move || for _ in lines {});
+    let addr = first
+        .strip_prefix("garake listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .trim()
+        .to_string();
+    Garake { child, addr }
+}
+
+/// One answer: status, head (lower-cased header names as sent), body.
+struct Answer {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+        })
+    }
+}
+
+/// A chunked body, unchunked.
+fn unchunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next()?.trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 || raw.len() < eol + 2 + size {
+            return out;
+        }
+        out.extend_from_slice(&raw[eol + 2..eol + 2 + size]);
+        raw = &raw[(eol + 4 + size).min(raw.len())..];
+    }
+}
+
+/// One GET as the P903i, on its own connection.
+fn get(addr: &str, path: &str) -> Answer {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {UA}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete answer");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut answer = Answer {
+        status,
+        head,
+        body: raw[split + 4..].to_vec(),
+    };
+    if answer
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        answer.body = unchunk(&answer.body);
+    }
+    answer
+}
+
+/// Powers the P903i on and returns its session id.
+fn power_on(addr: &str) -> String {
+    let on = get(addr, &format!("/on/{LINE}"));
+    assert_eq!(on.status, 303, "power-on redirects: {}", on.head);
+    let location = on.header("location").expect("a Location").to_string();
+    let path = location
+        .find("/s/")
+        .map(|i| &location[i..])
+        .unwrap_or_else(|| panic!("a session path in {location}"));
+    let sid = path["/s/".len()..]
+        .split('/')
+        .next()
+        .expect("a session id")
+        .to_string();
+    assert!(!sid.is_empty(), "a session id in {location}");
+    sid
+}
+
+/// Fetches the gateway page once and checks it really went through the
+/// gateway: 200, Shift_JIS, every link rewritten. Returns its size.
+fn check_gateway(addr: &str, path: &str, sid: &str, upstream: &str) -> usize {
+    let a = get(addr, path);
+    assert_eq!(
+        a.status,
+        200,
+        "the gateway page: {}\n{}",
+        a.head,
+        String::from_utf8_lossy(&a.body)
+    );
+    let ct = a.header("content-type").unwrap_or_default().to_string();
+    assert!(
+        ct.to_ascii_lowercase().contains("shift_jis"),
+        "a Shift_JIS page, got Content-Type {ct}"
+    );
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&a.body);
+    assert!(!bad, "the gateway page decodes as Shift_JIS");
+    assert!(
+        text.contains("ケータイ天気ニュース"),
+        "the page's title came through"
+    );
+    let prefix = format!("/s/{sid}/g/{SITE}/");
+    for n in 1..=10 {
+        assert!(
+            text.contains(&format!("{prefix}page{n}.html")),
+            "link {n} rewritten into {prefix}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(&format!("{prefix}post")),
+        "the form's action rewritten into {prefix}:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("{prefix}my?guid=ON")),
+        "the guid=ON link rewritten into {prefix}:\n{text}"
+    );
+    assert!(
+        !text.contains(&format!("http://{upstream}")),
+        "no link to the upstream left:\n{text}"
+    );
+    a.body.len()
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+// --------------------------------------------------------------------- wrk
+
+/// What wrk measured.
+#[derive(Clone, Copy, Debug, Default)]
+struct Run {
+    rps: f64,
+    avg_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    non_2xx: u64,
+    socket_errors: u64,
+}
+
+impl Run {
+    fn problem(&self) -> Option<String> {
+        let mut p = Vec::new();
+        if self.requests == 0 || self.rps <= 0.0 {
+            p.push("no answers".to_string());
+        }
+        if self.non_2xx > 0 {
+            p.push(format!("{} non-2xx", self.non_2xx));
+        }
+        if self.socket_errors > SOCKET_ERRORS_OK {
+            p.push(format!("{} socket errors", self.socket_errors));
+        }
+        (!p.is_empty()).then(|| p.join(", "))
+    }
+}
+
+fn millis(s: &str) -> f64 {
+    let s = s.trim();
+    for (unit, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)] {
+        if let Some(n) = s.strip_suffix(unit) {
+            if let Ok(v) = n.parse::<f64>() {
+                return v * factor;
+            }
+        }
+    }
+    f64::NAN
+}
+
+fn parse_wrk(text: &str) -> Run {
+    let mut run = Run::default();
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(v) = t.strip_prefix("Requests/sec:") {
+            run.rps = v.trim().parse().unwrap_or(0.0);
+        } else if let Some(v) = t
+            .strip_prefix("Latency")
+            .filter(|v| !v.trim_start().starts_with("Distribution"))
+        {
+            // "Latency   1.23ms  456.00us  12.34ms   89.01%": the average first.
+            if let Some(avg) = v.split_whitespace().next() {
+                run.avg_ms = millis(avg);
+            }
+        } else if let Some(v) = t.strip_prefix("99%") {
+            run.p99_ms = millis(v);
+        } else if let Some(v) = t.strip_prefix("Non-2xx or 3xx responses:") {
+            run.non_2xx = v.trim().parse().unwrap_or(u64::MAX);
+        } else if let Some(v) = t.strip_prefix("Socket errors:") {
+            // "Socket errors: connect 0, read 0, write 0, timeout 0"
+            run.socket_errors = v
+                .split(',')
+                .filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+        } else if let Some((n, _)) = t.split_once(" requests in ") {
+            run.requests = n.trim().parse().unwrap_or(0);
+        }
+    }
+    run
+}
+
+fn wrk(url: &str, secs: u64) -> Run {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            "-c32",
+            &format!("-d{secs}s"),
+            "--latency",
+            "-H",
+            &format!("User-Agent: {UA}"),
+            url,
+        ])
+        .output()
+        .expect("wrk runs (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wrk failed: {}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_wrk(&text)
+}
+
+/// One run with its progress line on stderr.
+fn measured(label: &str, url: &str, secs: u64) -> Run {
+    let run = wrk(url, secs);
+    eprintln!(
+        "{label}: {:.0} req/s, avg {:.2} ms, p99 {:.2} ms, {} answers{}",
+        run.rps,
+        run.avg_ms,
+        run.p99_ms,
+        run.requests,
+        run.problem().map(|p| format!(" — {p}")).unwrap_or_default()
+    );
+    run
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn main() {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("the benchmark needs wrk: apt-get install wrk");
+        std::process::exit(2);
+    }
+    let secs = env_num("BENCH_SECS", 5);
+    let pairs = env_num("BENCH_PAIRS", 5);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+
+    let (up, page_size) = upstream();
+    assert!(
+        PAGE_BYTES.contains(&page_size),
+        "the content provider's page is {page_size} bytes, not 1.8–2.3 KB"
+    );
+    let proxy_addr = proxy(up.clone());
+    let menus = menus(dir.path(), &up);
+    let server = garake(&menus);
+    let pid = server.child.id();
+    let sid = power_on(&server.addr);
+    let path = format!("/s/{sid}/g/{SITE}/index.html");
+    let gateway_size = check_gateway(&server.addr, &path, &sid, &up);
+    let via_proxy = get(&proxy_addr, "/cp/index.html");
+    assert_eq!(
+        via_proxy.status, 200,
+        "the proxy answers: {}",
+        via_proxy.head
+    );
+    assert_eq!(
+        via_proxy.body.len(),
+        page_size,
+        "the proxy passes the page unchanged"
+    );
+    let garake_url = format!("http://{}{path}", server.addr);
+    let proxy_url = format!("http://{proxy_addr}/cp/index.html");
+    let rss_before = rss_mib(pid);
+
+    eprintln!(
+        "garake {} (pid {pid}), proxy {proxy_addr}, upstream {up}",
+        server.addr
+    );
+    measured("warm-up garake", &garake_url, WARMUP_SECS);
+    measured("warm-up proxy", &proxy_url, WARMUP_SECS);
+
+    let mut rows = Vec::new();
+    for pair in 1..=pairs {
+        let label_g = format!("pair {pair}/{pairs} garake");
+        let label_p = format!("pair {pair}/{pairs} proxy");
+        let (g, p) = if pair % 2 == 1 {
+            let g = measured(&label_g, &garake_url, secs);
+            (g, measured(&label_p, &proxy_url, secs))
+        } else {
+            let p = measured(&label_p, &proxy_url, secs);
+            (measured(&label_g, &garake_url, secs), p)
+        };
+        rows.push((g, p));
+    }
+    let rss_after = rss_mib(pid);
+    // The session is still alive and the page still goes through the gateway.
+    check_gateway(&server.addr, &path, &sid, &up);
+
+    println!("# garake gateway benchmark");
+    println!();
+    println!(
+        "{cores} cores; wrk -t2 -c32, {secs} s per run, {pairs} pairs (after {WARMUP_SECS} s warm-up of each); \
+         upstream page {page_size} bytes Shift_JIS cHTML, {gateway_size} bytes as the P903i gets it through garake."
+    );
+    println!();
+    println!("| pair | garake req/s | avg ms | p99 ms | proxy req/s | avg ms | p99 ms | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut ratios = Vec::new();
+    let mut problems = Vec::new();
+    for (i, (g, p)) in rows.iter().enumerate() {
+        let ratio = if p.rps > 0.0 { g.rps / p.rps } else { f64::NAN };
+        ratios.push(ratio);
+        for (who, run) in [("garake", g), ("proxy", p)] {
+            if let Some(problem) = run.problem() {
+                problems.push(format!("pair {}: {who}: {problem}", i + 1));
+            }
+        }
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {ratio:.2} |",
+            i + 1,
+            g.rps,
+            g.avg_ms,
+            g.p99_ms,
+            p.rps,
+            p.avg_ms,
+            p.p99_ms
+        );
+    }
+    let med = median(ratios);
+    println!();
+    println!(
+        "Median ratio garake/proxy: **{med:.2}×** (goal ≥ {GOAL}×) {}",
+        if med >= GOAL { "✓" } else { "✗" }
+    );
+    println!();
+    println!("garake RSS: {rss_before:.1} MiB before the load, {rss_after:.1} MiB after.");
+    if !problems.is_empty() {
+        println!();
+        println!("**Invalid runs** (non-2xx answers or socket errors):");
+        for p in &problems {
+            println!("- {p}");
+        }
+        drop(server);
+        std::process::exit(1);
+    }
+}
