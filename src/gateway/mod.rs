@@ -138,6 +138,12 @@ fn replace_uid_str(text: &str, id: &Identity) -> String {
     String::from_utf8(replace_uid(text.as_bytes(), id)).unwrap_or_else(|_| text.to_string())
 }
 
+/// Whether a query string or form body holds the user-ID placeholder.
+pub fn has_uid_placeholder(text: &[u8]) -> bool {
+    text.windows(UID_PLACEHOLDER.len())
+        .any(|w| w == UID_PLACEHOLDER.as_bytes())
+}
+
 /// Replaces each `uid=NULLGWDOCOMO` pair of a query string or form body
 /// with the user ID, leaving every other byte exactly as it was (a
 /// Shift_JIS form stays Shift_JIS).
@@ -162,31 +168,38 @@ pub fn wants_guid(query: Option<&str>) -> bool {
     query.is_some_and(|q| q.split('&').any(|p| p == "guid=ON"))
 }
 
-/// A configured site as links see it: where its pages are upstream, and the
-/// gateway paths that lead there for one session.
+/// A configured site as links see it: where its pages are upstream. Built
+/// once from the menus (`Route::all`); the gateway paths add the session.
 #[derive(Clone, Debug)]
 pub struct Route {
     /// The upstream base, ending in `/`.
     pub base: Url,
-    /// `/s/{sid}/g/{site}/`
-    pub prefix: String,
-    /// `/s/{sid}/f/{site}/`: the same for GET forms (their query is form
-    /// data, so a `guid` field in it does not ask for the i-mode ID).
-    pub form_prefix: String,
-    /// `/s/{sid}/u/{site}/`: the serial-number consent (http sites only).
-    pub consent: Option<String>,
+    /// The site's id, as its gateway paths name it.
+    pub site: String,
 }
 
 impl Route {
-    pub fn new(base: &str, sid: &str, site: &str) -> Option<Route> {
-        let base = Url::parse(base).ok()?;
-        let consent = (base.scheme() == "http").then(|| format!("/s/{sid}/u/{site}/"));
+    pub fn new(base: &str, site: &str) -> Option<Route> {
         Some(Route {
-            base,
-            prefix: format!("/s/{sid}/g/{site}/"),
-            form_prefix: format!("/s/{sid}/f/{site}/"),
-            consent,
+            base: Url::parse(base).ok()?,
+            site: site.to_string(),
         })
+    }
+
+    /// Every site with an upstream, the most specific base first (a site
+    /// whose base lies below another's owns the URLs below it), then by id.
+    pub fn all<'a>(sites: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Route> {
+        let mut routes: Vec<Route> = sites
+            .filter_map(|(base, site)| Route::new(base, site))
+            .collect();
+        routes.sort_by(|a, b| {
+            b.base
+                .as_str()
+                .len()
+                .cmp(&a.base.as_str().len())
+                .then_with(|| a.site.cmp(&b.site))
+        });
+        routes
     }
 
     /// The part of `url` below this site's base (path, query, fragment), if it is below it.
@@ -216,6 +229,81 @@ impl Route {
         }
         Some(tail)
     }
+
+    /// `tail` for a URL already in the form the URL parser gives (see
+    /// `plain_url`), by comparing text: the same answer without parsing.
+    pub fn plain_tail<'u>(&self, url: &'u str) -> Option<&'u str> {
+        let top = self.base.as_str().trim_end_matches('/');
+        let rest = url.strip_prefix(top)?;
+        match rest.as_bytes().first() {
+            None | Some(b'?' | b'#') => Some(rest),
+            Some(b'/') => Some(&rest[1..]),
+            Some(_) => None,
+        }
+    }
+
+    /// The gateway path of `tail` below this site for session `sid`.
+    pub fn path(&self, sid: &str, via: Via, tail: &str) -> String {
+        // The serial-number consent exists for http sites only: over https
+        // the centre only relayed.
+        let kind = match via {
+            Via::Consent if self.base.scheme() == "http" => 'u',
+            Via::GetForm => 'f',
+            _ => 'g',
+        };
+        format!("/s/{sid}/{kind}/{}/{tail}", self.site)
+    }
+}
+
+/// Whether the path, query and fragment of the absolute http(s) URL `url`
+/// are written as the URL parser writes them: only characters that need no
+/// escaping, no dot segments (plain or percent-encoded) and no empty path
+/// segments. Its scheme, host and port are then compared as text with a
+/// route's parsed (so normalised) base by `Route::plain_tail`: a URL whose
+/// origin is written any other way simply finds no route that way.
+pub fn plain_url(url: &str) -> bool {
+    let Some(after) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let safe = after.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+                    | b'#'
+                    | b'%'
+            )
+    });
+    if !safe || after.contains("%2e") || after.contains("%2E") {
+        return false;
+    }
+    let end = after.find(['?', '#']).unwrap_or(after.len());
+    let Some((_, path)) = after[..end].split_once('/') else {
+        return false;
+    };
+    let segments = path.split('/').count();
+    path.split('/')
+        .enumerate()
+        .all(|(i, seg)| seg != "." && seg != ".." && (!seg.is_empty() || i + 1 == segments))
 }
 
 /// How a link is to be followed.
@@ -228,21 +316,24 @@ pub enum Via {
     Consent,
 }
 
-/// Where a URL in a page (or a redirect) leads the handset: into the gateway
-/// path of the configured site it belongs to, or to garake's "not a
-/// configured site" page. `None` for URLs that must not be followed at all.
-pub fn gateway_target(url: &Url, routes: &[Route], via: Via, elsewhere: &str) -> String {
+/// Where a URL in a page (or a redirect) leads the handset of session
+/// `sid`: into the gateway path of the configured site it belongs to, or to
+/// garake's "not a configured site" page (`elsewhere`).
+pub fn gateway_target(url: &Url, routes: &[Route], sid: &str, via: Via, elsewhere: &str) -> String {
     for route in routes {
         if let Some(tail) = route.tail(url) {
-            let prefix = match via {
-                Via::Consent => route.consent.as_deref().unwrap_or(&route.prefix),
-                Via::GetForm => &route.form_prefix,
-                Via::Link => &route.prefix,
-            };
-            return format!("{prefix}{tail}");
+            return route.path(sid, via, &tail);
         }
     }
     format!("{elsewhere}{}", percent_encode(url.as_str()))
+}
+
+/// `gateway_target` for a URL that passes `plain_url`, by text; `None` when
+/// no route takes it (the caller then parses it).
+pub fn plain_target(url: &str, routes: &[Route], sid: &str, via: Via) -> Option<String> {
+    routes
+        .iter()
+        .find_map(|route| Some(route.path(sid, via, route.plain_tail(url)?)))
 }
 
 /// Percent-encodes a URL for use as a query value.
@@ -268,6 +359,24 @@ pub enum Answer {
     Passed,
     /// Anything else: refused with a clear page.
     Refused,
+}
+
+/// Whether `bytes` are valid text in `encoding` (checked through a small
+/// buffer: the decoded text is not kept).
+pub fn decodes(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> bool {
+    use encoding_rs::DecoderResult;
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut buffer = [0u8; 1024];
+    let mut rest = bytes;
+    loop {
+        let (result, read, _) = decoder.decode_to_utf8_without_replacement(rest, &mut buffer, true);
+        rest = &rest[read..];
+        match result {
+            DecoderResult::InputEmpty => return true,
+            DecoderResult::OutputFull => continue,
+            DecoderResult::Malformed(..) => return false,
+        }
+    }
 }
 
 /// The MIME type of a Content-Type, lower case, without parameters.
@@ -444,11 +553,18 @@ mod tests {
     #[test]
     fn urls_under_a_site_map_into_its_gateway_path_and_others_to_the_not_configured_page() {
         let routes = [
-            Route::new("http://127.0.0.1:9000/cp/", "SID", "news").unwrap(),
-            Route::new("https://other.example/", "SID", "sec").unwrap(),
+            Route::new("http://127.0.0.1:9000/cp/", "news").unwrap(),
+            Route::new("https://other.example/", "sec").unwrap(),
         ];
-        let go =
-            |u: &str, via| gateway_target(&Url::parse(u).unwrap(), &routes, via, "/s/SID/url?u=");
+        let go = |u: &str, via| {
+            gateway_target(
+                &Url::parse(u).unwrap(),
+                &routes,
+                "SID",
+                via,
+                "/s/SID/url?u=",
+            )
+        };
         assert_eq!(
             go("http://127.0.0.1:9000/cp/a.html?x=1#t", Via::Link),
             "/s/SID/g/news/a.html?x=1#t"
@@ -475,6 +591,27 @@ mod tests {
             go("http://127.0.0.1:9001/cp/", Via::Link),
             "/s/SID/url?u=http%3A%2F%2F127.0.0.1%3A9001%2Fcp%2F"
         );
+    }
+
+    #[test]
+    fn pages_are_checked_to_decode_in_their_charset() {
+        let long = "天気".repeat(2000);
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&long);
+        assert!(decodes(encoding_rs::SHIFT_JIS, &sjis));
+        let mut broken = sjis.to_vec();
+        broken.push(0x82);
+        assert!(
+            !decodes(encoding_rs::SHIFT_JIS, &broken),
+            "a lead byte at the end"
+        );
+        broken.pop();
+        broken.insert(3000, 0xFF);
+        assert!(
+            !decodes(encoding_rs::SHIFT_JIS, &broken),
+            "a byte no charset has"
+        );
+        assert!(decodes(encoding_rs::UTF_8, long.as_bytes()));
+        assert!(!decodes(encoding_rs::UTF_8, &sjis));
     }
 
     #[test]

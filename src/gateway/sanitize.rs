@@ -17,14 +17,15 @@
 //! registration form to this site's registration endpoint, and anything else
 //! to garake's "not a configured site" page.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
-use url::Url;
+use url::{Position, Url};
 
-use super::{gateway_target, Route, Via};
+use super::{gateway_target, plain_target, plain_url, Route, Via};
 
 /// The carrier URL content providers post official-site registrations to.
 pub const REGST_URL: &str = "http://docomo.ne.jp/cp/regst";
@@ -33,8 +34,10 @@ pub const REGST_URL: &str = "http://docomo.ne.jp/cp/regst";
 pub struct Rules<'a> {
     /// The page's own upstream URL: relative links resolve against it.
     pub page: &'a Url,
-    /// Every configured site, as links of this session lead to them.
+    /// Every configured site (`Route::all`).
     pub routes: &'a [Route],
+    /// The session whose gateway paths the links get.
+    pub sid: &'a str,
     /// Where links to anything else go, the URL appended percent-encoded.
     pub elsewhere: &'a str,
     /// This site's registration endpoint (the carrier's `cp/regst` form).
@@ -91,9 +94,9 @@ const URL_ATTRIBUTES: &[&str] = &[
 const DROPPED_ATTRIBUTES: &[&str] = &["srcset", "ping", "imagesrcset"];
 
 /// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`, …).
-pub fn decode_entities(value: &str) -> String {
+pub fn decode_entities(value: &str) -> Cow<'_, str> {
     if !value.contains('&') {
-        return value.to_string();
+        return Cow::Borrowed(value);
     }
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
@@ -131,12 +134,16 @@ pub fn decode_entities(value: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// A value as an attribute gets it back (`&` written as `&amp;`).
-fn encode_attr(value: &str) -> String {
-    value.replace('&', "&amp;")
+fn encode_attr(value: &str) -> Cow<'_, str> {
+    if value.contains('&') {
+        Cow::Owned(value.replace('&', "&amp;"))
+    } else {
+        Cow::Borrowed(value)
+    }
 }
 
 /// The scheme of a URL as a browser would see it: leading whitespace and
@@ -169,25 +176,81 @@ fn dangerous_css(css: &str) -> bool {
     .any(|bad| flat.contains(bad))
 }
 
+/// The page's URL as relative links resolve against it.
+struct Base<'a> {
+    /// `http://host:port`
+    origin: &'a str,
+    /// The page's URL up to the last `/` of its path.
+    dir: &'a str,
+}
+
+impl<'a> Base<'a> {
+    fn of(page: &'a Url) -> Base<'a> {
+        let origin = &page[..Position::BeforePath];
+        let path = &page[..Position::AfterPath];
+        let dir = path.rfind('/').map_or(path, |i| &path[..=i]);
+        Base { origin, dir }
+    }
+
+    /// `value` made absolute by text when that gives what the URL parser
+    /// would (see `plain_url`); `None` when it must be parsed.
+    fn plain(&self, value: &'a str) -> Option<Cow<'a, str>> {
+        let absolute = if value.starts_with("http://") || value.starts_with("https://") {
+            Cow::Borrowed(value)
+        } else if value.starts_with('/') {
+            if value.starts_with("//") {
+                return None;
+            }
+            Cow::Owned(format!("{}{value}", self.origin))
+        } else {
+            // A scheme (or what could be one) goes to the parser.
+            let head = value.find(['/', '?', '#']).unwrap_or(value.len());
+            if value[..head].contains(':')
+                || !value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            {
+                return None;
+            }
+            Cow::Owned(format!("{}{value}", self.dir))
+        };
+        plain_url(&absolute).then_some(absolute)
+    }
+}
+
 /// Where a URL attribute's value leads now, or `None` to drop the attribute.
-fn follow(value: &str, via: Via, rules: &Rules<'_>, report: &mut Report) -> Option<String> {
+fn follow(
+    value: &str,
+    via: Via,
+    rules: &Rules<'_>,
+    base: &Base<'_>,
+    report: &mut Report,
+) -> Option<String> {
     let value = decode_entities(value.trim());
+    if value.starts_with('#') || value.is_empty() {
+        return Some(value.into_owned());
+    }
+    // Most links are plain URLs below a configured site: matched as text.
+    if let Some(url) = base.plain(&value) {
+        if let Some(target) = plain_target(&url, rules.routes, rules.sid, via) {
+            return Some(target);
+        }
+    }
     let scheme = scheme_of(&value);
     if matches!(scheme.as_str(), "javascript" | "vbscript" | "data") {
         report.count("script URL");
         return None;
     }
-    if value.starts_with('#') || value.is_empty() {
-        return Some(value);
-    }
     // The handset's own schemes (mail, phone) are the handset's business.
     if matches!(scheme.as_str(), "mailto" | "tel" | "telto" | "sms") && value.contains(':') {
-        return Some(value);
+        return Some(value.into_owned());
     }
     match rules.page.join(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            Some(gateway_target(&url, rules.routes, via, rules.elsewhere))
-        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(gateway_target(
+            &url,
+            rules.routes,
+            rules.sid,
+            via,
+            rules.elsewhere,
+        )),
         Ok(url) => Some(format!(
             "{}{}",
             rules.elsewhere,
@@ -200,43 +263,74 @@ fn follow(value: &str, via: Via, rules: &Rules<'_>, report: &mut Report) -> Opti
     }
 }
 
+/// An element's attributes, read once: (lower-case name, raw value).
+struct Attrs(Vec<(String, String)>);
+
+impl Attrs {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// One element: handlers, URL attributes, and its tag's own rules.
-fn element_rules(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Report) {
+fn element_rules(
+    el: &mut Element<'_, '_>,
+    rules: &Rules<'_>,
+    base: &Base<'_>,
+    report: &mut Report,
+) {
     let tag = el.tag_name();
+    match tag.as_str() {
+        "script" => {
+            el.remove();
+            report.count("script");
+            return;
+        }
+        // A browser without script shows what is inside.
+        "noscript" => {
+            el.remove_and_keep_content();
+            return;
+        }
+        "base" => {
+            el.remove();
+            report.count("base");
+            return;
+        }
+        _ => {}
+    }
+    let attrs = Attrs(
+        el.attributes()
+            .iter()
+            .map(|a| (a.name(), a.value()))
+            .collect(),
+    );
     // Event handlers and attributes that fetch or run something.
-    let names: Vec<String> = el.attributes().iter().map(|a| a.name()).collect();
-    for name in &names {
+    for (name, value) in &attrs.0 {
         if name.starts_with("on") {
             el.remove_attribute(name);
             report.count("on* attribute");
         } else if DROPPED_ATTRIBUTES.contains(&name.as_str()) {
             el.remove_attribute(name);
             report.count("srcset/ping");
-        } else if name == "style"
-            && el
-                .get_attribute("style")
-                .is_some_and(|v| dangerous_css(&decode_entities(&v)))
-        {
+        } else if name == "style" && dangerous_css(&decode_entities(value)) {
             el.remove_attribute(name);
             report.count("style expression");
         }
     }
-    let utn = el.has_attribute("utn");
+    let utn = attrs.get("utn").is_some();
     match tag.as_str() {
-        "base" => {
-            el.remove();
-            report.count("base");
-            return;
-        }
-        "meta" => return meta(el, rules, report),
+        "meta" => return meta(el, &attrs, rules, base, report),
         "form" => {
-            let action = el.get_attribute("action").unwrap_or_default();
+            let action = attrs.get("action").unwrap_or_default();
             if decode_entities(action.trim()).eq_ignore_ascii_case(REGST_URL) {
                 el.set_attribute("action", &encode_attr(rules.regst)).ok();
                 return;
             }
-            let post = el
-                .get_attribute("method")
+            let post = attrs
+                .get("method")
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("post"));
             let via = match (utn, post) {
                 (true, _) => Via::Consent,
@@ -245,11 +339,11 @@ fn element_rules(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Repor
             };
             // A form without an action posts to its own page.
             let target = if action.trim().is_empty() {
-                rules.page.as_str().to_string()
+                rules.page.as_str()
             } else {
                 action
             };
-            match follow(&target, via, rules, report) {
+            match follow(target, via, rules, base, report) {
                 Some(v) => el.set_attribute("action", &encode_attr(&v)).ok(),
                 None => {
                     el.remove_attribute("action");
@@ -260,31 +354,37 @@ fn element_rules(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Repor
         }
         _ => {}
     }
-    for attr in URL_ATTRIBUTES {
-        let Some(value) = el.get_attribute(attr) else {
+    for (name, value) in &attrs.0 {
+        if !URL_ATTRIBUTES.contains(&name.as_str()) {
             continue;
-        };
-        let via = if utn && *attr == "href" {
+        }
+        let via = if utn && name == "href" {
             Via::Consent
         } else {
             Via::Link
         };
-        match follow(&value, via, rules, report) {
+        match follow(value, via, rules, base, report) {
             Some(v) => {
-                el.set_attribute(attr, &encode_attr(&v)).ok();
+                el.set_attribute(name, &encode_attr(&v)).ok();
             }
-            None => el.remove_attribute(attr),
+            None => el.remove_attribute(name),
         }
     }
 }
 
 /// `<meta>`: only Content-Type (naming the handset's charset) and refresh
 /// (to a configured site) survive as http-equiv.
-fn meta(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Report) {
-    if el.has_attribute("charset") {
+fn meta(
+    el: &mut Element<'_, '_>,
+    attrs: &Attrs,
+    rules: &Rules<'_>,
+    base: &Base<'_>,
+    report: &mut Report,
+) {
+    if attrs.get("charset").is_some() {
         el.set_attribute("charset", rules.charset).ok();
     }
-    let Some(equiv) = el.get_attribute("http-equiv") else {
+    let Some(equiv) = attrs.get("http-equiv") else {
         return;
     };
     match equiv.trim().to_ascii_lowercase().as_str() {
@@ -293,7 +393,7 @@ fn meta(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Report) {
                 .ok();
         }
         "refresh" => {
-            let content = decode_entities(&el.get_attribute("content").unwrap_or_default());
+            let content = decode_entities(attrs.get("content").unwrap_or_default());
             let (delay, target) = match content.split_once(';') {
                 Some((d, rest)) => (d.trim().to_string(), Some(rest.trim())),
                 None => (content.trim().to_string(), None),
@@ -310,7 +410,7 @@ fn meta(el: &mut Element<'_, '_>, rules: &Rules<'_>, report: &mut Report) {
                 t.trim().trim_matches(['\'', '"'])
             });
             let Some(url) = url else { return };
-            match follow(url, Via::Link, rules, report) {
+            match follow(url, Via::Link, rules, base, report) {
                 Some(v) if !v.starts_with(rules.elsewhere) => {
                     el.set_attribute("content", &encode_attr(&format!("{delay};URL={v}")))
                         .ok();
@@ -337,20 +437,12 @@ pub fn transform(
     let encoding = AsciiCompatibleEncoding::new(encoding)
         .ok_or_else(|| format!("{} is not an ASCII-compatible encoding", encoding.name()))?;
     let report = RefCell::new(Report::default());
+    let base = Base::of(rules.page);
     let style = RefCell::new(String::new());
     let mut out = Vec::with_capacity(page.len() + page.len() / 4);
     {
         let settings = Settings {
             element_content_handlers: vec![
-                element!("script", |el| {
-                    el.remove();
-                    report.borrow_mut().count("script");
-                    Ok(())
-                }),
-                element!("noscript", |el| {
-                    el.remove_and_keep_content();
-                    Ok(())
-                }),
                 text!("style", |t| {
                     let mut sheet = style.borrow_mut();
                     sheet.push_str(t.as_str());
@@ -368,7 +460,7 @@ pub fn transform(
                     Ok(())
                 }),
                 element!("*", |el| {
-                    element_rules(el, rules, &mut report.borrow_mut());
+                    element_rules(el, rules, &base, &mut report.borrow_mut());
                     Ok(())
                 }),
             ],
@@ -390,12 +482,13 @@ mod tests {
     fn run(html: &str) -> (String, Report) {
         let page = Url::parse("http://cp.example:9000/cp/dir/page.html").unwrap();
         let routes = [
-            Route::new("http://cp.example:9000/cp/", "SID", "news").unwrap(),
-            Route::new("http://other.example/x/", "SID", "other").unwrap(),
+            Route::new("http://cp.example:9000/cp/", "news").unwrap(),
+            Route::new("http://other.example/x/", "other").unwrap(),
         ];
         let rules = Rules {
             page: &page,
             routes: &routes,
+            sid: "SID",
             elsewhere: "/s/SID/url?url=",
             regst: "/s/SID/cp/regst/news",
             charset: "Shift_JIS",
@@ -550,10 +643,11 @@ mod tests {
     #[test]
     fn shift_jis_text_passes_through_byte_for_byte() {
         let page = Url::parse("http://cp.example:9000/cp/").unwrap();
-        let routes = [Route::new("http://cp.example:9000/cp/", "SID", "news").unwrap()];
+        let routes = [Route::new("http://cp.example:9000/cp/", "news").unwrap()];
         let rules = Rules {
             page: &page,
             routes: &routes,
+            sid: "SID",
             elsewhere: "/s/SID/url?url=",
             regst: "/r",
             charset: "Shift_JIS",
@@ -565,6 +659,103 @@ mod tests {
             out,
             b"<p>\x93\x56\x8b\x43 \xf8\x9f \x83\x5c</p><a href=\"/s/SID/g/news/a.html\">\x83\x5c</a>".to_vec()
         );
+    }
+
+    #[test]
+    fn links_matched_as_text_lead_where_the_parser_would_send_them() {
+        let routes = Route::all(
+            [
+                ("http://cp.example:9000/cp/", "news"),
+                ("http://cp.example:9000/cp/deep/", "deep"),
+                ("https://sec.example/", "sec"),
+                ("http://127.0.0.1:8080/", "ip"),
+            ]
+            .into_iter(),
+        );
+        let mut checked = 0;
+        for page in [
+            "http://cp.example:9000/cp/dir/page.html?q=1",
+            "http://cp.example:9000/cp/",
+            "https://sec.example/a/b",
+            "http://127.0.0.1:8080/x",
+        ] {
+            let page = Url::parse(page).unwrap();
+            let base = Base::of(&page);
+            for value in [
+                "a.html",
+                "a.html?x=1&y=2#top",
+                "sub/b.html",
+                "/cp/c.html",
+                "/cp",
+                "/cp?x",
+                "/cp/deep",
+                "/cp/deep/d.html",
+                "/cpx/e.html",
+                "/",
+                "http://cp.example:9000/cp/f.html",
+                "http://cp.example:9000/cp",
+                "http://cp.example:9000/cp#f",
+                "http://cp.example:9000/cp/deep",
+                "http://cp.example:9000/cp/deep/",
+                "http://cp.example:9000/cpdeep",
+                "http://cp.example:9000/cp/a//b",
+                "http://cp.example:9000/cp/%7Euser/",
+                "http://cp.example:9000/cp/x:y@z;w,v=u!$()*+~",
+                "https://sec.example/",
+                "https://sec.example",
+                "https://sec.example/p?guid=ON",
+                "https://sec.example:443/p",
+                "http://127.0.0.1:8080/p",
+                "http://127.0.0.1:8080",
+                "http://127.1:8080/p",
+                "http://cp.example:9000@evil.example/cp/",
+                "http://cp.example:90000/cp/",
+                "http://cp.example.evil/cp/",
+                "9.html",
+            ] {
+                let slow = match page.join(value) {
+                    Ok(url) => gateway_target(&url, &routes, "SID", Via::Link, "/else?u="),
+                    Err(_) => continue,
+                };
+                if let Some(url) = base.plain(value) {
+                    if let Some(fast) = plain_target(&url, &routes, "SID", Via::Link) {
+                        assert_eq!(fast, slow, "{value} on {page}");
+                        checked += 1;
+                    }
+                }
+                let (out, _) = transform(
+                    format!("<a href=\"{value}\">x</a>").as_bytes(),
+                    encoding_rs::UTF_8,
+                    &Rules {
+                        page: &page,
+                        routes: &routes,
+                        sid: "SID",
+                        elsewhere: "/else?u=",
+                        regst: "/r",
+                        charset: "Shift_JIS",
+                    },
+                )
+                .unwrap();
+                let want = format!("<a href=\"{}\">x</a>", encode_attr(&slow));
+                assert_eq!(String::from_utf8(out).unwrap(), want, "{value} on {page}");
+            }
+        }
+        assert!(checked > 40, "the text path took {checked} links");
+    }
+
+    #[test]
+    fn a_site_below_another_owns_the_links_below_it() {
+        let routes = Route::all(
+            [
+                ("http://cp.example/", "outer"),
+                ("http://cp.example/inner/", "inner"),
+            ]
+            .into_iter(),
+        );
+        let to = |u: &str| gateway_target(&Url::parse(u).unwrap(), &routes, "S", Via::Link, "/e?");
+        assert_eq!(to("http://cp.example/inner/a"), "/s/S/g/inner/a");
+        assert_eq!(to("http://cp.example/inner"), "/s/S/g/inner/");
+        assert_eq!(to("http://cp.example/innerx"), "/s/S/g/outer/innerx");
     }
 
     #[test]

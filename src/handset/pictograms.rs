@@ -114,11 +114,7 @@ mod tests {
             assert_eq!(p.unicode, whatwg(p.sjis), "{:04X}", p.sjis);
             let bytes = [(p.sjis >> 8) as u8, p.sjis as u8];
             let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
-            assert!(
-                !bad && text.starts_with(p.unicode),
-                "{:04X}",
-                p.sjis
-            );
+            assert!(!bad && text.starts_with(p.unicode), "{:04X}", p.sjis);
         }
         // The keycaps 1–9, 0 the menus print.
         assert_eq!(of('\u{E6E2}').unwrap().sjis, 0xF987);

@@ -23,7 +23,7 @@ use super::AppState;
 use crate::error::AppError;
 use crate::gateway::client::SendError;
 use crate::gateway::sanitize::{self, Rules};
-use crate::gateway::{self, Answer, Identity, Route, Via};
+use crate::gateway::{self, Answer, Identity, Via};
 use crate::handset::{encode_page, Browser, Charset};
 use crate::menu::Site;
 use crate::session::Session;
@@ -115,15 +115,6 @@ async fn consent_any(
 const UTN: &str = "utn";
 /// The query parameter that carries a consent token to the gateway.
 const UTN_PARAM: &str = "__utn";
-
-/// Every configured site as this session's links lead to it.
-fn routes_for(state: &AppState, sid: &str) -> Vec<Route> {
-    state
-        .menu
-        .sites()
-        .filter_map(|s| Route::new(s.upstream.as_deref()?, sid, &s.id))
-        .collect()
-}
 
 /// The carrier's question before a `utn` link or form: send the serial number
 /// or not. A form's fields come along as hidden fields of two forms, Yes and No.
@@ -258,9 +249,9 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     // Over https the i-mode centre only relayed: no carrier identifier goes
     // to the site (no serial number, no i-mode ID, no user ID).
     let secure = is_secure(base);
-    let id = Identity::of(&session.msisdn, &state.id_key);
     // The user ID replaces `uid=NULLGWDOCOMO` for official sites only.
-    let uid_for = (!secure && site.official).then_some(&id);
+    let gives_uid = !secure && site.official;
+    let asks_uid = |text: &[u8]| gives_uid && gateway::has_uid_placeholder(text);
     // A consent token from the utn page: used once, then the serial number goes.
     let (query, consent) = strip_param(c.query.as_deref(), UTN_PARAM);
     let with_serial = match consent {
@@ -269,17 +260,26 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         Some(_) => return Err(AppError::StaleForm),
         None => false,
     };
-    let user_agent = if with_serial {
-        gateway::with_serial(&ctx.profile.user_agent, &id)
-    } else {
-        ctx.profile.user_agent.clone()
-    };
-    let url = gateway::upstream_url(base, &c.rest, query.as_deref(), uid_for)
-        .ok_or(AppError::NotFound)?;
     // guid=ON in a link's query asks for the i-mode ID; a GET form's fields do not.
     let guid = !secure && via != Via::GetForm && gateway::wants_guid(query.as_deref());
-    let body = match (c.body, uid_for) {
-        (Some(b), Some(id)) => Some(Bytes::from(gateway::replace_uid(&b, id))),
+    let uid_in_query = query.as_deref().is_some_and(|q| asks_uid(q.as_bytes()));
+    let uid_in_body = c.body.as_deref().is_some_and(asks_uid);
+    // The identifiers are MACs: made only when this request sends one.
+    let id = (with_serial || guid || uid_in_query || uid_in_body)
+        .then(|| Identity::of(&session.msisdn, &state.id_key));
+    let user_agent = match &id {
+        Some(id) if with_serial => gateway::with_serial(&ctx.profile.user_agent, id),
+        _ => ctx.profile.user_agent.clone(),
+    };
+    let url = gateway::upstream_url(
+        base,
+        &c.rest,
+        query.as_deref(),
+        id.as_ref().filter(|_| uid_in_query),
+    )
+    .ok_or(AppError::NotFound)?;
+    let body = match (c.body, &id) {
+        (Some(b), Some(id)) if uid_in_body => Some(Bytes::from(gateway::replace_uid(&b, id))),
         (body, _) => body,
     };
     let root = state.menu.root.clone();
@@ -289,7 +289,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         site,
         &url,
         &user_agent,
-        guid.then_some(&id),
+        id.as_ref().filter(|_| guid),
         body,
     );
     let (status, content_type, bytes) =
@@ -323,19 +323,16 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         Answer::Html(encoding) => encoding,
     };
     // A page that does not decode in its own charset cannot be shown.
-    if encoding
-        .decode_without_bom_handling_and_without_replacement(&bytes)
-        .is_none()
-    {
+    if !gateway::decodes(encoding, &bytes) {
         return Ok(failure(&ctx, &root, GARBAGE));
     }
     let page_url = Url::parse(&url).map_err(|_| AppError::NotFound)?;
-    let routes = routes_for(&state, &c.sid);
     let elsewhere = format!("/s/{}/url?url=", c.sid);
     let regst = format!("/s/{}/cp/regst/{}", c.sid, site.id);
     let rules = Rules {
         page: &page_url,
-        routes: &routes,
+        routes: &state.routes,
+        sid: &c.sid,
         elsewhere: &elsewhere,
         regst: &regst,
         charset: ctx.profile.charset.name(),
@@ -430,9 +427,8 @@ async fn exchange(
             .and_then(|u| u.join(location))
             .map_err(|_| GARBAGE)?;
         let sid = session.id.to_string();
-        let routes = routes_for(state, &sid);
-        let next =
-            gateway::gateway_target(&target, &routes, Via::Link, &format!("/s/{sid}/url?url="));
+        let elsewhere = format!("/s/{sid}/url?url=");
+        let next = gateway::gateway_target(&target, &state.routes, &sid, Via::Link, &elsewhere);
         return Ok(Exchange::Redirect(status, next));
     }
     let declared = resp
@@ -523,11 +519,11 @@ async fn elsewhere(
         format!("http://{typed}")
     };
     let target = Url::parse(&with_scheme).ok();
-    let routes = routes_for(&state, &sid);
     let inside = target.as_ref().and_then(|u| {
-        routes
+        state
+            .routes
             .iter()
-            .find_map(|r| r.tail(u).map(|t| format!("{}{t}", r.prefix)))
+            .find_map(|r| r.tail(u).map(|t| r.path(&sid, Via::Link, &t)))
     });
     match inside {
         Some(path) => Ok(Redirect::to(&path).into_response()),

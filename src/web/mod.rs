@@ -102,6 +102,8 @@ pub struct Inner {
     pub policies: headers::Policies,
     /// The key the identifiers content providers see are made with.
     pub id_key: [u8; 32],
+    /// Every configured site with an upstream, as the gateway's links lead to them.
+    pub routes: Vec<crate::gateway::Route>,
     /// The handset catalogue: every model a profile can be.
     pub handsets: crate::handset::Catalogue,
 }
@@ -124,6 +126,10 @@ impl AppState {
     ) -> AppState {
         let limits = options.limits;
         let pc_logins = pc_session::pc_logins(&clock, limits.max_pc_logins);
+        let routes = crate::gateway::Route::all(
+            menu.sites()
+                .filter_map(|s| Some((s.upstream.as_deref()?, s.id.as_str()))),
+        );
         AppState {
             inner: Arc::new(Inner {
                 sessions: Sessions::new(
@@ -146,6 +152,7 @@ impl AppState {
                 policies: headers::Policies::new(&emulator::script_hash()),
                 handsets: options.handsets,
                 id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
+                routes,
                 pins,
                 pc_logins,
                 limits,
