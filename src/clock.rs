@@ -46,9 +46,34 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Japan time as a handset shows it on a narrow screen: `12/01 23:59`.
+pub fn jst_short(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t + JST_OFFSET_SECS, 0)
+        .map(|d| d.format("%m/%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Japan time in full, as the admin console shows it beside UTC:
+/// `2026-12-02 08:59 JST`.
+pub fn jst_long(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t + JST_OFFSET_SECS, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M JST").to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japan_time_is_shown_short_on_handsets_and_in_full_on_the_console() {
+        // 2026-12-01T14:59:00Z is 23:59 JST the same day; a minute later it is the 2nd.
+        let t = 1_796_137_140;
+        assert_eq!(rfc3339(t), "2026-12-01T14:59:00Z");
+        assert_eq!(jst_short(t), "12/01 23:59");
+        assert_eq!(jst_short(t + 60), "12/02 00:00");
+        assert_eq!(jst_long(t + 60), "2026-12-02 00:00 JST");
+    }
 
     #[test]
     fn next_midnight_is_at_15_00_utc() {

@@ -316,7 +316,12 @@ pub fn walk(
                 page_key(&shown)
             ));
         }
-        if profile.charset == Charset::ShiftJis && !text.contains("charset=Shift_JIS") {
+        // (A provider's page may name its charset in the header only.)
+        let is_provider = crate::gateway::is_gateway_path(&page_key(&shown));
+        if profile.charset == Charset::ShiftJis
+            && !is_provider
+            && !text.contains("charset=Shift_JIS")
+        {
             report
                 .charset
                 .push(format!("{}: no Shift_JIS <meta>", page_key(&shown)));
@@ -325,7 +330,10 @@ pub fn walk(
         let links = hrefs(&text);
         let key = page_key(&shown);
         let is_entry = shown == "/" || shown.starts_with("/?");
-        if !is_entry && key.split('?').next() != Some(home.as_str()) {
+        // A content provider's page behind the gateway is the provider's
+        // business (the handset's own keys lead back from it); its tags are
+        // still checked below.
+        if !is_entry && !is_provider && key.split('?').next() != Some(home.as_str()) {
             let from = came_from.get(&page_key(&path));
             let way_back = links.iter().any(|h| {
                 let k = page_key(h);
@@ -340,7 +348,11 @@ pub fn walk(
         }
         if let Some(version) = profile.html {
             for unknown in crate::handset::html::unknown_in(&text, version) {
-                report.unknown_html.push(format!("{unknown} on {key}"));
+                // The same page in the other language says the same.
+                let found = format!("{unknown} on {key}");
+                if !report.unknown_html.contains(&found) {
+                    report.unknown_html.push(found);
+                }
             }
         }
         for href in links {

@@ -1,5 +1,6 @@
 //! Domain newtypes that can only hold valid values: parse, don't validate.
 
+pub mod actions;
 mod msisdn;
 mod pin;
 

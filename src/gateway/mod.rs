@@ -16,6 +16,14 @@ use url::Url;
 
 use crate::domain::Msisdn;
 
+/// Whether a handset path is a content provider's page through the gateway
+/// (`/s/{sid}/g/…`, `/f/…` for GET forms, `/u/…` for the serial consent).
+pub fn is_gateway_path(path: &str) -> bool {
+    path.strip_prefix("/s/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| ["g/", "f/", "u/"].iter().any(|p| rest.starts_with(p)))
+}
+
 /// The placeholder a content provider puts where it wants the user ID.
 pub const UID_PLACEHOLDER: &str = "NULLGWDOCOMO";
 

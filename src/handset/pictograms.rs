@@ -18,6 +18,11 @@ pub struct Pictogram {
     pub extended: bool,
     pub name_ja: &'static str,
     pub name_en: &'static str,
+    /// The standard Unicode character or sequence for the same symbol, as a
+    /// PC shows it (the eight carrier marks have none).
+    pub equivalent: Option<String>,
+    /// What the emulator writes in a badge for a pictogram without an equivalent.
+    pub mark: Option<&'static str>,
 }
 
 fn as_hex<S: serde::Serializer>(c: &char, s: S) -> Result<S::Ok, S::Error> {
@@ -51,6 +56,12 @@ fn table() -> &'static Table {
                     extended: f[2] == "extended",
                     name_ja: f[3],
                     name_en: f[4],
+                    equivalent: (f[5] != "-").then(|| {
+                        f[5].split(' ')
+                            .map(|h| char::from_u32(hex(h)).expect("a Unicode scalar"))
+                            .collect()
+                    }),
+                    mark: (f[6] != "-").then_some(f[6]),
                 }
             })
             .collect();
@@ -75,6 +86,22 @@ pub fn of(c: char) -> Option<&'static Pictogram> {
         return None;
     }
     table().by_char.get(&c).map(|i| &table().all[*i])
+}
+
+/// The table as the emulator draws it: `{"E63E": ["☀", "Fine", "晴れ"], …}`
+/// (a badge text instead of a character for the carrier marks).
+pub fn drawing_json() -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = all()
+        .iter()
+        .map(|p| {
+            let face = p.equivalent.as_deref().or(p.mark).unwrap_or("?");
+            (
+                format!("{:04X}", p.unicode as u32),
+                serde_json::json!([face, p.name_en, p.name_ja, p.equivalent.is_none()]),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map)
 }
 
 /// `text` with every pictogram replaced by 〓 (mail leaving the carrier).
@@ -106,6 +133,20 @@ mod tests {
         assert!(all()
             .iter()
             .all(|p| !p.name_ja.is_empty() && !p.name_en.is_empty()));
+        // Every one can be drawn on a PC: a Unicode equivalent or a badge.
+        assert_eq!(all().iter().filter(|p| p.equivalent.is_some()).count(), 244);
+        assert!(all()
+            .iter()
+            .all(|p| p.equivalent.is_some() != p.mark.is_some()));
+        assert_eq!(
+            of('\u{E63E}').unwrap().equivalent.as_deref(),
+            Some("\u{2600}")
+        );
+        assert_eq!(
+            of('\u{E6E2}').unwrap().equivalent.as_deref(),
+            Some("1\u{20E3}")
+        );
+        assert_eq!(drawing_json().as_object().unwrap().len(), 252);
     }
 
     #[test]

@@ -107,6 +107,9 @@ fn recipient(conn: &Connection, local: &str) -> Result<Option<Recipient>, AppErr
 pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, AppError> {
     let (local, domain) = mail.to.rsplit_once('@').unwrap_or((mail.to, ""));
     if !domain.eq_ignore_ascii_case(MAIL_DOMAIN) {
+        // Pictograms exist only inside the carrier: what leaves it carries 〓.
+        let subject = crate::handset::pictograms::to_geta(mail.subject);
+        let body = crate::handset::pictograms::to_geta(mail.body);
         // Queued for the relay when one is configured, else `off`.
         conn.prepare_cached(
             "INSERT INTO outbox (at, sender, recipient, subject, body, message_id, relay_state, relay_next_at)
@@ -118,8 +121,8 @@ pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, App
             now,
             mail.from,
             mail.to,
-            mail.subject,
-            mail.body,
+            subject,
+            body,
             new_message_id(now)
         ])?;
         conn.execute(
@@ -297,6 +300,9 @@ pub struct Received {
     pub subject: String,
     pub body: String,
     pub received_at: String,
+    /// The same as Unix time (for Japan time on the handset).
+    #[serde(skip)]
+    pub received_unix: i64,
     pub read: bool,
 }
 
@@ -308,6 +314,7 @@ fn received(r: &rusqlite::Row<'_>) -> rusqlite::Result<Received> {
         subject: r.get(3)?,
         body: r.get(4)?,
         received_at: crate::clock::rfc3339(r.get(5)?),
+        received_unix: r.get(5)?,
         read: r.get(6)?,
     })
 }

@@ -21,6 +21,8 @@ pub struct LineState {
     pub mail_rejection: MailRejection,
     pub secret_code_registered: bool,
     pub message_service: MessageService,
+    /// Whether content providers may receive the i-mode ID (`X-DCMGUID`).
+    pub id_notification: bool,
     /// Site ids registered in My Menu.
     pub my_menu: Vec<String>,
     /// Site ids with an active fee-based subscription.
@@ -146,7 +148,7 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
         .prepare_cached(
             "SELECT msisdn, name_ja, name_en, mail_local, mail_suspended, rejection_mode,
                     secret_code IS NOT NULL, message_r, message_f, pin_locked_until,
-                    network_pin_locked_until, daccount_id IS NOT NULL
+                    network_pin_locked_until, daccount_id IS NOT NULL, id_notification
              FROM lines WHERE id = ?1",
         )?
         .query_row([id], |r| {
@@ -165,6 +167,7 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
                     message_r: r.get(7)?,
                     message_f: r.get(8)?,
                 },
+                id_notification: r.get(12)?,
                 my_menu: Vec::new(),
                 subscriptions: Vec::new(),
                 pin_locked: is_locked(r.get(9)?, now),

@@ -25,6 +25,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0005_staff_and_throttle.sql")),
         M::up(include_str!("migrations/0006_partner_sites.sql")),
         M::up(include_str!("migrations/0007_limits.sql")),
+        M::up(include_str!("migrations/0008_id_notification.sql")),
     ])
 }
 

@@ -43,6 +43,9 @@ pub struct Subscription {
     pub site: String,
     pub monthly_fee: i64,
     pub started_at: String,
+    /// The same as Unix time (for Japan time on the handset).
+    #[serde(skip)]
+    pub started_unix: i64,
     pub settlement_no: String,
 }
 
@@ -58,6 +61,7 @@ pub fn subscriptions(conn: &Connection, line_id: i64) -> Result<Vec<Subscription
                 site: r.get(0)?,
                 monthly_fee: r.get(1)?,
                 started_at: crate::clock::rfc3339(r.get(2)?),
+                started_unix: r.get(2)?,
                 settlement_no: r.get(3)?,
             })
         })?

@@ -1,7 +1,7 @@
 //! Updates to a line's mail and Message Service settings. Each runs inside the
 //! caller's transaction (the PIN gate's).
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::AppError;
 use crate::mail::address::MailLocal;
@@ -75,4 +75,21 @@ pub fn set_message_service(
         rusqlite::params![r, f, line_id],
     )?;
     Ok(())
+}
+
+pub fn set_id_notification(conn: &Connection, line_id: i64, on: bool) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE lines SET id_notification = ?1 WHERE id = ?2",
+        rusqlite::params![on, line_id],
+    )?;
+    Ok(())
+}
+
+/// Whether the line lets content providers receive its i-mode ID.
+pub fn id_notification(conn: &Connection, line_id: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT id_notification FROM lines WHERE id = ?1")?
+        .query_row([line_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }

@@ -59,6 +59,15 @@ pub fn login(error: Option<&str>) -> Markup {
     )
 }
 
+/// A time as the console shows it: Japan time (the rules run on it, e.g. a
+/// lock lifts at 00:00 JST) with the stored UTC beside it.
+fn when(at: &str) -> Markup {
+    let jst = chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| crate::clock::jst_long(t.timestamp()))
+        .unwrap_or_default();
+    html! { time datetime=(at) { (jst) } " " small.utc { (at) } }
+}
+
 pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Option<&str>) -> Markup {
     layout(
         "Lines",
@@ -66,7 +75,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
         html! {
             @if let Some(n) = note { p { strong { (n) } } }
             section {
-                p { "Simulated time: " strong { (now) } }
+                p { "Simulated time: " strong { (when(now)) } }
                 form method="post" action="/admin/clock" {
                     input type="hidden" name="csrf" value=(csrf);
                     @for (secs, label) in [(3600, "+1 hour"), (86_400, "+1 day"), (86_400 * 7, "+1 week"), (86_400 * 31, "+31 days")] {
@@ -151,7 +160,7 @@ pub fn audit(
             table {
                 tr { th { "At" } th { "Line" } th { "Action" } th { "Outcome" } th { "Source" } }
                 @for e in entries {
-                    tr { td { (e.at) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
+                    tr { td { (when(&e.at)) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
                 }
             }
             (pager("/admin/audit", offset, crate::limits::PAGE_ROWS, total, &[("line", line.unwrap_or("").to_string()), ("action", action.unwrap_or("").to_string()), ("outcome", outcome.unwrap_or("").to_string())]))
@@ -167,7 +176,7 @@ pub fn mail_log(csrf: &str, entries: &[LogEntry], offset: i64, total: i64) -> Ma
             table {
                 tr { th { "At" } th { "From" } th { "To" } th { "Line" } th { "Status" } th { "Reason" } }
                 @for e in entries {
-                    tr { td { (e.at) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
+                    tr { td { (when(&e.at)) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
                 }
             }
             (pager("/admin/mail-log", offset, crate::limits::PAGE_ROWS, total, &[]))
@@ -194,7 +203,7 @@ pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter)
                 @for m in mails {
                     tr {
                         td { a href={ "/outbox/" (m.id) } { (m.id) } }
-                        td { (m.at) } td { (m.from) } td { (m.to) } td { (m.subject) }
+                        td { (when(&m.at)) } td { (m.from) } td { (m.to) } td { (m.subject) }
                         td { (m.relay.state) @if m.relay.attempts > 0 { " (" (m.relay.attempts) ")" } }
                     }
                 }
@@ -246,7 +255,7 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str) -> Markup {
         Some(csrf),
         html! {
             table {
-                tr { th { "At" } td { (m.at) } }
+                tr { th { "At" } td { (when(&m.at)) } }
                 tr { th { "From" } td { (m.from) } }
                 tr { th { "To" } td { (m.to) } }
                 tr { th { "Subject" } td { (m.subject) } }

@@ -134,7 +134,7 @@ pub fn read(ctx: &Ctx, mail: &Received, page: usize, token: &str, root: &str) ->
         subject,
         html! {
             (ctx.t(text::FROM)) ":" (mail.from) br;
-            (ctx.t(text::DATE)) ":" (mail.received_at) br;
+            (ctx.t(text::DATE)) ":" (crate::clock::jst_short(mail.received_unix)) br;
             hr;
             @for line in chunk.split('\n') { (line) br; }
             @if page < pages { a href=(href(page + 1)) accesskey="#" { "[#]" (ctx.t(text::NEXT)) } br; }

@@ -3,6 +3,7 @@
 use maud::{html, Markup};
 
 use super::{notice, pin_input, text, to_imenu, token_field, Ctx};
+use crate::domain::actions;
 use crate::mail::rejection::Mode;
 use crate::store::lines::{LineState, MAIL_DOMAIN};
 
@@ -34,7 +35,7 @@ pub fn input(
 ) -> Markup {
     let confirm = format!("/s/{}/c/{action}", ctx.sid.as_deref().unwrap_or("-"));
     let fields = match action {
-        super::super::web::protected::MAIL_REJECTION => {
+        actions::MAIL_REJECTION => {
             let current = Mode::parse(&line.mail_rejection.mode).unwrap_or(Mode::Off);
             html! {
                 @for mode in Mode::ALL {
@@ -44,19 +45,24 @@ pub fn input(
                 textarea name="list" rows="4" cols="16" { (line.mail_rejection.list.join("\n")) } br;
             }
         }
-        super::super::web::protected::CHANGE_ADDRESS => html! {
+        actions::CHANGE_ADDRESS => html! {
             (line.mail_address) br;
             (ctx.t(text::ADDRESS_RULES)) br;
             (ctx.t(text::NEW_ADDRESS)) br;
             input type="text" name="new_address" size="16" maxlength="30" istyle=[ctx.istyle("3")]; "@" (MAIL_DOMAIN) br;
         },
-        super::super::web::protected::SUSPEND_MAIL => html! {
+        actions::SUSPEND_MAIL => html! {
             (ctx.t(text::SUSPEND_Q)) br; (on_off(ctx, "suspend", line.mail_suspended))
         },
-        super::super::web::protected::SECRET_CODE => html! {
+        actions::SECRET_CODE => html! {
             (ctx.t(text::SECRET_CODE_INTRO)) br;
             (ctx.t(text::MAIL_ADDRESS)) ":" (line.mail_address) br;
             (ctx.t(text::SECRET_CODE)) br; (pin_input(ctx, "secret_code"))
+        },
+        actions::ID_NOTIFICATION => html! {
+            (ctx.t(text::ID_NOTIFICATION_INTRO)) br;
+            input type="radio" name="notify" value="on" checked[line.id_notification]; (ctx.t(text::NOTIFY)) br;
+            input type="radio" name="notify" value="off" checked[!line.id_notification]; (ctx.t(text::DO_NOT_NOTIFY)) br;
         },
         _ => html! {
             (ctx.t(text::MESSAGE_INTRO)) br;

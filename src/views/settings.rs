@@ -37,6 +37,7 @@ pub fn line_panel(ctx: &Ctx, s: &LineState) -> Markup {
         (label_value(ctx.t(text::SECRET_CODE), ctx.t(if s.secret_code_registered { text::REGISTERED } else { text::NOT_REGISTERED })))
         (label_value("MessageR", on_off(s.message_service.message_r)))
         (label_value("MessageF", on_off(s.message_service.message_f)))
+        (label_value(ctx.t(text::ID_NOTIFICATION), ctx.t(if s.id_notification { text::NOTIFY } else { text::DO_NOT_NOTIFY })))
         (label_value(ctx.t(text::IMODE_PASSWORD), ctx.t(if s.pin_locked { text::LOCKED } else { text::NOT_LOCKED })))
     }
 }

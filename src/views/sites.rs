@@ -103,7 +103,7 @@ pub fn fee_services(
                 site.label(ctx.lang),
                 s.monthly_fee,
                 ctx.t(text::YEN).trim(),
-                &s.started_at[..10],
+                crate::clock::jst_short(s.started_unix),
                 ctx.t(text::SINCE)
             ),
         })

@@ -287,3 +287,19 @@ pub const TOO_LONG: Text = (
     "The subject may be 100 bytes (50 full-width characters), the body 10,000 bytes.",
 );
 pub const TO_INBOX: Text = ("受信BOX", "Inbox");
+
+pub const ID_NOTIFICATION: Text = ("iモードID通知設定", "i-mode ID notification");
+pub const ID_NOTIFICATION_INTRO: Text = (
+    "サイトから求められたとき、iモードIDを通知するかどうかを設定します。",
+    "Whether sites that ask for it receive your i-mode ID.",
+);
+pub const NOTIFY: Text = ("通知する", "Notify");
+pub const DO_NOT_NOTIFY: Text = ("通知しない", "Do not notify");
+pub const WILL_NOTIFY_ID: Text = (
+    "iモードIDを通知する設定にします。",
+    "Sites that ask will receive your i-mode ID.",
+);
+pub const WILL_NOT_NOTIFY_ID: Text = (
+    "iモードIDを通知しない設定にします。",
+    "No site will receive your i-mode ID.",
+);

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_log))
         .route("/mail", axum::routing::post(send_mail))
         .route("/clock", get(clock))
+        .route("/handsets", get(handsets))
         .route("/clock/advance", axum::routing::post(advance_clock))
         .route("/reset", axum::routing::post(reset_fixtures))
         .route("/mail-log", get(mail_log))
@@ -424,6 +425,16 @@ fn clock_json(state: &AppState) -> serde_json::Value {
 }
 
 /// `GET /api/clock`: the simulated time and how far it is ahead of real time.
+/// `GET /api/handsets`: the handset catalogue, oldest model first, one object
+/// per model (model, user_agent, cache_kb, width, height, html_version,
+/// browser, cookies, utn, pictograms).
+async fn handsets(
+    _: Admin,
+    State(state): State<AppState>,
+) -> Json<Vec<crate::handset::catalogue::Handset>> {
+    Json(state.handsets.handsets().to_vec())
+}
+
 async fn clock(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(clock_json(&state))
 }

@@ -37,6 +37,23 @@ pub fn script_hash() -> String {
     crate::mail::rfc5322::base64(&sha2::Sha256::digest(script.as_bytes()))
 }
 
+/// What the shell's script reads from the page (a JSON data block, never
+/// run): how to draw each pictogram and what each i-mode HTML version knows.
+fn data_block() -> &'static str {
+    static DATA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| {
+        let html: serde_json::Value = serde_json::from_str(&crate::handset::html::table_json())
+            .expect("the HTML-version table serialises");
+        serde_json::json!({
+            "pictograms": crate::handset::pictograms::drawing_json(),
+            "html": html,
+        })
+        .to_string()
+        // Nothing in a data block may close the element early.
+        .replace("</", "<\\/")
+    })
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new().route("/emulator", get(shell))
 }
@@ -91,6 +108,7 @@ fn page(
                 // No favicon request: the shell loads nothing but its own page.
                 link rel="icon" href="data:,";
                 title { "garake · handset emulator" }
+                script #garake-data type="application/json" { (PreEscaped(data_block())) }
                 (PreEscaped(ASSETS))
             }
             body data-root=(root) data-state="off" data-loads="0" {

@@ -262,6 +262,14 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     };
     // guid=ON in a link's query asks for the i-mode ID; a GET form's fields do not.
     let guid = !secure && via != Via::GetForm && gateway::wants_guid(query.as_deref());
+    // ... and goes only while the line's i-mode ID notification is on.
+    let guid = guid && {
+        let line_id = session.line_id;
+        state
+            .db
+            .call(move |conn| crate::store::settings::id_notification(conn, line_id))
+            .await?
+    };
     let uid_in_query = query.as_deref().is_some_and(|q| asks_uid(q.as_bytes()));
     let uid_in_body = c.body.as_deref().is_some_and(asks_uid);
     // The identifiers are MACs: made only when this request sends one.

@@ -55,6 +55,7 @@ pub const KNOWN: Known = Known {
         protected::SUSPEND_MAIL,
         protected::SECRET_CODE,
         protected::MESSAGE_SERVICE,
+        protected::ID_NOTIFICATION,
         sites::URL_ENTRY,
     ],
     panels: &[imenu::LINE_SETTINGS],

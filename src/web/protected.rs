@@ -35,15 +35,7 @@ pub struct ActionDef {
     pub on_site: bool,
 }
 
-pub const MAIL_REJECTION: &str = "mail-rejection";
-pub const CHANGE_ADDRESS: &str = "change-mail-address";
-pub const SUSPEND_MAIL: &str = "suspend-mail";
-pub const SECRET_CODE: &str = "secret-code";
-pub const MESSAGE_SERVICE: &str = "message-service";
-pub const MY_MENU_REGISTER: &str = "my-menu-register";
-pub const MY_MENU_UNREGISTER: &str = "my-menu-unregister";
-pub const SUBSCRIBE: &str = "subscribe";
-pub const UNSUBSCRIBE: &str = "unsubscribe";
+pub use crate::domain::actions::*;
 
 pub const ACTIONS: &[ActionDef] = &[
     ActionDef {
@@ -74,6 +66,12 @@ pub const ACTIONS: &[ActionDef] = &[
         name: MESSAGE_SERVICE,
         audit: "message_service",
         title: ("メッセージサービス", "Message Service"),
+        on_site: false,
+    },
+    ActionDef {
+        name: ID_NOTIFICATION,
+        audit: "id_notification",
+        title: text::ID_NOTIFICATION,
         on_site: false,
     },
     ActionDef {
@@ -133,6 +131,7 @@ pub(crate) enum Change {
         r: bool,
         f: bool,
     },
+    IdNotification(bool),
     MyMenu {
         site: String,
         register: bool,
@@ -195,6 +194,10 @@ fn parse(
             (Ok(r), Ok(f)) => Change::Messages { r, f },
             (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
         },
+        ID_NOTIFICATION => match on_off(form, "notify")? {
+            Ok(b) => Change::IdNotification(b),
+            Err(e) => return Ok(Err(e)),
+        },
         name => {
             let site = site.ok_or(AppError::NotFound)?;
             let subscription = name == SUBSCRIBE || name == UNSUBSCRIBE;
@@ -238,6 +241,7 @@ impl Change {
             Change::Suspend(b) => vec![("suspend", on(*b))],
             Change::SecretCode(code) => vec![("secret_code", code.clone())],
             Change::Messages { r, f } => vec![("message_r", on(*r)), ("message_f", on(*f))],
+            Change::IdNotification(b) => vec![("notify", on(*b))],
             Change::MyMenu { .. } | Change::Subscription { .. } => Vec::new(),
         }
     }
@@ -273,6 +277,8 @@ impl Change {
                 (ctx.t(text::WILL_SET_MESSAGES)) br;
                 "MessageR:" (on_off(*r)) br; "MessageF:" (on_off(*f)) br;
             },
+            Change::IdNotification(true) => html! { (ctx.t(text::WILL_NOTIFY_ID)) br; },
+            Change::IdNotification(false) => html! { (ctx.t(text::WILL_NOT_NOTIFY_ID)) br; },
             Change::MyMenu { site, register } => html! {
                 "「" (site_name(site)) "」" (ctx.t(if *register { text::WILL_REGISTER } else { text::WILL_UNREGISTER })) br;
             },
@@ -306,6 +312,7 @@ impl Change {
             Change::Suspend(b) => Ok(settings::set_suspended(conn, line_id, b)?),
             Change::SecretCode(code) => Ok(settings::set_secret_code(conn, line_id, &code)?),
             Change::Messages { r, f } => Ok(settings::set_message_service(conn, line_id, r, f)?),
+            Change::IdNotification(on) => Ok(settings::set_id_notification(conn, line_id, on)?),
             Change::MyMenu {
                 site,
                 register: true,

@@ -58,9 +58,33 @@ function hostile(cpOrigin) {
 </body></html>`;
 }
 
+/**
+ * Every docomo pictogram (Shift_JIS F89F..F9FC, the codes the table lists),
+ * a tag and an attribute no i-mode HTML version has, in Shift_JIS.
+ */
+function pictogramPage() {
+  const head = Buffer.from(
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"><title>emoji</title></head>' +
+      '<body><p id="all">',
+    "latin1",
+  );
+  const codes = [];
+  const ranges = [[0xf89f, 0xf8fc], [0xf940, 0xf949], [0xf950, 0xf952], [0xf955, 0xf957], [0xf95b, 0xf95e],
+    [0xf972, 0xf97e], [0xf980, 0xf9fc]];
+  for (const [from, to] of ranges) for (let c = from; c <= to; c++) codes.push(c);
+  const body = Buffer.from(codes.flatMap((c) => [c >> 8, c & 0xff]));
+  const tail = Buffer.from('</p><section>new</section><p data-x="1">x</p></body></html>', "latin1");
+  return { page: Buffer.concat([head, body, tail]), count: codes.length };
+}
+
 function startProvider() {
   return new Promise((resolve) => {
     cp = createServer((req, res) => {
+      if (req.url.startsWith("/cp/pictograms")) {
+        res.writeHead(200, { "content-type": "text/html; charset=Shift_JIS" });
+        res.end(pictogramPage().page);
+        return;
+      }
       if (req.url.startsWith("/beacon")) {
         beacons.push(req.url);
         res.end("ok");
@@ -208,6 +232,48 @@ test("the same page in the emulator's sandboxed screen runs nothing either", { t
     assert.deepEqual(beacons, []);
     assert.equal(await clockOffset(), offset);
     assert.deepEqual(errors, [], "no script errors in the shell");
+  } finally {
+    await context.close();
+  }
+});
+
+test("the emulator draws all 252 pictograms and names what the handset's HTML version lacks", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/emulator?profile=P-07B&line=09012340001&lang=en`);
+    await page.waitForFunction(() => document.body.dataset.state === "ready", null, { timeout: 10_000 });
+    const frame = page.locator("#screen");
+    const sid = await frame.evaluate((f) => /\/s\/([0-9a-f]{32})\//.exec(f.contentWindow.location.pathname)[1]);
+    const before = Number(await page.evaluate(() => document.body.dataset.loads));
+    await frame.evaluate((f, path) => f.contentWindow.location.assign(path), `/s/${sid}/g/evil/pictograms`);
+    await page.waitForFunction((n) => Number(document.body.dataset.loads) > n, before, { timeout: 10_000 });
+    const drawn = await frame.evaluate((f) => {
+      const doc = f.contentDocument;
+      const spans = [...doc.querySelectorAll("#all .garake-picto")];
+      return {
+        count: spans.length,
+        codes: new Set(spans.map((s) => s.dataset.code)).size,
+        empty: spans.filter((s) => !s.textContent.trim()).length,
+        unnamed: spans.filter((s) => !/docomo pictogram U\+E[67]/.test(s.title)).length,
+        // No private-use character is left for the PC's fonts to show as a box.
+        leftover: /[\uE000-\uF8FF]/.test(doc.body.textContent),
+        fine: spans.find((s) => s.dataset.code === "E63E")?.textContent,
+        imode: spans.find((s) => s.dataset.code === "E6D1")?.className,
+      };
+    });
+    assert.equal(pictogramPage().count, 252);
+    assert.equal(drawn.count, 252, "every pictogram drawn");
+    assert.equal(drawn.codes, 252, "each one its own");
+    assert.equal(drawn.empty, 0);
+    assert.equal(drawn.unnamed, 0, "each has its name as a tooltip");
+    assert.equal(drawn.leftover, false);
+    assert.equal(drawn.fine, "\u2600", "Fine is the sun");
+    assert.match(drawn.imode, /garake-badge/, "the i-mode mark has no Unicode equivalent: a badge");
+    const report = await page.locator("#tags").innerText();
+    assert.match(report, /not in i-mode HTML \S+: .*\bsection\b/, report);
+    assert.match(report, /\bp@data-x\b/, report);
+    assert.doesNotMatch(report, /garake|span@/, "the emulator's own spans are not reported");
   } finally {
     await context.close();
   }

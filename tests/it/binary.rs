@@ -440,6 +440,133 @@ fn walk_crawls_every_page_as_each_profile_and_reports_no_problems() {
     }
 }
 
+/// Runs `garake walk` as `profile` against `addr`: (exit code, stdout).
+fn walk_as(addr: &str, profile: &str, menus: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .args([
+            "walk",
+            "--base",
+            &format!("http://{addr}"),
+            "--profile",
+            profile,
+        ])
+        .arg("--menus")
+        .arg(menus)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn every_model_of_the_catalogue_walks_the_shipped_menus_without_a_problem() {
+    // Each model's pages use only what its i-mode HTML version has, fit its
+    // cache, decode in its charset and always have a way back.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("g.db"));
+    let catalogue = garake::handset::Catalogue::builtin();
+    let mut versions = std::collections::BTreeSet::new();
+    for handset in catalogue.handsets() {
+        let (code, stdout) = walk_as(&server.addr, &handset.model, shipped_menus());
+        assert_eq!(code, Some(0), "{}:\n{stdout}", handset.model);
+        let version = &handset.html_version;
+        assert!(
+            stdout.contains("dead ends: 0\n")
+                && stdout.contains(&format!("unknown to HTML {version}: 0\n")),
+            "{}: {stdout}",
+            handset.model
+        );
+        versions.insert(version.clone());
+    }
+    assert!(catalogue.handsets().len() >= 40);
+    assert!(versions.len() >= 8, "HTML versions walked: {versions:?}");
+}
+
+/// A one-page content provider on a free port: every request gets `page`.
+fn provider(page: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=Shift_JIS\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn walk_reports_a_tag_the_handsets_html_version_lacks_on_a_providers_page() {
+    let upstream = provider(
+        "<html><head><title>cp</title></head><body><marquee>news</marquee><a href=\"next.html\">next</a></body></html>",
+    );
+    let menus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(shipped_menus()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("sites.toml") {
+            text = text.replace(
+                "children = [\"s-transit\", \"s-gourmet\"]",
+                "children = [\"s-transit\", \"s-gourmet\", \"s-cp\"]",
+            );
+            text.push_str(&format!(
+                "\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n\
+                 \n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{upstream}/cp/\"\n"
+            ));
+        }
+        std::fs::write(menus.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let db = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(db.path().join("g.db"))
+        .arg("--menus")
+        .arg(menus.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .trim_start_matches("garake listening on http://")
+        .to_string();
+    std::thread::spawn(move || for _ in lines {});
+    // <marquee> came with i-mode HTML 2.0: a 501i (1.0) lacks it, a 502i has it.
+    let (old, old_out) = walk_as(&addr, "P501i", menus.path());
+    let (new, new_out) = walk_as(&addr, "P502i", menus.path());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(old, Some(1), "{old_out}");
+    assert!(
+        old_out.contains("unknown to HTML 1.0: 2\n  <marquee> on /s/{sid}/g/cp/\n"),
+        "{old_out}"
+    );
+    assert!(
+        old_out.contains("<marquee> on /s/{sid}/g/cp/next.html"),
+        "{old_out}"
+    );
+    // The provider's page has no link back to iMenu: not a dead end of garake's.
+    assert!(old_out.contains("dead ends: 0\n"), "{old_out}");
+    assert_eq!(new, Some(0), "{new_out}");
+}
+
 #[test]
 fn walk_reports_an_over_budget_page_and_exits_1() {
     // A menu whose labels are far too long for a P501i page.

@@ -371,6 +371,80 @@ async fn guid_on_sends_the_stable_i_mode_id() {
 }
 
 #[tokio::test]
+async fn the_id_notification_setting_gates_the_i_mode_id_behind_the_password() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let id = identity(&app, TARO);
+    let echo = format!("/s/{}/g/cp/echo?guid=ON", handset.sid);
+    assert_eq!(
+        app.line(TARO).await["id_notification"],
+        true,
+        "on at purchase"
+    );
+    // Reached from Various settings, like the other protected actions.
+    let settings = handset.node("settings").await;
+    assert_eq!(
+        settings.link("i-mode ID notification"),
+        handset.action("id-notification")
+    );
+    // A wrong password changes nothing: the ID still goes.
+    let before = app.snapshot();
+    let (confirm, refused) = handset
+        .protect("id-notification", "notify=off", "9999")
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text);
+    assert!(
+        confirm
+            .text
+            .contains("No site will receive your i-mode ID."),
+        "{}",
+        confirm.text
+    );
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert!(handset
+        .get(&echo)
+        .await
+        .text
+        .contains(&format!("guid={}<br>", id.guid)));
+    assert_eq!(app.line(TARO).await["id_notification"], true);
+    assert_ne!(
+        app.snapshot(),
+        before,
+        "only the failed attempt is recorded"
+    );
+    // The right password turns it off: no X-DCMGUID, even when a site asks.
+    let (_, done) = handset
+        .protect("id-notification", "notify=off", "0000")
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert!(
+        done.text.contains("i-mode ID notification:Do not notify"),
+        "{}",
+        done.text
+    );
+    let page = handset.get(&echo).await;
+    assert!(page.text.contains("guid=-<br>"), "{}", page.text);
+    assert!(!page.text.contains(&id.guid));
+    assert_eq!(app.line(TARO).await["id_notification"], false);
+    let audit = app.audit(TARO).await;
+    assert!(
+        audit.contains(&("id_notification".to_string(), "wrong_pin".to_string()))
+            && audit.contains(&("id_notification".to_string(), "ok".to_string())),
+        "{audit:?}"
+    );
+    // And back on.
+    let (_, on) = handset
+        .protect("id-notification", "notify=on", "0000")
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    assert!(handset
+        .get(&echo)
+        .await
+        .text
+        .contains(&format!("guid={}<br>", id.guid)));
+}
+
+#[tokio::test]
 async fn uid_nullgwdocomo_is_replaced_in_queries_and_forms() {
     let (app, _, _menus) = setup().await;
     let handset = app.handset(TARO, P501I).await;
