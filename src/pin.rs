@@ -184,7 +184,7 @@ impl Slot<'_> {
         hash.algorithm == argon2::ARGON2ID_IDENT
             && hash.version == Some(Version::V0x13.into())
             && self.run(secret.as_bytes(), salt, params, &mut out)
-            && crate::web::api::constant_time_eq(&out, expected)
+            && crate::random::constant_time_eq(&out, expected)
     }
 
     /// Checks a secret against a stored hash, or, for an unknown account,
@@ -667,6 +667,21 @@ where
 /// Whether a lock column value means "locked now".
 pub fn is_locked(until: Option<i64>, now: i64) -> bool {
     until.is_some_and(|u| u > now)
+}
+
+/// One of the three reset routes: the i-mode password back to the default
+/// (`default_hash` is its hash), its lock lifted, and a notice mailed to the
+/// line naming `route`. Runs in the caller's transaction.
+pub fn reset_to_default(
+    conn: &rusqlite::Connection,
+    line_id: i64,
+    default_hash: &str,
+    now: i64,
+    route: &str,
+) -> Result<(), AppError> {
+    crate::store::lines::reset_password(conn, line_id, default_hash)?;
+    crate::mail::notices::password_reset(conn, line_id, now, route)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Random identifiers from the OS RNG.
+//! Random identifiers from the OS RNG, and the comparison secrets need.
 
 /// `bytes` random bytes from the operating system, as lowercase hex.
 pub fn token_hex(bytes: usize) -> String {
@@ -11,4 +11,13 @@ pub fn token_hex(bytes: usize) -> String {
         out.push(char::from_digit((b & 15) as u32, 16).expect("nibble"));
     }
     out
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a
+/// secret (a token, a MAC) was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -507,7 +507,7 @@ impl Sessions {
                 Err(_) => return false,
             }
         }
-        if !crate::web::api::constant_time_eq(&given, &expected) {
+        if !crate::random::constant_time_eq(&given, &expected) {
             return false;
         }
         self.store

@@ -1,12 +1,10 @@
-//! The demo fixtures of SPEC §9, restored in one transaction.
+//! The demo lines and shop staff, as data, and their rows.
 
 use rusqlite::Connection;
 
 use crate::domain::Msisdn;
 use crate::error::AppError;
-use crate::pin::PinHasher;
 use crate::store::lines::{self, NewLine};
-use crate::store::write_tx;
 
 /// One demo line with its secrets in clear (they are documented in the README).
 pub struct DemoLine {
@@ -68,35 +66,26 @@ pub const DEMO_LINES: &[DemoLine] = &[
 /// Demo docomo Shop staff: (id, password).
 pub const DEMO_STAFF: &[(&str, &str)] = &[("staff01", "Shop-Pass-01")];
 
-/// Every demo secret in clear, in the order `restore` uses their hashes.
-fn secrets(partners: &crate::recovery::config::Partners) -> Vec<&str> {
+/// The demo lines' and staff's secrets in clear, in the order
+/// `replace_with_demo` takes their hashes.
+pub fn demo_secrets() -> Vec<&'static str> {
     let mut all: Vec<&str> = Vec::new();
     for l in DEMO_LINES {
         all.extend([l.pin, l.network_pin]);
         all.extend(l.daccount.map(|(_, pw)| pw));
     }
     all.extend(DEMO_STAFF.iter().map(|(_, pw)| *pw));
-    all.extend(crate::recovery::member_passwords(partners));
     all
 }
 
-/// Replaces every line, partner member and log with the demo fixtures. The
-/// secrets are hashed first, outside the transaction, on one Argon2 slot (a
-/// first start makes only the memory of one; the others are made when a
-/// flood of checks needs them).
-pub fn restore(
-    conn: &mut Connection,
-    hasher: &PinHasher,
-    partners: &crate::recovery::config::Partners,
+/// Inside the caller's transaction: deletes every line, partner account and
+/// log, then inserts the demo lines and staff, taking each secret's hash
+/// from `next` in `demo_secrets` order.
+pub fn replace_with_demo(
+    tx: &Connection,
+    next: &mut dyn FnMut() -> String,
     now: i64,
 ) -> Result<(), AppError> {
-    let hashes: Vec<String> = {
-        let mut slot = hasher.slot();
-        secrets(partners).iter().map(|s| slot.hash(s)).collect()
-    };
-    let mut hashes = hashes.into_iter();
-    let mut next = || hashes.next().expect("one hash per secret");
-    let tx = write_tx(conn)?;
     tx.execute_batch(
         "DELETE FROM support_inquiries; DELETE FROM partner_temp_passwords; DELETE FROM partner_tokens;
          DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
@@ -107,7 +96,7 @@ pub fn restore(
         let (pin, network_pin) = (next(), next());
         let daccount = demo.daccount.map(|(id, _)| (id, next()));
         lines::insert(
-            &tx,
+            tx,
             &NewLine {
                 msisdn: &msisdn,
                 name_ja: demo.name_ja,
@@ -130,7 +119,5 @@ pub fn restore(
             [*id, next().as_str()],
         )?;
     }
-    crate::recovery::load_members(&tx, partners, &mut next)?;
-    tx.commit()?;
     Ok(())
 }

@@ -192,21 +192,13 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
     Ok(Some(state))
 }
 
-/// Resets the i-mode password to the default (`default_hash` is its hash),
-/// clears its lock and failure count, and mails the line a notice. `route` names
-/// the reset route in the notice. Runs in the caller's transaction.
-pub fn reset_password(
-    conn: &Connection,
-    line_id: i64,
-    default_hash: &str,
-    now: i64,
-    route: &str,
-) -> Result<(), AppError> {
+/// Sets the i-mode password to the default (`default_hash` is its hash) and
+/// clears its lock and failure count. Runs in the caller's transaction.
+pub fn reset_password(conn: &Connection, line_id: i64, default_hash: &str) -> Result<(), AppError> {
     conn.execute(
         "UPDATE lines SET pin_hash = ?1, pin_failures = 0, pin_locked_until = NULL WHERE id = ?2",
         rusqlite::params![default_hash, line_id],
     )?;
-    crate::mail::notices::password_reset(conn, line_id, now, route)?;
     Ok(())
 }
 

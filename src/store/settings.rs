@@ -4,18 +4,18 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::AppError;
-use crate::mail::address::MailLocal;
-use crate::mail::rejection::Mode;
 
+/// `mode` is a rejection mode's stored name (the mail module's `Mode::as_str`),
+/// `list` its validated entries.
 pub fn set_rejection(
     conn: &Connection,
     line_id: i64,
-    mode: Mode,
+    mode: &str,
     list: &[String],
 ) -> Result<(), AppError> {
     conn.execute(
         "UPDATE lines SET rejection_mode = ?1 WHERE id = ?2",
-        rusqlite::params![mode.as_str(), line_id],
+        rusqlite::params![mode, line_id],
     )?;
     conn.execute("DELETE FROM rejection_list WHERE line_id = ?1", [line_id])?;
     for (position, entry) in list.iter().enumerate() {
@@ -27,16 +27,13 @@ pub fn set_rejection(
     Ok(())
 }
 
-/// Changes the address; `false` if another line already has it (the UNIQUE
-/// constraint decides, so two lines racing for one address cannot both win).
-pub fn set_mail_local(
-    conn: &Connection,
-    line_id: i64,
-    local: &MailLocal,
-) -> Result<bool, AppError> {
+/// Changes the address to `local` (already validated); `false` if another
+/// line has it (the UNIQUE constraint decides, so two lines racing for one
+/// address cannot both win).
+pub fn set_mail_local(conn: &Connection, line_id: i64, local: &str) -> Result<bool, AppError> {
     match conn.execute(
         "UPDATE lines SET mail_local = ?1 WHERE id = ?2",
-        rusqlite::params![local.as_str(), line_id],
+        rusqlite::params![local, line_id],
     ) {
         Ok(_) => Ok(true),
         Err(rusqlite::Error::SqliteFailure(e, _))

@@ -57,14 +57,6 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// Compares without an early exit, so timing does not reveal the token.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A number from the query string within bounds, or a 400 naming the field.
 fn bounded(
     query: &crate::handset::FormData,
@@ -476,7 +468,7 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
     let (pins, now, s) = (state.pins.clone(), state.clock.now(), state.clone());
     state
         .db
-        .call(move |conn| crate::store::fixtures::restore(conn, &pins, &s.partners, now))
+        .call(move |conn| crate::demo::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
     state.mydocomo.end_where(|_| true);

@@ -263,7 +263,7 @@ pub async fn check_admin_token(
     via: &'static str,
 ) -> Result<(), AppError> {
     use crate::store::throttle::{self, Reserved};
-    let right = api::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
+    let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
     let source = client.name();
     let key = throttle::key("admin-token", &source);
     let (policy, now) = (state.limits.admin_guesses(), state.clock.now());

@@ -1,6 +1,6 @@
-//! My docomo (PC site): d ACCOUNT login, then Subscription details/procedures →
-//! docomo Online Application → reset the i-mode password with the network PIN
-//! (seed 000, route 2).
+//! My docomo (PC site): d ACCOUNT login → the top page → Subscription
+//! details/procedures → docomo Online Application → reset the i-mode password
+//! with the network PIN.
 
 use std::convert::Infallible;
 
@@ -22,7 +22,6 @@ use crate::error::AppError;
 use crate::handset::Charset;
 use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
 use crate::store::audit::Outcome;
-use crate::store::lines;
 use crate::views::pc::{self, csrf, layout, logout, message};
 
 const SITE: &str = "My docomo";
@@ -45,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mydocomo", get(home))
         .route("/mydocomo/login", post(login))
         .route("/mydocomo/logout", post(logout_post))
+        .route("/mydocomo/procedures", get(procedures))
         .route("/mydocomo/online-application", get(online_application))
         .route("/mydocomo/reset", get(reset_form).post(reset))
 }
@@ -82,13 +82,30 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String>
         return login_page(None);
     };
     page(
+        "My docomo",
+        html! {
+            p { (s.who.msisdn.display()) }
+            ul { li { a href="/mydocomo/procedures" { "ご契約内容確認・変更 / Subscription details/procedures" } } }
+            (logout("/mydocomo/logout", &s.csrf))
+        },
+    )
+}
+
+/// `GET /mydocomo/procedures`: Subscription details/procedures, the step
+/// between the top page and docomo Online Application.
+async fn procedures(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(s) = logged_in(&state, &headers) else {
+        return Redirect::to("/mydocomo").into_response();
+    };
+    page(
         "ご契約内容確認・変更 / Subscription details/procedures",
         html! {
             p { (s.who.msisdn.display()) }
             ul { li { a href="/mydocomo/online-application" { "ドコモオンライン手続き / docomo Online Application" } } }
-            (logout("/mydocomo/logout", &s.csrf))
+            p { a href="/mydocomo" { "My docomo トップ / My docomo top" } }
         },
     )
+    .into_response()
 }
 
 const LOGIN_FAILED: &str =
@@ -180,7 +197,10 @@ async fn online_application(State(state): State<AppState>, headers: HeaderMap) -
     }
     page(
         "ドコモオンライン手続き / docomo Online Application",
-        html! { ul { li { a href="/mydocomo/reset" { "iモードパスワード初期化 / Reset i-mode password" } } } },
+        html! {
+            ul { li { a href="/mydocomo/reset" { "iモードパスワード初期化 / Reset i-mode password" } } }
+            p { a href="/mydocomo/procedures" { "ご契約内容確認・変更へ戻る / Back to Subscription details/procedures" } }
+        },
     )
     .into_response()
 }
@@ -241,7 +261,7 @@ async fn reset(
         form.text("network_pin")?,
         |hasher| hasher.hash(crate::domain::DEFAULT_PIN),
         move |conn, default_hash: String, now| {
-            lines::reset_password(conn, line_id, &default_hash, now, "My docomo")?;
+            crate::pin::reset_to_default(conn, line_id, &default_hash, now, "My docomo")?;
             Ok(Ok::<(), Infallible>(()))
         },
     )

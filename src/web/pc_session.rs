@@ -215,7 +215,7 @@ pub fn check_csrf(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<crate::handset::FormData, crate::error::AppError> {
     let form = super::page::read_form(body, crate::handset::Charset::Utf8)?;
-    if !super::api::constant_time_eq(form.text("csrf")?.as_bytes(), csrf.as_bytes()) {
+    if !crate::random::constant_time_eq(form.text("csrf")?.as_bytes(), csrf.as_bytes()) {
         return Err(crate::error::AppError::StaleForm);
     }
     Ok(form)

@@ -75,7 +75,7 @@ async fn reset(
         form.text("network_pin")?,
         |hasher| hasher.hash(DEFAULT_PIN),
         move |tx, default_hash: String, now| {
-            crate::store::lines::reset_password(
+            crate::pin::reset_to_default(
                 tx,
                 line_id,
                 &default_hash,

@@ -302,11 +302,14 @@ impl Change {
     ) -> Result<Result<(), Text>, AppError> {
         let refuse_unless = |done: bool, why: Text| if done { Ok(()) } else { Err(why) };
         Ok(match self {
-            Change::Rejection { mode, list } => {
-                Ok(settings::set_rejection(conn, line_id, mode, &list)?)
-            }
+            Change::Rejection { mode, list } => Ok(settings::set_rejection(
+                conn,
+                line_id,
+                mode.as_str(),
+                &list,
+            )?),
             Change::Address(local) => refuse_unless(
-                settings::set_mail_local(conn, line_id, &local)?,
+                settings::set_mail_local(conn, line_id, local.as_str())?,
                 text::ADDRESS_TAKEN,
             ),
             Change::Suspend(b) => Ok(settings::set_suspended(conn, line_id, b)?),

@@ -322,7 +322,7 @@ async fn reset(
                 && registered_number.as_deref().map(normalise) == Some(normalise(&doc_number));
             let source = format!("shop:{staff_id}");
             if matched {
-                lines::reset_password(&tx, line_id, &default_hash, now, "docomo Shop")?;
+                crate::pin::reset_to_default(&tx, line_id, &default_hash, now, "docomo Shop")?;
                 lines::unlock_network_pin(&tx, line_id)?;
                 audit::record(&tx, now, Some(&audited), "shop_reset", Outcome::Ok, &source)?;
             } else {

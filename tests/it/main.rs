@@ -7,6 +7,7 @@ pub mod binary;
 mod concurrency;
 mod durability;
 mod gateway;
+mod handsets;
 mod helpers;
 mod limits;
 mod mail;

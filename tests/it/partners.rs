@@ -94,6 +94,68 @@ async fn the_partner_sites_are_reachable_from_the_power_on_page() {
     assert_eq!(app.get("/p/nosuch", PC).await.status, StatusCode::NOT_FOUND);
 }
 
+/// The text of a page with its tags and entities as a browser shows them.
+fn shown(page: &Resp) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in page.text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn each_partner_form_shows_the_help_texts_beside_its_fields() {
+    let app = TestApp::new().await;
+    let init = app.get("/p/koku/r/initialize", PC).await;
+    assert_eq!(init.status, StatusCode::OK);
+    let text = shown(&init);
+    for help in [
+        "Enter the ID (nine digits) of the issued account.",
+        "e.g. When the family name is Koku and the first name is Taro, enter \"Taro KOKU\"",
+        "without hyphen (-)",
+        "You cannot register a new e-mail address.",
+        "If you have forgotten your login ID, perform the login ID notification procedure before the password initialization procedure.",
+    ] {
+        assert!(text.contains(help), "{help:?} in:\n{text}");
+    }
+    // The pointer leads to the login ID notification.
+    assert_eq!(init.link("Login ID notification"), "/p/koku/r/login-id");
+    // Each help text sits right after its field.
+    let field_then_help = |field: &str, help: &str| {
+        let at = init.text.find(&format!("name=\"{field}\"")).unwrap();
+        let rest = &init.text[at..];
+        rest.find(help)
+            .is_some_and(|h| rest[..h].matches("<input").count() <= 1)
+    };
+    assert!(field_then_help("login_id", "nine digits"));
+    assert!(field_then_help("phone", "without hyphen"));
+    let top = shown(&app.get("/p/koku", PC).await);
+    assert!(
+        top.contains("Enter the ID (nine digits) of the issued account."),
+        "{top}"
+    );
+    // IMS: where the login ID is written, and the basic mail address.
+    let ims = shown(&app.get("/p/ims/r/recovery", PC).await);
+    for help in [
+        "ログインIDは、「ご契約内容のご案内」または「登録情報」に記載されております。メールアドレスとは異なります。",
+        "1つ目の@より前の英数字をご入力ください。",
+        "IMS入会時に払い出されるIMSのメールアドレスです",
+    ] {
+        assert!(ims.contains(help), "{help:?} in:\n{ims}");
+    }
+    let ims_top = shown(&app.get("/p/ims", PC).await);
+    assert!(ims_top.contains("「会員サポートパスワード」のリカバリーには、IMSの[基本メールアドレス]の設定が必要です。"), "{ims_top}");
+}
+
 #[tokio::test]
 async fn plus_member_link_works_at_23h59m_once_and_not_at_24h01m() {
     let app = TestApp::new().await;

@@ -125,9 +125,21 @@ async fn my_docomo_resets_a_locked_password_with_d_account_and_network_pin() {
         )
         .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
-    let home = pc.get("/mydocomo").await;
-    assert!(home.text.contains("Subscription details/procedures"));
-    let online = pc.get(&home.link("docomo Online Application")).await;
+    // The seed's path: (My docomo log in) → (Subscription details/procedures)
+    // → (docomo Online Application).
+    let home = pc.get(&login.location()).await;
+    assert!(home.text.contains("<title>My docomo"), "{}", home.text);
+    let procedures = pc.get(&home.link("Subscription details/procedures")).await;
+    assert_eq!(procedures.status, StatusCode::OK, "{}", procedures.text);
+    assert!(
+        procedures
+            .text
+            .contains("<h1>ご契約内容確認・変更 / Subscription details/procedures"),
+        "{}",
+        procedures.text
+    );
+    let online = pc.get(&procedures.link("docomo Online Application")).await;
+    assert_eq!(online.status, StatusCode::OK, "{}", online.text);
     let form = pc.get(&online.link("Reset i-mode password")).await;
     assert_eq!(form.header("content-type"), "text/html; charset=utf-8");
     assert_eq!(form.header("cache-control"), "no-store");
@@ -238,7 +250,13 @@ async fn failed_logins_are_throttled_with_growing_waits_on_the_simulated_clock()
 async fn my_docomo_pages_need_a_login_and_a_csrf_token() {
     let app = TestApp::new().await;
     let mut pc = Browser::new(&app);
-    assert_eq!(pc.get("/mydocomo/reset").await.location(), "/mydocomo");
+    for page in [
+        "/mydocomo/reset",
+        "/mydocomo/procedures",
+        "/mydocomo/online-application",
+    ] {
+        assert_eq!(pc.get(page).await.location(), "/mydocomo", "{page}");
+    }
     let before = app.snapshot();
     assert_eq!(
         pc.post("/mydocomo/reset", "network_pin=1234").await.status,
