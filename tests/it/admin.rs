@@ -468,10 +468,24 @@ async fn the_console_creates_resets_filters_moves_the_clock_and_restores() {
     .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER);
     assert!(app.state.clock.now() >= before + 86_400);
-    assert!(console(&app, &cookie, "/admin")
-        .await
-        .text
-        .contains("Simulated time"));
+    let (from, lines, to) = (
+        app.state.clock.now(),
+        console(&app, &cookie, "/admin").await,
+        app.state.clock.now(),
+    );
+    assert!(lines.text.contains("Simulated time"));
+    // Japan time (the rules run on it) with the UTC beside it.
+    assert!(
+        (from..=to).any(|t| lines.text.contains(&format!(
+            "{}</time> <small class=\"utc\">{}",
+            garake::clock::jst_long(t),
+            garake::clock::rfc3339(t)
+        ))),
+        "{}",
+        lines.text
+    );
+    let audit = console(&app, &cookie, "/admin/audit").await;
+    assert!(audit.text.contains(" JST</time>"), "{}", audit.text);
 
     let reset = console_post(
         &app,
