@@ -35,6 +35,10 @@ pub struct Config {
     /// Relay outbox mail to this SMTP server (HOST:PORT, plain SMTP, e.g. Mailpit).
     #[arg(long, env = "GARAKE_SMTP_RELAY")]
     pub smtp_relay: Option<String>,
+    /// POST every event (audit, delivery, outbox, relay) as JSON to this
+    /// http(s) URL, retrying a failed one a few times.
+    #[arg(long, env = "GARAKE_WEBHOOK")]
+    pub webhook: Option<String>,
     /// Make a new server secret even though the database holds hashes made
     /// with the old one (every stored password is then void).
     #[arg(long)]
@@ -56,6 +60,7 @@ impl Config {
             admin_token: None,
             no_demo: false,
             smtp_relay: None,
+            webhook: None,
             public_url: None,
             gateway_timeout: 10,
             gateway_ca: None,
@@ -99,6 +104,12 @@ impl Config {
             if value < 1 {
                 return Err(format!("{name} must be at least 1"));
             }
+        }
+        if let Some(url) = &self.webhook {
+            crate::events::check_webhook(url)?;
+        }
+        if l.max_event_streams == 0 || l.max_waits == 0 {
+            return Err("--max-event-streams and --max-waits must be at least 1".into());
         }
         if l.body_timeout == 0 {
             return Err("--body-timeout must be at least 1 second".into());

@@ -33,6 +33,15 @@ pub enum AppError {
     StaleForm,
     #[error("server busy")]
     Busy,
+    /// A limit of open streams or waits was reached: 503 with what to do.
+    #[error("{0}")]
+    Full(String),
+    /// The request is fine but the state does not allow it now: 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// A long poll ended without what it waited for: 408 (the connection stays usable).
+    #[error("{0}")]
+    WaitedTooLong(String),
     #[error("admin token missing or wrong")]
     Unauthorized,
     #[error("{0}")]
@@ -77,13 +86,13 @@ impl AppError {
             AppError::NotFound | AppError::NotFoundMsg(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::Timeout | AppError::WaitedTooLong(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadForm(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SessionExpired => StatusCode::SEE_OTHER,
-            AppError::StaleForm => StatusCode::CONFLICT,
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::StaleForm | AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Busy | AppError::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -110,13 +119,15 @@ impl IntoResponse for AppError {
             AppError::NotFound | AppError::NotFoundMsg(_) => ErrorKind::NotFound,
             AppError::MethodNotAllowed => ErrorKind::MethodNotAllowed,
             AppError::TooLarge => ErrorKind::TooLarge,
-            AppError::Timeout => ErrorKind::Timeout,
+            AppError::Timeout | AppError::WaitedTooLong(_) => ErrorKind::Timeout,
             AppError::TooMany(_) => ErrorKind::TooMany,
             AppError::BadForm(_) => ErrorKind::BadForm,
             AppError::StaleForm => ErrorKind::StaleForm,
-            AppError::Busy => ErrorKind::Busy,
+            AppError::Busy | AppError::Full(_) => ErrorKind::Busy,
             AppError::Unauthorized => ErrorKind::Unauthorized,
-            AppError::BadRequest(_) | AppError::Unprocessable(_) => ErrorKind::BadRequest,
+            AppError::BadRequest(_) | AppError::Unprocessable(_) | AppError::Conflict(_) => {
+                ErrorKind::BadRequest
+            }
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ErrorKind::Internal

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod gateway;
 pub mod handset;
 pub mod limits;
@@ -186,6 +187,19 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
             state.clock.clone(),
         )));
     }
+    if let Some(url) = &config.webhook {
+        println!("  webhook       : events are POSTed to {url}");
+        let client = gateway::client::Upstreams::new(
+            config.gateway_ca.as_deref(),
+            std::time::Duration::from_secs(5),
+        )
+        .map_err(StartError::Gateway)?;
+        tasks.push(tokio::spawn(events::webhook(
+            state.events.clone(),
+            url.clone(),
+            client,
+        )));
+    }
     tasks.push(tokio::spawn(sweeper(state.clone())));
     tracing::info!(%addr, db = %config.db, max_connections, "serving");
     let options = serve::Options {
@@ -196,7 +210,14 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         // waits that long and a little more for in-flight requests.
         grace: std::time::Duration::from_secs(config.gateway_timeout + 2),
     };
-    serve::run(listener, app(state), options, shutdown_signal()).await;
+    // At the signal, event streams and mail waits end first, so that the
+    // connections they hold can close within the grace period.
+    let events = state.events.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        events.close();
+    };
+    serve::run(listener, app(state), options, shutdown).await;
     for task in tasks {
         task.abort();
     }

@@ -17,6 +17,11 @@ pub const MAIL_RETENTION_HOURS: i64 = 720;
 pub const MAIL_PER_MINUTE: i64 = 60;
 pub const PARTNER_REQUESTS_PER_MINUTE: i64 = 10;
 pub const ADMIN_GUESSES_PER_MINUTE: i64 = 10;
+pub const MAX_EVENT_STREAMS: usize = 32;
+pub const MAX_WAITS: usize = 256;
+/// The longest a mail wait may be asked to last, and its default.
+pub const WAIT_MAX_SECS: u64 = 60;
+pub const WAIT_DEFAULT_SECS: u64 = 30;
 
 /// How long a client may take to send a request head (then the connection closes).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
@@ -86,6 +91,12 @@ pub struct Limits {
     /// Wrong admin tokens a minute from one client address before 429.
     #[arg(long, env = "GARAKE_ADMIN_GUESSES_PER_MINUTE", default_value_t = ADMIN_GUESSES_PER_MINUTE)]
     pub admin_guesses_per_minute: i64,
+    /// Event streams (`GET /api/events`) open at once; one more gets 503.
+    #[arg(long, env = "GARAKE_MAX_EVENT_STREAMS", default_value_t = MAX_EVENT_STREAMS)]
+    pub max_event_streams: usize,
+    /// Mail waits (`…/wait`) open at once; one more gets 503.
+    #[arg(long, env = "GARAKE_MAX_WAITS", default_value_t = MAX_WAITS)]
+    pub max_waits: usize,
 }
 
 impl Default for Limits {
@@ -101,6 +112,8 @@ impl Default for Limits {
             mail_per_minute: MAIL_PER_MINUTE,
             partner_requests_per_minute: PARTNER_REQUESTS_PER_MINUTE,
             admin_guesses_per_minute: ADMIN_GUESSES_PER_MINUTE,
+            max_event_streams: MAX_EVENT_STREAMS,
+            max_waits: MAX_WAITS,
         }
     }
 }

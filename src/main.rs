@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Validate the menu files; print every problem as file:line:col: message.
     Check {
         #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(config)) => serve(config),
+        Some(Command::Serve(config)) => serve(*config),
         Some(Command::Check { menus }) => check(&menus),
         Some(Command::Reset { db, menus }) => reset(db, menus),
         Some(Command::Seed { db, lines }) => seed(db, lines),

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod delivery;
+pub mod extract;
 pub mod notices;
 pub mod rejection;
 pub mod relay;

@@ -339,6 +339,21 @@ pub fn inbox(
     Ok((mails, total))
 }
 
+/// The oldest mail of a line newer than `after` (an id); for waiting on a mail.
+pub fn mail_after(
+    conn: &Connection,
+    line_id: i64,
+    after: i64,
+) -> Result<Option<Received>, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, sender, recipient, subject, body, received_at, read FROM mailbox
+             WHERE line_id = ?1 AND id > ?2 ORDER BY id LIMIT 1",
+        )?
+        .query_row([line_id, after], received)
+        .optional()?)
+}
+
 /// Opens one mail of a line and marks it read.
 pub fn open(conn: &Connection, line_id: i64, id: i64) -> Result<Option<Received>, AppError> {
     conn.execute(
@@ -612,6 +627,34 @@ pub struct LogEntry {
     pub line: Option<String>,
     pub status: String,
     pub reason: Option<String>,
+}
+
+/// The mail-log entry with row id `id`, if it is still kept.
+pub fn log_entry(conn: &Connection, id: i64) -> Result<Option<LogEntry>, AppError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT at, sender, recipient, line, status, reason FROM mail_log WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(LogEntry {
+                at: crate::clock::rfc3339(r.get(0)?),
+                from: r.get(1)?,
+                to: r.get(2)?,
+                line: r.get(3)?,
+                status: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Whether a relay attempt on the message is under way right now.
+pub fn relay_in_progress(conn: &Connection, id: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT relay_state = 'sending' FROM outbox WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// One page of the mail log, newest first, and how many entries it holds.

@@ -118,3 +118,20 @@ pub fn filtered(
     )?;
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
+
+/// The entry with row id `id`, if it is still kept.
+pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, AppError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT at, line, action, outcome, source FROM audit WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(Entry {
+                at: crate::clock::rfc3339(r.get(0)?),
+                line: r.get(1)?,
+                action: r.get(2)?,
+                outcome: r.get(3)?,
+                source: r.get(4)?,
+            })
+        })
+        .optional()?)
+}

@@ -51,12 +51,86 @@ pub struct Db {
 struct Inner {
     uri: String,
     flags: OpenFlags,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Pooled>>,
+    /// Told about the watched rows each committed use of a connection wrote.
+    watcher: std::sync::OnceLock<Watcher>,
     // Keeps a shared in-memory database alive while the pool lends out the others.
     _anchor: Option<Mutex<Connection>>,
 }
 
 const MAX_IDLE: usize = 8;
+
+/// The tables whose committed writes are reported to the watcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Audit,
+    MailLog,
+    Outbox,
+}
+
+/// Whether a row was added or changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Insert,
+    Update,
+}
+
+/// A row of a watched table that a committed write touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub table: Table,
+    pub rowid: i64,
+    pub op: Op,
+}
+
+/// Called, on the connection that wrote them, with the changes of each use
+/// of a pooled connection that ended committed (nothing for a rollback).
+pub type Watcher = Box<dyn Fn(&Connection, &[Change]) + Send + Sync>;
+
+/// Changes one use of a connection may collect before the rest are dropped
+/// (a fixture restore writes no watched rows; no request writes more than a few).
+const MAX_CHANGES: usize = 10_000;
+
+/// A pooled connection and the changes its hooks collected.
+struct Pooled {
+    conn: Connection,
+    changes: Arc<Mutex<Vec<Change>>>,
+}
+
+impl Pooled {
+    fn new(conn: Connection) -> Result<Pooled, rusqlite::Error> {
+        let changes: Arc<Mutex<Vec<Change>>> = Arc::default();
+        let seen = changes.clone();
+        conn.update_hook(Some(
+            move |action: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
+                let table = match table {
+                    "audit" => Table::Audit,
+                    "mail_log" => Table::MailLog,
+                    "outbox" => Table::Outbox,
+                    _ => return,
+                };
+                let op = match action {
+                    rusqlite::hooks::Action::SQLITE_INSERT => Op::Insert,
+                    rusqlite::hooks::Action::SQLITE_UPDATE => Op::Update,
+                    _ => return,
+                };
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                if seen.len() < MAX_CHANGES {
+                    seen.push(Change { table, rowid, op });
+                }
+            },
+        ))?;
+        let undone = changes.clone();
+        conn.rollback_hook(Some(move || {
+            undone.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }))?;
+        Ok(Pooled { conn, changes })
+    }
+
+    fn take_changes(&self) -> Vec<Change> {
+        std::mem::take(&mut *self.changes.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
 
 impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -86,7 +160,8 @@ impl Db {
             inner: Arc::new(Inner {
                 uri,
                 flags,
-                idle: Mutex::new(vec![first]),
+                idle: Mutex::new(vec![Pooled::new(first)?]),
+                watcher: std::sync::OnceLock::new(),
                 _anchor: anchor,
             }),
         })
@@ -108,29 +183,39 @@ impl Db {
         f: impl FnOnce(&mut Connection) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let pooled = self.idle().pop();
-        let mut conn = match pooled {
+        let mut pooled = match pooled {
             Some(c) => c,
             None => connect(
                 &self.inner.uri,
                 self.inner.flags,
                 self.inner._anchor.is_some(),
             )
-            .map_err(AppError::internal)?,
+            .map_err(AppError::internal)
+            .and_then(|c| Pooled::new(c).map_err(AppError::internal))?,
         };
-        let result = f(&mut conn);
+        let result = f(&mut pooled.conn);
         // A connection left inside a transaction by an error path is rolled back
-        // before it is lent out again.
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+        // before it is lent out again (which also forgets its changes).
+        if !pooled.conn.is_autocommit() {
+            let _ = pooled.conn.execute_batch("ROLLBACK");
+        }
+        let changes = pooled.take_changes();
+        if let (false, Some(watch)) = (changes.is_empty(), self.inner.watcher.get()) {
+            watch(&pooled.conn, &changes);
         }
         let mut idle = self.idle();
         if idle.len() < MAX_IDLE {
-            idle.push(conn);
+            idle.push(pooled);
         }
         result
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+    /// Installs the one watcher of committed writes (later calls are ignored).
+    pub fn watch(&self, watcher: Watcher) {
+        let _ = self.inner.watcher.set(watcher);
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
         // A panic while holding this lock cannot leave the Vec half-updated.
         self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
     }

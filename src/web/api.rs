@@ -29,8 +29,12 @@ pub fn routes() -> Router<AppState> {
         .route("/reset", axum::routing::post(reset_fixtures))
         .route("/mail-log", get(mail_log))
         .route("/lines/{msisdn}/mail", get(line_mail))
+        .route("/lines/{msisdn}/mail/wait", get(wait_line_mail))
         .route("/outbox", get(outbox).delete(clear_outbox))
-        .route("/outbox/{id}", get(outbox_one))
+        .route("/outbox/wait", get(wait_outbox))
+        .route("/outbox/{id}", get(outbox_one).delete(delete_outgoing))
+        .route("/outbox/{id}/relay", axum::routing::post(relay_again))
+        .route("/events", get(events))
         .route("/outbox/{id}/raw", get(outbox_raw))
 }
 
@@ -381,6 +385,251 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
         .call(move |conn| mail::outbox_one(conn, id))
         .await?
         .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
+}
+
+/// `DELETE /api/outbox/{id}`: 204, or 404 if there is no such message.
+async fn delete_outgoing(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<axum::http::StatusCode, AppError> {
+    let id = outbox_id(&raw)?;
+    if state
+        .db
+        .call(move |conn| mail::delete_outgoing(conn, id))
+        .await?
+    {
+        Ok(axum::http::StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFoundMsg(format!("no outbox message {raw}")))
+    }
+}
+
+/// `POST /api/outbox/{id}/relay`: sends the message again through the SMTP
+/// relay (its state back to pending, its attempts from zero): 202 with the
+/// message; 409 without a relay or while an attempt is under way.
+async fn relay_again(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    let id = outbox_id(&raw)?;
+    let now = state.clock.now();
+    let queued = state
+        .db
+        .call(move |conn| {
+            let tx = crate::store::write_tx(conn)?;
+            let Some(_) = mail::outbox_one(&tx, id)? else {
+                return Ok(None);
+            };
+            let relay: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM server_settings WHERE key = ?1)",
+                [crate::store::SMTP_RELAY],
+                |r| r.get(0),
+            )?;
+            let again = relay && mail::relay_again(&tx, id, now)?;
+            tx.commit()?;
+            Ok(Some((relay, again)))
+        })
+        .await?;
+    match queued {
+        None => Err(AppError::NotFoundMsg(format!("no outbox message {raw}"))),
+        Some((false, _)) => Err(AppError::Conflict(
+            "no SMTP relay is configured (start with --smtp-relay HOST:PORT)".into(),
+        )),
+        Some((true, false)) => Err(AppError::Conflict(
+            "a relay attempt for this message is under way; try again when it ends".into(),
+        )),
+        Some((true, true)) => {
+            let message = find_outgoing(&state, &raw).await?;
+            Ok((axum::http::StatusCode::ACCEPTED, Json(message)).into_response())
+        }
+    }
+}
+
+/// The `timeout` of a wait: 1 to 60 seconds, 30 if not given.
+fn wait_timeout(query: &crate::handset::FormData) -> Result<std::time::Duration, AppError> {
+    use crate::limits::{WAIT_DEFAULT_SECS, WAIT_MAX_SECS};
+    let secs = bounded(
+        query,
+        "timeout",
+        WAIT_DEFAULT_SECS as i64,
+        WAIT_MAX_SECS as i64,
+    )?;
+    if secs < 1 {
+        return Err(AppError::BadRequest(format!(
+            "timeout must be 1 to {WAIT_MAX_SECS} seconds"
+        )));
+    }
+    Ok(std::time::Duration::from_secs(secs as u64))
+}
+
+/// A message as a wait answers it: its usual fields plus `links` and `codes`
+/// taken from its body.
+fn with_extracts(
+    message: impl serde::Serialize,
+    body: &str,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let mut value = serde_json::to_value(message).map_err(AppError::internal)?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "links".into(),
+            serde_json::json!(crate::mail::extract::links(body)),
+        );
+        obj.insert(
+            "codes".into(),
+            serde_json::json!(crate::mail::extract::codes(body)),
+        );
+    }
+    Ok(Json(value))
+}
+
+/// Long poll: runs `find` now and again after each event of `kind`, until it
+/// finds something or `timeout` passes (408), or the server stops (503).
+async fn wait_for<T, F, Fut>(
+    state: &AppState,
+    kind: &'static str,
+    timeout: std::time::Duration,
+    mut find: F,
+) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, AppError>>,
+{
+    let _permit = state.waits.clone().try_acquire_owned().map_err(|_| {
+        AppError::Full(format!(
+            "too many waits open (limit {}, --max-waits); try again shortly",
+            state.limits.max_waits
+        ))
+    })?;
+    // Listen before looking, so a message that arrives in between is not missed.
+    let mut events = state.events.subscribe();
+    let mut closed = state.events.closed();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(found) = find().await? {
+            return Ok(found);
+        }
+        // Until an event of the kind (or a gap in them) says to look again.
+        loop {
+            tokio::select! {
+                got = events.recv() => match got {
+                    Ok(event) if event.kind == kind => break,
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Err(AppError::Busy),
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(AppError::WaitedTooLong(format!(
+                        "no matching message within {} s",
+                        timeout.as_secs()
+                    )));
+                }
+                _ = closed.changed() => return Err(AppError::Busy),
+            }
+        }
+    }
+}
+
+/// `GET /api/outbox/wait?to=&from=&subject=&after=ID&timeout=S`: the first
+/// outbox message newer than `after` matching the filters (substrings),
+/// as soon as it exists.
+async fn wait_outbox(
+    _: Admin,
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let timeout = wait_timeout(&query)?;
+    let after = bounded(&query, "after", 0, i64::MAX)?;
+    let filter = mail::OutboxFilter {
+        from: query.get("from")?.map(str::to_string),
+        to: query.get("to")?.map(str::to_string),
+        subject: query.get("subject")?.map(str::to_string),
+        ..Default::default()
+    };
+    let found = wait_for(&state, "outbox", timeout, || {
+        let filter = filter.clone();
+        state
+            .db
+            .call(move |conn| mail::outbox_first_after(conn, after, &filter))
+    })
+    .await?;
+    let body = found.body.clone();
+    with_extracts(found, &body)
+}
+
+/// `GET /api/lines/{msisdn}/mail/wait?after=ID&timeout=S`: the first mail
+/// to the line's mailbox newer than `after`, as soon as it arrives.
+async fn wait_line_mail(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let msisdn = parse_msisdn(&raw)?;
+    let query = read_query(q.as_deref(), Charset::Utf8)?;
+    let timeout = wait_timeout(&query)?;
+    let after = bounded(&query, "after", 0, i64::MAX)?;
+    let line_id = state
+        .db
+        .call(move |conn| lines::find(conn, &msisdn))
+        .await?
+        .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))?;
+    let found = wait_for(&state, "delivery", timeout, || {
+        state
+            .db
+            .call(move |conn| mail::mail_after(conn, line_id, after))
+    })
+    .await?;
+    let body = found.body.clone();
+    with_extracts(found, &body)
+}
+
+/// `GET /api/events`: Server-Sent Events of every audit entry, delivery,
+/// outbox message and relay result, as they are committed. A reader that
+/// falls more than a backlog behind gets a `lagged` event saying how many
+/// it missed.
+async fn events(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let permit = state.streams.clone().try_acquire_owned().map_err(|_| {
+        AppError::Full(format!(
+            "too many event streams open (limit {}, --max-event-streams)",
+            state.limits.max_event_streams
+        ))
+    })?;
+    let rx = state.events.subscribe();
+    let closed = state.events.closed();
+    let stream = futures_util::stream::unfold(
+        (rx, closed, permit),
+        |(mut rx, mut closed, permit)| async move {
+            let event = tokio::select! {
+                got = rx.recv() => match got {
+                    Ok(e) => Event::default()
+                        .event(e.kind)
+                        .id(e.id.to_string())
+                        .data(e.data.to_string()),
+                    Err(RecvError::Lagged(missed)) => Event::default()
+                        .event("lagged")
+                        .data(serde_json::json!({ "missed": missed }).to_string()),
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = closed.changed() => return None,
+            };
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (rx, closed, permit),
+            ))
+        },
+    );
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `GET /api/outbox/{id}`.

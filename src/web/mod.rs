@@ -105,6 +105,11 @@ pub struct Inner {
     pub id_key: [u8; 32],
     /// Every configured site with an upstream, as the gateway's links lead to them.
     pub routes: Vec<crate::gateway::Route>,
+    /// Committed audit entries, deliveries, outbox messages and relay results.
+    pub events: crate::events::Events,
+    /// Open event streams and mail waits, each against its limit.
+    pub streams: std::sync::Arc<tokio::sync::Semaphore>,
+    pub waits: std::sync::Arc<tokio::sync::Semaphore>,
     /// The handset catalogue: every model a profile can be.
     pub handsets: crate::handset::Catalogue,
 }
@@ -127,6 +132,8 @@ impl AppState {
     ) -> AppState {
         let limits = options.limits;
         let pc_logins = pc_session::pc_logins(&clock, limits.max_pc_logins);
+        let events = crate::events::Events::new();
+        db.watch(events.watcher());
         let routes = crate::gateway::Route::all(
             menu.sites()
                 .filter_map(|s| Some((s.upstream.as_deref()?, s.id.as_str()))),
@@ -154,6 +161,9 @@ impl AppState {
                 handsets: options.handsets,
                 id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
                 routes,
+                events,
+                streams: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_event_streams)),
+                waits: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_waits)),
                 pins,
                 pc_logins,
                 limits,

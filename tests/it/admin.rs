@@ -237,6 +237,58 @@ async fn outbox_mail_is_relayed_to_a_real_smtp_server_once() {
 }
 
 #[tokio::test]
+async fn a_relayed_message_can_be_sent_again_and_each_result_is_a_relay_event() {
+    let (addr, sink) = smtp_sink(0).await;
+    let (app, relay) = relaying(&addr).await;
+    let mut events = app.state.events.subscribe();
+    send_external(&app, "member@example.com", "again").await;
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    let id = app.api("/api/outbox").await.json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let req = Request::post(format!("/api/outbox/{id}/relay"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let queued = app.request(req).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
+    assert_eq!(queued.json()["relay"]["state"], "pending");
+    assert_eq!(queued.json()["relay"]["attempts"], 0);
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    assert_eq!(
+        sink.lock().unwrap().len(),
+        2,
+        "sent twice, once per request"
+    );
+    assert_eq!(relay_state(&app).await["state"], "relayed");
+    // outbox, relayed, queued again, relayed: the starts of attempts are not events.
+    let mut kinds = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if e.kind != "delivery" {
+            kinds.push((
+                e.kind,
+                e.data["relay"]["state"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    let kinds: Vec<(&str, &str)> = kinds.iter().map(|(k, s)| (*k, s.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("outbox", "pending"),
+            ("relay", "relayed"),
+            ("relay", "pending"),
+            ("relay", "relayed")
+        ]
+    );
+    let missing = Request::post("/api/outbox/999999/relay")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.request(missing).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn a_refused_relay_attempt_is_retried_after_a_second_and_sent_once() {
     let (addr, sink) = smtp_sink(1).await;
     let (app, relay) = relaying(&addr).await;

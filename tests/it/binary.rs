@@ -817,3 +817,143 @@ fn contents(db: &std::path::Path) -> String {
     }
     out
 }
+
+/// A webhook receiver on a free port: answers 500 to the first `fail`
+/// requests and 204 to the rest, keeping every body it got.
+fn webhook_receiver(fail: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let got: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let status = if n < fail {
+                "500 Internal Server Error"
+            } else {
+                "204 No Content"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    (addr, got)
+}
+
+#[test]
+fn events_reach_an_sse_client_at_once_and_the_webhook_after_a_retry() {
+    let (hook, posted) = webhook_receiver(1);
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &dir.path().join("g.db"),
+        &["--webhook", &format!("http://{hook}/hook")],
+    );
+    // A real SSE client on its own connection.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: text/event-stream\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    reader.read_line(&mut head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    // An audited action: the API resets a line.
+    let acted = std::time::Instant::now();
+    let (status, _, body) = server.send_with(
+        "POST",
+        "/api/lines/09012340003/reset",
+        &format!("Authorization: Bearer {TOKEN}\r\n"),
+        "",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let mut event = None;
+    let mut data = None;
+    while acted.elapsed() < std::time::Duration::from_secs(1) && data.is_none() {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        // Chunked framing lines and keep-alives are skipped.
+        if let Some(kind) = line.trim_end().strip_prefix("event: ") {
+            event = Some(kind.to_string());
+        } else if let Some(json) = line.trim_end().strip_prefix("data: ") {
+            if event.as_deref() == Some("audit") {
+                data = Some(json.to_string());
+            }
+        }
+    }
+    assert!(
+        acted.elapsed() < std::time::Duration::from_secs(1),
+        "within a second"
+    );
+    let entry: serde_json::Value = serde_json::from_str(&data.expect("an audit event")).unwrap();
+    assert_eq!(entry["action"], "reset_line");
+    assert_eq!(entry["line"], "09012340003");
+    // The webhook got it too: refused once, then delivered again after a wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while posted.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let posted = posted.lock().unwrap().clone();
+    assert!(posted.len() >= 2, "{posted:?}");
+    let first: serde_json::Value = serde_json::from_str(&posted[0]).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&posted[1]).unwrap();
+    assert_eq!(first, again, "the same event, tried again");
+    assert_eq!(first["event"], "audit");
+    assert_eq!(first["data"]["action"], "reset_line");
+}
+
+#[test]
+fn a_webhook_that_is_not_an_http_url_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--webhook",
+            "ftp://example.com/x",
+            "--db",
+        ])
+        .arg(dir.path().join("g.db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--webhook"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.path().join("g.db").exists());
+}

@@ -16,4 +16,5 @@ pub mod partners;
 mod pin;
 mod power_on;
 mod protected;
+mod qa;
 mod recovery;

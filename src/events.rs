@@ -1,0 +1,202 @@
+//! What happened, as it happens: every committed audit entry, delivery
+//! decision, outbox message and relay result becomes an event on one
+//! broadcast channel, read by the event stream (`GET /api/events`), the
+//! webhook (`--webhook URL`) and the long polls that wait for a mail.
+//!
+//! Events come from the database itself (`Db::watch`): a write that is
+//! rolled back produces none, and no handler has to remember to send one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use crate::store::{Change, Op, Table};
+
+/// How many events a slow reader may fall behind before it misses some.
+pub const BACKLOG: usize = 1024;
+
+/// One event: its kind (`audit`, `delivery`, `outbox`, `relay`), a number
+/// that grows with each event of this server's run, and its data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub id: u64,
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+}
+
+/// The broadcast of events, and the switch that ends every stream at shutdown.
+#[derive(Clone)]
+pub struct Events {
+    tx: broadcast::Sender<Arc<Event>>,
+    next: Arc<AtomicU64>,
+    closed: watch::Sender<bool>,
+}
+
+impl Default for Events {
+    fn default() -> Events {
+        Events::new()
+    }
+}
+
+impl Events {
+    pub fn new() -> Events {
+        Events {
+            tx: broadcast::channel(BACKLOG).0,
+            next: Arc::new(AtomicU64::new(1)),
+            closed: watch::channel(false).0,
+        }
+    }
+
+    /// Sends an event to every reader there is (none is fine).
+    pub fn publish(&self, kind: &'static str, data: serde_json::Value) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let _ = self.tx.send(Arc::new(Event { id, kind, data }));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
+    /// Resolves when the server is shutting down.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Ends every stream and wait (the server is stopping).
+    pub fn close(&self) {
+        let _ = self.closed.send(true);
+    }
+
+    /// The database watcher that turns committed rows into events.
+    pub fn watcher(&self) -> crate::store::Watcher {
+        let events = self.clone();
+        Box::new(move |conn: &Connection, changes: &[Change]| {
+            for change in changes {
+                match events.event_of(conn, change) {
+                    Ok(Some((kind, data))) => events.publish(kind, data),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = ?e, ?change, "cannot read a changed row"),
+                }
+            }
+        })
+    }
+
+    /// The event a changed row makes, read back after the commit.
+    fn event_of(
+        &self,
+        conn: &Connection,
+        change: &Change,
+    ) -> Result<Option<(&'static str, serde_json::Value)>, crate::error::AppError> {
+        use crate::mail::store as mail;
+        let json = |v: serde_json::Result<serde_json::Value>| v.ok();
+        Ok(match (change.table, change.op) {
+            (Table::Audit, Op::Insert) => crate::store::audit::entry(conn, change.rowid)?
+                .and_then(|e| json(serde_json::to_value(e)))
+                .map(|d| ("audit", d)),
+            (Table::MailLog, Op::Insert) => mail::log_entry(conn, change.rowid)?
+                .and_then(|e| json(serde_json::to_value(e)))
+                .map(|d| ("delivery", d)),
+            (Table::Outbox, op) => {
+                // The start of a relay attempt is not news; its end is.
+                if op == Op::Update && mail::relay_in_progress(conn, change.rowid)? {
+                    return Ok(None);
+                }
+                let kind = if op == Op::Insert { "outbox" } else { "relay" };
+                mail::outbox_one(conn, change.rowid)?
+                    .and_then(|m| json(serde_json::to_value(m)))
+                    .map(|d| (kind, d))
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Waits between webhook attempts for one event: it is tried once, then
+/// again after each of these waits, then dropped (and logged).
+pub const WEBHOOK_WAITS: [Duration; 3] = [
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+];
+
+/// How long one webhook POST may take.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// POSTs `{"event": KIND, "data": {...}}` for every event to `url`, in
+/// order, retrying a failed one (`WEBHOOK_WAITS`); an answer other than 2xx
+/// counts as a failure. Runs until the server stops.
+pub async fn webhook(events: Events, url: String, client: crate::gateway::client::Upstreams) {
+    let mut rx = events.subscribe();
+    let mut closed = events.closed();
+    loop {
+        let event = tokio::select! {
+            got = rx.recv() => match got {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the webhook fell behind: events dropped");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = closed.changed() => return,
+        };
+        let body = serde_json::json!({"event": event.kind, "data": event.data}).to_string();
+        let mut waits = WEBHOOK_WAITS.iter();
+        loop {
+            match post(&client, &url, &body).await {
+                Ok(()) => break,
+                Err(why) => match waits.next() {
+                    Some(wait) => {
+                        tracing::info!(id = event.id, kind = event.kind, %why, "webhook failed, trying again");
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => {
+                        tracing::warn!(id = event.id, kind = event.kind, %why, "webhook failed: event dropped");
+                        break;
+                    }
+                },
+            }
+        }
+    }
+}
+
+async fn post(
+    client: &crate::gateway::client::Upstreams,
+    url: &str,
+    body: &str,
+) -> Result<(), String> {
+    let req = hyper::Request::post(url)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header(hyper::header::USER_AGENT, "garake-webhook")
+        .body(http_body_util::Full::new(axum::body::Bytes::from(
+            body.to_string(),
+        )))
+        .map_err(|e| e.to_string())?;
+    let answer = tokio::time::timeout(WEBHOOK_TIMEOUT, client.send(req))
+        .await
+        .map_err(|_| "no answer in time".to_string())?
+        .map_err(|e| format!("{e:?}"))?;
+    let status = answer.status();
+    // Read the answer so the connection can be reused.
+    let _ = http_body_util::BodyExt::collect(answer.into_body()).await;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered {status}"))
+    }
+}
+
+/// Checks a webhook URL at start: http or https with a host.
+pub fn check_webhook(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("--webhook `{url}`: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "--webhook wants an http:// or https:// URL, got `{url}`"
+        ));
+    }
+    Ok(())
+}
