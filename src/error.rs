@@ -58,6 +58,8 @@ pub enum AppError {
 pub struct ErrorMark {
     pub kind: ErrorKind,
     pub detail: String,
+    /// The limit that refused the request, as the metrics name it.
+    pub limit: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +154,19 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from_static("close"),
             );
         }
-        response.extensions_mut().insert(ErrorMark { kind, detail });
+        let limit = match &self {
+            AppError::TooLarge => Some("body_too_large"),
+            AppError::Timeout => Some("body_too_slow"),
+            AppError::TooMany(_) => Some("rate_limited"),
+            AppError::Busy => Some("argon2_busy"),
+            AppError::Full(_) => Some("streams_or_waits_full"),
+            _ => None,
+        };
+        response.extensions_mut().insert(ErrorMark {
+            kind,
+            detail,
+            limit,
+        });
         response
     }
 }

@@ -15,6 +15,7 @@ pub mod handset;
 pub mod limits;
 pub mod mail;
 pub mod menu;
+pub mod metrics;
 pub mod pin;
 pub mod random;
 pub mod recovery;
@@ -209,6 +210,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         // The longest a request may rightly take is a gateway exchange; shutdown
         // waits that long and a little more for in-flight requests.
         grace: std::time::Duration::from_secs(config.gateway_timeout + 2),
+        metrics: Some(state.metrics.clone()),
     };
     // At the signal, event streams and mail waits end first, so that the
     // connections they hold can close within the grace period.

@@ -51,6 +51,8 @@ pub struct Options {
     pub body_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub grace: Duration,
+    /// Where connections closed or refused at the limit are counted.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// One open connection, as the accept loop sees it.
@@ -78,6 +80,7 @@ struct Registry {
     /// Closed to make room, and refused because all were busy (since the last log line).
     shed: AtomicU64,
     refused: AtomicU64,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Registry {
@@ -99,9 +102,15 @@ impl Registry {
                 Some(conn) => {
                     conn.evict.notify_one();
                     self.shed.fetch_add(1, Ordering::Relaxed);
+                    if let Some(m) = &self.metrics {
+                        m.limit_hit("connections_closed");
+                    }
                 }
                 None => {
                     self.refused.fetch_add(1, Ordering::Relaxed);
+                    if let Some(m) = &self.metrics {
+                        m.limit_hit("connections_refused");
+                    }
                     return None;
                 }
             }
@@ -193,6 +202,7 @@ pub async fn run(
         max: options.max_connections.max(1),
         shed: AtomicU64::new(0),
         refused: AtomicU64::new(0),
+        metrics: options.metrics.clone(),
     });
     let logger = tokio::spawn(log_pressure(registry.clone()));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();

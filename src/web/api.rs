@@ -387,6 +387,115 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
         .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
 }
 
+/// `GET /metrics`: requests, latencies and limit hits since start, and the
+/// sizes of what is kept now, in Prometheus text format.
+pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+    let (outbox, pending, failed, mailbox_full) = state
+        .db
+        .call(|conn| {
+            Ok(conn.query_row(
+                "SELECT (SELECT count(*) FROM outbox),
+                        (SELECT count(*) FROM outbox WHERE relay_state IN ('pending', 'sending')),
+                        (SELECT count(*) FROM outbox WHERE relay_state = 'failed'),
+                        (SELECT count(*) FROM mail_log WHERE reason = 'mailbox_full')",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                },
+            )?)
+        })
+        .await?;
+    let (forgotten, expired) = state.sessions.stats();
+    let (pc_forgotten, _) = state.pc_logins.stats();
+    let (argon_waits, argon_busy) = state.pins.pool_stats();
+    let open =
+        |sem: &tokio::sync::Semaphore, max: usize| (max - sem.available_permits().min(max)) as f64;
+    let gauges = [
+        (
+            "garake_sessions",
+            "Handset sessions kept.",
+            state.sessions.len() as f64,
+        ),
+        (
+            "garake_sessions_forgotten_total",
+            "Handset sessions forgotten to make room (a session limit bit).",
+            forgotten as f64,
+        ),
+        (
+            "garake_sessions_expired_total",
+            "Handset sessions that expired.",
+            expired as f64,
+        ),
+        (
+            "garake_pc_logins",
+            "PC logins kept (console, My docomo, docomo Shop).",
+            state.pc_logins.len() as f64,
+        ),
+        (
+            "garake_pc_logins_forgotten_total",
+            "PC logins forgotten to make room.",
+            pc_forgotten as f64,
+        ),
+        (
+            "garake_argon2_waits_total",
+            "Password checks that waited for an Argon2 slot.",
+            argon_waits as f64,
+        ),
+        (
+            "garake_argon2_busy_total",
+            "Password checks refused with 503 because every Argon2 slot stayed busy.",
+            argon_busy as f64,
+        ),
+        (
+            "garake_outbox_messages",
+            "Messages in the outbox.",
+            outbox as f64,
+        ),
+        (
+            "garake_outbox_relay_pending",
+            "Outbox messages waiting for the SMTP relay.",
+            pending as f64,
+        ),
+        (
+            "garake_relay_failures",
+            "Outbox messages the SMTP relay gave up on.",
+            failed as f64,
+        ),
+        (
+            "garake_mailbox_full_in_log",
+            "Mails refused as mailbox_full, in the kept mail log.",
+            mailbox_full as f64,
+        ),
+        (
+            "garake_event_streams",
+            "Open event streams.",
+            open(&state.streams, state.limits.max_event_streams),
+        ),
+        (
+            "garake_waits",
+            "Open mail waits.",
+            open(&state.waits, state.limits.max_waits),
+        ),
+    ];
+    let text = state.metrics.render(&gauges);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        text,
+    )
+        .into_response())
+}
+
 /// `DELETE /api/outbox/{id}`: 204, or 404 if there is no such message.
 async fn delete_outgoing(
     _: Admin,

@@ -57,8 +57,14 @@ impl App {
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
+        let started = std::time::Instant::now();
         if let Some(mut page) = cached_menu_page(&self.state, &req) {
             self.state.policies.apply(Kind::Handset, page.headers_mut());
+            self.state.metrics.request(
+                kind_index(Kind::Handset),
+                page.status().as_u16(),
+                started.elapsed(),
+            );
             return AppFuture::Cached(Some(page));
         }
         if let Some(remote) = remote {
@@ -72,6 +78,7 @@ impl App {
                 state: self.state.clone(),
                 kind,
                 host,
+                started,
             }),
         }
     }
@@ -83,10 +90,26 @@ pub struct Finish {
     state: AppState,
     kind: Kind,
     host: Option<axum::http::HeaderValue>,
+    started: std::time::Instant,
+}
+
+/// A kind's place in the metrics' list of kinds.
+fn kind_index(kind: Kind) -> usize {
+    match kind {
+        Kind::Handset => 0,
+        Kind::Pc => 1,
+        Kind::Emulator => 2,
+        Kind::Api => 3,
+    }
 }
 
 impl Finish {
     fn apply(self, response: &mut Response) {
+        self.state.metrics.request(
+            kind_index(self.kind),
+            response.status().as_u16(),
+            self.started.elapsed(),
+        );
         self.state.policies.apply(self.kind, response.headers_mut());
         let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
         super::headers::absolute_location(response, &origin);

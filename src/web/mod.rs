@@ -107,6 +107,8 @@ pub struct Inner {
     pub routes: Vec<crate::gateway::Route>,
     /// Committed audit entries, deliveries, outbox messages and relay results.
     pub events: crate::events::Events,
+    /// Requests, latencies and limit hits for `GET /metrics`.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Open event streams and mail waits, each against its limit.
     pub streams: std::sync::Arc<tokio::sync::Semaphore>,
     pub waits: std::sync::Arc<tokio::sync::Semaphore>,
@@ -162,6 +164,7 @@ impl AppState {
                 id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
                 routes,
                 events,
+                metrics: Default::default(),
                 streams: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_event_streams)),
                 waits: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_waits)),
                 pins,
@@ -385,6 +388,7 @@ pub fn router(state: AppState) -> Router {
         .merge(regst::routes())
         .merge(protected::routes())
         .nest("/api", api::routes())
+        .route("/metrics", get(api::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(crate::limits::BODY_LIMIT))
@@ -441,6 +445,9 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let Some(mark) = response.extensions_mut().remove::<ErrorMark>() else {
         return response;
     };
+    if let Some(limit) = mark.limit {
+        state.metrics.limit_hit(limit);
+    }
     let (path, query) = (uri.path(), uri.query());
     let ua = ua_header
         .as_ref()
@@ -455,7 +462,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
             }
         }
     };
-    if path == "/api" || path.starts_with("/api/") {
+    if path == "/api" || path.starts_with("/api/") || path == "/metrics" {
         let mut json = (
             status,
             axum::Json(serde_json::json!({ "error": mark.detail })),

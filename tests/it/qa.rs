@@ -378,3 +378,82 @@ async fn a_refused_change_sends_no_event() {
         .unwrap()
         .contains("--max-event-streams"));
 }
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_count_requests_and_limit_hits() {
+    let app = TestApp::new().await;
+    let handset = app.handset(TARO, P501I).await;
+    handset.node("imenu").await;
+    app.api("/api/lines").await;
+    // A limit bites: an over-long body is refused before it is read.
+    let big = Request::post("/api/mail")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "100000")
+        .body(Body::from(vec![b' '; 100_000]))
+        .unwrap();
+    assert_eq!(app.request(big).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let anonymous = app
+        .request(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "the admin token is needed"
+    );
+    assert!(anonymous.json()["error"].is_string());
+    let r = app.api("/metrics").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r
+        .header("content-type")
+        .starts_with("text/plain; version=0.0.4"));
+    let lines = r.text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
+    let value = |name: &str, label: Option<(&str, &str)>| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .unwrap_or_else(|| panic!("no {name} {label:?} in:\n{}", r.text))
+    };
+    let handset_ok = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "garake_requests_total"
+                && s.labels.get("kind") == Some("handset")
+                && s.labels.get("status") == Some("200")
+        })
+        .expect("handset 200s counted");
+    assert!(matches!(handset_ok.value, prometheus_parse::Value::Counter(n) if n >= 1.0));
+    assert!(value("garake_requests_total", Some(("status", "413"))) >= 1.0);
+    assert_eq!(
+        value("garake_limit_hits_total", Some(("limit", "body_too_large"))),
+        1.0
+    );
+    assert_eq!(
+        value("garake_limit_hits_total", Some(("limit", "rate_limited"))),
+        0.0
+    );
+    assert_eq!(value("garake_sessions", None), 1.0);
+    assert_eq!(value("garake_outbox_messages", None), 0.0);
+    assert!(value("garake_argon2_busy_total", None) >= 0.0);
+    let histogram = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "garake_request_duration_seconds")
+        .expect("the latency histogram");
+    match &histogram.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            let inf = buckets.iter().find(|b| b.less_than.is_infinite()).unwrap();
+            assert!(inf.count >= 4.0, "{buckets:?}");
+        }
+        other => panic!("not a histogram: {other:?}"),
+    }
+}

@@ -1,0 +1,177 @@
+//! Counters for `GET /metrics` (Prometheus text format): requests by route
+//! kind and status, how long answers took, and how often each limit bit.
+//! Everything here is a fixed set of atomics: counting costs a few relaxed
+//! increments and can never grow.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Route kinds, as the security headers name them.
+pub const KINDS: [&str; 4] = ["handset", "pc", "emulator", "api"];
+
+/// Upper bounds (seconds) of the latency histogram's buckets.
+pub const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The limits whose hits are counted, by the name the metric gives them.
+pub const LIMITS: [&str; 7] = [
+    "connections_closed",
+    "connections_refused",
+    "body_too_large",
+    "body_too_slow",
+    "rate_limited",
+    "argon2_busy",
+    "streams_or_waits_full",
+];
+
+/// Status codes 100–599, one counter each per kind.
+const CODES: usize = 500;
+
+pub struct Metrics {
+    requests: Vec<AtomicU64>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    micros: AtomicU64,
+    limits: [AtomicU64; LIMITS.len()],
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("requests", &self.count.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            requests: (0..KINDS.len() * CODES)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            buckets: Default::default(),
+            count: AtomicU64::new(0),
+            micros: AtomicU64::new(0),
+            limits: Default::default(),
+        }
+    }
+}
+
+impl Metrics {
+    /// One answered request: its kind (an index of `KINDS`), status and time
+    /// to the response head.
+    pub fn request(&self, kind: usize, status: u16, took: Duration) {
+        if let Some(slot) = (status as usize)
+            .checked_sub(100)
+            .filter(|c| *c < CODES && kind < KINDS.len())
+            .map(|c| kind * CODES + c)
+        {
+            self.requests[slot].fetch_add(1, Ordering::Relaxed);
+        }
+        let secs = took.as_secs_f64();
+        // Cumulative buckets are summed when written out; each request lands in one.
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// A limit bit (a name of `LIMITS`; any other is ignored).
+    pub fn limit_hit(&self, limit: &str) {
+        if let Some(i) = LIMITS.iter().position(|l| *l == limit) {
+            self.limits[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The counters in Prometheus text format, followed by `gauges`
+    /// (name, help, value) read at the time of the scrape.
+    pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP garake_requests_total Requests answered, by route kind and status.\n");
+        out.push_str("# TYPE garake_requests_total counter\n");
+        for (k, kind) in KINDS.iter().enumerate() {
+            for code in 0..CODES {
+                let n = self.requests[k * CODES + code].load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "garake_requests_total{{kind=\"{kind}\",status=\"{}\"}} {n}",
+                        code + 100
+                    );
+                }
+            }
+        }
+        out.push_str(
+            "# HELP garake_request_duration_seconds Time from a request to its response head.\n",
+        );
+        out.push_str("# TYPE garake_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            cumulative += self.buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "garake_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "garake_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "garake_request_duration_seconds_sum {}",
+            self.micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "garake_request_duration_seconds_count {count}");
+        out.push_str("# HELP garake_limit_hits_total Times a limit refused or dropped something, by limit.\n");
+        out.push_str("# TYPE garake_limit_hits_total counter\n");
+        for (i, limit) in LIMITS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "garake_limit_hits_total{{limit=\"{limit}\"}} {}",
+                self.limits[i].load(Ordering::Relaxed)
+            );
+        }
+        for (name, help, value) in gauges {
+            let kind = if name.ends_with("_total") {
+                "counter"
+            } else {
+                "gauge"
+            };
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_land_in_one_bucket_and_limits_by_name() {
+        let m = Metrics::default();
+        m.request(0, 200, Duration::from_micros(300));
+        m.request(0, 200, Duration::from_millis(30));
+        m.request(3, 404, Duration::from_secs(20));
+        m.request(9, 200, Duration::ZERO); // no such kind: counted in the histogram only
+        m.limit_hit("rate_limited");
+        m.limit_hit("no such limit");
+        let text = m.render(&[("garake_sessions", "Handset sessions.", 3.0)]);
+        assert!(text.contains("garake_requests_total{kind=\"handset\",status=\"200\"} 2\n"));
+        assert!(text.contains("garake_requests_total{kind=\"api\",status=\"404\"} 1\n"));
+        assert!(text.contains("garake_request_duration_seconds_bucket{le=\"0.001\"} 2\n"));
+        assert!(text.contains("garake_request_duration_seconds_bucket{le=\"0.05\"} 3\n"));
+        assert!(text.contains("garake_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"));
+        assert!(text.contains("garake_limit_hits_total{limit=\"rate_limited\"} 1\n"));
+        assert!(text.contains("# TYPE garake_sessions gauge\ngarake_sessions 3\n"));
+    }
+}
