@@ -463,11 +463,11 @@ mod tests {
         }
         assert!(r.admit(3).is_none(), "all busy: the new one is refused");
         assert_eq!(r.refused.load(Ordering::Relaxed), 1);
+        b.body_pending.store(true, Ordering::Relaxed);
+        assert!(r.admit(4).is_some(), "a stalled body may be closed");
         let counted = r.metrics.as_ref().unwrap().render(&[]);
         assert!(counted.contains("garake_limit_hits_total{limit=\"connections_closed\"} 1\n"));
         assert!(counted.contains("garake_limit_hits_total{limit=\"connections_refused\"} 1\n"));
-        b.body_pending.store(true, Ordering::Relaxed);
-        assert!(r.admit(4).is_some(), "a stalled body may be closed");
         assert!(r.conns.lock().unwrap().contains_key(&1));
     }
 
