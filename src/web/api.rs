@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(outbox_one).delete(delete_outgoing))
         .route("/outbox/{id}/relay", axum::routing::post(relay_again))
         .route("/events", get(events))
+        .route("/openapi.json", get(super::openapi::serve))
         .route("/outbox/{id}/raw", get(outbox_raw))
 }
 
@@ -774,7 +775,6 @@ fn clock_json(state: &AppState) -> serde_json::Value {
     serde_json::json!({ "now": crate::clock::rfc3339(state.clock.now()), "offset_seconds": state.clock.offset() })
 }
 
-/// `GET /api/clock`: the simulated time and how far it is ahead of real time.
 /// `GET /api/handsets`: the handset catalogue, oldest model first, one object
 /// per model (model, user_agent, cache_kb, width, height, html_version,
 /// browser, cookies, utn, pictograms).
@@ -785,6 +785,7 @@ async fn handsets(
     Json(state.handsets.handsets().to_vec())
 }
 
+/// `GET /api/clock`: the simulated time and how far it is ahead of real time.
 async fn clock(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(clock_json(&state))
 }

@@ -6,8 +6,10 @@
 //! handset pages run unchanged in an `<iframe>` on the same origin.
 
 use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::page::read_query;
@@ -55,7 +57,24 @@ fn data_block() -> &'static str {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/emulator", get(shell))
+    Router::new()
+        .route("/emulator", get(shell))
+        .route("/emulator/clock", get(clock))
+}
+
+/// `GET /emulator/clock`: the simulated time, for the status bar's clock. Read
+/// only and public (it shows what every handset page already shows); never
+/// cached, as it moves whenever the QA API advances the clock.
+async fn clock(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(clock_json(state.clock.now())),
+    )
+}
+
+/// The clock's answer: Unix seconds and Japan time as a handset shows it.
+fn clock_json(now: i64) -> serde_json::Value {
+    serde_json::json!({ "now": now, "jst": crate::clock::jst_short(now) })
 }
 
 /// What the pickers start on.
@@ -192,6 +211,9 @@ fn controls(
                     " on your keyboard: the key follows the page's link with that "
                     code { "accesskey" } "." }
                 p { "Lit keys have a link on this page." }
+                p { "The direction pad, or " kbd { "↑" } " " kbd { "↓" } " " kbd { "←" } " " kbd { "→" }
+                    " and " kbd { "Enter" } ", moves the cursor over the links, scrolls and selects. "
+                    "Type a URL under the screen to open a site through garake." }
             }
         }
     }
@@ -216,18 +238,33 @@ fn by_html_version(profiles: &[std::sync::Arc<Profile>]) -> Vec<(String, Vec<&Pr
     groups
 }
 
-/// `P501i · 5 KB · 16 ch · Shift_JIS`
+/// `P501i · 16 ch · page 2,048 B`: the page target is the budget the meter
+/// measures against, written the way the meter writes it.
 fn profile_label(p: &Profile) -> String {
-    let size = if p.is_handset() {
-        format!("{} KB", p.budget / 1024)
-    } else {
-        "PC".to_string()
-    };
+    let target = grouped(p.page_target());
     if p.is_handset() {
-        format!("{} · {size} · {} ch", p.name, p.width)
+        format!("{} · {} ch · page {target} B", p.name, p.width)
     } else {
-        format!("{} · {} ch · {}", p.name, p.width, p.charset.name())
+        format!(
+            "{} · {} ch · {} · page {target} B",
+            p.name,
+            p.width,
+            p.charset.name()
+        )
     }
+}
+
+/// A number with commas between groups of three digits: `102,400`.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// The flip phone: screen and meter above the hinge, keypad below.
@@ -271,12 +308,21 @@ fn phone() -> Markup {
                     output #tags.tags title="Tags this handset's i-mode HTML version does not know" {}
                 }
                 div #path.path { "powered off" }
+                // A typed URL opens through the session's URL entry, as a handset's
+                // "Go to URL" does: a configured site or a page saying it is not one.
+                form #urlbar.urlbar autocomplete="off" {
+                    label for="url" { "URL" }
+                    input #url type="text" name="url" inputmode="url" spellcheck="false"
+                        placeholder="http://" aria-label="URL to open in the screen";
+                    button #go type="submit" { "Go" }
+                }
                 div.brand { "garake" }
             }
             div.hinge {}
             div.lower {
                 div.softkeys {
                     button #back.soft type="button" title="Back (Backspace)" { "↩" small { "Back" } }
+                    (dpad())
                     button #imenu.soft.ikey type="button" title="iMenu" { "i" small { "iMenu" } }
                     button #power-key.soft type="button" title="Power on again" { (power_icon()) small { "Power" } }
                 }
@@ -290,6 +336,28 @@ fn phone() -> Markup {
                 }
                 div.mic {}
             }
+        }
+    }
+}
+
+/// The direction pad: up and down move the cursor between the page's links and
+/// scroll, left and right scroll a screenful, the centre follows the link.
+fn dpad() -> Markup {
+    // (direction, arrow, name, keyboard key)
+    const DIRS: [(&str, &str, &str, &str); 4] = [
+        ("up", "▲", "Up", "↑"),
+        ("left", "◀", "Left: one screen up", "←"),
+        ("right", "▶", "Right: one screen down", "→"),
+        ("down", "▼", "Down", "↓"),
+    ];
+    html! {
+        div #dpad.dpad role="group" aria-label="Direction keys" {
+            @for (dir, arrow, name, key) in DIRS {
+                button.dir type="button" data-dir=(dir) title={ (name) " (" (key) ")" }
+                    aria-label=(name) { (arrow) }
+            }
+            button.dir.select type="button" data-dir="select" title="Select: follow the link under the cursor (Enter)"
+                aria-label="Select" { "OK" }
         }
     }
 }
@@ -385,6 +453,70 @@ mod tests {
         assert!(html.contains(r#"<option value="PC" selected"#));
         assert!(html.contains(r#"<option value="en" selected>"#));
         assert!(!html.contains(r#"<option value="09012340001" selected"#));
+    }
+
+    #[test]
+    fn each_option_names_the_page_target_the_meter_uses() {
+        let catalogue = crate::handset::Catalogue::builtin();
+        let p501i = catalogue.by_name("P501i").expect("P501i");
+        assert_eq!(profile_label(&p501i), "P501i · 16 ch · page 2,048 B");
+        for p in catalogue.pickable() {
+            let label = profile_label(&p);
+            assert!(
+                label.ends_with(&format!(" · page {} B", grouped(p.page_target()))),
+                "{label}"
+            );
+            assert!(!label.contains("KB"), "{label}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands_as_the_meter_writes_them() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (2_048, "2,048"),
+            (102_400, "102,400"),
+            (1_048_576, "1,048,576"),
+        ] {
+            assert_eq!(grouped(n), text);
+        }
+    }
+
+    #[test]
+    fn the_emulator_clock_answers_unix_seconds_and_japan_time() {
+        // 2026-12-01T14:59:00Z is 23:59 JST.
+        assert_eq!(
+            clock_json(1_796_137_140),
+            serde_json::json!({ "now": 1_796_137_140, "jst": "12/01 23:59" })
+        );
+    }
+
+    #[test]
+    fn the_phone_has_a_direction_pad_and_a_url_entry() {
+        let html = render(&Choice {
+            profile: "P501i".into(),
+            line: None,
+            lang: Lang::En,
+        });
+        for dir in ["up", "down", "left", "right", "select"] {
+            assert!(html.contains(&format!(r#"data-dir="{dir}""#)), "{dir}");
+        }
+        assert!(html.contains(r#"<form class="urlbar" id="urlbar""#));
+        assert!(html.contains(r#"<input id="url" type="text" name="url""#));
+        assert!(
+            html.find("data-dir=").unwrap() < html.find(r#"<div class="keypad">"#).unwrap(),
+            "the pad comes before the keypad"
+        );
+        let handler = html.match_indices(" on").any(|(i, _)| {
+            let name: String = html[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase())
+                .collect();
+            html[i + 1 + name.len()..].starts_with('=')
+        });
+        assert!(!handler, "no inline event handlers");
     }
 
     #[test]

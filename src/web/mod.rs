@@ -9,6 +9,7 @@ pub mod headers;
 mod imenu;
 mod mail;
 pub mod mydocomo;
+pub mod openapi;
 pub mod page;
 pub mod page_cache;
 pub mod partner;

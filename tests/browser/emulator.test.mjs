@@ -210,3 +210,219 @@ test("the emulator walks a P501i to the password change and switches to a PC in 
     await context.close();
   }
 });
+
+const TOKEN = "browser-test-token";
+
+/** Opens the emulator in a fresh context; returns the page once the screen shows a page. */
+async function openEmulator(context, query) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/emulator?${query}`);
+  await nextPage(page, 0);
+  return { page, errors };
+}
+
+test("the whole phone, keypad included, fits a 1024x700 window without scrolling", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    // A few pages fill the log and the tags line; the layout must stay put.
+    const screen = page.frameLocator("#screen");
+    await pressFor(page, screen, "Customer support");
+    await pressFor(page, screen, "Various settings");
+    const keys = page.locator(".keypad button[data-key], .softkeys button");
+    const count = await keys.count();
+    assert.ok(count >= 12 + 3 + 5, `keypad, soft keys and direction pad: ${count} buttons`);
+    for (let i = 0; i < count; i++) {
+      const box = await keys.nth(i).boundingBox();
+      const name = await keys.nth(i).getAttribute("aria-label") ?? await keys.nth(i).getAttribute("title");
+      assert.ok(box, `${name} is shown`);
+      assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= 1024 && box.y + box.height <= 700, `${name} inside the window: ${JSON.stringify(box)}`);
+    }
+    const phone = await page.locator(".phone").boundingBox();
+    assert.ok(phone.y >= 0 && phone.y + phone.height <= 700, `the whole phone is inside: ${JSON.stringify(phone)}`);
+    const scroll = await page.evaluate(() => [document.scrollingElement.scrollHeight, document.scrollingElement.scrollWidth]);
+    assert.ok(scroll[0] <= 700, `the page does not scroll down: ${scroll[0]}`);
+    assert.ok(scroll[1] <= 1024, `the page does not scroll sideways: ${scroll[1]}`);
+    // The screen still shows the handset's columns: its layout width is unchanged.
+    assert.ok((await page.locator("#screen").evaluate((f) => f.clientWidth)) > 200);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the direction pad and the arrow keys move a cursor over the links, scroll the screen and select", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    const screen = page.frameLocator("#screen");
+    // "Various settings" lists the line's settings before its links: longer than a P501i's screen.
+    await pressFor(page, screen, "Customer support");
+    await pressFor(page, screen, "Various settings");
+    const frame = page.locator("#screen");
+    const where = () => frame.evaluate((f) => {
+      const a = f.contentDocument.activeElement;
+      return { y: f.contentWindow.scrollY, link: a && a.tagName === "A" ? a.getAttribute("href") : null };
+    });
+    const tall = await frame.evaluate((f) => f.contentDocument.scrollingElement.scrollHeight - f.contentWindow.innerHeight);
+    assert.ok(tall > 100, `the page is longer than the screen by ${tall}px`);
+    assert.equal((await where()).y, 0);
+    assert.equal(await frame.evaluate((f) => getComputedStyle(f.contentDocument.documentElement).scrollbarWidth), "none", "no scrollbar shows");
+
+    const seen = [];
+    for (let i = 0; i < 12; i++) {
+      await page.click('.dpad [data-dir="down"]');
+      seen.push(await where());
+    }
+    assert.ok(seen.some((s) => s.y > 0), `down scrolls: ${JSON.stringify(seen)}`);
+    const links = [...new Set(seen.map((s) => s.link).filter(Boolean))];
+    assert.ok(links.length >= 3, `down moves the cursor from link to link: ${JSON.stringify(seen)}`);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i].y >= seen[i - 1].y, "down never scrolls up");
+    assert.equal(seen[0].link, null, "the first presses scroll to the first link");
+
+    // Up comes back over the same links.
+    const last = seen.at(-1).link;
+    await page.click('.dpad [data-dir="up"]');
+    const up = await where();
+    assert.ok(up.link && up.link !== last, `up moves back: ${up.link}`);
+    assert.equal(up.link, links.at(-2), "up goes to the link before");
+
+    // The centre key follows the link under the cursor.
+    let before = await loads(page);
+    await page.click('.dpad [data-dir="select"]');
+    await nextPage(page, before);
+    assert.equal(await page.locator("#path").innerText(), up.link);
+
+    // The keyboard: arrows move the cursor, Enter follows it, left and right scroll and break nothing.
+    before = await loads(page);
+    await page.click("#back");
+    await nextPage(page, before);
+    await page.locator("h1").click();
+    for (let i = 0; i < 12; i++) await page.keyboard.press("ArrowDown");
+    const keyed = await where();
+    assert.ok(keyed.y > 0 && keyed.link, `ArrowDown scrolls and moves the cursor: ${JSON.stringify(keyed)}`);
+    await page.keyboard.press("ArrowUp");
+    const keyedUp = await where();
+    assert.ok(keyedUp.link && keyedUp.link !== keyed.link, "ArrowUp moves back");
+    await page.keyboard.press("ArrowLeft");
+    const left = await where();
+    assert.ok(left.y < keyedUp.y, "left scrolls a screen up");
+    await page.keyboard.press("ArrowRight");
+    assert.ok((await where()).y > left.y, "right scrolls a screen down");
+    await page.click('.dpad [data-dir="left"]');
+    await page.click('.dpad [data-dir="right"]');
+    assert.equal(await page.locator("body").getAttribute("data-state"), "ready", "no page load from left or right");
+    before = await loads(page);
+    await page.keyboard.press("Enter");
+    await nextPage(page, before);
+    assert.equal(await page.locator("#path").innerText(), keyedUp.link, "Enter follows the cursor");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("the profile picker names the same page budget as the meter", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    for (const name of ["P501i", "P503i", "P-07B", "PC"]) {
+      if (name !== "P501i") {
+        const before = await loads(page);
+        await page.selectOption("#profile", name);
+        await nextPage(page, before);
+      }
+      const label = await page.locator("#profile").evaluate((s) => s.selectedOptions[0].textContent);
+      const picked = /page ([\d,]+) B/.exec(label);
+      assert.ok(picked, `${name}: the option names a page budget: ${label}`);
+      assert.doesNotMatch(label, /KB/, `${name}: no second budget in the option: ${label}`);
+      const meter = await page.locator("#budget").innerText();
+      assert.equal(picked[1], meter, `${name}: option "${label}" and meter "/ ${meter} B"`);
+      assert.match(await meterText(page), new RegExp(`/ ${meter} B`));
+    }
+    assert.equal(await page.locator("#budget").innerText(), "1,048,576");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("a URL typed into the shell opens through the session's URL page", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    const screen = page.frameLocator("#screen");
+    await page.fill("#url", "http://example.com/a b?c=1&d=2");
+    let before = await loads(page);
+    await page.click("#go");
+    await nextPage(page, before);
+    await screen.getByText("This site is not configured in garake").waitFor({ timeout: STEP });
+    await screen.getByText("http://example.com/a b?c=1&d=2").waitFor({ timeout: STEP });
+    const path = await page.locator("#path").innerText();
+    assert.match(path, /^\/s\/[0-9a-f]+\/url\?url=http%3A%2F%2Fexample\.com%2Fa%20b%3Fc%3D1%26d%3D2$/);
+    // Enter in the field opens it too, and digits typed there are not key presses.
+    await page.fill("#url", "");
+    await page.locator("#url").focus();
+    await page.keyboard.type("10.0.0.1/x");
+    assert.equal(await page.locator("#url").inputValue(), "10.0.0.1/x");
+    before = await loads(page);
+    await page.keyboard.press("Enter");
+    await nextPage(page, before);
+    await screen.getByText("10.0.0.1/x").waitFor({ timeout: STEP });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+/** `MM/DD HH:MM` in Japan time of Unix milliseconds. */
+function jstShort(ms) {
+  const d = new Date(ms + 9 * 3600 * 1000);
+  const two = (n) => String(n).padStart(2, "0");
+  return `${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+}
+
+async function serverNow() {
+  const r = await fetch(`${base}/api/clock`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(r.status, 200);
+  return Date.parse((await r.json()).now);
+}
+
+// Last in this file: it moves the server's simulated clock for good.
+test("the status bar shows the server's simulated clock in Japan time", { timeout: 60_000 }, async () => {
+  const answer = await fetch(`${base}/emulator/clock`);
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get("cache-control"), "no-store");
+  const body = await answer.json();
+  assert.equal(typeof body.now, "number");
+  assert.equal(body.jst, jstShort(body.now * 1000));
+
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    const shows = (ms) => [-60_000, 0, 60_000].map((d) => jstShort(ms + d));
+    const clock = page.locator("#clock");
+    let expected = shows(await serverNow());
+    await page.waitForFunction((texts) => texts.includes(document.getElementById("clock").textContent), expected, { timeout: STEP });
+
+    const advanced = await fetch(`${base}/api/clock/advance`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ seconds: 86400 * 3 + 3600 }),
+    });
+    assert.equal(advanced.status, 200);
+    expected = shows(await serverNow());
+    // The next page on the screen makes the shell read the clock again.
+    const before = await loads(page);
+    await page.click("#power-key");
+    await nextPage(page, before);
+    await page.waitForFunction((texts) => texts.includes(document.getElementById("clock").textContent), expected, { timeout: STEP });
+    // Not the PC's clock: three days and an hour ahead of it.
+    assert.ok(!shows(Date.now()).includes(await clock.innerText()));
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

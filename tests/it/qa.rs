@@ -457,3 +457,82 @@ async fn metrics_parse_as_prometheus_text_and_count_requests_and_limit_hits() {
         other => panic!("not a histogram: {other:?}"),
     }
 }
+
+/// Every (method, path) the QA API's router declares, read from its source.
+fn declared_api_routes() -> Vec<(String, String)> {
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api.rs")).unwrap();
+    let mut routes = Vec::new();
+    for line in source
+        .lines()
+        .filter(|l| l.trim_start().starts_with(".route(\""))
+    {
+        let rest = line.trim_start().trim_start_matches(".route(\"");
+        let (path, methods) = rest.split_once('"').unwrap();
+        for method in ["get", "post", "delete", "put", "patch"] {
+            let called = methods.contains(&format!("{method}("))
+                && !methods.contains(&format!("_{method}("));
+            if called || methods.contains(&format!("routing::{method}(")) {
+                routes.push((method.to_string(), format!("/api{path}")));
+            }
+        }
+    }
+    routes.push(("get".into(), "/metrics".into()));
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_description_covers_every_api_route() {
+    let app = TestApp::new().await;
+    let r = app.api("/api/openapi.json").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let routes = declared_api_routes();
+    assert!(routes.len() >= 20, "{routes:?}");
+    for (method, path) in &routes {
+        let op = &doc["paths"][path][method];
+        assert!(
+            op.is_object(),
+            "{} {path} is missing from /api/openapi.json",
+            method.to_uppercase()
+        );
+        assert!(
+            op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{method} {path}"
+        );
+        assert!(
+            op["responses"]["401"].is_object(),
+            "{method} {path}: the token rule"
+        );
+    }
+    // And nothing is described that the router does not have.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            assert!(
+                routes.contains(&(method.clone(), path.clone())),
+                "{method} {path} is described but not routed"
+            );
+        }
+    }
+    // Every schema a description refers to exists.
+    let text = doc.to_string();
+    for part in text.split("#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "schema {name}"
+        );
+    }
+    // Each route answers as described (no 404 for a described GET without parameters).
+    for (method, path) in &routes {
+        if method == "get"
+            && !path.contains('{')
+            && !path.ends_with("/wait")
+            && !path.ends_with("/events")
+        {
+            let got = app.api(path).await;
+            assert_eq!(got.status, StatusCode::OK, "GET {path}: {}", got.text);
+        }
+    }
+}
