@@ -1,41 +1,141 @@
 //! The admin console (a PC tool: UTF-8, a little CSS, no script).
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::mail::store::{LogEntry, OutboxFilter, Outgoing};
 use crate::store::audit;
 use crate::store::lines::LineState;
 
-const CSS: &str = "body{font-family:sans-serif;margin:1.5em;max-width:70em}\
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
-nav a{margin-right:1em}pre{background:#f4f4f4;padding:.5em;overflow:auto}.err{color:#b00}";
+/// The console's one style sheet: readable tables, a header with the
+/// product name and the current page, wrapped message bodies.
+const CSS: &str = "\
+:root{--ink:#1d2430;--muted:#5b6573;--line:#d9dee5;--accent:#c2185b;--bg:#f7f8fa}\
+*{box-sizing:border-box}\
+body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--ink);background:var(--bg)}\
+header.top{display:flex;flex-wrap:wrap;align-items:center;gap:.4em 1.4em;padding:.6em 1.5em;background:#fff;border-bottom:3px solid var(--accent)}\
+header.top .brand{font-weight:700;font-size:1.15em;color:var(--accent);text-decoration:none}\
+header.top .brand small{color:var(--muted);font-weight:400;margin-left:.4em}\
+header.top nav{display:flex;flex-wrap:wrap;gap:.2em .9em;align-items:center}\
+header.top nav a{color:var(--ink);text-decoration:none;padding:.15em 0;border-bottom:2px solid transparent}\
+header.top nav a[aria-current=page]{border-color:var(--accent);font-weight:600}\
+main{padding:1em 1.5em 3em;max-width:78em}\
+h1{font-size:1.4em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.4em 0 .4em}\
+table{border-collapse:collapse;background:#fff;margin:.3em 0 1em}\
+td,th{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}\
+th{background:#eef1f5;font-weight:600}\
+time{white-space:nowrap}small.utc{color:var(--muted);white-space:nowrap}\
+pre,.body{background:#fff;border:1px solid var(--line);padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere;max-width:60em}\
+.body a{color:#0b57d0}\
+button,.button{font:inherit;padding:.25em .8em;border:1px solid #9aa3ad;border-radius:4px;background:#fff;color:var(--ink);cursor:pointer;text-decoration:none;display:inline-block}\
+button.danger,.button.danger{border-color:#b3261e;color:#b3261e}\
+input,select{font:inherit;padding:.2em .35em}\
+form.inline{display:inline}\
+.note{padding:.5em .8em;background:#e8f5e9;border-left:4px solid #2e7d32}\
+.err{color:#b3261e}.pager{color:var(--muted)}\
+.state-failed{color:#b3261e;font-weight:600}.state-pending{color:#8a6d00}.state-relayed{color:#2e7d32}";
 
-/// The console frame with its navigation.
+/// The pages of the console's navigation: (path, label).
+const PAGES: [(&str, &str); 5] = [
+    ("/admin", "Lines"),
+    ("/admin/audit", "Audit log"),
+    ("/admin/mail-log", "Mail log"),
+    ("/outbox", "Outbox"),
+    ("/admin/support", "Support desk"),
+];
+
+/// The console frame: the product name, the navigation with the current
+/// page marked, and the page. Without `csrf` (the login page) there is no
+/// navigation.
 pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    layout_at(title, title, csrf, body)
+}
+
+/// `layout` for a page that belongs under another page's navigation entry
+/// (`section` is that entry's label, e.g. a line's page under "Lines").
+pub fn layout_at(title: &str, section: &str, csrf: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
-                title { (title) " — garake admin" }
-                style { (CSS) }
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — garake admin console" }
+                style { (PreEscaped(CSS)) }
             }
             body {
-                @if let Some(csrf) = csrf {
-                    nav {
-                        a href="/admin" { "Lines" }
-                        a href="/admin/audit" { "Audit log" }
-                        a href="/admin/mail-log" { "Mail log" }
-                        a href="/outbox" { "Outbox" }
-                        a href="/admin/support" { "Support desk" }
-                        form method="post" action="/admin/logout" style="display:inline" {
-                            input type="hidden" name="csrf" value=(csrf);
-                            button { "Log out" }
+                header.top {
+                    a.brand href="/admin" { "garake" small { "admin console" } }
+                    @if let Some(csrf) = csrf {
+                        nav aria-label="Console" {
+                            @for (href, label) in PAGES {
+                                a href=(href) aria-current=[(label == section).then_some("page")] { (label) }
+                            }
+                            a href="/emulator" { "Emulator" }
+                            form.inline method="post" action="/admin/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button { "Log out" }
+                            }
                         }
                     }
                 }
-                h1 { (title) }
-                (body)
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A page that asks before something that cannot be undone: what will
+/// happen, a button that does it (a POST with `confirm=yes`) and a way back.
+pub fn confirm(
+    csrf: &str,
+    section: &str,
+    title: &str,
+    what: &str,
+    action: &str,
+    button: &str,
+    back: &str,
+) -> Markup {
+    layout_at(
+        title,
+        section,
+        Some(csrf),
+        html! {
+            p { (what) }
+            p { "This cannot be undone." }
+            form method="post" action=(action) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="confirm" value="yes";
+                button.danger { (button) } " "
+                a.button href=(back) { "Cancel" }
+            }
+        },
+    )
+}
+
+/// A message body as text that wraps, with its http(s) links clickable
+/// (opened without telling the target where they came from).
+pub fn body_text(body: &str) -> Markup {
+    let links = crate::mail::extract::links(body);
+    let mut parts: Vec<(bool, &str)> = Vec::new();
+    let mut rest = body;
+    while let Some((at, url)) = links
+        .iter()
+        .filter_map(|u| rest.find(u.as_str()).map(|i| (i, u.as_str())))
+        .min_by_key(|(i, _)| *i)
+    {
+        parts.push((false, &rest[..at]));
+        parts.push((true, url));
+        rest = &rest[at + url.len()..];
+    }
+    parts.push((false, rest));
+    html! {
+        div.body {
+            @for (is_link, text) in parts {
+                @if is_link { a href=(text) rel="noopener noreferrer nofollow" target="_blank" { (text) } }
+                @else { (text) }
             }
         }
     }
@@ -82,17 +182,14 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                         button name="seconds" value=(secs) { (label) } " "
                     }
                 }
-                form method="post" action="/admin/restore" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button { "Restore demo fixtures" }
-                }
+                p { a.button.danger href="/admin/restore" { "Restore demo fixtures…" } }
             }
             p { (total) " lines" }
             table {
                 tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } th { "" } }
                 @for l in lines {
                     tr {
-                        td { (l.msisdn) } td { (l.name) " / " (l.name_en) } td { (l.mail_address) }
+                        td { a href={ "/admin/lines/" (l.msisdn) } { (l.msisdn) } } td { (l.name) " / " (l.name_en) } td { (l.mail_address) }
                         td { @if l.mail_suspended { "suspended" } @else { "on" } }
                         td { (l.mail_rejection.mode) @if !l.mail_rejection.list.is_empty() { " (" (l.mail_rejection.list.len()) ")" } }
                         td { (l.my_menu.join(", ")) } td { (l.subscriptions.join(", ")) }
@@ -100,12 +197,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                             @if l.pin_locked { "i-mode password " }
                             @if l.network_pin_locked { "network PIN" }
                         }
-                        td {
-                            form method="post" action={ "/admin/lines/" (l.msisdn) "/reset" } {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button { "Reset" }
-                            }
-                        }
+                        td { a.button href={ "/admin/lines/" (l.msisdn) "/reset" } { "Reset…" } }
                     }
                 }
             }
@@ -204,15 +296,12 @@ pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter)
                     tr {
                         td { a href={ "/outbox/" (m.id) } { (m.id) } }
                         td { (when(&m.at)) } td { (m.from) } td { (m.to) } td { (m.subject) }
-                        td { (m.relay.state) @if m.relay.attempts > 0 { " (" (m.relay.attempts) ")" } }
+                        td { (relay_state(m)) }
                     }
                 }
             }
             (pager("/outbox", filter.offset, filter.limit, total, &[("from", text(&filter.from)), ("to", text(&filter.to)), ("subject", text(&filter.subject))]))
-            form method="post" action="/outbox/clear" {
-                input type="hidden" name="csrf" value=(csrf);
-                button { "Delete all" }
-            }
+            p { a.button.danger href="/outbox/clear" { "Delete all…" } }
         },
     )
 }
@@ -249,21 +338,121 @@ pub fn urlencode(v: &str) -> String {
         .collect()
 }
 
-pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str) -> Markup {
-    layout(
+/// An outbox message's relay state, its attempts and last error.
+fn relay_state(m: &Outgoing) -> Markup {
+    html! {
+        span class={ "state-" (m.relay.state) } { (m.relay.state) }
+        @if m.relay.attempts > 0 { " (" (m.relay.attempts) " attempt" @if m.relay.attempts != 1 { "s" } ")" }
+        @if let Some(e) = &m.relay.last_error { br; small.err { (e) } }
+    }
+}
+
+/// One outbox message: headers, relay state, the body with clickable links,
+/// the raw message, and what can be done with it.
+pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option<&str>) -> Markup {
+    layout_at(
         &format!("Outbox #{}", m.id),
+        "Outbox",
         Some(csrf),
         html! {
+            @if let Some(n) = note { p.note { (n) } }
             table {
                 tr { th { "At" } td { (when(&m.at)) } }
                 tr { th { "From" } td { (m.from) } }
                 tr { th { "To" } td { (m.to) } }
                 tr { th { "Subject" } td { (m.subject) } }
+                tr { th { "Message-ID" } td { code { "<" (m.message_id) ">" } } }
+                tr { th { "Relay" } td { (relay_state(m)) } }
+            }
+            p {
+                a.button href={ "/outbox/" (m.id) "/raw" } download={ "outbox-" (m.id) ".eml" } { "Download .eml" } " "
+                @if relay {
+                    form.inline method="post" action={ "/outbox/" (m.id) "/relay" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button { "Send again through the relay" }
+                    }
+                    " "
+                }
+                form.inline method="post" action={ "/outbox/" (m.id) "/delete" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button.danger { "Delete" }
+                }
             }
             h2 { "Body" }
-            pre { (m.body) }
+            (body_text(&m.body))
             h2 { "RFC 5322" }
             pre { (raw) }
+        },
+    )
+}
+
+/// Everything about one line: its state, audit entries, mailbox and bill,
+/// with the way to open it in the emulator.
+pub struct LineView<'a> {
+    pub state: &'a LineState,
+    pub audit: &'a [audit::Entry],
+    pub mails: &'a [crate::mail::store::Received],
+    pub mail_total: i64,
+    pub subscriptions: &'a [crate::store::services::Subscription],
+    pub ledger: &'a [crate::store::services::LedgerEntry],
+}
+
+pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
+    let l = v.state;
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    layout_at(
+        &format!("Line {} — {}", l.msisdn, l.name_en),
+        "Lines",
+        Some(csrf),
+        html! {
+            p {
+                a.button href={ "/emulator?line=" (l.msisdn) } { "Open in the emulator" } " "
+                a.button href={ "/admin/audit?line=" (l.msisdn) } { "Full audit log" } " "
+                a.button.danger href={ "/admin/lines/" (l.msisdn) "/reset" } { "Reset…" }
+            }
+            h2 { "State" }
+            table {
+                tr { th { "Name" } td { (l.name) " / " (l.name_en) } }
+                tr { th { "Mail address" } td { (l.mail_address) } }
+                tr { th { "Mail functions" } td { @if l.mail_suspended { "suspended" } @else { "in use" } } }
+                tr { th { "Mail rejection" } td { (l.mail_rejection.mode) @for e in &l.mail_rejection.list { br; code { (e) } } } }
+                tr { th { "Secret code" } td { (yes(l.secret_code_registered)) } }
+                tr { th { "MessageR / MessageF" } td { (yes(l.message_service.message_r)) " / " (yes(l.message_service.message_f)) } }
+                tr { th { "i-mode ID notification" } td { @if l.id_notification { "on" } @else { "off" } } }
+                tr { th { "My Menu" } td { (l.my_menu.join(", ")) } }
+                tr { th { "i-mode password" } td { @if l.pin_locked { "locked (until 00:00 JST)" } @else { "not locked" } } }
+                tr { th { "Network PIN" } td { @if l.network_pin_locked { "locked" } @else { "not locked" } } }
+                tr { th { "d ACCOUNT" } td { (yes(l.has_daccount)) } }
+            }
+            h2 { "Audit log (newest " (v.audit.len()) ")" }
+            table {
+                tr { th { "At" } th { "Action" } th { "Outcome" } th { "Source" } }
+                @for e in v.audit {
+                    tr { td { (when(&e.at)) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
+                }
+            }
+            h2 { "Mailbox (" (v.mail_total) " mails, newest " (v.mails.len()) " shown)" }
+            @for m in v.mails {
+                details {
+                    summary { (when(&m.received_at)) " · " (m.from) " · " strong { (m.subject) } @if !m.read { " (unread)" } }
+                    (body_text(&m.body))
+                }
+            }
+            h2 { "Billing" }
+            table {
+                tr { th { "Site" } th { "Monthly fee (yen)" } th { "Since" } th { "Settlement no." } }
+                @for s in v.subscriptions {
+                    tr { td { (s.site) } td { (s.monthly_fee) } td { (when(&s.started_at)) } td { (s.settlement_no) } }
+                }
+            }
+            p { "Monthly total: " strong { (v.subscriptions.iter().map(|s| s.monthly_fee).sum::<i64>()) " yen" } }
+            @if !v.ledger.is_empty() {
+                h2 { "Ledger" }
+                table {
+                    tr { th { "Site" } th { "Fee" } th { "Start date (JST)" } th { "Settlement no." } }
+                    @for e in v.ledger { tr { td { (e.site) } td { (e.monthly_fee) } td { (e.start_date) } td { (e.settlement_no) } } }
+                }
+            }
         },
     )
 }

@@ -61,15 +61,25 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(lines_page))
         .route("/admin/audit", get(audit_page))
         .route("/admin/lines", post(new_line))
-        .route("/admin/lines/{msisdn}/reset", post(reset_line))
+        .route("/admin/lines/{msisdn}", get(line_page))
+        .route(
+            "/admin/lines/{msisdn}/reset",
+            get(confirm_reset_line).post(reset_line),
+        )
         .route("/admin/clock", post(advance_clock))
-        .route("/admin/restore", post(restore))
+        .route("/admin/restore", get(confirm_restore).post(restore))
         .route("/admin/mail-log", get(mail_log_page))
         .route("/admin/support", get(support_page))
         .route("/admin/support/{id}/reset", post(support_reset))
         .route("/outbox", get(outbox_page))
-        .route("/outbox/clear", post(clear_outbox))
+        .route(
+            "/outbox/clear",
+            get(confirm_clear_outbox).post(clear_outbox),
+        )
         .route("/outbox/{id}", get(outbox_one))
+        .route("/outbox/{id}/raw", get(outbox_eml))
+        .route("/outbox/{id}/relay", post(outbox_relay))
+        .route("/outbox/{id}/delete", post(outbox_delete))
 }
 
 async fn login_page() -> Html<String> {
@@ -234,21 +244,138 @@ async fn outbox_page(
     ))
 }
 
+/// Whether outbox mail goes to an SMTP relay.
+async fn has_relay(state: &AppState) -> Result<bool, AppError> {
+    state
+        .db
+        .call(|conn| {
+            Ok(conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM server_settings WHERE key = ?1)",
+                [crate::store::SMTP_RELAY],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+}
+
+async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, AppError> {
+    let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
+    state
+        .db
+        .call(move |conn| mail::outbox_one(conn, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn outbox_view(
+    state: &AppState,
+    console: &Console,
+    raw: &str,
+    note: Option<&str>,
+) -> Result<Html<String>, AppError> {
+    let m = find_outgoing(state, raw).await?;
+    let rfc = crate::mail::rfc5322::render(&m);
+    let relay = has_relay(state).await?;
+    Ok(Html(
+        views::admin::outbox_one(&console.0.csrf, &m, &rfc, relay, note).into_string(),
+    ))
+}
+
 async fn outbox_one(
     State(state): State<AppState>,
     console: Console,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, AppError> {
-    let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
-    let m = state
-        .db
-        .call(move |conn| mail::outbox_one(conn, id))
+    outbox_view(&state, &console, &raw, None).await
+}
+
+/// `GET /outbox/{id}/raw`: the message as an .eml file.
+async fn outbox_eml(
+    State(state): State<AppState>,
+    _: Console,
+    Path(raw): Path<String>,
+) -> Result<Response, AppError> {
+    let m = find_outgoing(&state, &raw).await?;
+    let disposition = format!("attachment; filename=\"outbox-{}.eml\"", m.id);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "message/rfc822".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        crate::mail::rfc5322::render(&m),
+    )
+        .into_response())
+}
+
+/// `POST /outbox/{id}/relay`: queues the message for the relay again.
+async fn outbox_relay(
+    State(state): State<AppState>,
+    console: Console,
+    Path(raw): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    console.check(body)?;
+    let m = find_outgoing(&state, &raw).await?;
+    let note = if !has_relay(&state).await? {
+        "No SMTP relay is configured (start with --smtp-relay HOST:PORT): nothing was sent."
+    } else {
+        let (id, now) = (m.id, state.clock.now());
+        if state
+            .db
+            .call(move |conn| mail::relay_again(conn, id, now))
+            .await?
+        {
+            "Queued for the relay again."
+        } else {
+            "A relay attempt is under way; try again when it ends."
+        }
+    };
+    Ok(outbox_view(&state, &console, &raw, Some(note))
         .await?
-        .ok_or(AppError::NotFound)?;
-    let rfc = crate::mail::rfc5322::render(&m);
-    Ok(Html(
-        views::admin::outbox_one(&console.0.csrf, &m, &rfc).into_string(),
-    ))
+        .into_response())
+}
+
+/// `POST /outbox/{id}/delete`: deletes one message.
+async fn outbox_delete(
+    State(state): State<AppState>,
+    console: Console,
+    Path(raw): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    console.check(body)?;
+    let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
+    if !state
+        .db
+        .call(move |conn| mail::delete_outgoing(conn, id))
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/outbox").into_response())
+}
+
+/// Whether a posted form confirmed a destructive action; if not, the
+/// answer that sends the browser to the confirmation page instead.
+fn confirmed(form: &crate::handset::FormData, page: &str) -> Result<Option<Response>, AppError> {
+    Ok((form.get("confirm")? != Some("yes")).then(|| Redirect::to(page).into_response()))
+}
+
+async fn confirm_clear_outbox(console: Console) -> Html<String> {
+    Html(
+        views::admin::confirm(
+            &console.0.csrf,
+            "Outbox",
+            "Delete all outbox mail?",
+            "Every message in the outbox will be deleted, relayed or not.",
+            "/outbox/clear",
+            "Delete all",
+            "/outbox",
+        )
+        .into_string(),
+    )
 }
 
 async fn clear_outbox(
@@ -256,7 +383,10 @@ async fn clear_outbox(
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    console.check(body)?;
+    let form = console.check(body)?;
+    if let Some(ask) = confirmed(&form, "/outbox/clear")? {
+        return Ok(ask);
+    }
     state.db.call(|conn| mail::clear_outbox(conn)).await?;
     Ok(Redirect::to("/outbox").into_response())
 }
@@ -370,14 +500,88 @@ async fn new_line(
     }
 }
 
+/// `GET /admin/lines/{msisdn}`: the line's state, audit, mailbox and bill.
+async fn line_page(
+    State(state): State<AppState>,
+    console: Console,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let msisdn = Msisdn::parse(&raw).ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let found = state
+        .db
+        .call(move |conn| {
+            let Some(id) = lines::find(conn, &msisdn)? else {
+                return Ok(None);
+            };
+            let Some(line) = lines::state(conn, id, now)? else {
+                return Ok(None);
+            };
+            let filter = audit::Filter {
+                line: Some(&msisdn),
+                action: None,
+                outcome: None,
+            };
+            let (entries, _) = audit::filtered(conn, &filter, 0, 20)?;
+            let (mails, mail_total) = mail::inbox(conn, id, 0, 20)?;
+            let subscriptions = crate::store::services::subscriptions(conn, id)?;
+            let ledger = crate::store::services::ledger(conn, id)?;
+            Ok(Some((
+                line,
+                entries,
+                mails,
+                mail_total,
+                subscriptions,
+                ledger,
+            )))
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (line, entries, mails, mail_total, subscriptions, ledger) = found;
+    let view = views::admin::LineView {
+        state: &line,
+        audit: &entries,
+        mails: &mails,
+        mail_total,
+        subscriptions: &subscriptions,
+        ledger: &ledger,
+    };
+    Ok(Html(
+        views::admin::line_page(&console.0.csrf, &view).into_string(),
+    ))
+}
+
+async fn confirm_reset_line(
+    console: Console,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let msisdn = Msisdn::parse(&raw).ok_or(AppError::NotFound)?;
+    Ok(Html(
+        views::admin::confirm(
+            &console.0.csrf,
+            "Lines",
+            &format!("Reset line {}?", msisdn.as_str()),
+            "The line goes back to its demo state (or, for a line made here, as at purchase): \
+             its settings, passwords, locks, My Menu, subscriptions and mailbox.",
+            &format!("/admin/lines/{}/reset", msisdn.as_str()),
+            "Reset the line",
+            &format!("/admin/lines/{}", msisdn.as_str()),
+        )
+        .into_string(),
+    ))
+}
+
 async fn reset_line(
     State(state): State<AppState>,
     console: Console,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    console.check(body)?;
+    let form = console.check(body)?;
     let msisdn = Msisdn::parse(&raw).ok_or(AppError::NotFound)?;
+    if let Some(ask) = confirmed(&form, &format!("/admin/lines/{}/reset", msisdn.as_str()))? {
+        return Ok(ask);
+    }
     let line = super::api::reset_one_line(&state, msisdn)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -406,12 +610,30 @@ async fn advance_clock(
     Ok(Redirect::to("/admin").into_response())
 }
 
+async fn confirm_restore(console: Console) -> Html<String> {
+    Html(
+        views::admin::confirm(
+            &console.0.csrf,
+            "Lines",
+            "Restore the demo fixtures?",
+            "Every line, partner member, mailbox, outbox message and log is replaced by the demo fixtures, and every session ends.",
+            "/admin/restore",
+            "Restore demo fixtures",
+            "/admin",
+        )
+        .into_string(),
+    )
+}
+
 async fn restore(
     State(state): State<AppState>,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    console.check(body)?;
+    let form = console.check(body)?;
+    if let Some(ask) = confirmed(&form, "/admin/restore")? {
+        return Ok(ask);
+    }
     super::api::restore_fixtures(&state).await?;
     Ok(
         lines_view(&state, &console, Some("The demo fixtures were restored."))

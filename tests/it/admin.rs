@@ -101,7 +101,31 @@ async fn the_outbox_page_lists_shows_and_clears_with_a_csrf_token() {
             .len(),
         2
     );
-    let cleared = console_post(&app, &cookie, "/outbox/clear", &format!("csrf={csrf}")).await;
+    // Delete all asks first: the link opens a confirmation page, and a post
+    // without the confirmation goes there and deletes nothing.
+    assert!(
+        page.text.contains("href=\"/outbox/clear\""),
+        "{}",
+        page.text
+    );
+    let ask = console(&app, &cookie, "/outbox/clear").await;
+    assert_eq!(ask.status, StatusCode::OK);
+    assert!(
+        ask.text.contains("Delete all outbox mail?")
+            && ask.text.contains("name=\"confirm\" value=\"yes\"")
+    );
+    assert!(ask.text.contains("href=\"/outbox\"") && ask.text.contains("Cancel"));
+    let unconfirmed = console_post(&app, &cookie, "/outbox/clear", &format!("csrf={csrf}")).await;
+    assert_eq!(unconfirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(unconfirmed.location(), "/outbox/clear");
+    assert_eq!(app.api("/api/outbox").await.header("x-total-count"), "2");
+    let cleared = console_post(
+        &app,
+        &cookie,
+        "/outbox/clear",
+        &format!("csrf={csrf}&confirm=yes"),
+    )
+    .await;
     assert_eq!(cleared.status, StatusCode::SEE_OTHER);
     assert!(app
         .api("/api/outbox")
@@ -539,17 +563,165 @@ async fn the_console_creates_resets_filters_moves_the_clock_and_restores() {
     let audit = console(&app, &cookie, "/admin/audit").await;
     assert!(audit.text.contains(" JST</time>"), "{}", audit.text);
 
-    let reset = console_post(
+    // Reset and restore ask first; unconfirmed posts change nothing.
+    let ask = console(&app, &cookie, &format!("/admin/lines/{TARO}/reset")).await;
+    assert!(
+        ask.text.contains(&format!("Reset line {TARO}?")),
+        "{}",
+        ask.text
+    );
+    let before = app.snapshot();
+    let unconfirmed = console_post(
         &app,
         &cookie,
         &format!("/admin/lines/{TARO}/reset"),
         &format!("csrf={csrf}"),
     )
     .await;
+    assert_eq!(unconfirmed.location(), format!("/admin/lines/{TARO}/reset"));
+    assert_eq!(
+        console_post(&app, &cookie, "/admin/restore", &format!("csrf={csrf}"))
+            .await
+            .location(),
+        "/admin/restore"
+    );
+    assert_eq!(
+        app.snapshot(),
+        before,
+        "nothing changed without the confirmation"
+    );
+    assert!(console(&app, &cookie, "/admin/restore")
+        .await
+        .text
+        .contains("Restore the demo fixtures?"));
+    let reset = console_post(
+        &app,
+        &cookie,
+        &format!("/admin/lines/{TARO}/reset"),
+        &format!("csrf={csrf}&confirm=yes"),
+    )
+    .await;
     assert!(reset.text.contains("was reset"));
-    let restored = console_post(&app, &cookie, "/admin/restore", &format!("csrf={csrf}")).await;
+    let restored = console_post(
+        &app,
+        &cookie,
+        "/admin/restore",
+        &format!("csrf={csrf}&confirm=yes"),
+    )
+    .await;
     assert!(restored.text.contains("restored"));
     assert_eq!(app.api("/api/lines").await.header("x-total-count"), "3");
-    let forged = console_post(&app, &cookie, "/admin/restore", "csrf=forged").await;
+    let forged = console_post(&app, &cookie, "/admin/restore", "csrf=forged&confirm=yes").await;
     assert_eq!(forged.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_line_page_shows_its_state_audit_mailbox_and_bill_and_opens_the_emulator() {
+    let app = TestApp::new().await;
+    let handset = app.handset(TARO, P501I).await;
+    handset.change_pin("9999", "1234", "1234").await;
+    send_mail(
+        &app,
+        "shop@example.com",
+        "taro-demo@docomo.ne.jp",
+        "お知らせ",
+        "詳しくは https://shop.example.com/news?id=7 をご覧ください",
+    )
+    .await;
+    let (cookie, _) = login(&app).await;
+    let lines = console(&app, &cookie, "/admin").await;
+    assert!(
+        lines
+            .text
+            .contains(&format!("href=\"/admin/lines/{TARO}\"")),
+        "{}",
+        lines.text
+    );
+    assert!(
+        lines
+            .text
+            .contains("<header class=\"top\"><a class=\"brand\" href=\"/admin\">garake"),
+        "the product name"
+    );
+    assert!(
+        lines.text.contains("aria-current=\"page\">Lines</a>"),
+        "the current page is marked"
+    );
+    let page = console(&app, &cookie, &format!("/admin/lines/{TARO}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for want in [
+        "taro-demo@docomo.ne.jp",
+        "<td>change_imode_password</td><td>wrong_pin</td>",
+        "お知らせ",
+        "Monthly total",
+        &format!("href=\"/emulator?line={TARO}\""),
+        &format!("href=\"/admin/audit?line={TARO}\""),
+        "aria-current=\"page\">Lines</a>",
+    ] {
+        assert!(page.text.contains(want), "{want} in:\n{}", page.text);
+    }
+    // Links in a body are clickable, and only http(s) ones.
+    assert!(page.text.contains(
+        "<a href=\"https://shop.example.com/news?id=7\" rel=\"noopener noreferrer nofollow\" target=\"_blank\">https://shop.example.com/news?id=7</a>"
+    ), "{}", page.text);
+    assert_eq!(
+        console(&app, &cookie, "/admin/lines/09099999999")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_outbox_message_downloads_as_eml_and_can_be_deleted_or_sent_again() {
+    let (addr, sink) = smtp_sink(0).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "link").await;
+    let id = app.api("/api/outbox").await.json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (cookie, csrf) = login(&app).await;
+    let one = console(&app, &cookie, &format!("/outbox/{id}")).await;
+    assert!(
+        one.text.contains(&format!("href=\"/outbox/{id}/raw\"")),
+        "{}",
+        one.text
+    );
+    assert!(one.text.contains("Send again through the relay"));
+    assert!(one.text.contains("class=\"state-pending\""), "{}", one.text);
+    let eml = console(&app, &cookie, &format!("/outbox/{id}/raw")).await;
+    assert_eq!(eml.header("content-type"), "message/rfc822");
+    assert_eq!(
+        eml.header("content-disposition"),
+        format!("attachment; filename=\"outbox-{id}.eml\"")
+    );
+    assert!(
+        eml.text.contains("Message-ID: <") && eml.text.contains("To: member@example.com"),
+        "{}",
+        eml.text
+    );
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    let again = console_post(
+        &app,
+        &cookie,
+        &format!("/outbox/{id}/relay"),
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert!(
+        again.text.contains("Queued for the relay again."),
+        "{}",
+        again.text
+    );
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    assert_eq!(sink.lock().unwrap().len(), 2);
+    let gone = console_post(
+        &app,
+        &cookie,
+        &format!("/outbox/{id}/delete"),
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(gone.location(), "/outbox");
+    assert_eq!(app.api("/api/outbox").await.header("x-total-count"), "0");
 }
