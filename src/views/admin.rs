@@ -18,7 +18,7 @@ header.top .brand small{color:var(--muted);font-weight:400;margin-left:.4em}\
 header.top nav{display:flex;flex-wrap:wrap;gap:.2em .9em;align-items:center}\
 header.top nav a{color:var(--ink);text-decoration:none;padding:.15em 0;border-bottom:2px solid transparent}\
 header.top nav a[aria-current=page]{border-color:var(--accent);font-weight:600}\
-main{padding:1em 1.5em 3em;max-width:78em}\
+main{padding:1em 1.5em 3em;max-width:78em;overflow-x:auto}\
 h1{font-size:1.4em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.4em 0 .4em}\
 table{border-collapse:collapse;background:#fff;margin:.3em 0 1em}\
 td,th{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}\
