@@ -37,7 +37,9 @@
 //! and the answers by status per attack; progress goes to stderr.
 //!
 //! Environment: `ABUSE_SECS` caps every duration (each attack and the
-//! first-start idle) at that many seconds.
+//! first-start idle) at that many seconds; `ABUSE_ONLY` runs only the attacks
+//! whose names contain one of its comma-separated words (e.g.
+//! `ABUSE_ONLY=slow,idle`; the first start is always measured).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -91,8 +93,9 @@ fn main() {
     let plans = plans();
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
     let mut results = vec![first_start(dir.path(), &settings)];
-    for (i, plan) in plans.iter().enumerate() {
-        results.push(run_plan(i + 1, plans.len(), plan, dir.path(), &settings));
+    let chosen: Vec<&Plan> = plans.iter().filter(|p| settings.wants(p.name)).collect();
+    for (i, plan) in chosen.iter().enumerate() {
+        results.push(run_plan(i + 1, chosen.len(), plan, dir.path(), &settings));
     }
     print_report(cores, &settings, &results);
 }
@@ -103,6 +106,8 @@ fn main() {
 struct Settings {
     /// `ABUSE_SECS`: the longest any attack (or the first-start idle) runs.
     cap: Option<u64>,
+    /// `ABUSE_ONLY`: words naming the attacks to run (all if empty).
+    only: Vec<String>,
 }
 
 impl Settings {
@@ -112,7 +117,22 @@ impl Settings {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .filter(|s| *s > 0),
+            only: std::env::var("ABUSE_ONLY")
+                .unwrap_or_default()
+                .split(',')
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect(),
         }
+    }
+
+    /// Whether the attack named `name` is to run.
+    fn wants(&self, name: &str) -> bool {
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|w| name.to_lowercase().contains(w.as_str()))
     }
 
     /// A default duration, capped.

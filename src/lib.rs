@@ -102,6 +102,8 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     let clock = Clock::default();
     if is_new && !config.no_demo {
         restore_fixtures(&db, &pins, &partners, &clock)?;
+        // The slot that hashed them is not needed until someone logs in.
+        pins.release_idle(std::time::Duration::ZERO);
     }
     // Whether outbox mail queued from now on is for a relay.
     let relay = config.smtp_relay.clone();

@@ -51,6 +51,8 @@ pub const PAGE_ROWS: i64 = 50;
 pub const LOG_ROWS: i64 = 100_000;
 /// Support-desk inquiries kept (the oldest handled ones go first).
 pub const INQUIRIES: i64 = 10_000;
+/// An Argon2 slot unused this long gives its memory back at the next sweep.
+pub const ARGON2_IDLE: Duration = Duration::from_secs(60);
 /// How often the background sweep runs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// The gateway's cookie jar: per session and site, and in all.

@@ -91,9 +91,12 @@ impl Drop for Turn {
     }
 }
 
-/// The slots' memory: made on first use, then only ever handed around.
+/// The slots' memory: made on first use, then handed around; a slot left
+/// unused for a while gives its memory back (`PinHasher::release_idle`).
 struct Slots {
-    free: Mutex<Vec<Box<[Block]>>>,
+    /// Memory not lent out, with when it came back.
+    free: Mutex<Vec<(Box<[Block]>, std::time::Instant)>>,
+    /// Slots whose memory exists now (lent out or free).
     made: AtomicUsize,
     size: usize,
     returned: Condvar,
@@ -103,7 +106,7 @@ impl Slots {
     fn take(&self) -> Box<[Block]> {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(memory) = free.pop() {
+            if let Some((memory, _)) = free.pop() {
                 return memory;
             }
             if self.made.load(Ordering::Relaxed) < self.size {
@@ -119,8 +122,19 @@ impl Slots {
         self.free
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(memory);
+            .push((memory, std::time::Instant::now()));
         self.returned.notify_one();
+    }
+
+    /// Frees the memory of every free slot unused for `idle` or longer;
+    /// returns how many went.
+    fn release(&self, idle: std::time::Duration) -> usize {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        let before = free.len();
+        free.retain(|(_, since)| since.elapsed() < idle);
+        let gone = before - free.len();
+        self.made.fetch_sub(gone, Ordering::Relaxed);
+        gone
     }
 }
 
@@ -402,7 +416,14 @@ impl PinHasher {
         self.inner.runs.load(Ordering::Relaxed)
     }
 
-    /// How many slots' memory has been made (never more than the slots).
+    /// Gives back the memory of slots unused for `idle` (the sweep does this
+    /// every minute, and the start after hashing the fixtures): a quiet server
+    /// holds no Argon2 memory, a busy one keeps what it uses.
+    pub fn release_idle(&self, idle: std::time::Duration) -> usize {
+        self.inner.slots.release(idle)
+    }
+
+    /// How many slots' memory exists now (never more than the slots).
     pub fn slots_made(&self) -> usize {
         self.inner.slots.made.load(Ordering::Relaxed)
     }
@@ -740,6 +761,13 @@ mod tests {
             hasher.inner.slots.free.lock().unwrap().len(),
             hasher.slots_made()
         );
+        // Busy a moment ago: kept. Idle long enough: given back, and made again on need.
+        assert_eq!(hasher.release_idle(std::time::Duration::from_secs(60)), 0);
+        let made = hasher.slots_made();
+        assert_eq!(hasher.release_idle(std::time::Duration::ZERO), made);
+        assert_eq!(hasher.slots_made(), 0);
+        assert!(hasher.verify("1", &first));
+        assert_eq!(hasher.slots_made(), 1);
     }
 
     #[test]

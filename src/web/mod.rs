@@ -182,6 +182,7 @@ impl AppState {
     pub fn sweep(&self) -> Result<Sweep, AppError> {
         let sessions = self.sessions.sweep();
         let pc_logins = self.pc_logins.sweep();
+        self.pins.release_idle(crate::limits::ARGON2_IDLE);
         let cookies = self.cookies.sweep(|sid| self.sessions.exists(sid));
         let now = self.clock.now();
         let mail_before = now - self.limits.mail_retention_secs();
