@@ -54,7 +54,7 @@ fn garake(db: &std::path::Path) -> (Garake, Duration) {
             "--addr",
             "127.0.0.1:0",
             "--admin-token",
-            "bench",
+            "load-bench-admin-token",
             "--db",
         ])
         .arg(db)
@@ -99,8 +99,12 @@ fn imenu(addr: &str, msisdn: &str) -> (String, usize) {
     let location = head
         .lines()
         .find_map(|l| l.strip_prefix("location: "))
-        .expect("a redirect to iMenu")
-        .to_string();
+        .expect("a redirect to iMenu");
+    // The Location is absolute: keep its path.
+    let location = location
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .unwrap_or_else(|| location.to_string());
     let (status, _, body) = get(addr, &location, "");
     assert_eq!(status, 200);
     (location, body.len())
@@ -332,7 +336,7 @@ fn main() {
         let api_script = dir.path().join("api.lua");
         std::fs::write(
             &api_script,
-            "wrk.headers[\"Authorization\"] = \"Bearer bench\"\n",
+            "wrk.headers[\"Authorization\"] = \"Bearer load-bench-admin-token\"\n",
         )
         .expect("write");
         let api = wrk(

@@ -354,17 +354,19 @@ impl AsyncWrite for Tracked {
 /// A request body that must arrive whole within the body deadline.
 pub struct TimedBody {
     inner: Incoming,
-    deadline: Pin<Box<tokio::time::Sleep>>,
+    /// Set for a request with a body (a GET has none and needs no timer).
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     conn: Arc<Conn>,
     done: bool,
 }
 
 impl TimedBody {
     fn new(inner: Incoming, timeout: Duration, conn: Arc<Conn>) -> TimedBody {
+        let done = inner.is_end_stream();
         TimedBody {
-            done: inner.is_end_stream(),
+            done,
             inner,
-            deadline: Box::pin(tokio::time::sleep(timeout)),
+            deadline: (!done).then(|| Box::pin(tokio::time::sleep(timeout))),
             conn,
         }
     }
@@ -402,12 +404,12 @@ impl Body for TimedBody {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => {
+            Poll::Pending => match this.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
+                Some(Poll::Ready(())) => {
                     this.finish();
                     Poll::Ready(Some(Err(Box::new(BodyTimeout))))
                 }
-                Poll::Pending => Poll::Pending,
+                _ => Poll::Pending,
             },
         }
     }
