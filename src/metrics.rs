@@ -31,8 +31,9 @@ const CODES: usize = 500;
 
 pub struct Metrics {
     requests: Vec<AtomicU64>,
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
+    /// One per bound of `BUCKETS`, then one for longer answers; the
+    /// histogram's count is their sum (one increment fewer per request).
+    buckets: [AtomicU64; BUCKETS.len() + 1],
     micros: AtomicU64,
     limits: [AtomicU64; LIMITS.len()],
 }
@@ -40,7 +41,7 @@ pub struct Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics")
-            .field("requests", &self.count.load(Ordering::Relaxed))
+            .field("requests", &self.count())
             .finish_non_exhaustive()
     }
 }
@@ -52,7 +53,6 @@ impl Default for Metrics {
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             buckets: Default::default(),
-            count: AtomicU64::new(0),
             micros: AtomicU64::new(0),
             limits: Default::default(),
         }
@@ -72,12 +72,20 @@ impl Metrics {
         }
         let secs = took.as_secs_f64();
         // Cumulative buckets are summed when written out; each request lands in one.
-        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
-            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        let i = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        let micros = took.as_micros() as u64;
+        if micros > 0 {
+            self.micros.fetch_add(micros, Ordering::Relaxed);
         }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Requests counted so far.
+    fn count(&self) -> u64 {
+        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
     }
 
     /// A limit bit (a name of `LIMITS`; any other is ignored).
@@ -117,7 +125,7 @@ impl Metrics {
                 "garake_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
             );
         }
-        let count = self.count.load(Ordering::Relaxed);
+        let count = self.count();
         let _ = writeln!(
             out,
             "garake_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
@@ -171,6 +179,9 @@ mod tests {
         assert!(text.contains("garake_request_duration_seconds_bucket{le=\"0.001\"} 2\n"));
         assert!(text.contains("garake_request_duration_seconds_bucket{le=\"0.05\"} 3\n"));
         assert!(text.contains("garake_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"));
+        assert!(text.contains("garake_request_duration_seconds_bucket{le=\"10\"} 3\n"));
+        assert!(text.contains("garake_request_duration_seconds_count 4\n"));
+        assert!(text.contains("garake_request_duration_seconds_sum 20.0303\n"));
         assert!(text.contains("garake_limit_hits_total{limit=\"rate_limited\"} 1\n"));
         assert!(text.contains("# TYPE garake_sessions gauge\ngarake_sessions 3\n"));
     }

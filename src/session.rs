@@ -18,6 +18,7 @@ use sha2::Sha256;
 
 use crate::clock::Clock;
 use crate::domain::{Lang, Msisdn};
+use crate::fasthash::FastBuild;
 use crate::handset::Profile;
 
 /// Idle time after which a handset session is forgotten.
@@ -114,7 +115,8 @@ struct Entry<V> {
 }
 
 struct Table<V> {
-    map: HashMap<SessionId, Entry<V>>,
+    /// Ids are random and drawn here, so the cheap hasher is safe.
+    map: HashMap<SessionId, Entry<V>, FastBuild>,
     /// Entries by the tick they were listed under, oldest first. A use only
     /// moves `last_tick`; eviction and sweeps re-list stale entries lazily.
     order: BTreeMap<u64, SessionId>,
@@ -168,7 +170,7 @@ impl<V> Store<V> {
     pub fn new(bounds: Bounds, time: Time) -> Store<V> {
         Store {
             table: RwLock::new(Table {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 order: BTreeMap::new(),
                 groups: HashMap::new(),
             }),

@@ -259,7 +259,17 @@ impl Route {
             Via::GetForm => 'f',
             _ => 'g',
         };
-        format!("/s/{sid}/{kind}/{}/{tail}", self.site)
+        // Built by hand: this runs for every link of every page.
+        let mut path = String::with_capacity(8 + sid.len() + self.site.len() + tail.len());
+        path.push_str("/s/");
+        path.push_str(sid);
+        path.push('/');
+        path.push(kind);
+        path.push('/');
+        path.push_str(&self.site);
+        path.push('/');
+        path.push_str(tail);
+        path
     }
 }
 
@@ -276,8 +286,41 @@ pub fn plain_url(url: &str) -> bool {
     else {
         return false;
     };
-    let safe = after.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
+    let b = after.as_bytes();
+    if !b.iter().all(|&c| URL_SAFE[c as usize]) {
+        return false;
+    }
+    // No percent-encoded dot anywhere (`%2e`, `%2E`).
+    if memchr::memchr_iter(b'%', b)
+        .any(|i| b.get(i + 1) == Some(&b'2') && matches!(b.get(i + 2), Some(b'e' | b'E')))
+    {
+        return false;
+    }
+    let end = memchr::memchr2(b'?', b'#', b).unwrap_or(b.len());
+    // The authority, then a path of segments that are neither `.` nor `..`
+    // and not empty (but the last).
+    let Some(slash) = memchr::memchr(b'/', &b[..end]) else {
+        return false;
+    };
+    let path = &b[slash + 1..end];
+    let mut segments = path.split(|&c| c == b'/').peekable();
+    while let Some(seg) = segments.next() {
+        let last = segments.peek().is_none();
+        if seg == b"." || seg == b".." || (seg.is_empty() && !last) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The bytes a URL in the URL parser's own form may hold after its scheme:
+/// unreserved and sub-delimiter characters, `:@/?#` and `%`.
+const URL_SAFE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'-' | b'.'
@@ -299,20 +342,11 @@ pub fn plain_url(url: &str) -> bool {
                     | b'?'
                     | b'#'
                     | b'%'
-            )
-    });
-    if !safe || after.contains("%2e") || after.contains("%2E") {
-        return false;
+            );
+        c += 1;
     }
-    let end = after.find(['?', '#']).unwrap_or(after.len());
-    let Some((_, path)) = after[..end].split_once('/') else {
-        return false;
-    };
-    let segments = path.split('/').count();
-    path.split('/')
-        .enumerate()
-        .all(|(i, seg)| seg != "." && seg != ".." && (!seg.is_empty() || i + 1 == segments))
-}
+    table
+};
 
 /// How a link is to be followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,7 +386,12 @@ pub fn percent_encode(s: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 out.push(b as char)
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
         }
     }
     out

@@ -18,14 +18,12 @@
 //! to garake's "not a configured site" page.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use lol_html::html_content::{ContentType, Element};
-use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
 use url::{Position, Url};
 
 use super::{gateway_target, plain_target, plain_url, Route, Via};
+use crate::html::{Attr, Lexer, RawKind, Token};
 
 /// The carrier URL content providers post official-site registrations to.
 pub const REGST_URL: &str = "http://docomo.ne.jp/cp/regst";
@@ -135,15 +133,6 @@ pub fn decode_entities(value: &str) -> Cow<'_, str> {
     }
     out.push_str(rest);
     Cow::Owned(out)
-}
-
-/// A value as an attribute gets it back (`&` written as `&amp;`).
-fn encode_attr(value: &str) -> Cow<'_, str> {
-    if value.contains('&') {
-        Cow::Owned(value.replace('&', "&amp;"))
-    } else {
-        Cow::Borrowed(value)
-    }
 }
 
 /// The scheme of a URL as a browser would see it: leading whitespace and
@@ -263,169 +252,384 @@ fn follow(
     }
 }
 
-/// An element's attributes, read once: (lower-case name, raw value).
-struct Attrs(Vec<(String, String)>);
-
-impl Attrs {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
+/// What becomes of one attribute of a tag.
+enum Fate {
+    Keep,
+    Drop,
+    /// A new value (text; entities and the page's charset are applied when written).
+    Set(String),
 }
 
-/// One element: handlers, URL attributes, and its tag's own rules.
-fn element_rules(
-    el: &mut Element<'_, '_>,
-    rules: &Rules<'_>,
-    base: &Base<'_>,
-    report: &mut Report,
-) {
-    let tag = el.tag_name();
-    match tag.as_str() {
-        "script" => {
-            el.remove();
-            report.count("script");
-            return;
-        }
-        // A browser without script shows what is inside.
-        "noscript" => {
-            el.remove_and_keep_content();
-            return;
-        }
-        "base" => {
-            el.remove();
-            report.count("base");
-            return;
-        }
-        _ => {}
-    }
-    let attrs = Attrs(
-        el.attributes()
-            .iter()
-            .map(|a| (a.name(), a.value()))
-            .collect(),
-    );
-    // Event handlers and attributes that fetch or run something.
-    for (name, value) in &attrs.0 {
-        if name.starts_with("on") {
-            el.remove_attribute(name);
-            report.count("on* attribute");
-        } else if DROPPED_ATTRIBUTES.contains(&name.as_str()) {
-            el.remove_attribute(name);
-            report.count("srcset/ping");
-        } else if name == "style" && dangerous_css(&decode_entities(value)) {
-            el.remove_attribute(name);
-            report.count("style expression");
+/// One pass over a page: the report and the page as the handset gets it.
+struct Pass<'r, 'a> {
+    rules: &'r Rules<'a>,
+    base: Base<'a>,
+    encoding: &'static encoding_rs::Encoding,
+    report: Report,
+    out: Vec<u8>,
+    /// The fate of each attribute of the tag at hand (kept between tags).
+    fates: Vec<Fate>,
+}
+
+/// `name` written in any case is `want` (lower case).
+fn is(name: &[u8], want: &str) -> bool {
+    name.eq_ignore_ascii_case(want.as_bytes())
+}
+
+impl<'a> Pass<'_, 'a> {
+    /// An attribute's raw value as text (in the page's charset, entities undecoded).
+    fn text<'v>(&self, raw: &'v [u8]) -> Cow<'v, str> {
+        match std::str::from_utf8(raw) {
+            Ok(s) if raw.is_ascii() => Cow::Borrowed(s),
+            _ => self.encoding.decode_without_bom_handling(raw).0,
         }
     }
-    let utn = attrs.get("utn").is_some();
-    match tag.as_str() {
-        "meta" => return meta(el, &attrs, rules, base, report),
-        "form" => {
-            let action = attrs.get("action").unwrap_or_default();
-            if decode_entities(action.trim()).eq_ignore_ascii_case(REGST_URL) {
-                el.set_attribute("action", &encode_attr(rules.regst)).ok();
-                return;
-            }
-            let post = attrs
-                .get("method")
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("post"));
-            let via = match (utn, post) {
-                (true, _) => Via::Consent,
-                (false, true) => Via::Link,
-                (false, false) => Via::GetForm,
-            };
-            // A form without an action posts to its own page.
-            let target = if action.trim().is_empty() {
-                rules.page.as_str()
-            } else {
-                action
-            };
-            match follow(target, via, rules, base, report) {
-                Some(v) => el.set_attribute("action", &encode_attr(&v)).ok(),
+
+    /// A start tag: dropped, written as it was, or written again with its
+    /// attributes changed.
+    fn start(
+        &mut self,
+        name: &[u8],
+        attrs: &[Attr<'_>],
+        self_closing: bool,
+        repeated: bool,
+        raw: &[u8],
+    ) {
+        if is(name, "script") {
+            // Its content comes next as raw text and goes too.
+            self.report.count("script");
+            return;
+        }
+        // A browser without script shows what is inside a noscript.
+        if is(name, "noscript") {
+            return;
+        }
+        // No i-mode browser drew SVG or MathML; without them a page has no
+        // foreign content, whose parsing rules differ.
+        if is(name, "svg") || is(name, "math") {
+            self.report.count("svg/math");
+            return;
+        }
+        if is(name, "base") {
+            self.report.count("base");
+            return;
+        }
+        let mut fates = std::mem::take(&mut self.fates);
+        fates.clear();
+        fates.extend(attrs.iter().map(|a| self.attribute_fate(a)));
+        let extra = if is(name, "meta") {
+            match self.meta(attrs, &mut fates) {
+                Some(()) => None,
                 None => {
-                    el.remove_attribute("action");
-                    None
+                    self.fates = fates;
+                    return;
+                }
+            }
+        } else {
+            self.links(name, attrs, &mut fates)
+        };
+        let unchanged =
+            !repeated && extra.is_none() && fates.iter().all(|f| matches!(f, Fate::Keep));
+        if unchanged {
+            self.out.extend_from_slice(raw);
+        } else {
+            self.out.push(b'<');
+            self.out.extend_from_slice(name);
+            for (a, fate) in attrs.iter().zip(&fates) {
+                match fate {
+                    Fate::Drop => {}
+                    Fate::Keep => {
+                        self.out.push(b' ');
+                        self.out.extend_from_slice(a.name);
+                        if let Some(v) = a.value {
+                            self.out.push(b'=');
+                            write_raw_value(&mut self.out, v, a.quote);
+                        }
+                    }
+                    Fate::Set(v) => {
+                        self.out.push(b' ');
+                        self.out.extend_from_slice(a.name);
+                        self.out.push(b'=');
+                        self.write_value(v);
+                    }
+                }
+            }
+            if let Some((name, value)) = &extra {
+                self.out.push(b' ');
+                self.out.extend_from_slice(name.as_bytes());
+                self.out.push(b'=');
+                self.write_value(value);
+            }
+            if self_closing {
+                self.out.push(b'/');
+            }
+            self.out.push(b'>');
+        }
+        self.fates = fates;
+    }
+
+    /// What any tag's attribute gets: event handlers, attributes that fetch
+    /// something, and style that runs something go.
+    fn attribute_fate(&mut self, a: &Attr<'_>) -> Fate {
+        let name = a.name;
+        if name.len() >= 2 && name[..2].eq_ignore_ascii_case(b"on") {
+            self.report.count("on* attribute");
+            return Fate::Drop;
+        }
+        if DROPPED_ATTRIBUTES.iter().any(|d| is(name, d)) {
+            self.report.count("srcset/ping");
+            return Fate::Drop;
+        }
+        if is(name, "style") {
+            let css = self.text(a.value.unwrap_or_default());
+            if dangerous_css(&decode_entities(&css)) {
+                self.report.count("style expression");
+                return Fate::Drop;
+            }
+        }
+        Fate::Keep
+    }
+
+    /// URL attributes, with the form's own rules; returns an attribute to
+    /// add (a form without an action posts to its own page).
+    fn links(
+        &mut self,
+        name: &[u8],
+        attrs: &[Attr<'_>],
+        fates: &mut [Fate],
+    ) -> Option<(&'static str, String)> {
+        let utn = attrs.iter().any(|a| a.is("utn"));
+        let form = is(name, "form");
+        let mut extra = None;
+        if form {
+            let action = attrs.iter().position(|a| a.is("action"));
+            let value = action
+                .and_then(|i| attrs[i].value)
+                .map(|v| self.text(v).into_owned())
+                .unwrap_or_default();
+            let post = attrs
+                .iter()
+                .find(|a| a.is("method"))
+                .and_then(|a| a.value)
+                .is_some_and(|m| self.text(m).trim().eq_ignore_ascii_case("post"));
+            let fate = if decode_entities(value.trim()).eq_ignore_ascii_case(REGST_URL) {
+                Fate::Set(self.rules.regst.to_string())
+            } else {
+                let via = match (utn, post) {
+                    (true, _) => Via::Consent,
+                    (false, true) => Via::Link,
+                    (false, false) => Via::GetForm,
+                };
+                // A form without an action posts to its own page.
+                let target = if value.trim().is_empty() {
+                    self.rules.page.as_str()
+                } else {
+                    &value
+                };
+                match follow(target, via, self.rules, &self.base, &mut self.report) {
+                    Some(v) => Fate::Set(v),
+                    None => Fate::Drop,
                 }
             };
+            match action {
+                Some(i) => fates[i] = fate,
+                None => {
+                    if let Fate::Set(v) = fate {
+                        extra = Some(("action", v));
+                    }
+                }
+            }
+        }
+        for (i, a) in attrs.iter().enumerate() {
+            if !matches!(fates[i], Fate::Keep) || (form && a.is("action")) {
+                continue;
+            }
+            if !URL_ATTRIBUTES.iter().any(|u| a.is(u)) {
+                continue;
+            }
+            let via = if utn && a.is("href") {
+                Via::Consent
+            } else {
+                Via::Link
+            };
+            let value = self.text(a.value.unwrap_or_default()).into_owned();
+            fates[i] = match follow(&value, via, self.rules, &self.base, &mut self.report) {
+                Some(v) => Fate::Set(v),
+                None => Fate::Drop,
+            };
+        }
+        extra
+    }
+
+    /// `<meta>`: only Content-Type (naming the handset's charset) and refresh
+    /// (to a configured site) survive as http-equiv. `None` drops the tag.
+    fn meta(&mut self, attrs: &[Attr<'_>], fates: &mut [Fate]) -> Option<()> {
+        let find = |name: &str| attrs.iter().position(|a| a.is(name));
+        if let Some(i) = find("charset") {
+            fates[i] = Fate::Set(self.rules.charset.to_string());
+        }
+        let Some(equiv) = find("http-equiv") else {
+            return Some(());
+        };
+        let equiv = self
+            .text(attrs[equiv].value.unwrap_or_default())
+            .trim()
+            .to_ascii_lowercase();
+        let content = find("content");
+        match equiv.as_str() {
+            "content-type" => {
+                let value = format!("text/html; charset={}", self.rules.charset);
+                match content {
+                    Some(i) => fates[i] = Fate::Set(value),
+                    None => return Some(()),
+                }
+                Some(())
+            }
+            "refresh" => {
+                let Some(i) = content else { return Some(()) };
+                let text = self.text(attrs[i].value.unwrap_or_default()).into_owned();
+                let content = decode_entities(&text);
+                let (delay, target) = match content.split_once(';') {
+                    Some((d, rest)) => (d.trim().to_string(), Some(rest.trim())),
+                    None => (content.trim().to_string(), None),
+                };
+                let url = target.map(|t| {
+                    let t = t
+                        .strip_prefix("url=")
+                        .or_else(|| t.strip_prefix("URL="))
+                        .unwrap_or(t);
+                    let t = t
+                        .split_once('=')
+                        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("url"))
+                        .map_or(t, |(_, v)| v);
+                    t.trim().trim_matches(['\'', '"'])
+                });
+                let Some(url) = url else { return Some(()) };
+                match follow(url, Via::Link, self.rules, &self.base, &mut self.report) {
+                    Some(v) if !v.starts_with(self.rules.elsewhere) => {
+                        fates[i] = Fate::Set(format!("{delay};URL={v}"));
+                        Some(())
+                    }
+                    _ => {
+                        self.report.count("refresh elsewhere");
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.report.count("meta http-equiv");
+                None
+            }
+        }
+    }
+
+    /// An end tag: the ones whose start tags went go too.
+    fn end(&mut self, name: &[u8], plain: bool, raw: &[u8]) {
+        if ["script", "noscript", "svg", "math", "base"]
+            .iter()
+            .any(|n| is(name, n))
+        {
             return;
         }
-        _ => {}
-    }
-    for (name, value) in &attrs.0 {
-        if !URL_ATTRIBUTES.contains(&name.as_str()) {
-            continue;
-        }
-        let via = if utn && name == "href" {
-            Via::Consent
+        if plain {
+            self.out.extend_from_slice(raw);
         } else {
-            Via::Link
-        };
-        match follow(value, via, rules, base, report) {
-            Some(v) => {
-                el.set_attribute(name, &encode_attr(&v)).ok();
-            }
-            None => el.remove_attribute(name),
+            // Attributes on an end tag mean nothing: written without them.
+            self.end_tag(name);
         }
+    }
+
+    fn end_tag(&mut self, name: &[u8]) {
+        if !name.is_empty() {
+            self.out.extend_from_slice(b"</");
+            self.out.extend_from_slice(name);
+            self.out.push(b'>');
+        }
+    }
+
+    /// The content of a raw-text element. A script's goes. Elsewhere no `<`
+    /// is left: a browser that did not take the element as raw text (as in
+    /// a `<select>`, where most start tags are ignored) must not find
+    /// markup there that this pass never looked at.
+    fn raw_text(&mut self, element: RawKind, content: &[u8], end_name: &[u8]) {
+        match element {
+            RawKind::Script => return,
+            RawKind::Style => {
+                if dangerous_css(&self.text(content)) {
+                    self.report.count("style expression");
+                } else {
+                    // `\3c ` is `<` to CSS.
+                    escape_lt(&mut self.out, content, b"\\3c ");
+                }
+            }
+            RawKind::Rcdata | RawKind::Rawtext | RawKind::Plaintext => {
+                escape_lt(&mut self.out, content, b"&lt;");
+            }
+        }
+        self.end_tag(end_name);
+    }
+
+    /// A new attribute value, double-quoted, in the page's charset.
+    fn write_value(&mut self, value: &str) {
+        if value.is_ascii() && !value.contains(['&', '"']) {
+            self.out.push(b'"');
+            self.out.extend_from_slice(value.as_bytes());
+            self.out.push(b'"');
+            return;
+        }
+        let mut escaped = String::with_capacity(value.len());
+        for c in value.chars() {
+            match c {
+                '&' => escaped.push_str("&amp;"),
+                '"' => escaped.push_str("&quot;"),
+                c => escaped.push(c),
+            }
+        }
+        self.out.push(b'"');
+        if escaped.is_ascii() {
+            self.out.extend_from_slice(escaped.as_bytes());
+        } else {
+            // Characters the charset lacks become numeric references.
+            let (bytes, _, _) = self.encoding.encode(&escaped);
+            self.out.extend_from_slice(&bytes);
+        }
+        self.out.push(b'"');
     }
 }
 
-/// `<meta>`: only Content-Type (naming the handset's charset) and refresh
-/// (to a configured site) survive as http-equiv.
-fn meta(
-    el: &mut Element<'_, '_>,
-    attrs: &Attrs,
-    rules: &Rules<'_>,
-    base: &Base<'_>,
-    report: &mut Report,
-) {
-    if attrs.get("charset").is_some() {
-        el.set_attribute("charset", rules.charset).ok();
-    }
-    let Some(equiv) = attrs.get("http-equiv") else {
-        return;
-    };
-    match equiv.trim().to_ascii_lowercase().as_str() {
-        "content-type" => {
-            el.set_attribute("content", &format!("text/html; charset={}", rules.charset))
-                .ok();
-        }
-        "refresh" => {
-            let content = decode_entities(attrs.get("content").unwrap_or_default());
-            let (delay, target) = match content.split_once(';') {
-                Some((d, rest)) => (d.trim().to_string(), Some(rest.trim())),
-                None => (content.trim().to_string(), None),
-            };
-            let url = target.map(|t| {
-                let t = t
-                    .strip_prefix("url=")
-                    .or_else(|| t.strip_prefix("URL="))
-                    .unwrap_or(t);
-                let t = t
-                    .split_once('=')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("url"))
-                    .map_or(t, |(_, v)| v);
-                t.trim().trim_matches(['\'', '"'])
-            });
-            let Some(url) = url else { return };
-            match follow(url, Via::Link, rules, base, report) {
-                Some(v) if !v.starts_with(rules.elsewhere) => {
-                    el.set_attribute("content", &encode_attr(&format!("{delay};URL={v}")))
-                        .ok();
-                }
-                _ => {
-                    el.remove();
-                    report.count("refresh elsewhere");
+/// A kept attribute value as written, quoted so that it reads the same.
+fn write_raw_value(out: &mut Vec<u8>, raw: &[u8], quote: Option<u8>) {
+    let quote = match quote {
+        Some(q) => q,
+        None if !raw.contains(&b'"') => b'"',
+        None if !raw.contains(&b'\'') => b'\'',
+        None => {
+            out.push(b'"');
+            for &b in raw {
+                if b == b'"' {
+                    out.extend_from_slice(b"&quot;");
+                } else {
+                    out.push(b);
                 }
             }
+            out.push(b'"');
+            return;
         }
-        _ => {
-            el.remove();
-            report.count("meta http-equiv");
-        }
+    };
+    out.push(quote);
+    out.extend_from_slice(raw);
+    out.push(quote);
+}
+
+/// `content` with every `<` written as `with`.
+fn escape_lt(out: &mut Vec<u8>, content: &[u8], with: &[u8]) {
+    let mut rest = content;
+    while let Some(i) = memchr::memchr(b'<', rest) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(with);
+        rest = &rest[i + 1..];
     }
+    out.extend_from_slice(rest);
 }
 
 /// Runs the pass over `page` (bytes in `encoding`, which the output keeps).
@@ -434,50 +638,58 @@ pub fn transform(
     encoding: &'static encoding_rs::Encoding,
     rules: &Rules<'_>,
 ) -> Result<(Vec<u8>, Report), String> {
-    let encoding = AsciiCompatibleEncoding::new(encoding)
-        .ok_or_else(|| format!("{} is not an ASCII-compatible encoding", encoding.name()))?;
-    let report = RefCell::new(Report::default());
-    let base = Base::of(rules.page);
-    let style = RefCell::new(String::new());
-    let mut out = Vec::with_capacity(page.len() + page.len() / 4);
+    if !encoding.is_ascii_compatible()
+        || encoding == encoding_rs::UTF_16BE
+        || encoding == encoding_rs::UTF_16LE
     {
-        let settings = Settings {
-            element_content_handlers: vec![
-                text!("style", |t| {
-                    let mut sheet = style.borrow_mut();
-                    sheet.push_str(t.as_str());
-                    if t.last_in_text_node() {
-                        if dangerous_css(&sheet) {
-                            t.remove();
-                            report.borrow_mut().count("style expression");
-                        } else {
-                            t.replace(&sheet, ContentType::Html);
-                        }
-                        sheet.clear();
-                    } else {
-                        t.remove();
-                    }
-                    Ok(())
-                }),
-                element!("*", |el| {
-                    element_rules(el, rules, &base, &mut report.borrow_mut());
-                    Ok(())
-                }),
-            ],
-            encoding,
-            adjust_charset_on_meta_tag: false,
-            ..Settings::new()
-        };
-        let mut rewriter = HtmlRewriter::new(settings, |chunk: &[u8]| out.extend_from_slice(chunk));
-        rewriter.write(page).map_err(|e| e.to_string())?;
-        rewriter.end().map_err(|e| e.to_string())?;
+        return Err(format!(
+            "{} is not an ASCII-compatible encoding",
+            encoding.name()
+        ));
     }
-    Ok((out, report.into_inner()))
+    let mut pass = Pass {
+        rules,
+        base: Base::of(rules.page),
+        encoding,
+        report: Report::default(),
+        // Links grow by their gateway prefix.
+        out: Vec::with_capacity(page.len() + page.len() / 2),
+        fates: Vec::new(),
+    };
+    let mut lexer = Lexer::new(page);
+    while let Some(token) = lexer.next() {
+        match token {
+            Token::Text(t) | Token::Other(t) => pass.out.extend_from_slice(t),
+            Token::Start {
+                name,
+                attrs,
+                self_closing,
+                repeated,
+                raw,
+            } => pass.start(name, attrs, self_closing, repeated, raw),
+            Token::End { name, plain, raw } => pass.end(name, plain, raw),
+            Token::RawText {
+                element,
+                content,
+                end_name,
+            } => pass.raw_text(element, content, end_name),
+        }
+    }
+    Ok((pass.out, pass.report))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value as an attribute gets it back (`&` written as `&amp;`).
+    fn encode_attr(value: &str) -> Cow<'_, str> {
+        if value.contains('&') {
+            Cow::Owned(value.replace('&', "&amp;"))
+        } else {
+            Cow::Borrowed(value)
+        }
+    }
 
     fn run(html: &str) -> (String, Report) {
         let page = Url::parse("http://cp.example:9000/cp/dir/page.html").unwrap();
@@ -756,6 +968,148 @@ mod tests {
         assert_eq!(to("http://cp.example/inner/a"), "/s/S/g/inner/a");
         assert_eq!(to("http://cp.example/inner"), "/s/S/g/inner/");
         assert_eq!(to("http://cp.example/innerx"), "/s/S/g/outer/innerx");
+    }
+
+    #[test]
+    fn what_a_browser_would_parse_differently_is_closed_off() {
+        let (out, report) = run(concat!(
+            // Foreign content parses <style> as markup: svg and math go.
+            "<svg><style><img src=x onerror=alert(1)></style></svg>",
+            "<math><mi>x</mi></math>",
+            // In a <select> a browser ignores <iframe> and <title> and reads on as markup.
+            "<select><iframe><script>alert(2)</script></iframe><title><b onclick=z()>t</b></title></select>",
+            "<textarea></textarea><img src=x onerror=alert(3)></textarea>",
+            "<xmp><a href=javascript:alert(4)></xmp>",
+            // The first of two attributes is the one a browser takes.
+            "<a href=\"/cp/ok\" HREF=\"javascript:alert(5)\">two</a>",
+            // A tag cut off at the end never reaches a browser.
+            "<p>end<a href=\"javascript:alert(6)"
+        ));
+        // What is left of the attacks is text: no tag carries them.
+        for gone in [
+            "<svg",
+            "</svg",
+            "<math",
+            "<img src=x",
+            "<script",
+            "<b ",
+            "<a href=javascript",
+            "alert(5)",
+            "alert(6)",
+        ] {
+            assert!(!out.contains(gone), "{gone} in {out}");
+        }
+        // Raw text keeps what it says, with no `<` a browser could take for a tag.
+        assert!(
+            out.contains("<style>\\3c img src=x onerror=alert(1)></style>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<iframe>&lt;script>alert(2)&lt;/script></iframe>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<title>&lt;b onclick=z()>t&lt;/b></title>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<a href=\"/s/SID/g/news/ok\">two</a>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("</textarea><img src=\"/s/SID/g/news/dir/x\">"),
+            "{out}"
+        );
+        assert!(out.ends_with("<p>end"), "{out}");
+        assert_eq!(report.removed["svg/math"], 2);
+    }
+
+    #[test]
+    fn untouched_markup_keeps_its_bytes() {
+        let page = concat!(
+            "<!DOCTYPE html><html><!-- note --><body bgcolor=#ffffff>",
+            "<font COLOR='red' size=2>x</font><br/><hr noshade>",
+            "<input type=text name=q istyle=3 value=\"a&amp;b\"></body></html>"
+        );
+        let (out, report) = run(page);
+        assert_eq!(out, page);
+        assert_eq!(report.summary(), None);
+    }
+
+    #[test]
+    fn a_tag_with_thousands_of_attributes_is_read_in_one_pass() {
+        let attrs: String = (0..20_000).map(|i| format!(" a{i}=v")).collect();
+        let page = format!("<p{attrs} a7=again onclick=x>t</p>");
+        let (out, report) = run(&page);
+        assert!(out.starts_with("<p a0=\"v\" a1=\"v\""), "{}", &out[..40]);
+        assert!(out.contains(" a19999=\"v\">t</p>"));
+        assert!(!out.contains("again") && !out.contains("onclick"));
+        assert_eq!(report.removed["on* attribute"], 1);
+    }
+
+    #[test]
+    fn the_tokenizer_sees_the_tags_lol_html_sees() {
+        use lol_html::{element, HtmlRewriter, Settings};
+        let pages = [
+            "<A HREF=x.html title='a \"b\"' data-x=\"1>2\" checked/><br/>",
+            "<a href=\"1\"title=2 x = y z=>t</a>",
+            "a < b <3 </> c </3x> <!-- <a href=no> --> <!DOCTYPE html><?php <b> ?>d<i>",
+            "<style>a<b>c</stylex></STYLE >d<textarea><a></textarea><u>",
+            "<title>t</title foo=\">\"><em>after</em>",
+            "<script><!--<script>x</script><s>--></script><q>z</q>",
+            "<script>a</script\t><kbd><xmp><a></xmp><var>",
+            "<img src=a.gif alt=\"\" width=10 height=\"20\" align=left/>",
+            "<form action=/cp/p method=post><input type=submit value=送信 istyle=1></form>",
+            "<p\nclass=a\r\nid=b\x0cstyle=c>x</p><br / ><hr/ size=1>",
+            "<a href=x/>y</a><a href='' name>n</a><a =odd>o</a>",
+            "<marquee behavior=alternate>m</marquee><blink>b</blink><plaintext><a>",
+        ];
+        for page in pages {
+            let mut seen = Vec::new();
+            {
+                let mut rewriter = HtmlRewriter::new(
+                    Settings {
+                        element_content_handlers: vec![element!("*", |el| {
+                            let attrs: Vec<(String, String)> = el
+                                .attributes()
+                                .iter()
+                                .map(|a| (a.name(), a.value()))
+                                .collect();
+                            seen.push((el.tag_name(), attrs, el.is_self_closing()));
+                            Ok(())
+                        })],
+                        ..Settings::new()
+                    },
+                    |_: &[u8]| {},
+                );
+                rewriter.write(page.as_bytes()).unwrap();
+                rewriter.end().unwrap();
+            }
+            let mut ours = Vec::new();
+            let mut lexer = Lexer::new(page.as_bytes());
+            while let Some(token) = lexer.next() {
+                if let Token::Start {
+                    name,
+                    attrs,
+                    self_closing,
+                    ..
+                } = token
+                {
+                    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+                    let attrs: Vec<(String, String)> = attrs
+                        .iter()
+                        .map(|a| {
+                            (
+                                text(a.name).to_ascii_lowercase(),
+                                text(a.value.unwrap_or_default()),
+                            )
+                        })
+                        .collect();
+                    ours.push((text(name).to_ascii_lowercase(), attrs, self_closing));
+                }
+            }
+            assert_eq!(ours, seen, "{page}");
+        }
     }
 
     #[test]

@@ -134,39 +134,29 @@ impl fmt::Display for Unknown {
 /// Every tag and attribute of `page` (decoded text) that `version` does not
 /// have, each once, in order of name.
 pub fn unknown_in(page: &str, version: HtmlVersion) -> Vec<Unknown> {
-    use lol_html::{element, HtmlRewriter, Settings};
-    let found = std::cell::RefCell::new(std::collections::BTreeSet::new());
-    {
-        let mut rewriter = HtmlRewriter::new(
-            Settings {
-                element_content_handlers: vec![element!("*", |el| {
-                    let tag = el.tag_name();
-                    let mut found = found.borrow_mut();
-                    if !version.knows_tag(&tag) {
-                        found.insert(Unknown::Tag(tag));
-                        return Ok(());
-                    }
-                    for attr in el.attributes() {
-                        let attribute = attr.name();
-                        if !version.knows_attribute(&tag, &attribute) {
-                            found.insert(Unknown::Attribute {
-                                tag: tag.clone(),
-                                attribute,
-                            });
-                        }
-                    }
-                    Ok(())
-                })],
-                ..Settings::new()
-            },
-            |_: &[u8]| {},
-        );
-        // A page that does not parse has nothing to report beyond its charset.
-        if rewriter.write(page.as_bytes()).is_err() || rewriter.end().is_err() {
-            return Vec::new();
+    use crate::html::{Lexer, Token};
+    let mut found = std::collections::BTreeSet::new();
+    let mut lexer = Lexer::new(page.as_bytes());
+    while let Some(token) = lexer.next() {
+        let Token::Start { name, attrs, .. } = token else {
+            continue;
+        };
+        let tag = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if !version.knows_tag(&tag) {
+            found.insert(Unknown::Tag(tag));
+            continue;
+        }
+        for attr in attrs {
+            let attribute = String::from_utf8_lossy(attr.name).to_ascii_lowercase();
+            if !version.knows_attribute(&tag, &attribute) {
+                found.insert(Unknown::Attribute {
+                    tag: tag.clone(),
+                    attribute,
+                });
+            }
         }
     }
-    found.into_inner().into_iter().collect()
+    found.into_iter().collect()
 }
 
 /// The cumulative table as JSON for the emulator: version → tag → attributes
