@@ -1,7 +1,17 @@
-//! One pass over a content provider's page, with a real HTML tokenizer
-//! (lol_html, streaming over the page's own bytes and encoding): what the
+//! One pass over a content provider's page with the HTML tokenizer of
+//! `crate::html` (over the page's own bytes, in its own charset): what the
 //! i-mode browser never ran is removed, and every URL the browser would
-//! follow is pointed back into the gateway.
+//! follow is pointed back into the gateway. A tag nothing changes keeps its
+//! bytes; a changed one is written again from what the tokenizer read, so a
+//! browser reads exactly the attributes that were checked.
+//!
+//! Where a browser's parser could read the same bytes differently, the pass
+//! takes the difference away: `<svg>` and `<math>` go (no foreign content,
+//! whose rules differ), the content of raw-text elements (`style`,
+//! `textarea`, `title`, `xmp`, `iframe`, …) keeps no `<` (a browser that
+//! ignores such a start tag, as inside a `<select>`, then finds no markup
+//! there), a repeated attribute counts once (the first, as in a browser) and
+//! a tag cut off by the end of the page is dropped.
 //!
 //! Removed: `<script>` (and `<noscript>` is opened, as a browser without
 //! script shows it), `<style>` sheets and `style` attributes with
