@@ -29,12 +29,46 @@ pub const LIMITS: [&str; 7] = [
 /// Status codes 100–599, one counter each per kind.
 const CODES: usize = 500;
 
-pub struct Metrics {
-    requests: Vec<AtomicU64>,
+/// Request counters are kept in this many shards, summed when read: the
+/// threads that answer requests each count in their own, so two cores never
+/// contend for one counter's cache line on every request.
+const SHARDS: usize = 4;
+
+/// One shard of the request counters (on its own cache lines).
+#[repr(align(128))]
+struct Shard {
+    requests: Box<[AtomicU64]>,
     /// One per bound of `BUCKETS`, then one for longer answers; the
     /// histogram's count is their sum (one increment fewer per request).
     buckets: [AtomicU64; BUCKETS.len() + 1],
     micros: AtomicU64,
+}
+
+impl Default for Shard {
+    fn default() -> Shard {
+        Shard {
+            requests: (0..KINDS.len() * CODES)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            buckets: Default::default(),
+            micros: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The shard of the calling thread: threads take shards in turn.
+fn shard_index() -> usize {
+    use std::sync::atomic::AtomicUsize;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    MINE.with(|i| *i)
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    shards: [Shard; SHARDS],
     limits: [AtomicU64; LIMITS.len()],
 }
 
@@ -46,29 +80,17 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Metrics {
-        Metrics {
-            requests: (0..KINDS.len() * CODES)
-                .map(|_| AtomicU64::new(0))
-                .collect(),
-            buckets: Default::default(),
-            micros: AtomicU64::new(0),
-            limits: Default::default(),
-        }
-    }
-}
-
 impl Metrics {
     /// One answered request: its kind (an index of `KINDS`), status and time
     /// to the response head.
     pub fn request(&self, kind: usize, status: u16, took: Duration) {
+        let shard = &self.shards[shard_index()];
         if let Some(slot) = (status as usize)
             .checked_sub(100)
             .filter(|c| *c < CODES && kind < KINDS.len())
             .map(|c| kind * CODES + c)
         {
-            self.requests[slot].fetch_add(1, Ordering::Relaxed);
+            shard.requests[slot].fetch_add(1, Ordering::Relaxed);
         }
         let secs = took.as_secs_f64();
         // Cumulative buckets are summed when written out; each request lands in one.
@@ -76,16 +98,24 @@ impl Metrics {
             .iter()
             .position(|b| secs <= *b)
             .unwrap_or(BUCKETS.len());
-        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        shard.buckets[i].fetch_add(1, Ordering::Relaxed);
         let micros = took.as_micros() as u64;
         if micros > 0 {
-            self.micros.fetch_add(micros, Ordering::Relaxed);
+            shard.micros.fetch_add(micros, Ordering::Relaxed);
         }
     }
 
     /// Requests counted so far.
     fn count(&self) -> u64 {
-        self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
+        (0..=BUCKETS.len()).map(|i| self.bucket(i)).sum()
+    }
+
+    /// One histogram bucket (not cumulative), over the shards.
+    fn bucket(&self, i: usize) -> u64 {
+        self.shards
+            .iter()
+            .map(|s| s.buckets[i].load(Ordering::Relaxed))
+            .sum()
     }
 
     /// A limit bit (a name of `LIMITS`; any other is ignored).
@@ -103,7 +133,11 @@ impl Metrics {
         out.push_str("# TYPE garake_requests_total counter\n");
         for (k, kind) in KINDS.iter().enumerate() {
             for code in 0..CODES {
-                let n = self.requests[k * CODES + code].load(Ordering::Relaxed);
+                let n = self
+                    .shards
+                    .iter()
+                    .map(|s| s.requests[k * CODES + code].load(Ordering::Relaxed))
+                    .sum::<u64>();
                 if n > 0 {
                     let _ = writeln!(
                         out,
@@ -119,7 +153,7 @@ impl Metrics {
         out.push_str("# TYPE garake_request_duration_seconds histogram\n");
         let mut cumulative = 0;
         for (i, bound) in BUCKETS.iter().enumerate() {
-            cumulative += self.buckets[i].load(Ordering::Relaxed);
+            cumulative += self.bucket(i);
             let _ = writeln!(
                 out,
                 "garake_request_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
@@ -133,7 +167,11 @@ impl Metrics {
         let _ = writeln!(
             out,
             "garake_request_duration_seconds_sum {}",
-            self.micros.load(Ordering::Relaxed) as f64 / 1e6
+            self.shards
+                .iter()
+                .map(|s| s.micros.load(Ordering::Relaxed))
+                .sum::<u64>() as f64
+                / 1e6
         );
         let _ = writeln!(out, "garake_request_duration_seconds_count {count}");
         out.push_str("# HELP garake_limit_hits_total Times a limit refused or dropped something, by limit.\n");
@@ -163,6 +201,28 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let m = std::sync::Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        m.request(0, 200, Duration::from_micros(1));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = m.render(&[]);
+        assert!(text.contains("garake_requests_total{kind=\"handset\",status=\"200\"} 8000\n"));
+        assert!(text.contains("garake_request_duration_seconds_count 8000\n"));
+        assert!(text.contains("garake_request_duration_seconds_sum 0.008\n"));
+    }
 
     #[test]
     fn requests_land_in_one_bucket_and_limits_by_name() {

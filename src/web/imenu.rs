@@ -76,10 +76,12 @@ pub(super) fn cached_page(
     if node.action.is_some() || node.panel.is_some() {
         return None;
     }
-    let pieces = state
+    let bytes = state
         .pages
-        .get(node.index, page, session.lang, &session.profile)?;
-    Some(plain_page(session, sid, &pieces))
+        .with(node.index, page, session.lang, &session.profile, |p| {
+            p.with_sid(sid)
+        })?;
+    Some(Page::encoded(session.profile.charset, bytes).into_response())
 }
 
 /// A cached menu page with the session's id (as written in the URL) spliced in.

@@ -89,6 +89,24 @@ impl PageCache {
             .cloned()
     }
 
+    /// `f` of the cached pieces, read under the lock (no reference count is
+    /// touched: the pieces are shared by every session of a handset kind).
+    pub fn with<R>(
+        &self,
+        node: usize,
+        page: usize,
+        lang: Lang,
+        profile: &Profile,
+        f: impl FnOnce(&Pieces) -> R,
+    ) -> Option<R> {
+        let key = Key::new(node, page, lang, profile);
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .map(|pieces| f(pieces))
+    }
+
     /// The cached pieces, or `render()` them once. `None` if `render` says there
     /// is no such page.
     pub fn get_or_render(
