@@ -10,6 +10,11 @@
 //! which renders (and caches) it or answers the error page. The answers are
 //! byte-identical either way (tested in `tests/it/menus.rs`); the benchmark
 //! (`benches/handler.rs`, `benches/load.rs`) shows what the shortcut saves.
+//!
+//! A plain gateway link (`GET /s/{sid}/g/{site}/…` without a body or
+//! percent-escapes in the path) is likewise handed straight to the gateway's
+//! handler, its errors rendered by the router's own error-page function
+//! (`tests/it/gateway.rs` compares both ways; `benches/gateway.rs`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -69,6 +74,11 @@ impl App {
             return AppFuture::Cached(Some(page));
         }
         let started = std::time::Instant::now();
+        if req.method() == Method::GET {
+            if let Some(answer) = self.gateway_link(&req, started) {
+                return answer;
+            }
+        }
         if let Some(remote) = remote {
             req.extensions_mut().insert(ConnectInfo(remote));
         }
@@ -83,6 +93,41 @@ impl App {
                 started,
             }),
         }
+    }
+}
+
+impl App {
+    /// A plain gateway link, answered without the router: the same handler,
+    /// its errors rendered by the same function as the router's.
+    fn gateway_link<B>(&self, req: &Request<B>, started: std::time::Instant) -> Option<AppFuture> {
+        let path = req.uri().path();
+        super::gateway::plain_link_path(path)?;
+        // A GET with a body is the router's (it refuses a large one unread).
+        let headers = req.headers();
+        if headers.contains_key(axum::http::header::CONTENT_LENGTH)
+            || headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+        {
+            return None;
+        }
+        let state = self.state.clone();
+        let uri = req.uri().clone();
+        let ua = req.headers().get(axum::http::header::USER_AGENT).cloned();
+        let finish = Finish {
+            state: self.state.clone(),
+            kind: Kind::Handset,
+            host: req.headers().get(axum::http::header::HOST).cloned(),
+            started,
+        };
+        Some(AppFuture::Gateway(Box::pin(async move {
+            let (sid, site, rest) =
+                super::gateway::plain_link_path(uri.path()).expect("checked above");
+            let answer = super::gateway::link_get(state.clone(), sid, site, rest, uri.query())
+                .await
+                .unwrap_or_else(IntoResponse::into_response);
+            let mut response = super::error_page(&state, &uri, ua.as_ref(), answer);
+            finish.apply(&mut response);
+            response
+        })))
     }
 }
 
@@ -143,6 +188,8 @@ where
 #[allow(clippy::large_enum_variant)]
 pub enum AppFuture {
     Cached(Option<Response>),
+    /// A gateway link (`App::gateway_link`).
+    Gateway(Pin<Box<dyn Future<Output = Response> + Send>>),
     Routed {
         answer: RouteFuture<Infallible>,
         finish: Option<Finish>,
@@ -158,6 +205,7 @@ impl Future for AppFuture {
                 // Polled again after completion: a caller bug, answered plainly.
                 crate::error::AppError::NotFound.into_response()
             }))),
+            AppFuture::Gateway(answer) => answer.as_mut().poll(cx).map(Ok),
             AppFuture::Routed { answer, finish } => match Pin::new(answer).poll(cx) {
                 Poll::Ready(Ok(mut response)) => {
                     if let Some(finish) = finish.take() {

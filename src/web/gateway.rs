@@ -90,6 +90,35 @@ async fn link(
     forward(state, Call::new(path, q, &method, body)?, Via::Link).await
 }
 
+/// A plain `GET /s/{sid}/g/{site}/{rest}` (no percent-escapes in the path,
+/// so the parts are as the router would extract them): what `front` answers
+/// before the router, the gateway's most frequent request.
+pub(super) async fn link_get(
+    state: AppState,
+    sid: &str,
+    site: &str,
+    rest: &str,
+    query: Option<&str>,
+) -> Result<Response, AppError> {
+    let call = Call {
+        sid: sid.to_string(),
+        site: site.to_string(),
+        rest: rest.to_string(),
+        query: query.map(str::to_string),
+        body: None,
+    };
+    forward(State(state), call, Via::Link).await
+}
+
+/// The parts of a gateway link path, `(sid, site, rest)`, when no decoding is
+/// needed to read them; `None` sends the request to the router.
+pub(super) fn plain_link_path(path: &str) -> Option<(&str, &str, &str)> {
+    let (sid, after) = path.strip_prefix("/s/")?.split_once("/g/")?;
+    let (site, rest) = after.split_once('/')?;
+    let plain = |p: &str| !p.is_empty() && !p.contains(['/', '%']);
+    (plain(sid) && plain(site) && !rest.contains('%')).then_some((sid, site, rest))
+}
+
 /// A GET form's submission: its query is form data.
 async fn form(
     state: State<AppState>,

@@ -443,7 +443,18 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     // Cheap clones (shared buffers): only an error page needs them.
     let uri = req.uri().clone();
     let ua_header = req.headers().get(header::USER_AGENT).cloned();
-    let mut response = next.run(req).await;
+    let response = next.run(req).await;
+    error_page(&state, &uri, ua_header.as_ref(), response)
+}
+
+/// The answer to a request for `uri`: `response` itself, or, if it is an
+/// error (`AppError`), its page (JSON under `/api`).
+pub(crate) fn error_page(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    ua_header: Option<&HeaderValue>,
+    mut response: Response,
+) -> Response {
     let Some(mark) = response.extensions_mut().remove::<ErrorMark>() else {
         return response;
     };
@@ -451,10 +462,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         state.metrics.limit_hit(limit);
     }
     let (path, query) = (uri.path(), uri.query());
-    let ua = ua_header
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let ua = ua_header.and_then(|v| v.to_str().ok()).unwrap_or("");
     let status = response.status();
     // Headers the error set for the client (e.g. Retry-After) stay on the page.
     let keep = |page: &mut Response| {
@@ -477,7 +485,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         keep(&mut json);
         return json;
     }
-    let ctx = error_ctx(&state, path, query, ua);
+    let ctx = error_ctx(state, path, query, ua);
     let mut page = page::Page::new(&ctx, views::errors::page(&ctx, mark.kind, &state.menu.root))
         .status(status)
         .into_response();

@@ -1308,3 +1308,63 @@ async fn registration_accepts_only_the_posting_sites_code() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn gateway_links_answered_before_the_router_match_the_routers_answers() {
+    let (app, _, _menus) = setup().await;
+    let router = garake::web::router(app.state.clone());
+    let handset = app.handset(TARO, P501I).await;
+    let sid = &handset.sid;
+    let mut compared = 0;
+    for tail in [
+        "g/cp/",
+        "g/cp/echo?who=me",
+        "g/cp/echo?guid=ON&uid=NULLGWDOCOMO",
+        "g/cp/hostile",
+        "g/cp/go",
+        "g/cp/away",
+        "g/cp/garbage",
+        "g/cp/big",
+        "g/cp/script.js",
+        "g/cp/logo.gif",
+        "g/cp/missing",
+        "g/nosuchsite/",
+        "g/cp",
+        "g/cp/%2e%2e/secret",
+    ] {
+        let path = format!("/s/{sid}/{tail}");
+        let req = || {
+            axum::http::Request::get(&path)
+                .header("user-agent", P501I)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let routed = respond(router.clone(), req()).await;
+        let front = handset.get(&path).await;
+        assert_eq!(front.status, routed.status, "{path}");
+        assert_eq!(
+            front.header("content-type"),
+            routed.header("content-type"),
+            "{path}"
+        );
+        assert_eq!(front.bytes, routed.bytes, "{path}");
+        if routed.status.is_redirection() {
+            let location = front.header("location");
+            assert!(location.starts_with("http://"), "{path}: {location}");
+            assert!(location.ends_with(&routed.header("location")), "{path}");
+        }
+        // The front adds the handset's headers to whatever it answers.
+        assert_eq!(
+            front.header("content-security-policy"),
+            garake::web::headers::HANDSET_CSP,
+            "{path}"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 14);
+    // An unknown session is sent to power on, the same both ways.
+    let lost = app
+        .get("/s/00000000000000000000000000000000/g/cp/", P501I)
+        .await;
+    assert_eq!(lost.status, StatusCode::SEE_OTHER);
+}
