@@ -411,6 +411,17 @@ pub enum Answer {
 /// Whether `bytes` are valid text in `encoding` (checked through a small
 /// buffer: the decoded text is not kept).
 pub fn decodes(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> bool {
+    if encoding == encoding_rs::UTF_8 {
+        return std::str::from_utf8(bytes).is_ok();
+    }
+    if encoding == encoding_rs::SHIFT_JIS {
+        return shift_jis_valid(bytes);
+    }
+    decodes_by_decoding(encoding, bytes)
+}
+
+/// `decodes` by running encoding_rs's decoder (any encoding).
+fn decodes_by_decoding(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> bool {
     use encoding_rs::DecoderResult;
     let mut decoder = encoding.new_decoder_without_bom_handling();
     let mut buffer = [0u8; 1024];
@@ -424,6 +435,74 @@ pub fn decodes(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> bool {
             DecoderResult::Malformed(..) => return false,
         }
     }
+}
+
+/// Which Shift_JIS bytes and byte pairs decode, read once from encoding_rs
+/// itself (every single byte, every lead byte with every second byte), so
+/// the check below agrees with the decoder by construction.
+struct ShiftJisTable {
+    /// A byte that is a character on its own.
+    single: [bool; 256],
+    /// A byte that starts a two-byte character.
+    lead: [bool; 256],
+    /// `pair[lead * 256 + trail]`: the pair is a character.
+    pair: Vec<bool>,
+}
+
+fn shift_jis_table() -> &'static ShiftJisTable {
+    static TABLE: std::sync::OnceLock<ShiftJisTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let decodes = |b: &[u8]| {
+            encoding_rs::SHIFT_JIS
+                .decode_without_bom_handling_and_without_replacement(b)
+                .is_some()
+        };
+        let mut table = ShiftJisTable {
+            single: [false; 256],
+            lead: [false; 256],
+            pair: vec![false; 256 * 256],
+        };
+        for first in 0..=255u8 {
+            table.single[first as usize] = decodes(&[first]);
+            if table.single[first as usize] {
+                continue;
+            }
+            for second in 0..=255u8 {
+                if decodes(&[first, second]) {
+                    table.lead[first as usize] = true;
+                    table.pair[first as usize * 256 + second as usize] = true;
+                }
+            }
+        }
+        table
+    })
+}
+
+/// Whether `bytes` is Shift_JIS that decodes without a replacement: one
+/// pass of table look-ups, no output written (a page is checked on every
+/// gateway answer).
+fn shift_jis_valid(bytes: &[u8]) -> bool {
+    let table = shift_jis_table();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            i += 1;
+            continue;
+        }
+        if table.single[b as usize] {
+            i += 1;
+        } else if table.lead[b as usize]
+            && bytes
+                .get(i + 1)
+                .is_some_and(|&t| table.pair[b as usize * 256 + t as usize])
+        {
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// The MIME type of a Content-Type, lower case, without parameters.
@@ -638,6 +717,34 @@ mod tests {
             go("http://127.0.0.1:9001/cp/", Via::Link),
             "/s/SID/url?u=http%3A%2F%2F127.0.0.1%3A9001%2Fcp%2F"
         );
+    }
+
+    #[test]
+    fn the_shift_jis_check_agrees_with_the_decoder() {
+        let slow = |b: &[u8]| decodes_by_decoding(encoding_rs::SHIFT_JIS, b);
+        // Every byte, every pair, and each of those before and after ASCII.
+        for first in 0..=255u8 {
+            for second in 0..=255u8 {
+                for bytes in [[first, second].to_vec(), vec![b'a', first, second, b'z']] {
+                    assert_eq!(shift_jis_valid(&bytes), slow(&bytes), "{bytes:02x?}");
+                }
+            }
+        }
+        // Random runs of bytes, mostly from the double-byte ranges.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let bytes: Vec<u8> = (0..12)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    [0x41u8, 0x82, 0xa0, 0xe0, 0xf8, 0x9f, 0x40, 0xfc, 0x80, 0xfd]
+                        [(seed % 10) as usize]
+                        .wrapping_add((seed >> 8) as u8 % 3)
+                })
+                .collect();
+            assert_eq!(shift_jis_valid(&bytes), slow(&bytes), "{bytes:02x?}");
+        }
     }
 
     #[test]
