@@ -445,8 +445,9 @@ struct ShiftJisTable {
     single: [bool; 256],
     /// A byte that starts a two-byte character.
     lead: [bool; 256],
-    /// `pair[lead * 256 + trail]`: the pair is a character.
-    pair: Vec<bool>,
+    /// Bit `lead * 256 + trail`: the pair is a character (8 KiB, so the
+    /// check stays in the first-level cache).
+    pair: Box<[u64; 1024]>,
 }
 
 fn shift_jis_table() -> &'static ShiftJisTable {
@@ -460,7 +461,7 @@ fn shift_jis_table() -> &'static ShiftJisTable {
         let mut table = ShiftJisTable {
             single: [false; 256],
             lead: [false; 256],
-            pair: vec![false; 256 * 256],
+            pair: Box::new([0; 1024]),
         };
         for first in 0..=255u8 {
             table.single[first as usize] = decodes(&[first]);
@@ -470,7 +471,8 @@ fn shift_jis_table() -> &'static ShiftJisTable {
             for second in 0..=255u8 {
                 if decodes(&[first, second]) {
                     table.lead[first as usize] = true;
-                    table.pair[first as usize * 256 + second as usize] = true;
+                    let bit = first as usize * 256 + second as usize;
+                    table.pair[bit / 64] |= 1 << (bit % 64);
                 }
             }
         }
@@ -485,7 +487,15 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
     let table = shift_jis_table();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
+        // Eight ASCII bytes at a time.
+        while let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if word & 0x8080_8080_8080_8080 != 0 {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
         if b.is_ascii() {
             i += 1;
             continue;
@@ -493,9 +503,10 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
         if table.single[b as usize] {
             i += 1;
         } else if table.lead[b as usize]
-            && bytes
-                .get(i + 1)
-                .is_some_and(|&t| table.pair[b as usize * 256 + t as usize])
+            && bytes.get(i + 1).is_some_and(|&t| {
+                let bit = b as usize * 256 + t as usize;
+                table.pair[bit / 64] & (1 << (bit % 64)) != 0
+            })
         {
             i += 2;
         } else {

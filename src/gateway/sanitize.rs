@@ -41,7 +41,7 @@ pub const REGST_URL: &str = "http://docomo.ne.jp/cp/regst";
 /// What `transform` needs to know about the page and the session.
 pub struct Rules<'a> {
     /// The page's own upstream URL: relative links resolve against it.
-    pub page: &'a Url,
+    pub page: &'a PageUrl,
     /// Every configured site (`Route::all`).
     pub routes: &'a [Route],
     /// The session whose gateway paths the links get.
@@ -52,6 +52,51 @@ pub struct Rules<'a> {
     pub regst: &'a str,
     /// The charset name the handset gets the page in.
     pub charset: &'a str,
+}
+
+/// A page's URL: its text, parsed only when a link needs the URL parser.
+pub struct PageUrl {
+    text: String,
+    /// Set when the text is not already in the parser's own form.
+    parsed: std::cell::OnceCell<Url>,
+}
+
+impl PageUrl {
+    /// `text` as the page's URL; `None` if it does not parse. A URL that
+    /// passes `plain_url` (the gateway builds them from a parsed base and a
+    /// plain path) is not parsed unless a link needs it.
+    pub fn new(text: String) -> Option<PageUrl> {
+        let page = PageUrl {
+            parsed: std::cell::OnceCell::new(),
+            text,
+        };
+        if !plain_url(&page.text) {
+            let url = Url::parse(&page.text).ok()?;
+            let _ = page.parsed.set(url);
+        }
+        Some(page)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The parsed URL (parsed now if it was not yet).
+    fn url(&self) -> Option<&Url> {
+        if let Some(url) = self.parsed.get() {
+            return Some(url);
+        }
+        let url = Url::parse(&self.text).ok()?;
+        Some(self.parsed.get_or_init(|| url))
+    }
+
+    /// Resolves a link against the page.
+    fn join(&self, value: &str) -> Result<Url, url::ParseError> {
+        match self.url() {
+            Some(url) => url.join(value),
+            None => Url::parse(&self.text),
+        }
+    }
 }
 
 /// What a pass removed, by kind (for the `X-Garake-Removed` header and tests).
@@ -184,9 +229,18 @@ struct Base<'a> {
 }
 
 impl<'a> Base<'a> {
-    fn of(page: &'a Url) -> Base<'a> {
-        let origin = &page[..Position::BeforePath];
-        let path = &page[..Position::AfterPath];
+    fn of(page: &'a PageUrl) -> Base<'a> {
+        let (origin, path) = match page.parsed.get() {
+            Some(url) => (&url[..Position::BeforePath], &url[..Position::AfterPath]),
+            // In the parser's form already (`PageUrl::new`): cut as text.
+            None => {
+                let text = page.as_str();
+                let after = text.find("://").map_or(0, |i| i + 3);
+                let path_at = text[after..].find('/').map_or(text.len(), |i| after + i);
+                let end = text.find(['?', '#']).unwrap_or(text.len());
+                (&text[..path_at], &text[..end])
+            }
+        };
         let dir = path.rfind('/').map_or(path, |i| &path[..=i]);
         Base { origin, dir }
     }
@@ -581,7 +635,10 @@ impl<'a> Pass<'_, 'a> {
 
     /// A new attribute value, double-quoted, in the page's charset.
     fn write_value(&mut self, value: &str) {
-        if value.is_ascii() && !value.contains(['&', '"']) {
+        if value
+            .bytes()
+            .all(|b| b.is_ascii() && b != b'&' && b != b'"')
+        {
             self.out.push(b'"');
             self.out.extend_from_slice(value.as_bytes());
             self.out.push(b'"');
@@ -702,7 +759,7 @@ mod tests {
     }
 
     fn run(html: &str) -> (String, Report) {
-        let page = Url::parse("http://cp.example:9000/cp/dir/page.html").unwrap();
+        let page = PageUrl::new("http://cp.example:9000/cp/dir/page.html".into()).unwrap();
         let routes = [
             Route::new("http://cp.example:9000/cp/", "news").unwrap(),
             Route::new("http://other.example/x/", "other").unwrap(),
@@ -864,7 +921,7 @@ mod tests {
 
     #[test]
     fn shift_jis_text_passes_through_byte_for_byte() {
-        let page = Url::parse("http://cp.example:9000/cp/").unwrap();
+        let page = PageUrl::new("http://cp.example:9000/cp/".into()).unwrap();
         let routes = [Route::new("http://cp.example:9000/cp/", "news").unwrap()];
         let rules = Rules {
             page: &page,
@@ -901,8 +958,21 @@ mod tests {
             "https://sec.example/a/b",
             "http://127.0.0.1:8080/x",
         ] {
-            let page = Url::parse(page).unwrap();
-            let base = Base::of(&page);
+            let text = page;
+            let page = Url::parse(text).unwrap();
+            let lazy = PageUrl::new(text.to_string()).unwrap();
+            let base = Base::of(&lazy);
+            // Cut as text or from the parsed URL, the base is the same.
+            let parsed = PageUrl {
+                text: text.to_string(),
+                parsed: page.clone().into(),
+            };
+            let from_url = Base::of(&parsed);
+            assert_eq!(
+                (base.origin, base.dir),
+                (from_url.origin, from_url.dir),
+                "{text}"
+            );
             for value in [
                 "a.html",
                 "a.html?x=1&y=2#top",
@@ -949,7 +1019,7 @@ mod tests {
                     format!("<a href=\"{value}\">x</a>").as_bytes(),
                     encoding_rs::UTF_8,
                     &Rules {
-                        page: &page,
+                        page: &lazy,
                         routes: &routes,
                         sid: "SID",
                         elsewhere: "/else?u=",

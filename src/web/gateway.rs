@@ -363,7 +363,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     if !gateway::decodes(encoding, &bytes) {
         return Ok(failure(&ctx, &root, GARBAGE));
     }
-    let page_url = Url::parse(&url).map_err(|_| AppError::NotFound)?;
+    let page_url = sanitize::PageUrl::new(url).ok_or(AppError::NotFound)?;
     let elsewhere = format!("/s/{}/url?url=", c.sid);
     let regst = format!("/s/{}/cp/regst/{}", c.sid, site.id);
     let rules = Rules {
