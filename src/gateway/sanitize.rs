@@ -122,6 +122,20 @@ impl Report {
     }
 }
 
+/// Whether `name` (any case) is one of `names` (lower case): compared once
+/// lower-cased, as most names are short.
+fn one_of(name: &[u8], names: &[&str]) -> bool {
+    let mut buf = [0u8; 16];
+    let Some(lower) = buf.get_mut(..name.len()) else {
+        return false;
+    };
+    for (to, from) in lower.iter_mut().zip(name) {
+        *to = from.to_ascii_lowercase();
+    }
+    let lower = &*lower;
+    names.iter().any(|n| n.as_bytes() == lower)
+}
+
 /// Attributes that hold a URL a browser follows or loads.
 const URL_ATTRIBUTES: &[&str] = &[
     "href",
@@ -440,7 +454,7 @@ impl<'a> Pass<'_, 'a> {
             self.report.count("on* attribute");
             return Fate::Drop;
         }
-        if DROPPED_ATTRIBUTES.iter().any(|d| is(name, d)) {
+        if one_of(name, DROPPED_ATTRIBUTES) {
             self.report.count("srcset/ping");
             return Fate::Drop;
         }
@@ -508,7 +522,7 @@ impl<'a> Pass<'_, 'a> {
             if !matches!(fates[i], Fate::Keep) || (form && a.is("action")) {
                 continue;
             }
-            if !URL_ATTRIBUTES.iter().any(|u| a.is(u)) {
+            if !one_of(a.name, URL_ATTRIBUTES) {
                 continue;
             }
             let via = if utn && a.is("href") {

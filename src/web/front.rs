@@ -158,8 +158,13 @@ impl Finish {
             self.started.elapsed(),
         );
         self.state.policies.apply(self.kind, response.headers_mut());
-        let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
-        super::headers::absolute_location(response, &origin);
+        if response
+            .headers()
+            .contains_key(axum::http::header::LOCATION)
+        {
+            let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
+            super::headers::absolute_location(response, &origin);
+        }
     }
 }
 
