@@ -426,6 +426,18 @@ pub fn shipped_menus() -> &'static Path {
 
 /// One request to any service of the application (the whole app, or the
 /// router alone), its body decoded in the charset its Content-Type names.
+/// Two answers to one request by two paths (the front and the router): the
+/// same status, content type and bytes.
+pub fn assert_same_answer(got: &Resp, want: &Resp, what: &str) {
+    assert_eq!(got.status, want.status, "{what}");
+    assert_eq!(
+        got.header("content-type"),
+        want.header("content-type"),
+        "{what}"
+    );
+    assert_eq!(got.bytes, want.bytes, "{what}");
+}
+
 pub async fn respond<S>(service: S, req: Request<Body>) -> Resp
 where
     S: tower::Service<
