@@ -482,6 +482,27 @@ fn rss_mib(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system) `pid` has used, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    // SAFETY: sysconf only reads a system constant.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / per_sec
+}
+
 // --------------------------------------------------------------------- wrk
 
 /// What wrk measured.
@@ -649,14 +670,22 @@ fn main() {
     for pair in 1..=pairs {
         let label_g = format!("pair {pair}/{pairs} garake");
         let label_p = format!("pair {pair}/{pairs} proxy");
-        let (g, p) = if pair % 2 == 1 {
-            let g = measured(&label_g, &garake_url, secs);
+        // garake's own CPU time per answer: steadier than requests per
+        // second on a shared machine, and what a change to garake moves.
+        let measured_garake = || {
+            let before = cpu_secs(pid);
+            let run = measured(&label_g, &garake_url, secs);
+            let cpu_us = (cpu_secs(pid) - before) * 1e6 / run.requests.max(1) as f64;
+            (run, cpu_us)
+        };
+        let ((g, cpu_us), p) = if pair % 2 == 1 {
+            let g = measured_garake();
             (g, measured(&label_p, &proxy_url, secs))
         } else {
             let p = measured(&label_p, &proxy_url, secs);
-            (measured(&label_g, &garake_url, secs), p)
+            (measured_garake(), p)
         };
-        rows.push((g, p));
+        rows.push((g, p, cpu_us));
     }
     let rss_after = rss_mib(pid);
     // The session is still alive and the page still goes through the gateway.
@@ -669,11 +698,13 @@ fn main() {
          upstream page {page_size} bytes Shift_JIS cHTML, {gateway_size} bytes as the P903i gets it through garake."
     );
     println!();
-    println!("| pair | garake req/s | avg ms | p99 ms | proxy req/s | avg ms | p99 ms | ratio |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| pair | garake req/s | avg ms | p99 ms | garake CPU µs/answer | proxy req/s | avg ms | p99 ms | ratio |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut ratios = Vec::new();
     let mut problems = Vec::new();
-    for (i, (g, p)) in rows.iter().enumerate() {
+    let mut cpus = Vec::new();
+    for (i, (g, p, cpu_us)) in rows.iter().enumerate() {
+        cpus.push(*cpu_us);
         let ratio = if p.rps > 0.0 { g.rps / p.rps } else { f64::NAN };
         ratios.push(ratio);
         for (who, run) in [("garake", g), ("proxy", p)] {
@@ -682,7 +713,7 @@ fn main() {
             }
         }
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {ratio:.2} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {cpu_us:.1} | {:.0} | {:.2} | {:.2} | {ratio:.2} |",
             i + 1,
             g.rps,
             g.avg_ms,
@@ -694,6 +725,10 @@ fn main() {
     }
     let med = median(ratios);
     println!();
+    println!(
+        "garake's CPU per answer (user + system, from /proc): median {:.1} µs.",
+        median(cpus)
+    );
     println!(
         "Median ratio garake/proxy: **{med:.2}×** (goal ≥ {GOAL}×) {}",
         if med >= GOAL { "✓" } else { "✗" }

@@ -33,14 +33,14 @@ impl Attr<'_> {
 
 /// What the page is made of, in order.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Token<'a, 'b> {
+pub enum Token<'a> {
     /// Text, with its entities as written.
     Text(&'a [u8]),
-    /// A start tag, `raw` as written from `<` to `>`. `repeated` says an
-    /// attribute was written twice (only its first is in `attrs`).
+    /// A start tag, `raw` as written from `<` to `>`; its attributes are
+    /// `Lexer::attrs` until the next call. `repeated` says an attribute was
+    /// written twice (only its first is there).
     Start {
         name: &'a [u8],
-        attrs: &'b [Attr<'a>],
         self_closing: bool,
         repeated: bool,
         raw: &'a [u8],
@@ -55,11 +55,13 @@ pub enum Token<'a, 'b> {
     /// as written (a browser shows none of them).
     Other(&'a [u8]),
     /// The content of the raw-text element that just started, and its end
-    /// tag (`end_name` is empty when the page ended first).
+    /// tag (`end_name` is empty when the page ended first; `end_plain` when
+    /// the end tag is exactly `</name>`).
     RawText {
         element: RawKind,
         content: &'a [u8],
         end_name: &'a [u8],
+        end_plain: bool,
     },
 }
 
@@ -130,95 +132,25 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// The next token, `None` at the end of the page.
-    #[allow(clippy::should_implement_trait)] // tokens borrow the lexer's attribute list
-    pub fn next(&mut self) -> Option<Token<'a, '_>> {
-        if let Some((element, name)) = self.raw.take() {
-            return Some(self.raw_text(element, name));
-        }
-        let src = self.src;
-        loop {
-            let start = self.pos;
-            if start >= src.len() {
-                return None;
-            }
-            let Some(lt) = memchr::memchr(b'<', &src[start..]).map(|i| start + i) else {
-                self.pos = src.len();
-                return Some(Token::Text(&src[start..]));
-            };
-            if lt > start {
-                // Text first; the `<` is looked at on the next call.
-                self.pos = lt;
-                return Some(Token::Text(&src[start..lt]));
-            }
-            let next = src.get(lt + 1).copied();
-            match next {
-                Some(b) if b.is_ascii_alphabetic() => {
-                    let Some(tag) = self.read_tag(lt + 1) else {
-                        // Cut off by the end of the page: a browser drops it.
-                        self.pos = src.len();
-                        return None;
-                    };
-                    self.pos = tag.end;
-                    let name = &src[lt + 1..tag.name_end];
-                    if let Some(kind) = RawKind::of(name) {
-                        self.raw = Some((kind, name));
-                    }
-                    return Some(Token::Start {
-                        name,
-                        attrs: &self.attrs,
-                        self_closing: tag.self_closing,
-                        repeated: tag.repeated,
-                        raw: &src[lt..tag.end],
-                    });
-                }
-                Some(b'/') => match src.get(lt + 2).copied() {
-                    Some(b) if b.is_ascii_alphabetic() => {
-                        let Some(tag) = self.read_tag(lt + 2) else {
-                            self.pos = src.len();
-                            return None;
-                        };
-                        self.pos = tag.end;
-                        let name = &src[lt + 2..tag.name_end];
-                        return Some(Token::End {
-                            name,
-                            plain: tag.end == tag.name_end + 1,
-                            raw: &src[lt..tag.end],
-                        });
-                    }
-                    // `</>` is nothing at all.
-                    Some(b'>') => {
-                        self.pos = lt + 3;
-                        continue;
-                    }
-                    // `</` and anything else: a comment to the next `>`.
-                    _ => return Some(self.bogus_comment(lt)),
-                },
-                Some(b'!') => {
-                    if src[lt..].starts_with(b"<!--") {
-                        return Some(self.comment(lt));
-                    }
-                    return Some(self.bogus_comment(lt));
-                }
-                Some(b'?') => return Some(self.bogus_comment(lt)),
-                // A `<` that opens nothing is text.
-                _ => {
-                    self.pos = lt + 1;
-                    return Some(Token::Text(&src[lt..lt + 1]));
-                }
-            }
-        }
+    /// The attributes of the start tag just returned.
+    pub fn attrs(&self) -> &[Attr<'a>] {
+        &self.attrs
+    }
+
+    /// Where the next token starts (after the last one returned).
+    pub fn pos(&self) -> usize {
+        self.pos
     }
 
     /// `<!…>`, `<?…>`, `</…>`: up to the first `>` (or the end of the page).
-    fn bogus_comment(&mut self, lt: usize) -> Token<'a, 'a> {
+    fn bogus_comment(&mut self, lt: usize) -> Token<'a> {
         let end = memchr::memchr(b'>', &self.src[lt..]).map_or(self.src.len(), |i| lt + i + 1);
         self.pos = end;
         Token::Other(&self.src[lt..end])
     }
 
     /// `<!--…-->`, also ended by `--!>`; `<!-->` and `<!--->` are empty.
-    fn comment(&mut self, lt: usize) -> Token<'a, 'a> {
+    fn comment(&mut self, lt: usize) -> Token<'a> {
         let src = self.src;
         let body = lt + 4;
         let end = if src[body..].starts_with(b">") {
@@ -352,7 +284,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The content of a raw-text element and its end tag.
-    fn raw_text(&mut self, element: RawKind, name: &'a [u8]) -> Token<'a, 'a> {
+    fn raw_text(&mut self, element: RawKind, name: &'a [u8]) -> Token<'a> {
         let src = self.src;
         let start = self.pos;
         let found = match element {
@@ -366,20 +298,97 @@ impl<'a> Lexer<'a> {
                 element,
                 content: &src[start..],
                 end_name: &src[src.len()..],
+                end_plain: true,
             };
         };
         let content = &src[start..lt];
         // The end tag, read like any tag (its attributes mean nothing).
         let end_name = &src[lt + 2..lt + 2 + name.len()];
-        self.pos = match self.read_tag(lt + 2) {
-            Some(tag) => tag.end,
-            None => src.len(),
+        let (end, end_plain) = match self.read_tag(lt + 2) {
+            Some(tag) => (tag.end, tag.end == tag.name_end + 1),
+            None => (src.len(), false),
         };
+        self.pos = end;
         Token::RawText {
             element,
             content,
             end_name,
+            end_plain,
         }
+    }
+}
+
+impl<'a> Iterator for Lexer<'a> {
+    type Item = Token<'a>;
+
+    /// The next token, `None` at the end of the page.
+    fn next(&mut self) -> Option<Token<'a>> {
+        if let Some((element, name)) = self.raw.take() {
+            return Some(self.raw_text(element, name));
+        }
+        let src = self.src;
+        let start = self.pos;
+        if start >= src.len() {
+            return None;
+        }
+        let Some(lt) = memchr::memchr(b'<', &src[start..]).map(|i| start + i) else {
+            self.pos = src.len();
+            return Some(Token::Text(&src[start..]));
+        };
+        if lt > start {
+            // Text first; the `<` is looked at on the next call.
+            self.pos = lt;
+            return Some(Token::Text(&src[start..lt]));
+        }
+        let token = match src.get(lt + 1).copied() {
+            Some(b) if b.is_ascii_alphabetic() => {
+                // Cut off by the end of the page: a browser drops it.
+                let Some(tag) = self.read_tag(lt + 1) else {
+                    self.pos = src.len();
+                    return None;
+                };
+                self.pos = tag.end;
+                let name = &src[lt + 1..tag.name_end];
+                if let Some(kind) = RawKind::of(name) {
+                    self.raw = Some((kind, name));
+                }
+                Token::Start {
+                    name,
+                    self_closing: tag.self_closing,
+                    repeated: tag.repeated,
+                    raw: &src[lt..tag.end],
+                }
+            }
+            Some(b'/') => match src.get(lt + 2).copied() {
+                Some(b) if b.is_ascii_alphabetic() => {
+                    let Some(tag) = self.read_tag(lt + 2) else {
+                        self.pos = src.len();
+                        return None;
+                    };
+                    self.pos = tag.end;
+                    Token::End {
+                        name: &src[lt + 2..tag.name_end],
+                        plain: tag.end == tag.name_end + 1,
+                        raw: &src[lt..tag.end],
+                    }
+                }
+                // `</>`: a browser ignores it.
+                Some(b'>') => {
+                    self.pos = lt + 3;
+                    Token::Other(&src[lt..lt + 3])
+                }
+                // `</` and anything else: a comment to the next `>`.
+                _ => self.bogus_comment(lt),
+            },
+            Some(b'!') if src[lt..].starts_with(b"<!--") => self.comment(lt),
+            Some(b'!' | b'?') => self.bogus_comment(lt),
+            // A `<` that opens nothing is text.
+            _ => {
+                self.pos = lt + 1;
+                Token::Text(&src[lt..lt + 1])
+            }
+        };
+        Some(token)
     }
 }
 
@@ -490,12 +499,12 @@ mod tests {
                 Token::Text(t) => format!("text {}", s(t)),
                 Token::Start {
                     name,
-                    attrs,
                     self_closing,
                     repeated,
                     ..
                 } => {
-                    let attrs: Vec<String> = attrs
+                    let attrs: Vec<String> = lexer
+                        .attrs()
                         .iter()
                         .map(|a| match a.value {
                             Some(v) => format!("{}={}", s(a.name), s(v)),
@@ -516,6 +525,7 @@ mod tests {
                     element,
                     content,
                     end_name,
+                    ..
                 } => format!("raw {element:?} {} end {}", s(content), s(end_name)),
             });
         }
@@ -554,6 +564,7 @@ mod tests {
                 "text  b ",
                 "text <",
                 "text 3 ",
+                "other </>",
                 "text  c ",
                 "other </3x>",
                 "text  ",

@@ -339,11 +339,20 @@ enum Fate {
 }
 
 /// One pass over a page: the report and the page as the handset gets it.
-struct Pass<'r, 'a> {
+///
+/// What nothing changes is not copied token by token: `out` is the page up
+/// to `copied`, then each change (`cut`) copies the unchanged bytes before
+/// it in one piece and writes its replacement.
+struct Pass<'r, 'a, 'p> {
     rules: &'r Rules<'a>,
     base: Base<'a>,
     encoding: &'static encoding_rs::Encoding,
     report: Report,
+    page: &'p [u8],
+    /// How much of `page` is accounted for in `out`.
+    copied: usize,
+    /// Where the token at hand starts and ends in `page`.
+    span: (usize, usize),
     out: Vec<u8>,
     /// The fate of each attribute of the tag at hand (kept between tags).
     fates: Vec<Fate>,
@@ -354,7 +363,15 @@ fn is(name: &[u8], want: &str) -> bool {
     name.eq_ignore_ascii_case(want.as_bytes())
 }
 
-impl<'a> Pass<'_, 'a> {
+impl<'a> Pass<'_, 'a, '_> {
+    /// The token at hand is replaced (by what is written next, if anything):
+    /// the unchanged page before it goes out first.
+    fn cut(&mut self) {
+        let (start, end) = self.span;
+        self.out.extend_from_slice(&self.page[self.copied..start]);
+        self.copied = end;
+    }
+
     /// An attribute's raw value as text (in the page's charset, entities undecoded).
     fn text<'v>(&self, raw: &'v [u8]) -> Cow<'v, str> {
         match std::str::from_utf8(raw) {
@@ -365,32 +382,25 @@ impl<'a> Pass<'_, 'a> {
 
     /// A start tag: dropped, written as it was, or written again with its
     /// attributes changed.
-    fn start(
-        &mut self,
-        name: &[u8],
-        attrs: &[Attr<'_>],
-        self_closing: bool,
-        repeated: bool,
-        raw: &[u8],
-    ) {
+    fn start(&mut self, name: &[u8], attrs: &[Attr<'_>], self_closing: bool, repeated: bool) {
         if is(name, "script") {
             // Its content comes next as raw text and goes too.
             self.report.count("script");
-            return;
+            return self.cut();
         }
         // A browser without script shows what is inside a noscript.
         if is(name, "noscript") {
-            return;
+            return self.cut();
         }
         // No i-mode browser drew SVG or MathML; without them a page has no
         // foreign content, whose parsing rules differ.
         if is(name, "svg") || is(name, "math") {
             self.report.count("svg/math");
-            return;
+            return self.cut();
         }
         if is(name, "base") {
             self.report.count("base");
-            return;
+            return self.cut();
         }
         let mut fates = std::mem::take(&mut self.fates);
         fates.clear();
@@ -400,7 +410,7 @@ impl<'a> Pass<'_, 'a> {
                 Some(()) => None,
                 None => {
                     self.fates = fates;
-                    return;
+                    return self.cut();
                 }
             }
         } else {
@@ -408,9 +418,8 @@ impl<'a> Pass<'_, 'a> {
         };
         let unchanged =
             !repeated && extra.is_none() && fates.iter().all(|f| matches!(f, Fate::Keep));
-        if unchanged {
-            self.out.extend_from_slice(raw);
-        } else {
+        if !unchanged {
+            self.cut();
             self.out.push(b'<');
             self.out.extend_from_slice(name);
             for (a, fate) in attrs.iter().zip(&fates) {
@@ -602,17 +611,16 @@ impl<'a> Pass<'_, 'a> {
     }
 
     /// An end tag: the ones whose start tags went go too.
-    fn end(&mut self, name: &[u8], plain: bool, raw: &[u8]) {
+    fn end(&mut self, name: &[u8], plain: bool) {
         if ["script", "noscript", "svg", "math", "base"]
             .iter()
             .any(|n| is(name, n))
         {
-            return;
+            return self.cut();
         }
-        if plain {
-            self.out.extend_from_slice(raw);
-        } else {
+        if !plain {
             // Attributes on an end tag mean nothing: written without them.
+            self.cut();
             self.end_tag(name);
         }
     }
@@ -629,21 +637,23 @@ impl<'a> Pass<'_, 'a> {
     /// is left: a browser that did not take the element as raw text (as in
     /// a `<select>`, where most start tags are ignored) must not find
     /// markup there that this pass never looked at.
-    fn raw_text(&mut self, element: RawKind, content: &[u8], end_name: &[u8]) {
-        match element {
-            RawKind::Script => return,
-            RawKind::Style => {
-                if dangerous_css(&self.text(content)) {
-                    self.report.count("style expression");
-                } else {
-                    // `\3c ` is `<` to CSS.
-                    escape_lt(&mut self.out, content, b"\\3c ");
-                }
+    fn raw_text(&mut self, element: RawKind, content: &[u8], end_name: &[u8], end_plain: bool) {
+        let with: &[u8] = match element {
+            RawKind::Script => return self.cut(),
+            RawKind::Style if dangerous_css(&self.text(content)) => {
+                self.report.count("style expression");
+                self.cut();
+                return self.end_tag(end_name);
             }
-            RawKind::Rcdata | RawKind::Rawtext | RawKind::Plaintext => {
-                escape_lt(&mut self.out, content, b"&lt;");
-            }
+            // `\3c ` is `<` to CSS.
+            RawKind::Style => b"\\3c ",
+            RawKind::Rcdata | RawKind::Rawtext | RawKind::Plaintext => b"&lt;",
+        };
+        if end_plain && memchr::memchr(b'<', content).is_none() {
+            return;
         }
+        self.cut();
+        escape_lt(&mut self.out, content, with);
         self.end_tag(end_name);
     }
 
@@ -733,28 +743,40 @@ pub fn transform(
         base: Base::of(rules.page),
         encoding,
         report: Report::default(),
+        page,
+        copied: 0,
+        span: (0, 0),
         // Links grow by their gateway prefix.
         out: Vec::with_capacity(page.len() + page.len() / 2),
         fates: Vec::new(),
     };
     let mut lexer = Lexer::new(page);
-    while let Some(token) = lexer.next() {
+    loop {
+        let start = lexer.pos();
+        let Some(token) = lexer.next() else { break };
+        pass.span = (start, lexer.pos());
         match token {
-            Token::Text(t) | Token::Other(t) => pass.out.extend_from_slice(t),
+            Token::Text(_) | Token::Other(_) => {}
             Token::Start {
                 name,
-                attrs,
                 self_closing,
                 repeated,
-                raw,
-            } => pass.start(name, attrs, self_closing, repeated, raw),
-            Token::End { name, plain, raw } => pass.end(name, plain, raw),
+                ..
+            } => pass.start(name, lexer.attrs(), self_closing, repeated),
+            Token::End { name, plain, .. } => pass.end(name, plain),
             Token::RawText {
                 element,
                 content,
                 end_name,
-            } => pass.raw_text(element, content, end_name),
+                end_plain,
+            } => pass.raw_text(element, content, end_name, end_plain),
         }
+    }
+    // The page up to the end of its last token (a tag the end cut off is
+    // not one).
+    let last = pass.span.1;
+    if last > pass.copied {
+        pass.out.extend_from_slice(&page[pass.copied..last]);
     }
     Ok((pass.out, pass.report))
 }
@@ -1183,12 +1205,10 @@ mod tests {
             let mut lexer = Lexer::new(page.as_bytes());
             while let Some(token) = lexer.next() {
                 if let Token::Start {
-                    name,
-                    attrs,
-                    self_closing,
-                    ..
+                    name, self_closing, ..
                 } = token
                 {
+                    let attrs = lexer.attrs();
                     let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
                     let attrs: Vec<(String, String)> = attrs
                         .iter()

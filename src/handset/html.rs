@@ -138,7 +138,7 @@ pub fn unknown_in(page: &str, version: HtmlVersion) -> Vec<Unknown> {
     let mut found = std::collections::BTreeSet::new();
     let mut lexer = Lexer::new(page.as_bytes());
     while let Some(token) = lexer.next() {
-        let Token::Start { name, attrs, .. } = token else {
+        let Token::Start { name, .. } = token else {
             continue;
         };
         let tag = String::from_utf8_lossy(name).to_ascii_lowercase();
@@ -146,7 +146,7 @@ pub fn unknown_in(page: &str, version: HtmlVersion) -> Vec<Unknown> {
             found.insert(Unknown::Tag(tag));
             continue;
         }
-        for attr in attrs {
+        for attr in lexer.attrs() {
             let attribute = String::from_utf8_lossy(attr.name).to_ascii_lowercase();
             if !version.knows_attribute(&tag, &attribute) {
                 found.insert(Unknown::Attribute {
