@@ -100,8 +100,7 @@ impl App {
     /// A plain gateway link, answered without the router: the same handler,
     /// its errors rendered by the same function as the router's.
     fn gateway_link<B>(&self, req: &Request<B>, started: std::time::Instant) -> Option<AppFuture> {
-        let path = req.uri().path();
-        super::gateway::plain_link_path(path)?;
+        let (sid, site, rest) = super::gateway::plain_link_path(req.uri().path())?;
         // A GET with a body is the router's (it refuses a large one unread).
         let headers = req.headers();
         if headers.contains_key(axum::http::header::CONTENT_LENGTH)
@@ -109,6 +108,12 @@ impl App {
         {
             return None;
         }
+        let call = super::gateway::LinkCall {
+            sid: sid.to_string(),
+            site: site.to_string(),
+            rest: rest.to_string(),
+            query: req.uri().query().map(str::to_string),
+        };
         let state = self.state.clone();
         let uri = req.uri().clone();
         let ua = req.headers().get(axum::http::header::USER_AGENT).cloned();
@@ -119,9 +124,7 @@ impl App {
             started,
         };
         Some(AppFuture::Gateway(Box::pin(async move {
-            let (sid, site, rest) =
-                super::gateway::plain_link_path(uri.path()).expect("checked above");
-            let answer = super::gateway::link_get(state.clone(), sid, site, rest, uri.query())
+            let answer = super::gateway::link_get(state.clone(), call)
                 .await
                 .unwrap_or_else(IntoResponse::into_response);
             let mut response = super::error_page(&state, &uri, ua.as_ref(), answer);

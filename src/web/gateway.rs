@@ -90,21 +90,23 @@ async fn link(
     forward(state, Call::new(path, q, &method, body)?, Via::Link).await
 }
 
-/// A plain `GET /s/{sid}/g/{site}/{rest}` (no percent-escapes in the path,
-/// so the parts are as the router would extract them): what `front` answers
-/// before the router, the gateway's most frequent request.
-pub(super) async fn link_get(
-    state: AppState,
-    sid: &str,
-    site: &str,
-    rest: &str,
-    query: Option<&str>,
-) -> Result<Response, AppError> {
+/// A plain gateway link as `front` read it from the path (no percent-escapes,
+/// so the parts are as the router would extract them).
+pub(super) struct LinkCall {
+    pub sid: String,
+    pub site: String,
+    pub rest: String,
+    pub query: Option<String>,
+}
+
+/// A plain `GET /s/{sid}/g/{site}/{rest}`: what `front` answers before the
+/// router, the gateway's most frequent request.
+pub(super) async fn link_get(state: AppState, link: LinkCall) -> Result<Response, AppError> {
     let call = Call {
-        sid: sid.to_string(),
-        site: site.to_string(),
-        rest: rest.to_string(),
-        query: query.map(str::to_string),
+        sid: link.sid,
+        site: link.site,
+        rest: link.rest,
+        query: link.query,
         body: None,
     };
     forward(State(state), call, Via::Link).await
