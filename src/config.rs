@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Options of `garake serve` (SPEC §1.1).
+/// Options of `garake serve`, each a flag and a `GARAKE_*` variable.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Address to listen on.

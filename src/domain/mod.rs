@@ -7,7 +7,7 @@ mod pin;
 pub use msisdn::Msisdn;
 pub use pin::{Pin, PinError};
 
-/// The i-mode password of a new line, and what every reset returns to (seed 000).
+/// The i-mode password of a new line, and what every reset returns to.
 pub const DEFAULT_PIN: &str = "0000";
 
 /// The handset's display language.

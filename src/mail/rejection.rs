@@ -1,6 +1,6 @@
 //! Mail rejection settings: the mode and the designated list.
 
-/// The four modes of SPEC §8 (field `mode`).
+/// The four mail rejection modes, as the API's field `mode` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Off,

@@ -16,7 +16,7 @@ use crate::menu::{Problem, Source};
 pub enum LoginIdRule {
     #[default]
     AsIs,
-    /// `abcd@en@wakwak.com` → `abcd` (seed 002).
+    /// `abcd@en@wakwak.com` → `abcd` (as IMS member support reads it).
     BeforeFirstAt,
 }
 
@@ -30,7 +30,7 @@ impl LoginIdRule {
     }
 }
 
-/// The four shared recovery mechanisms, plus the login-ID notice of seed 003.
+/// The four shared recovery mechanisms, plus koku's login-ID notice.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Mechanism {

@@ -1,4 +1,4 @@
-//! The shared recovery mechanisms of the partner sites (SPEC §7): emailed link,
+//! The shared recovery mechanisms of the partner sites: emailed link,
 //! emailed temporary password, identity-match initialization, login-ID notice
 //! and support-desk inquiry. Sites only configure them (`menus/partners/`).
 //!
@@ -203,7 +203,7 @@ fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
     })
 }
 
-/// `yyyymmdd hh:mm` in Japan, as the seed's mail shows an expiry.
+/// `yyyymmdd hh:mm` in Japan, as a partner site's mail shows an expiry.
 pub fn jst_minutes(t: i64) -> String {
     chrono::DateTime::from_timestamp(t + crate::clock::JST_OFFSET_SECS, 0)
         .map(|d| d.format("%Y%m%d %H:%M").to_string())

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 
-/// The outcome words of SPEC §8.
+/// The outcome words of the audit log (as the API and console show them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Ok,

@@ -10,7 +10,7 @@ use crate::pin::is_locked;
 /// The carrier's mail domain.
 pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
 
-/// A line's public state: settings and lock flags, never a secret (SPEC §8).
+/// A line's public state: settings and lock flags, never a secret.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct LineState {
     pub msisdn: String,

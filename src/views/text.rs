@@ -132,7 +132,7 @@ pub const ERR_INTERNAL: Text = (
 pub const ERR_BAD_REQUEST: Text = ("入力内容に誤りがあります。", "The request is not valid.");
 pub const ERR_UNAUTHORIZED: Text = ("認証が必要です。", "Authentication required.");
 
-// Protected actions (seed 000, "When to Enter Your i-mode Password").
+// Protected actions (the carrier's "When to Enter Your i-mode Password" list).
 pub const MAIL_SETTINGS: Text = ("メール設定", "Mail settings");
 pub const ENTER_PIN: Text = (
     "よろしければiモードパスワードを入力してください。",

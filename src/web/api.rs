@@ -1,4 +1,4 @@
-//! The QA JSON API (SPEC §8). Every route needs the admin token.
+//! The QA JSON API. Every route needs the admin token.
 
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;

@@ -1,4 +1,4 @@
-//! Partner sites (seeds 001–003): TOP and login, their recovery procedures, and
+//! Partner sites (Plus member, IMS, koku): TOP and login, their recovery procedures, and
 //! the new-password page that links and forced changes lead to. Every page is
 //! drawn from the site's data; nothing here is specific to one site.
 

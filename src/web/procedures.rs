@@ -1,5 +1,5 @@
 //! Applications/procedures → docomo Online Application: reset the i-mode password
-//! to 0000 with the network PIN (SPEC §5, route 1).
+//! to 0000 with the network PIN (the first of the three reset routes).
 
 use std::convert::Infallible;
 

@@ -1,4 +1,4 @@
-//! The protected actions of seed 000 ("When to Enter Your i-mode Password"), all
+//! The protected actions ("When to Enter Your i-mode Password"), all
 //! through one flow: input page → confirmation page that shows what will change
 //! and asks for the i-mode password → the PIN gate applies it in one transaction.
 //!

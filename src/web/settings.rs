@@ -1,4 +1,4 @@
-//! Various settings: change the i-mode password (SPEC §4).
+//! Various settings: change the i-mode password.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;

@@ -1,6 +1,6 @@
 //! docomo Shop counter (staff console): staff log in, find a line by phone
 //! number, record the identity document shown and compare it with the
-//! subscriber's registered one (seed 000, route 3). Every action is audited
+//! subscriber's registered one (the third reset route). Every action is audited
 //! with the staff id.
 
 use axum::body::Bytes;

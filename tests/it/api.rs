@@ -1,4 +1,4 @@
-//! The QA API: admin token, line state, audit log (SPEC §8).
+//! The QA API: admin token, line state, audit log.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

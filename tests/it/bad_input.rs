@@ -1,4 +1,4 @@
-//! Bad input gets a clear page in the handset's charset and language, and writes nothing (SPEC §10).
+//! Bad input gets a clear page in the handset's charset and language, and writes nothing.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -1,4 +1,4 @@
-//! Acknowledged changes survive `kill -9` of the server (SPEC §10): WAL,
+//! Acknowledged changes survive `kill -9` of the server: WAL,
 //! synchronous=FULL, every change in one transaction.
 
 use std::process::Command;

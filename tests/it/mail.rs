@@ -1,4 +1,4 @@
-//! i-mode mail end to end: API, handset inbox and compose, notices, outbox (SPEC §6).
+//! i-mode mail end to end: API, handset inbox and compose, notices, outbox.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -1,4 +1,4 @@
-//! The iMenu tree as handsets see it (SPEC §2, §3).
+//! The iMenu tree as handsets see it.
 
 use std::collections::{BTreeSet, VecDeque};
 

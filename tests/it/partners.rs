@@ -1,4 +1,4 @@
-//! Partner sites and their recovery procedures (seeds 001–003, SPEC §7).
+//! Partner sites and their recovery procedures: Plus member, IMS, koku.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

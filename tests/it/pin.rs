@@ -1,4 +1,4 @@
-//! The i-mode password: change, gate, lock, reset with the network PIN (SPEC §4, §5).
+//! The i-mode password: change, gate, lock, reset with the network PIN.
 
 use axum::http::StatusCode;
 

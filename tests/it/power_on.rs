@@ -1,4 +1,4 @@
-//! The power-on page and cookieless sessions (SPEC §2).
+//! The power-on page and cookieless sessions.
 
 use axum::http::StatusCode;
 

@@ -1,4 +1,5 @@
-//! Every protected action of seed 000 behind the i-mode password (SPEC §4, §8.1).
+//! Every protected action behind the i-mode password, as the carrier's help
+//! page "When to Enter Your i-mode Password" lists them.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

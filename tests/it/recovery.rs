@@ -1,4 +1,4 @@
-//! The three reset routes of seed 000: handset (network PIN), My docomo
+//! The three reset routes of a forgotten i-mode password: handset (network PIN), My docomo
 //! (d ACCOUNT + network PIN), docomo Shop counter (identity document).
 
 use axum::body::Body;
@@ -125,7 +125,7 @@ async fn my_docomo_resets_a_locked_password_with_d_account_and_network_pin() {
         )
         .await;
     assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
-    // The seed's path: (My docomo log in) → (Subscription details/procedures)
+    // The carrier's documented path: (My docomo log in) → (Subscription details/procedures)
     // → (docomo Online Application).
     let home = pc.get(&login.location()).await;
     assert!(home.text.contains("<title>My docomo"), "{}", home.text);

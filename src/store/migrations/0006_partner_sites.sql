@@ -1,4 +1,4 @@
--- Partner sites (seeds 001–003): member accounts, single-use tokens (stored as
+-- Partner sites (Plus member, IMS, koku): member accounts, single-use tokens (stored as
 -- SHA-256 of 128-bit random values), temporary passwords (Argon2id), and the
 -- support-desk queue.
 CREATE TABLE partner_accounts (
