@@ -629,22 +629,27 @@ pub struct LogEntry {
     pub reason: Option<String>,
 }
 
+/// The columns a `LogEntry` is read from, in `LogEntry::from_row`'s order.
+const LOG_COLUMNS: &str = "at, sender, recipient, line, status, reason";
+
+impl LogEntry {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntry> {
+        Ok(LogEntry {
+            at: crate::clock::rfc3339(r.get(0)?),
+            from: r.get(1)?,
+            to: r.get(2)?,
+            line: r.get(3)?,
+            status: r.get(4)?,
+            reason: r.get(5)?,
+        })
+    }
+}
+
 /// The mail-log entry with row id `id`, if it is still kept.
 pub fn log_entry(conn: &Connection, id: i64) -> Result<Option<LogEntry>, AppError> {
     Ok(conn
-        .prepare_cached(
-            "SELECT at, sender, recipient, line, status, reason FROM mail_log WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(LogEntry {
-                at: crate::clock::rfc3339(r.get(0)?),
-                from: r.get(1)?,
-                to: r.get(2)?,
-                line: r.get(3)?,
-                status: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })
+        .prepare_cached(&format!("SELECT {LOG_COLUMNS} FROM mail_log WHERE id = ?1"))?
+        .query_row([id], LogEntry::from_row)
         .optional()?)
 }
 
@@ -664,20 +669,11 @@ pub fn mail_log(
     limit: i64,
 ) -> Result<(Vec<LogEntry>, i64), AppError> {
     let total: i64 = conn.query_row("SELECT count(*) FROM mail_log", [], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT at, sender, recipient, line, status, reason FROM mail_log ORDER BY id DESC LIMIT ?1 OFFSET ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {LOG_COLUMNS} FROM mail_log ORDER BY id DESC LIMIT ?1 OFFSET ?2"
+    ))?;
     let rows = stmt
-        .query_map([limit, offset], |r| {
-            Ok(LogEntry {
-                at: crate::clock::rfc3339(r.get(0)?),
-                from: r.get(1)?,
-                to: r.get(2)?,
-                line: r.get(3)?,
-                status: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })?
+        .query_map([limit, offset], LogEntry::from_row)?
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }

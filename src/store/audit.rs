@@ -41,6 +41,21 @@ pub struct Entry {
     pub source: String,
 }
 
+/// The columns an `Entry` is read from, in `Entry::from_row`'s order.
+const COLUMNS: &str = "at, line, action, outcome, source";
+
+impl Entry {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+        Ok(Entry {
+            at: crate::clock::rfc3339(r.get(0)?),
+            line: r.get(1)?,
+            action: r.get(2)?,
+            outcome: r.get(3)?,
+            source: r.get(4)?,
+        })
+    }
+}
+
 /// Appends an entry. Takes a `Connection` so it joins the caller's transaction.
 pub fn record(
     conn: &Connection,
@@ -102,19 +117,11 @@ pub fn filtered(
         .prepare_cached(&format!("SELECT count(*) FROM audit {WHERE}"))?
         .query_row(rusqlite::params![keys.0, keys.1, keys.2], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT at, line, action, outcome, source FROM audit {WHERE} ORDER BY id DESC LIMIT ?4 OFFSET ?5"
+        "SELECT {COLUMNS} FROM audit {WHERE} ORDER BY id DESC LIMIT ?4 OFFSET ?5"
     ))?;
     let rows = stmt.query_map(
         rusqlite::params![keys.0, keys.1, keys.2, limit, offset],
-        |r| {
-            Ok(Entry {
-                at: crate::clock::rfc3339(r.get(0)?),
-                line: r.get(1)?,
-                action: r.get(2)?,
-                outcome: r.get(3)?,
-                source: r.get(4)?,
-            })
-        },
+        Entry::from_row,
     )?;
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
@@ -123,15 +130,7 @@ pub fn filtered(
 pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, AppError> {
     use rusqlite::OptionalExtension;
     Ok(conn
-        .prepare_cached("SELECT at, line, action, outcome, source FROM audit WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok(Entry {
-                at: crate::clock::rfc3339(r.get(0)?),
-                line: r.get(1)?,
-                action: r.get(2)?,
-                outcome: r.get(3)?,
-                source: r.get(4)?,
-            })
-        })
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM audit WHERE id = ?1"))?
+        .query_row([id], Entry::from_row)
         .optional()?)
 }

@@ -109,6 +109,18 @@ pub fn find(conn: &Connection, msisdn: &Msisdn) -> Result<Option<i64>, AppError>
         .optional()?)
 }
 
+/// The line with number `msisdn`: its id and public state.
+pub fn state_by_msisdn(
+    conn: &Connection,
+    msisdn: &Msisdn,
+    now: i64,
+) -> Result<Option<(i64, LineState)>, AppError> {
+    let Some(id) = find(conn, msisdn)? else {
+        return Ok(None);
+    };
+    Ok(state(conn, id, now)?.map(|line| (id, line)))
+}
+
 /// Lines in number order, `limit` from `offset`, and the total count.
 pub fn directory(
     conn: &Connection,

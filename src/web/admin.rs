@@ -511,10 +511,7 @@ async fn line_page(
     let found = state
         .db
         .call(move |conn| {
-            let Some(id) = lines::find(conn, &msisdn)? else {
-                return Ok(None);
-            };
-            let Some(line) = lines::state(conn, id, now)? else {
+            let Some((id, line)) = lines::state_by_msisdn(conn, &msisdn, now)? else {
                 return Ok(None);
             };
             let filter = audit::Filter {

@@ -126,13 +126,10 @@ async fn line(
     let now = state.clock.now();
     let found = state
         .db
-        .call(move |conn| match lines::find(conn, &msisdn)? {
-            Some(id) => lines::state(conn, id, now),
-            None => Ok(None),
-        })
+        .call(move |conn| lines::state_by_msisdn(conn, &msisdn, now))
         .await?;
     found
-        .map(Json)
+        .map(|(_, line)| Json(line))
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
 }
 

@@ -162,10 +162,7 @@ async fn find(state: &AppState, msisdn: Msisdn) -> Result<Option<Found>, AppErro
     state
         .db
         .call(move |conn| {
-            let Some(line_id) = lines::find(conn, &msisdn)? else {
-                return Ok(None);
-            };
-            let Some(line) = lines::state(conn, line_id, now)? else {
+            let Some((line_id, line)) = lines::state_by_msisdn(conn, &msisdn, now)? else {
                 return Ok(None);
             };
             Ok(Some(Found {

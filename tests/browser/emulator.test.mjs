@@ -213,6 +213,17 @@ test("the emulator walks a P501i to the password change and switches to a PC in 
 
 const TOKEN = "browser-test-token";
 
+/** Runs `body` on the emulator of Taro's P501i, in English, in a 1024x700 window. */
+async function onTaroP501i(body) {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+  try {
+    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+    await body(page, errors);
+  } finally {
+    await context.close();
+  }
+}
+
 /** Opens the emulator in a fresh context; returns the page once the screen shows a page. */
 async function openEmulator(context, query) {
   const page = await context.newPage();
@@ -224,9 +235,7 @@ async function openEmulator(context, query) {
 }
 
 test("the whole phone, keypad included, fits a 1024x700 window without scrolling", { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-  try {
-    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+  await onTaroP501i(async (page, errors) => {
     // A few pages fill the log and the tags line; the layout must stay put.
     const screen = page.frameLocator("#screen");
     await pressFor(page, screen, "Customer support");
@@ -248,15 +257,11 @@ test("the whole phone, keypad included, fits a 1024x700 window without scrolling
     // The screen still shows the handset's columns: its layout width is unchanged.
     assert.ok((await page.locator("#screen").evaluate((f) => f.clientWidth)) > 200);
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test("the direction pad and the arrow keys move a cursor over the links, scroll the screen and select", { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-  try {
-    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+  await onTaroP501i(async (page, errors) => {
     const screen = page.frameLocator("#screen");
     // "Various settings" lists the line's settings before its links: longer than a P501i's screen.
     await pressFor(page, screen, "Customer support");
@@ -319,15 +324,11 @@ test("the direction pad and the arrow keys move a cursor over the links, scroll 
     await nextPage(page, before);
     assert.equal(await page.locator("#path").innerText(), keyedUp.link, "Enter follows the cursor");
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test("the profile picker names the same page budget as the meter", { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-  try {
-    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+  await onTaroP501i(async (page, errors) => {
     for (const name of ["P501i", "P503i", "P-07B", "PC"]) {
       if (name !== "P501i") {
         const before = await loads(page);
@@ -344,15 +345,11 @@ test("the profile picker names the same page budget as the meter", { timeout: 60
     }
     assert.equal(await page.locator("#budget").innerText(), "1,048,576");
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test("a URL typed into the shell opens through the session's URL page", { timeout: 60_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-  try {
-    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+  await onTaroP501i(async (page, errors) => {
     const screen = page.frameLocator("#screen");
     await page.fill("#url", "http://example.com/a b?c=1&d=2");
     let before = await loads(page);
@@ -372,9 +369,7 @@ test("a URL typed into the shell opens through the session's URL page", { timeou
     await nextPage(page, before);
     await screen.getByText("10.0.0.1/x").waitFor({ timeout: STEP });
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 /** `MM/DD HH:MM` in Japan time of Unix milliseconds. */
@@ -399,9 +394,7 @@ test("the status bar shows the server's simulated clock in Japan time", { timeou
   assert.equal(typeof body.now, "number");
   assert.equal(body.jst, jstShort(body.now * 1000));
 
-  const context = await browser.newContext({ viewport: { width: 1024, height: 700 } });
-  try {
-    const { page, errors } = await openEmulator(context, "profile=P501i&line=09012340001&lang=en");
+  await onTaroP501i(async (page, errors) => {
     const shows = (ms) => [-60_000, 0, 60_000].map((d) => jstShort(ms + d));
     const clock = page.locator("#clock");
     let expected = shows(await serverNow());
@@ -422,7 +415,5 @@ test("the status bar shows the server's simulated clock in Japan time", { timeou
     // Not the PC's clock: three days and an hour ahead of it.
     assert.ok(!shows(Date.now()).includes(await clock.innerText()));
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });

@@ -23,6 +23,11 @@ impl Server {
 
     /// The same with more flags.
     pub fn start_with(db: &std::path::Path, flags: &[&str]) -> Server {
+        Server::start_on(db, shipped_menus(), flags)
+    }
+
+    /// The same with the menu files of `menus`.
+    pub fn start_on(db: &std::path::Path, menus: &std::path::Path, flags: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -34,7 +39,7 @@ impl Server {
             ])
             .arg(db)
             .arg("--menus")
-            .arg(shipped_menus())
+            .arg(menus)
             .args(flags)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -531,28 +536,12 @@ fn walk_reports_a_tag_the_handsets_html_version_lacks_on_a_providers_page() {
         std::fs::write(menus.path().join(path.file_name().unwrap()), text).unwrap();
     }
     let db = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-        .arg(db.path().join("g.db"))
-        .arg("--menus")
-        .arg(menus.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .trim_start_matches("garake listening on http://")
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
+    let server = Server::start_on(&db.path().join("g.db"), menus.path(), &[]);
+    let addr = server.addr.clone();
     // <marquee> came with i-mode HTML 2.0: a 501i (1.0) lacks it, a 502i has it.
     let (old, old_out) = walk_as(&addr, "P501i", menus.path());
     let (new, new_out) = walk_as(&addr, "P502i", menus.path());
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     assert_eq!(old, Some(1), "{old_out}");
     assert!(
         old_out.contains("unknown to HTML 1.0: 2\n  <marquee> on /s/{sid}/g/cp/\n"),
@@ -578,31 +567,15 @@ fn walk_reports_an_over_budget_page_and_exits_1() {
     );
     let menus = menu_dir(&[("tree.toml", &tree)]);
     let db = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-        .arg(db.path().join("g.db"))
-        .arg("--menus")
-        .arg(menus.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .trim_start_matches("garake listening on http://")
-        .to_string();
-    std::thread::spawn(move || for _ in lines {});
+    let server = Server::start_on(&db.path().join("g.db"), menus.path(), &[]);
+    let addr = server.addr.clone();
     let out = Command::new(BIN)
         .args(["walk", "--base", &format!("http://{addr}")])
         .arg("--menus")
         .arg(menus.path())
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(

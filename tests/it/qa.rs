@@ -299,14 +299,18 @@ async fn read_until(body: &mut Body, want: &str, limit: Duration) -> Option<Stri
     None
 }
 
+/// `GET /api/events`, its body left open to read from.
+async fn open_events(app: &TestApp) -> axum::response::Response {
+    app.router()
+        .oneshot(api_req(Method::GET, "/api/events", None))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_event_stream_carries_audit_delivery_and_outbox_events_as_they_happen() {
     let app = TestApp::new().await;
-    let response = app
-        .router()
-        .oneshot(api_req(Method::GET, "/api/events", None))
-        .await
-        .unwrap();
+    let response = open_events(&app).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut body = response.into_body();
@@ -344,11 +348,7 @@ async fn the_event_stream_carries_audit_delivery_and_outbox_events_as_they_happe
 #[tokio::test]
 async fn a_refused_change_sends_no_event() {
     let app = TestApp::new().await;
-    let response = app
-        .router()
-        .oneshot(api_req(Method::GET, "/api/events", None))
-        .await
-        .unwrap();
+    let response = open_events(&app).await;
     let mut body = response.into_body();
     // A mail refused for its size writes nothing: no event.
     let big = "x".repeat(12_000);
@@ -364,11 +364,7 @@ async fn a_refused_change_sends_no_event() {
         .is_none());
     // Streams are bounded too.
     let capped = TestApp::with(|c| c.limits.max_event_streams = 1).await;
-    let _open = capped
-        .router()
-        .oneshot(api_req(Method::GET, "/api/events", None))
-        .await
-        .unwrap();
+    let _open = open_events(&capped).await;
     let second = capped
         .request(api_req(Method::GET, "/api/events", None))
         .await;
