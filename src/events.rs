@@ -125,6 +125,8 @@ pub const WEBHOOK_WAITS: [Duration; 3] = [
 
 /// How long one webhook POST may take.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most of a webhook answer's body that is read.
+const WEBHOOK_ANSWER: usize = 64 * 1024;
 
 /// POSTs `{"event": KIND, "data": {...}}` for every event to `url`, in
 /// order, retrying a failed one (`WEBHOOK_WAITS`); an answer other than 2xx
@@ -169,20 +171,20 @@ async fn post(
     url: &str,
     body: &str,
 ) -> Result<(), String> {
-    let req = hyper::Request::post(url)
-        .header(hyper::header::CONTENT_TYPE, "application/json")
-        .header(hyper::header::USER_AGENT, "garake-webhook")
-        .body(http_body_util::Full::new(axum::body::Bytes::from(
-            body.to_string(),
-        )))
-        .map_err(|e| e.to_string())?;
-    let answer = tokio::time::timeout(WEBHOOK_TIMEOUT, client.send(req))
+    let body = axum::body::Bytes::from(body.to_string());
+    let build = || {
+        hyper::Request::post(url)
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(hyper::header::USER_AGENT, "garake-webhook")
+            .body(http_body_util::Full::new(body.clone()))
+            .ok()
+    };
+    // The answer's body is read (so the connection can be kept) and not looked at.
+    let answer = tokio::time::timeout(WEBHOOK_TIMEOUT, client.fetch(build, WEBHOOK_ANSWER))
         .await
         .map_err(|_| "no answer in time".to_string())?
         .map_err(|e| format!("{e:?}"))?;
-    let status = answer.status();
-    // Read the answer so the connection can be reused.
-    let _ = http_body_util::BodyExt::collect(answer.into_body()).await;
+    let status = answer.status;
     if status.is_success() {
         Ok(())
     } else {

@@ -1,19 +1,38 @@
 //! The gateway's HTTP client to content providers: plain http and https
-//! (rustls, the Mozilla root certificates plus any `--gateway-ca`), one
-//! connection pool for the whole server, and the wait limit of every exchange.
+//! (rustls, the Mozilla root certificates plus any `--gateway-ca`), the wait
+//! limit of every exchange, and one pool of kept-alive connections for the
+//! whole server.
+//!
+//! An exchange moves its connection on the handset request's own task: the
+//! request is written, the answer read and its body collected while that task
+//! polls the connection, so no second task is woken (and no worker thread
+//! handed the work) on the way. A connection whose answer was read to its end
+//! goes back to the pool; the newest idle one is used first, one idle longer
+//! than `limits::GATEWAY_IDLE` is closed, and at most
+//! `limits::GATEWAY_IDLE_CONNECTIONS` are kept in all (beyond it a connection
+//! is closed after its answer instead of kept).
 
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode, Uri};
 use http_body_util::Full;
-use hyper_rustls::HttpsConnector;
+use hyper::body::{Body, Incoming};
+use hyper::client::conn::http1;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use tower_service::Service;
+
+use crate::limits::{GATEWAY_IDLE, GATEWAY_IDLE_CONNECTIONS};
 
 /// Why the gateway client could not be built (only `--gateway-ca` can fail).
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +43,188 @@ pub enum ClientError {
     Tls(#[from] rustls::Error),
 }
 
+type Sender = http1::SendRequest<Full<Bytes>>;
+type Driver = http1::Connection<MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>, Full<Bytes>>;
+
+/// One open connection to a site: the side requests go in by, and the
+/// connection itself, which moves only while someone polls it.
+struct Link {
+    sender: Sender,
+    driver: Driver,
+    /// The connection has ended (closed by either side, or broken).
+    ended: bool,
+}
+
+/// Why a request did not get an answer on a link.
+enum Failed {
+    /// The link was closed before the request went out: here it is back.
+    NotSent(Request<Full<Bytes>>),
+    /// The request went out (or may have) and no answer came.
+    Sent(hyper::Error),
+    /// The connection ended with the request in it and said nothing more.
+    Ended,
+}
+
+impl Link {
+    /// Lets the connection do what it can: write, read, notice its end.
+    fn turn(&mut self, cx: &mut Context<'_>) {
+        if !self.ended && Pin::new(&mut self.driver).poll(cx).is_ready() {
+            self.ended = true;
+        }
+    }
+
+    /// Sends one request and waits for the answer's head.
+    async fn send(
+        &mut self,
+        req: Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<Incoming>, Failed> {
+        // An ended connection's sender would wait for ever: it is not asked.
+        let ready = poll_fn(|cx| {
+            self.turn(cx);
+            match self.ended {
+                true => Poll::Ready(false),
+                false => self.sender.poll_ready(cx).map(|r| r.is_ok()),
+            }
+        })
+        .await;
+        if !ready {
+            return Err(Failed::NotSent(req));
+        }
+        let answer = self.sender.try_send_request(req);
+        let mut answer = std::pin::pin!(answer);
+        poll_fn(|cx| {
+            self.turn(cx);
+            match answer.as_mut().poll(cx) {
+                Poll::Ready(Ok(answer)) => Poll::Ready(Ok(answer)),
+                Poll::Ready(Err(mut e)) => Poll::Ready(Err(match e.take_message() {
+                    Some(req) => Failed::NotSent(req),
+                    None => Failed::Sent(e.into_error()),
+                })),
+                // Whatever the connection had to say, it said in its last turn.
+                Poll::Pending if self.ended => Poll::Ready(Err(Failed::Ended)),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// Reads an answer's body to its end, or to `limit` bytes.
+    async fn body(&mut self, mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+        let mut first: Option<Bytes> = None;
+        let mut more: Vec<u8> = Vec::new();
+        let mut len = 0usize;
+        loop {
+            let frame = poll_fn(|cx| {
+                self.turn(cx);
+                match Pin::new(&mut body).poll_frame(cx) {
+                    Poll::Pending if self.ended => Poll::Ready(Some(Err(()))),
+                    other => other.map(|f| f.map(|f| f.map_err(|_| ()))),
+                }
+            })
+            .await;
+            let data = match frame {
+                None => break,
+                // The connection ended before the body did.
+                Some(Err(_)) => return Err(BodyError::Incomplete),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue,
+                },
+            };
+            len += data.len();
+            if len > limit {
+                return Err(BodyError::TooBig);
+            }
+            // One chunk (the usual case for a page) is kept as it came.
+            match &first {
+                None => first = Some(data),
+                Some(head) => {
+                    if more.is_empty() {
+                        more.extend_from_slice(head);
+                    }
+                    more.extend_from_slice(&data);
+                }
+            }
+        }
+        Ok(match first {
+            Some(_) if !more.is_empty() => Bytes::from(more),
+            Some(only) => only,
+            None => Bytes::new(),
+        })
+    }
+
+    /// Whether the link can carry another request.
+    fn reusable(&self) -> bool {
+        !self.ended && !self.sender.is_closed()
+    }
+}
+
+/// Where a connection goes: the scheme and the host with its port.
+#[derive(PartialEq, Eq)]
+struct Origin {
+    secure: bool,
+    authority: Box<str>,
+}
+
+struct Idle {
+    link: Link,
+    since: Instant,
+}
+
+/// The kept-alive connections, per origin (oldest first).
+#[derive(Default)]
+struct Pool {
+    origins: Vec<(Origin, VecDeque<Idle>)>,
+    idle: usize,
+}
+
+impl Pool {
+    fn list(&mut self, secure: bool, authority: &str) -> Option<&mut VecDeque<Idle>> {
+        self.origins
+            .iter_mut()
+            .find(|(o, _)| o.secure == secure && &*o.authority == authority)
+            .map(|(_, list)| list)
+    }
+
+    /// Takes out every connection idle for `idle_for` or more.
+    fn expired(&mut self, now: Instant, idle_for: Duration) -> Vec<Idle> {
+        let mut gone = Vec::new();
+        for (_, list) in &mut self.origins {
+            while list
+                .front()
+                .is_some_and(|i| now.duration_since(i.since) >= idle_for)
+            {
+                gone.extend(list.pop_front());
+            }
+        }
+        self.idle -= gone.len();
+        gone
+    }
+}
+
+/// An answer: its status and headers, and its body read within the limit.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Result<Bytes, BodyError>,
+}
+
+/// Why an answer's body could not be read whole.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// It is (or says it is) larger than the limit.
+    TooBig,
+    /// The connection ended before the body did.
+    Incomplete,
+}
+
 /// The client and its timeout, built once at start.
 pub struct Upstreams {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    connector: HttpsConnector<HttpConnector>,
+    pool: Mutex<Pool>,
+    /// The pool's bounds: connections kept in all, and for how long unused.
+    max_idle: usize,
+    idle_for: Duration,
     /// How long one handset request may wait for the site (redirects included).
     pub timeout: Duration,
 }
@@ -68,24 +266,232 @@ impl Upstreams {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
-        Ok(Upstreams { client, timeout })
+        Ok(Upstreams {
+            connector,
+            pool: Mutex::new(Pool::default()),
+            max_idle: GATEWAY_IDLE_CONNECTIONS,
+            idle_for: GATEWAY_IDLE,
+            timeout,
+        })
     }
 
-    /// Sends one request (no redirects followed here).
-    pub async fn send(
+    /// The same client with other pool bounds (for tests of the pool).
+    #[cfg(test)]
+    fn with_pool(mut self, max_idle: usize, idle_for: Duration) -> Upstreams {
+        self.max_idle = max_idle;
+        self.idle_for = idle_for;
+        self
+    }
+
+    /// Sends one request (no redirects followed here) and reads the answer's
+    /// body up to `limit` bytes. `build` makes the request (an absolute URL);
+    /// it is called again only if a kept connection turns out to have been
+    /// closed by the site, and the request then goes once more on a new
+    /// connection, as a browser does.
+    pub async fn fetch(
         &self,
-        req: hyper::Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, SendError> {
-        self.client.request(req).await.map_err(|e| {
-            if is_certificate_problem(&e) {
-                SendError::Certificate
+        build: impl Fn() -> Option<Request<Full<Bytes>>>,
+        limit: usize,
+    ) -> Result<Reply, SendError> {
+        let mut req = build().ok_or(SendError::Unreachable)?;
+        let secure = req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS);
+        let authority = req.uri().authority().ok_or(SendError::Unreachable)?.clone();
+        let mut resent = false;
+        loop {
+            let (mut link, kept) = match self.checkout(secure, authority.as_str()) {
+                Some(link) => (link, true),
+                None => (self.connect(secure, &authority).await?, false),
+            };
+            let answer = match link.send(origin_form(req, &authority)).await {
+                Ok(answer) => answer,
+                Err(Failed::NotSent(back)) if kept => {
+                    req = back;
+                    continue;
+                }
+                Err(Failed::Sent(e)) if kept && !resent && closed_early(&e) => {
+                    resent = true;
+                    req = build().ok_or(SendError::Unreachable)?;
+                    continue;
+                }
+                Err(Failed::Ended) if kept && !resent => {
+                    resent = true;
+                    req = build().ok_or(SendError::Unreachable)?;
+                    continue;
+                }
+                Err(Failed::NotSent(_) | Failed::Ended) => return Err(SendError::Unreachable),
+                Err(Failed::Sent(e)) => return Err(classify(&e)),
+            };
+            let (head, body) = answer.into_parts();
+            let declared = head
+                .headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let body = if declared.is_some_and(|n| n > limit as u64) {
+                // Not read: the connection is dropped with it.
+                Err(BodyError::TooBig)
             } else {
-                SendError::Unreachable
+                let body = link.body(body, limit).await;
+                if body.is_ok() {
+                    self.checkin(secure, &authority, link);
+                }
+                body
+            };
+            return Ok(Reply {
+                status: head.status,
+                headers: head.headers,
+                body,
+            });
+        }
+    }
+
+    /// The newest idle connection to an origin that is still open.
+    fn checkout(&self, secure: bool, authority: &str) -> Option<Link> {
+        let now = Instant::now();
+        let mut stale = Vec::new();
+        let found = {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let mut found = None;
+            if let Some(list) = pool.list(secure, authority) {
+                while let Some(idle) = list.pop_back() {
+                    if now.duration_since(idle.since) < self.idle_for && idle.link.reusable() {
+                        found = Some(idle.link);
+                        break;
+                    }
+                    stale.push(idle);
+                }
             }
+            pool.idle -= stale.len() + usize::from(found.is_some());
+            found
+        };
+        // Closed outside the lock.
+        drop(stale);
+        found
+    }
+
+    /// Keeps a connection whose answer was read to its end, if there is room.
+    fn checkin(&self, secure: bool, authority: &axum::http::uri::Authority, link: Link) {
+        if !link.reusable() {
+            return;
+        }
+        let now = Instant::now();
+        let (expired, refused) = {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            let expired = pool.expired(now, self.idle_for);
+            if pool.idle >= self.max_idle {
+                (expired, Some(link))
+            } else {
+                let idle = Idle { link, since: now };
+                match pool.list(secure, authority.as_str()) {
+                    Some(list) => list.push_back(idle),
+                    None => pool.origins.push((
+                        Origin {
+                            secure,
+                            authority: authority.as_str().into(),
+                        },
+                        VecDeque::from([idle]),
+                    )),
+                }
+                pool.idle += 1;
+                (expired, None)
+            }
+        };
+        drop((expired, refused));
+    }
+
+    /// Closes the connections idle too long (the background sweep's part);
+    /// returns how many.
+    pub fn sweep(&self) -> usize {
+        let expired = self
+            .pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .expired(Instant::now(), self.idle_for);
+        expired.len()
+    }
+
+    /// How many connections are kept idle now.
+    pub fn idle(&self) -> usize {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).idle
+    }
+
+    /// Opens a connection (TCP, and TLS for https).
+    async fn connect(
+        &self,
+        secure: bool,
+        authority: &axum::http::uri::Authority,
+    ) -> Result<Link, SendError> {
+        let uri = Uri::builder()
+            .scheme(if secure { "https" } else { "http" })
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|_| SendError::Unreachable)?;
+        let mut connector = self.connector.clone();
+        poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(|e| classify(&*e))?;
+        let io = connector.call(uri).await.map_err(|e| classify(&*e))?;
+        let (sender, driver) = http1::handshake(io)
+            .await
+            .map_err(|_| SendError::Unreachable)?;
+        Ok(Link {
+            sender,
+            driver,
+            ended: false,
         })
+    }
+}
+
+/// The request as it goes on a connection: the path and query only, and the
+/// host in its `Host` header.
+fn origin_form(
+    mut req: Request<Full<Bytes>>,
+    authority: &axum::http::uri::Authority,
+) -> Request<Full<Bytes>> {
+    if req.uri().scheme().is_some() {
+        let path = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| axum::http::uri::PathAndQuery::from_static("/"));
+        *req.uri_mut() = Uri::from(path);
+    }
+    if !req.headers().contains_key(header::HOST) {
+        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+            req.headers_mut().insert(header::HOST, host);
+        }
+    }
+    req
+}
+
+/// Whether a request on a kept connection failed because the site had closed
+/// that connection (nothing of an answer came): worth one more try.
+fn closed_early(e: &hyper::Error) -> bool {
+    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        return true;
+    }
+    let mut next = std::error::Error::source(e);
+    while let Some(inner) = next {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            );
+        }
+        next = inner.source();
+    }
+    false
+}
+
+/// A failure as the handset is told it.
+fn classify(e: &(dyn std::error::Error + 'static)) -> SendError {
+    if is_certificate_problem(e) {
+        SendError::Certificate
+    } else {
+        SendError::Unreachable
     }
 }
 
@@ -120,6 +526,192 @@ fn is_certificate_problem(err: &(dyn std::error::Error + 'static)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// What a test site saw: connections opened, requests read, connections
+    /// that ended (closed by garake or by the site).
+    #[derive(Default)]
+    struct Seen {
+        opened: AtomicUsize,
+        requests: AtomicUsize,
+        ended: AtomicUsize,
+    }
+
+    /// How the test site answers.
+    #[derive(Clone, Copy)]
+    enum Site {
+        /// Keeps the connection open after each answer.
+        KeepsOpen,
+        /// Closes the connection a moment after each answer, without having
+        /// said so in it (as a site's idle timeout does).
+        ClosesSilently,
+        /// Waits this long before answering (to make requests overlap).
+        Slow(Duration),
+    }
+
+    const PAGE: &str = "<html>ok</html>";
+
+    /// A site on a loopback port answering every request with `PAGE`.
+    async fn site(how: Site) -> (String, Arc<Seen>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Seen::default());
+        let counts = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                counts.opened.fetch_add(1, Ordering::SeqCst);
+                let counts = counts.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = socket.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            counts.requests.fetch_add(1, Ordering::SeqCst);
+                            if let Site::Slow(wait) = how {
+                                tokio::time::sleep(wait).await;
+                            }
+                            let answer = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{PAGE}",
+                                PAGE.len()
+                            );
+                            if socket.write_all(answer.as_bytes()).await.is_err() {
+                                break;
+                            }
+                            if let Site::ClosesSilently = how {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                let _ = socket.shutdown().await;
+                                counts.ended.fetch_add(1, Ordering::SeqCst);
+                                return;
+                            }
+                        }
+                    }
+                    counts.ended.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        (format!("http://{addr}/page"), seen)
+    }
+
+    fn client() -> Upstreams {
+        Upstreams::new(None, Duration::from_secs(5)).unwrap()
+    }
+
+    async fn get(client: &Upstreams, url: &str) -> Reply {
+        let build = || {
+            Request::get(url)
+                .header(header::USER_AGENT, "test")
+                .body(Full::new(Bytes::new()))
+                .ok()
+        };
+        client.fetch(build, 1024).await.expect("an answer")
+    }
+
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    #[tokio::test]
+    async fn a_kept_connection_carries_the_next_requests() {
+        let (url, seen) = site(Site::KeepsOpen).await;
+        let client = client();
+        for _ in 0..5 {
+            let reply = get(&client, &url).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            assert_eq!(reply.body.unwrap(), PAGE.as_bytes());
+        }
+        assert_eq!(seen.requests.load(Ordering::SeqCst), 5);
+        assert_eq!(
+            seen.opened.load(Ordering::SeqCst),
+            1,
+            "one connection for all five"
+        );
+        assert_eq!(client.idle(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_site_closed_is_replaced_without_an_error() {
+        let (url, seen) = site(Site::ClosesSilently).await;
+        let client = client();
+        for n in 1..=5 {
+            let reply = get(&client, &url).await;
+            assert_eq!(reply.body.unwrap(), PAGE.as_bytes(), "request {n}");
+            // The connection is kept, and closed by the site meanwhile.
+            assert_eq!(client.idle(), 1);
+            settle().await;
+        }
+        assert_eq!(seen.requests.load(Ordering::SeqCst), 5, "each request once");
+        assert_eq!(seen.opened.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn idle_connections_are_bounded_and_closed_when_unused_too_long() {
+        let (url, seen) = site(Site::Slow(Duration::from_millis(200))).await;
+        let client = Arc::new(client().with_pool(2, Duration::from_millis(300)));
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let (client, url) = (client.clone(), url.clone());
+            tasks.push(tokio::spawn(async move { get(&client, &url).await.body }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), PAGE.as_bytes());
+        }
+        settle().await;
+        assert_eq!(seen.opened.load(Ordering::SeqCst), 4, "four at once");
+        assert_eq!(client.idle(), 2, "two kept");
+        assert_eq!(seen.ended.load(Ordering::SeqCst), 2, "the others closed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(client.sweep(), 2);
+        assert_eq!(client.idle(), 0);
+        settle().await;
+        assert_eq!(
+            seen.ended.load(Ordering::SeqCst),
+            4,
+            "all closed at the site"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_too_big_and_its_connection_not_kept() {
+        let (url, seen) = site(Site::KeepsOpen).await;
+        let client = client();
+        let build = || {
+            Request::get(url.as_str())
+                .body(Full::new(Bytes::new()))
+                .ok()
+        };
+        let reply = client.fetch(build, PAGE.len() - 1).await.unwrap();
+        assert_eq!(reply.body, Err(BodyError::TooBig));
+        assert_eq!(client.idle(), 0);
+        settle().await;
+        assert_eq!(seen.ended.load(Ordering::SeqCst), 1);
+        // The next request opens a new connection and is answered whole.
+        assert_eq!(get(&client, &url).await.body.unwrap(), PAGE.as_bytes());
+        assert_eq!(seen.opened.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn nobody_listening_is_unreachable() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let build = || {
+            Request::get(url.as_str())
+                .body(Full::new(Bytes::new()))
+                .ok()
+        };
+        assert!(matches!(
+            client().fetch(build, 1024).await,
+            Err(SendError::Unreachable)
+        ));
+    }
 
     #[test]
     fn a_missing_or_empty_ca_file_is_a_clear_start_error() {

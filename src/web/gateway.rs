@@ -14,14 +14,14 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use maud::html;
 use url::Url;
 
 use super::page::Page;
 use super::AppState;
 use crate::error::AppError;
-use crate::gateway::client::SendError;
+use crate::gateway::client::{BodyError, SendError};
 use crate::gateway::sanitize::{self, Rules};
 use crate::gateway::{self, Answer, Identity, Via};
 use crate::handset::{encode_page, Browser, Charset};
@@ -415,39 +415,45 @@ async fn exchange(
     body: Option<Bytes>,
 ) -> Result<Exchange, crate::views::text::Text> {
     let keeps_cookies = session.profile.browser == Browser::IMode2;
-    let mut req = hyper::Request::builder()
-        .method(if body.is_some() {
-            Method::POST
-        } else {
-            Method::GET
-        })
-        .uri(url)
-        .header(header::USER_AGENT, user_agent);
-    if let Some(id) = guid {
-        req = req.header("x-dcmguid", &id.guid);
-    }
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
     // i-mode browser 1.0 had no cookies: nothing is sent for it. For
     // browser 2.0 the handset's cookies for this site ride along.
-    if keeps_cookies {
-        if let Some(cookie) = state
+    let cookie = if keeps_cookies {
+        state
             .cookies
             .header(&session.id, &site.id, state.clock.now())
-        {
+    } else {
+        None
+    };
+    let build = || {
+        let mut req = hyper::Request::builder()
+            .method(if body.is_some() {
+                Method::POST
+            } else {
+                Method::GET
+            })
+            .uri(url)
+            .header(header::USER_AGENT, user_agent);
+        if let Some(id) = guid {
+            req = req.header("x-dcmguid", &id.guid);
+        }
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        if let Some(cookie) = &cookie {
             req = req.header(header::COOKIE, cookie);
         }
-    }
-    let req = req
-        .body(Full::new(body.unwrap_or_default()))
-        .map_err(|_| GARBAGE)?;
-    let resp = state.upstreams.send(req).await.map_err(|e| match e {
-        SendError::Certificate => CERTIFICATE,
-        SendError::Unreachable => DOWN,
-    })?;
+        req.body(Full::new(body.clone().unwrap_or_default())).ok()
+    };
+    let resp = state
+        .upstreams
+        .fetch(build, MAX_UPSTREAM_BODY)
+        .await
+        .map_err(|e| match e {
+            SendError::Certificate => CERTIFICATE,
+            SendError::Unreachable => DOWN,
+        })?;
     if keeps_cookies {
-        for set in resp.headers().get_all(header::SET_COOKIE) {
+        for set in resp.headers.get_all(header::SET_COOKIE) {
             if let Ok(set) = set.to_str() {
                 state
                     .cookies
@@ -455,10 +461,10 @@ async fn exchange(
             }
         }
     }
-    let status = resp.status();
+    let status = resp.status;
     if status.is_redirection() {
         let location = resp
-            .headers()
+            .headers
             .get(header::LOCATION)
             .and_then(|l| l.to_str().ok())
             .ok_or(GARBAGE)?;
@@ -470,29 +476,16 @@ async fn exchange(
         let next = gateway::gateway_target(&target, &state.routes, &sid, Via::Link, &elsewhere);
         return Ok(Exchange::Redirect(status, next));
     }
-    let declared = resp
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_UPSTREAM_BODY as u64) {
-        return Err(TOO_BIG);
-    }
     let content_type = resp
-        .headers()
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("text/html")
         .to_string();
-    let bytes = match Limited::new(resp.into_body(), MAX_UPSTREAM_BODY)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(TOO_BIG),
-        // The connection ended before the body did.
-        Err(_) => return Err(INCOMPLETE),
-    };
+    let bytes = resp.body.map_err(|e| match e {
+        BodyError::TooBig => TOO_BIG,
+        BodyError::Incomplete => INCOMPLETE,
+    })?;
     Ok(Exchange::Answer(status, content_type, bytes))
 }
 
