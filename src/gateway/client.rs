@@ -58,7 +58,7 @@ struct Link {
 /// Why a request did not get an answer on a link.
 enum Failed {
     /// The link was closed before the request went out: here it is back.
-    NotSent(Request<Full<Bytes>>),
+    NotSent(Box<Request<Full<Bytes>>>),
     /// The request went out (or may have) and no answer came.
     Sent(hyper::Error),
     /// The connection ended with the request in it and said nothing more.
@@ -88,7 +88,7 @@ impl Link {
         })
         .await;
         if !ready {
-            return Err(Failed::NotSent(req));
+            return Err(Failed::NotSent(Box::new(req)));
         }
         let answer = self.sender.try_send_request(req);
         let mut answer = std::pin::pin!(answer);
@@ -97,7 +97,7 @@ impl Link {
             match answer.as_mut().poll(cx) {
                 Poll::Ready(Ok(answer)) => Poll::Ready(Ok(answer)),
                 Poll::Ready(Err(mut e)) => Poll::Ready(Err(match e.take_message() {
-                    Some(req) => Failed::NotSent(req),
+                    Some(req) => Failed::NotSent(Box::new(req)),
                     None => Failed::Sent(e.into_error()),
                 })),
                 // Whatever the connection had to say, it said in its last turn.
@@ -305,7 +305,7 @@ impl Upstreams {
             let answer = match link.send(origin_form(req, &authority)).await {
                 Ok(answer) => answer,
                 Err(Failed::NotSent(back)) if kept => {
-                    req = back;
+                    req = *back;
                     continue;
                 }
                 Err(Failed::Sent(e)) if kept && !resent && closed_early(&e) => {
