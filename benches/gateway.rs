@@ -42,7 +42,8 @@
 //! stderr, one line per run.
 //!
 //! Environment: `BENCH_SECS` (seconds per measured run, default 5),
-//! `BENCH_PAIRS` (default 5).
+//! `BENCH_PAIRS` (default 5; `0` prints only the sanitizer's in-process
+//! figure, the quick loop while working on the sanitizer).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -661,13 +662,21 @@ fn main() {
         std::process::exit(2);
     }
     let secs = env_num("BENCH_SECS", 5);
-    let pairs = env_num("BENCH_PAIRS", 5);
+    let pairs = match std::env::var("BENCH_PAIRS").as_deref() {
+        Ok("0") => 0,
+        _ => env_num("BENCH_PAIRS", 5),
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = tempfile::tempdir().expect("a temporary directory");
 
     let (up, page_size) = upstream();
     let upstream_page = get(&up, "/cp/index.html").body;
     let sanitizer = sanitizer_us(&upstream_page, &format!("http://{up}/cp/"));
+    if pairs == 0 {
+        // The quick loop for work on the sanitizer: its figure alone.
+        println!("the sanitizer alone, in-process: {sanitizer:.2} µs per page");
+        return;
+    }
     assert!(
         PAGE_BYTES.contains(&page_size),
         "the content provider's page is {page_size} bytes, not 1.8–2.3 KB"

@@ -101,6 +101,34 @@ fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
 }
 
+/// What ends a run inside a tag, by byte: a tag's name (white space, `/`,
+/// `>`), an attribute's name (those and `=`), an unquoted value (white
+/// space, `>`). One table lookup per byte of the tag.
+const ENDS_TAG_NAME: u8 = 1;
+const ENDS_ATTR_NAME: u8 = 2;
+const ENDS_UNQUOTED: u8 = 4;
+static ENDS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let spaces = [b'\t', b'\n', b'\x0c', b'\r', b' '];
+    let mut i = 0;
+    while i < spaces.len() {
+        t[spaces[i] as usize] = ENDS_TAG_NAME | ENDS_ATTR_NAME | ENDS_UNQUOTED;
+        i += 1;
+    }
+    t[b'/' as usize] = ENDS_TAG_NAME | ENDS_ATTR_NAME;
+    t[b'>' as usize] = ENDS_TAG_NAME | ENDS_ATTR_NAME | ENDS_UNQUOTED;
+    t[b'=' as usize] = ENDS_ATTR_NAME;
+    t
+};
+
+/// Where the run from `i` ends: the first byte of class `ends`, or the end.
+fn run_end(src: &[u8], mut i: usize, ends: u8) -> usize {
+    while i < src.len() && ENDS[src[i] as usize] & ends == 0 {
+        i += 1;
+    }
+    i
+}
+
 /// A tag as read: where its name is, its attributes and where it ends.
 struct TagRead {
     name_end: usize,
@@ -188,10 +216,7 @@ impl<'a> Lexer<'a> {
         if !self.names.is_empty() {
             self.names.clear();
         }
-        let mut i = at;
-        while i < src.len() && !is_space(src[i]) && src[i] != b'/' && src[i] != b'>' {
-            i += 1;
-        }
+        let mut i = run_end(src, at, ENDS_TAG_NAME);
         let name_end = i;
         let mut repeated = false;
         let mut self_closing = false;
@@ -221,10 +246,7 @@ impl<'a> Lexer<'a> {
             self_closing = false;
             // The name: a first `=` belongs to it.
             let name_start = i;
-            i += 1;
-            while i < src.len() && !is_space(src[i]) && !matches!(src[i], b'/' | b'>' | b'=') {
-                i += 1;
-            }
+            i = run_end(src, i + 1, ENDS_ATTR_NAME);
             let name = &src[name_start..i];
             while i < src.len() && is_space(src[i]) {
                 i += 1;
@@ -245,9 +267,7 @@ impl<'a> Lexer<'a> {
                     b'>' => (Some(&src[i..i]), None),
                     _ => {
                         let s = i;
-                        while i < src.len() && !is_space(src[i]) && src[i] != b'>' {
-                            i += 1;
-                        }
+                        i = run_end(src, i, ENDS_UNQUOTED);
                         (Some(&src[s..i]), None)
                     }
                 }

@@ -252,6 +252,14 @@ impl Route {
 
     /// The gateway path of `tail` below this site for session `sid`.
     pub fn path(&self, sid: &str, via: Via, tail: &str) -> String {
+        let mut path = String::with_capacity(8 + sid.len() + self.site.len() + tail.len());
+        self.write_path(&mut path, sid, via, tail);
+        path
+    }
+
+    /// `path`, written at the end of `out` (built by hand: this runs for
+    /// every link of every page).
+    pub fn write_path(&self, out: &mut String, sid: &str, via: Via, tail: &str) {
         // The serial-number consent exists for http sites only: over https
         // the centre only relayed.
         let kind = match via {
@@ -259,17 +267,14 @@ impl Route {
             Via::GetForm => 'f',
             _ => 'g',
         };
-        // Built by hand: this runs for every link of every page.
-        let mut path = String::with_capacity(8 + sid.len() + self.site.len() + tail.len());
-        path.push_str("/s/");
-        path.push_str(sid);
-        path.push('/');
-        path.push(kind);
-        path.push('/');
-        path.push_str(&self.site);
-        path.push('/');
-        path.push_str(tail);
-        path
+        out.push_str("/s/");
+        out.push_str(sid);
+        out.push('/');
+        out.push(kind);
+        out.push('/');
+        out.push_str(&self.site);
+        out.push('/');
+        out.push_str(tail);
     }
 }
 
@@ -370,12 +375,23 @@ pub fn gateway_target(url: &Url, routes: &[Route], sid: &str, via: Via, elsewher
     format!("{elsewhere}{}", percent_encode(url.as_str()))
 }
 
-/// `gateway_target` for a URL that passes `plain_url`, by text; `None` when
-/// no route takes it (the caller then parses it).
-pub fn plain_target(url: &str, routes: &[Route], sid: &str, via: Via) -> Option<String> {
-    routes
-        .iter()
-        .find_map(|route| Some(route.path(sid, via, route.plain_tail(url)?)))
+/// `gateway_target` for a URL that passes `plain_url`, by text, written at
+/// the end of `out`; `false` (nothing written) when no route takes it (the
+/// caller then parses it).
+pub fn write_plain_target(
+    url: &str,
+    routes: &[Route],
+    sid: &str,
+    via: Via,
+    out: &mut String,
+) -> bool {
+    for route in routes {
+        if let Some(tail) = route.plain_tail(url) {
+            route.write_path(out, sid, via, tail);
+            return true;
+        }
+    }
+    false
 }
 
 /// Percent-encodes a URL for use as a query value.
@@ -486,21 +502,19 @@ fn shift_jis_table() -> &'static ShiftJisTable {
 fn shift_jis_valid(bytes: &[u8]) -> bool {
     let table = shift_jis_table();
     let mut i = 0;
-    while i < bytes.len() {
-        // Eight ASCII bytes at a time.
-        while let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if word & 0x8080_8080_8080_8080 != 0 {
-                break;
-            }
-            i += 8;
-        }
-        let Some(&b) = bytes.get(i) else { break };
+    while let Some(&b) = bytes.get(i) {
         if b.is_ascii() {
             i += 1;
-            continue;
-        }
-        if table.single[b as usize] {
+            // Then eight ASCII bytes at a time (tried only after ASCII, so
+            // a run of Japanese text is not slowed by it).
+            while let Some(word) = bytes.get(i..i + 8) {
+                let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+                if word & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                i += 8;
+            }
+        } else if table.single[b as usize] {
             i += 1;
         } else if table.lead[b as usize]
             && bytes.get(i + 1).is_some_and(|&t| {

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use url::{Position, Url};
 
-use super::{gateway_target, plain_target, plain_url, Route, Via};
+use super::{gateway_target, plain_url, write_plain_target, Route, Via};
 use crate::html::{Attr, Lexer, RawKind, Token};
 
 /// The carrier URL content providers post official-site registrations to.
@@ -283,49 +283,56 @@ impl<'a> Base<'a> {
     }
 }
 
-/// Where a URL attribute's value leads now, or `None` to drop the attribute.
+/// Where a URL attribute's value leads now, written at the end of `out`;
+/// `false` drops the attribute.
 fn follow(
     value: &str,
     via: Via,
     rules: &Rules<'_>,
     base: &Base<'_>,
     report: &mut Report,
-) -> Option<String> {
+    out: &mut String,
+) -> bool {
     let value = decode_entities(value.trim());
     if value.starts_with('#') || value.is_empty() {
-        return Some(value.into_owned());
+        out.push_str(&value);
+        return true;
     }
     // Most links are plain URLs below a configured site: matched as text.
     if let Some(url) = base.plain(&value) {
-        if let Some(target) = plain_target(&url, rules.routes, rules.sid, via) {
-            return Some(target);
+        if write_plain_target(&url, rules.routes, rules.sid, via, out) {
+            return true;
         }
     }
     let scheme = scheme_of(&value);
     if matches!(scheme.as_str(), "javascript" | "vbscript" | "data") {
         report.count("script URL");
-        return None;
+        return false;
     }
     // The handset's own schemes (mail, phone) are the handset's business.
     if matches!(scheme.as_str(), "mailto" | "tel" | "telto" | "sms") && value.contains(':') {
-        return Some(value.into_owned());
+        out.push_str(&value);
+        return true;
     }
     match rules.page.join(&value) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(gateway_target(
-            &url,
-            rules.routes,
-            rules.sid,
-            via,
-            rules.elsewhere,
-        )),
-        Ok(url) => Some(format!(
-            "{}{}",
-            rules.elsewhere,
-            super::percent_encode(url.as_str())
-        )),
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            out.push_str(&gateway_target(
+                &url,
+                rules.routes,
+                rules.sid,
+                via,
+                rules.elsewhere,
+            ));
+            true
+        }
+        Ok(url) => {
+            out.push_str(rules.elsewhere);
+            out.push_str(&super::percent_encode(url.as_str()));
+            true
+        }
         Err(_) => {
             report.count("broken URL");
-            None
+            false
         }
     }
 }
@@ -334,8 +341,9 @@ fn follow(
 enum Fate {
     Keep,
     Drop,
-    /// A new value (text; entities and the page's charset are applied when written).
-    Set(String),
+    /// A new value: its place in the pass's `values` (text; entities and
+    /// the page's charset are applied when written).
+    Set(std::ops::Range<usize>),
 }
 
 /// One pass over a page: the report and the page as the handset gets it.
@@ -356,6 +364,8 @@ struct Pass<'r, 'a, 'p> {
     out: Vec<u8>,
     /// The fate of each attribute of the tag at hand (kept between tags).
     fates: Vec<Fate>,
+    /// The new attribute values of the tag at hand, one after another.
+    values: String,
 }
 
 /// `name` written in any case is `want` (lower case).
@@ -404,6 +414,7 @@ impl<'a> Pass<'_, 'a, '_> {
         }
         let mut fates = std::mem::take(&mut self.fates);
         fates.clear();
+        self.values.clear();
         fates.extend(attrs.iter().map(|a| self.attribute_fate(a)));
         let extra = if is(name, "meta") {
             match self.meta(attrs, &mut fates) {
@@ -437,7 +448,7 @@ impl<'a> Pass<'_, 'a, '_> {
                         self.out.push(b' ');
                         self.out.extend_from_slice(a.name);
                         self.out.push(b'=');
-                        self.write_value(v);
+                        write_value(&mut self.out, self.encoding, &self.values[v.clone()]);
                     }
                 }
             }
@@ -445,7 +456,7 @@ impl<'a> Pass<'_, 'a, '_> {
                 self.out.push(b' ');
                 self.out.extend_from_slice(name.as_bytes());
                 self.out.push(b'=');
-                self.write_value(value);
+                write_value(&mut self.out, self.encoding, value);
             }
             if self_closing {
                 self.out.push(b'/');
@@ -500,7 +511,7 @@ impl<'a> Pass<'_, 'a, '_> {
                 .and_then(|a| a.value)
                 .is_some_and(|m| self.text(m).trim().eq_ignore_ascii_case("post"));
             let fate = if decode_entities(value.trim()).eq_ignore_ascii_case(REGST_URL) {
-                Fate::Set(self.rules.regst.to_string())
+                self.set(self.rules.regst)
             } else {
                 let via = match (utn, post) {
                     (true, _) => Via::Consent,
@@ -513,16 +524,24 @@ impl<'a> Pass<'_, 'a, '_> {
                 } else {
                     &value
                 };
-                match follow(target, via, self.rules, &self.base, &mut self.report) {
-                    Some(v) => Fate::Set(v),
-                    None => Fate::Drop,
+                let start = self.values.len();
+                match follow(
+                    target,
+                    via,
+                    self.rules,
+                    &self.base,
+                    &mut self.report,
+                    &mut self.values,
+                ) {
+                    true => Fate::Set(start..self.values.len()),
+                    false => Fate::Drop,
                 }
             };
             match action {
                 Some(i) => fates[i] = fate,
                 None => {
                     if let Fate::Set(v) = fate {
-                        extra = Some(("action", v));
+                        extra = Some(("action", self.values[v].to_string()));
                     }
                 }
             }
@@ -539,10 +558,18 @@ impl<'a> Pass<'_, 'a, '_> {
             } else {
                 Via::Link
             };
-            let value = self.text(a.value.unwrap_or_default()).into_owned();
-            fates[i] = match follow(&value, via, self.rules, &self.base, &mut self.report) {
-                Some(v) => Fate::Set(v),
-                None => Fate::Drop,
+            let value = self.text(a.value.unwrap_or_default());
+            let start = self.values.len();
+            fates[i] = match follow(
+                &value,
+                via,
+                self.rules,
+                &self.base,
+                &mut self.report,
+                &mut self.values,
+            ) {
+                true => Fate::Set(start..self.values.len()),
+                false => Fate::Drop,
             };
         }
         extra
@@ -553,7 +580,7 @@ impl<'a> Pass<'_, 'a, '_> {
     fn meta(&mut self, attrs: &[Attr<'_>], fates: &mut [Fate]) -> Option<()> {
         let find = |name: &str| attrs.iter().position(|a| a.is(name));
         if let Some(i) = find("charset") {
-            fates[i] = Fate::Set(self.rules.charset.to_string());
+            fates[i] = self.set(self.rules.charset);
         }
         let Some(equiv) = find("http-equiv") else {
             return Some(());
@@ -567,7 +594,7 @@ impl<'a> Pass<'_, 'a, '_> {
             "content-type" => {
                 let value = format!("text/html; charset={}", self.rules.charset);
                 match content {
-                    Some(i) => fates[i] = Fate::Set(value),
+                    Some(i) => fates[i] = self.set(&value),
                     None => return Some(()),
                 }
                 Some(())
@@ -592,9 +619,17 @@ impl<'a> Pass<'_, 'a, '_> {
                     t.trim().trim_matches(['\'', '"'])
                 });
                 let Some(url) = url else { return Some(()) };
-                match follow(url, Via::Link, self.rules, &self.base, &mut self.report) {
-                    Some(v) if !v.starts_with(self.rules.elsewhere) => {
-                        fates[i] = Fate::Set(format!("{delay};URL={v}"));
+                let mut v = String::new();
+                match follow(
+                    url,
+                    Via::Link,
+                    self.rules,
+                    &self.base,
+                    &mut self.report,
+                    &mut v,
+                ) {
+                    true if !v.starts_with(self.rules.elsewhere) => {
+                        fates[i] = self.set(&format!("{delay};URL={v}"));
                         Some(())
                     }
                     _ => {
@@ -657,35 +692,39 @@ impl<'a> Pass<'_, 'a, '_> {
         self.end_tag(end_name);
     }
 
-    /// A new attribute value, double-quoted, in the page's charset.
-    fn write_value(&mut self, value: &str) {
-        if value
-            .bytes()
-            .all(|b| b.is_ascii() && b != b'&' && b != b'"')
-        {
-            self.out.push(b'"');
-            self.out.extend_from_slice(value.as_bytes());
-            self.out.push(b'"');
-            return;
-        }
-        let mut escaped = String::with_capacity(value.len());
-        for c in value.chars() {
-            match c {
-                '&' => escaped.push_str("&amp;"),
-                '"' => escaped.push_str("&quot;"),
-                c => escaped.push(c),
-            }
-        }
-        self.out.push(b'"');
-        if escaped.is_ascii() {
-            self.out.extend_from_slice(escaped.as_bytes());
-        } else {
-            // Characters the charset lacks become numeric references.
-            let (bytes, _, _) = self.encoding.encode(&escaped);
-            self.out.extend_from_slice(&bytes);
-        }
-        self.out.push(b'"');
+    /// `value` kept in `values` as an attribute's new value.
+    fn set(&mut self, value: &str) -> Fate {
+        let start = self.values.len();
+        self.values.push_str(value);
+        Fate::Set(start..self.values.len())
     }
+}
+
+/// A new attribute value, double-quoted, in the page's charset.
+fn write_value(out: &mut Vec<u8>, encoding: &'static encoding_rs::Encoding, value: &str) {
+    if value.is_ascii() && memchr::memchr2(b'&', b'"', value.as_bytes()).is_none() {
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        return;
+    }
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            c => escaped.push(c),
+        }
+    }
+    out.push(b'"');
+    if escaped.is_ascii() {
+        out.extend_from_slice(escaped.as_bytes());
+    } else {
+        // Characters the charset lacks become numeric references.
+        let (bytes, _, _) = encoding.encode(&escaped);
+        out.extend_from_slice(&bytes);
+    }
+    out.push(b'"');
 }
 
 /// A kept attribute value as written, quoted so that it reads the same.
@@ -749,6 +788,7 @@ pub fn transform(
         // Links grow by their gateway prefix.
         out: Vec::with_capacity(page.len() + page.len() / 2),
         fates: Vec::new(),
+        values: String::new(),
     };
     let mut lexer = Lexer::new(page);
     loop {
@@ -1046,7 +1086,8 @@ mod tests {
                     Err(_) => continue,
                 };
                 if let Some(url) = base.plain(value) {
-                    if let Some(fast) = plain_target(&url, &routes, "SID", Via::Link) {
+                    let mut fast = String::new();
+                    if write_plain_target(&url, &routes, "SID", Via::Link, &mut fast) {
                         assert_eq!(fast, slow, "{value} on {page}");
                         checked += 1;
                     }
