@@ -320,7 +320,7 @@ pub fn plain_url(url: &str) -> bool {
 
 /// The bytes a URL in the URL parser's own form may hold after its scheme:
 /// unreserved and sub-delimiter characters, `:@/?#` and `%`.
-const URL_SAFE: [bool; 256] = {
+static URL_SAFE: [bool; 256] = {
     let mut table = [false; 256];
     let mut c = 0;
     while c < 256 {
@@ -742,6 +742,41 @@ mod tests {
             go("http://127.0.0.1:9001/cp/", Via::Link),
             "/s/SID/url?u=http%3A%2F%2F127.0.0.1%3A9001%2Fcp%2F"
         );
+    }
+
+    #[test]
+    fn a_url_counts_as_plain_only_in_the_parsers_own_form() {
+        for url in [
+            "http://cp.example/",
+            "http://cp.example/a/b.html",
+            "https://cp.example:8443/a/",
+            "http://cp.example/a?x=/../y",
+            "http://cp.example/a#..",
+            "http://cp.example/?q",
+            "http://cp.example/a/%41",
+        ] {
+            assert!(plain_url(url), "{url} is plain");
+            let parsed = Url::parse(url).unwrap();
+            assert_eq!(parsed.as_str(), url, "and the parser writes it so");
+        }
+        for url in [
+            "http://cp.example",
+            "http://cp.example?q",
+            "http://cp.example/a/../b",
+            "http://cp.example/./a",
+            "http://cp.example/a/..",
+            "http://cp.example/a/.?q",
+            "http://cp.example//a",
+            "http://cp.example/a//b",
+            "http://cp.example/a%2eb",
+            "http://cp.example/?a=%2E",
+            "http://cp.example/a b",
+            "http://cp.example/\u{3042}",
+            "ftp://cp.example/",
+            "cp.example/a",
+        ] {
+            assert!(!plain_url(url), "{url} is not plain");
+        }
     }
 
     #[test]
