@@ -530,41 +530,39 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
     true
 }
 
-/// The MIME type of a Content-Type, lower case, without parameters.
-pub fn mime_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+/// The MIME type of a Content-Type, without parameters (in its own case).
+fn mime_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
 }
 
 /// Classifies an answer by its Content-Type (any letter case) and, for HTML,
 /// finds its charset. `images` are the image types the handset can show.
 pub fn classify(content_type: &str, body: &[u8], images: &[&str]) -> Answer {
     let mime = mime_type(content_type);
-    match mime.as_str() {
-        "text/html" | "application/xhtml+xml" | "" => {
-            let label = charset_param(content_type).or_else(|| meta_charset(body));
-            let encoding = label
-                .and_then(|l| encoding_rs::Encoding::for_label_no_replacement(l.as_bytes()))
-                .filter(|e| e.is_ascii_compatible())
-                .unwrap_or(encoding_rs::SHIFT_JIS);
-            Answer::Html(encoding)
+    let is = |m: &str| mime.eq_ignore_ascii_case(m);
+    if is("text/html") || is("application/xhtml+xml") || mime.is_empty() {
+        // Labels are matched in any case (encoding_rs follows the WHATWG list).
+        let for_label = |l: &str| encoding_rs::Encoding::for_label_no_replacement(l.as_bytes());
+        let encoding = match charset_param(content_type) {
+            Some(label) => for_label(label),
+            None => meta_charset(body).and_then(|l| for_label(&l)),
         }
-        "text/plain" => Answer::Passed,
-        m if images.contains(&m) => Answer::Passed,
-        _ => Answer::Refused,
+        .filter(|e| e.is_ascii_compatible())
+        .unwrap_or(encoding_rs::SHIFT_JIS);
+        Answer::Html(encoding)
+    } else if is("text/plain") || images.iter().any(|m| is(m)) {
+        Answer::Passed
+    } else {
+        Answer::Refused
     }
 }
 
-fn charset_param(content_type: &str) -> Option<String> {
+fn charset_param(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+            .then(|| v.trim().trim_matches('"'))
     })
 }
 

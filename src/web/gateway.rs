@@ -306,9 +306,9 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     // The identifiers are MACs: made only when this request sends one.
     let id = (with_serial || guid || uid_in_query || uid_in_body)
         .then(|| Identity::of(&session.msisdn, &state.id_key));
-    let user_agent = match &id {
-        Some(id) if with_serial => gateway::with_serial(&ctx.profile.user_agent, id),
-        _ => ctx.profile.user_agent.clone(),
+    let user_agent: std::borrow::Cow<'_, str> = match &id {
+        Some(id) if with_serial => gateway::with_serial(&ctx.profile.user_agent, id).into(),
+        _ => ctx.profile.user_agent.as_str().into(),
     };
     let url = gateway::upstream_url(
         base,
@@ -321,7 +321,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         (Some(b), Some(id)) if uid_in_body => Some(Bytes::from(gateway::replace_uid(&b, id))),
         (body, _) => body,
     };
-    let root = state.menu.root.clone();
+    let root = state.menu.root.as_str();
     let exchange = exchange(
         &state,
         &session,
@@ -333,8 +333,8 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     );
     let (status, content_type, bytes) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
-            Err(_) => return Ok(failure(&ctx, &root, SLOW)),
-            Ok(Err(text)) => return Ok(failure(&ctx, &root, text)),
+            Err(_) => return Ok(failure(&ctx, root, SLOW)),
+            Ok(Err(text)) => return Ok(failure(&ctx, root, text)),
             Ok(Ok(Exchange::Redirect(status, location))) => {
                 return Ok(redirect(status, &location));
             }
@@ -344,14 +344,14 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         Answer::Refused => {
             return Ok(failure_with(
                 &ctx,
-                &root,
+                root,
                 NOT_SHOWN,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ))
         }
         Answer::Passed => {
             if bytes.len() > ctx.profile.budget {
-                return Ok(failure(&ctx, &root, TOO_BIG));
+                return Ok(failure(&ctx, root, TOO_BIG));
             }
             let mut r = (status, bytes).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
@@ -363,11 +363,12 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     };
     // A page that does not decode in its own charset cannot be shown.
     if !gateway::decodes(encoding, &bytes) {
-        return Ok(failure(&ctx, &root, GARBAGE));
+        return Ok(failure(&ctx, root, GARBAGE));
     }
     let page_url = sanitize::PageUrl::new(url).ok_or(AppError::NotFound)?;
-    let elsewhere = format!("/s/{}/url?url=", c.sid);
-    let regst = format!("/s/{}/cp/regst/{}", c.sid, site.id);
+    // Joined without the formatting machinery: every page needs them.
+    let elsewhere = ["/s/", &c.sid, "/url?url="].concat();
+    let regst = ["/s/", &c.sid, "/cp/regst/", &site.id].concat();
     let rules = Rules {
         page: &page_url,
         routes: &state.routes,
@@ -377,7 +378,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         charset: ctx.profile.charset.name(),
     };
     let Ok((page, report)) = sanitize::transform(&bytes, encoding, &rules) else {
-        return Ok(failure(&ctx, &root, GARBAGE));
+        return Ok(failure(&ctx, root, GARBAGE));
     };
     // The page as the handset receives it: in its charset, within its cache.
     let wanted = match ctx.profile.charset {
@@ -390,7 +391,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         encode_page(&encoding.decode(&page).0, ctx.profile.charset)
     };
     if page.len() > ctx.profile.budget {
-        return Ok(failure(&ctx, &root, TOO_BIG));
+        return Ok(failure(&ctx, root, TOO_BIG));
     }
     let mut response = Page::encoded(ctx.profile.charset, page)
         .status(status)
