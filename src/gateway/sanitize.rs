@@ -519,23 +519,13 @@ impl<'a> Pass<'_, 'a, '_> {
                     (false, false) => Via::GetForm,
                 };
                 // A form without an action posts to its own page.
+                let rules = self.rules;
                 let target = if value.trim().is_empty() {
-                    self.rules.page.as_str()
+                    rules.page.as_str()
                 } else {
                     &value
                 };
-                let start = self.values.len();
-                match follow(
-                    target,
-                    via,
-                    self.rules,
-                    &self.base,
-                    &mut self.report,
-                    &mut self.values,
-                ) {
-                    true => Fate::Set(start..self.values.len()),
-                    false => Fate::Drop,
-                }
+                self.follow(target, via)
             };
             match action {
                 Some(i) => fates[i] = fate,
@@ -559,20 +549,19 @@ impl<'a> Pass<'_, 'a, '_> {
                 Via::Link
             };
             let value = self.text(a.value.unwrap_or_default());
-            let start = self.values.len();
-            fates[i] = match follow(
-                &value,
-                via,
-                self.rules,
-                &self.base,
-                &mut self.report,
-                &mut self.values,
-            ) {
-                true => Fate::Set(start..self.values.len()),
-                false => Fate::Drop,
-            };
+            fates[i] = self.follow(&value, via);
         }
         extra
+    }
+
+    /// What a URL attribute becomes: its new value (kept in `values`), or dropped.
+    fn follow(&mut self, value: &str, via: Via) -> Fate {
+        let start = self.values.len();
+        let rules = self.rules;
+        match follow(value, via, rules, &self.base, &mut self.report, &mut self.values) {
+            true => Fate::Set(start..self.values.len()),
+            false => Fate::Drop,
+        }
     }
 
     /// `<meta>`: only Content-Type (naming the handset's charset) and refresh
