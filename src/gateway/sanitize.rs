@@ -558,7 +558,14 @@ impl<'a> Pass<'_, 'a, '_> {
     fn follow(&mut self, value: &str, via: Via) -> Fate {
         let start = self.values.len();
         let rules = self.rules;
-        match follow(value, via, rules, &self.base, &mut self.report, &mut self.values) {
+        match follow(
+            value,
+            via,
+            rules,
+            &self.base,
+            &mut self.report,
+            &mut self.values,
+        ) {
             true => Fate::Set(start..self.values.len()),
             false => Fate::Drop,
         }
