@@ -293,9 +293,9 @@ impl Upstreams {
         build: impl Fn() -> Option<Request<Full<Bytes>>>,
         limit: usize,
     ) -> Result<Reply, SendError> {
-        let mut req = build().ok_or(SendError::Unreachable)?;
+        let mut req = build().ok_or(SendError::Unsendable)?;
         let secure = req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS);
-        let authority = req.uri().authority().ok_or(SendError::Unreachable)?.clone();
+        let authority = req.uri().authority().ok_or(SendError::Unsendable)?.clone();
         let mut resent = false;
         loop {
             let (mut link, kept) = match self.checkout(secure, authority.as_str()) {
@@ -310,12 +310,12 @@ impl Upstreams {
                 }
                 Err(Failed::Sent(e)) if kept && !resent && closed_early(&e) => {
                     resent = true;
-                    req = build().ok_or(SendError::Unreachable)?;
+                    req = build().ok_or(SendError::Unsendable)?;
                     continue;
                 }
                 Err(Failed::Ended) if kept && !resent => {
                     resent = true;
-                    req = build().ok_or(SendError::Unreachable)?;
+                    req = build().ok_or(SendError::Unsendable)?;
                     continue;
                 }
                 Err(Failed::NotSent(_) | Failed::Ended) => return Err(SendError::Unreachable),
@@ -502,6 +502,9 @@ pub enum SendError {
     Unreachable,
     /// The TLS handshake failed: an untrusted, expired or wrong-name certificate.
     Certificate,
+    /// The request cannot be written (a header value HTTP does not allow, a
+    /// URL without a host): nothing was sent.
+    Unsendable,
 }
 
 /// Whether a rustls error sits anywhere in the chain. `io::Error` hides its
@@ -695,6 +698,30 @@ mod tests {
         // The next request opens a new connection and is answered whole.
         assert_eq!(get(&client, &url).await.body.unwrap(), PAGE.as_bytes());
         assert_eq!(seen.opened.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_written_is_unsendable_and_nothing_goes_out() {
+        let (url, seen) = site(Site::KeepsOpen).await;
+        let client = client();
+        // A header value HTTP does not allow: the builder refuses it.
+        let bad_header = || {
+            Request::get(url.as_str())
+                .header(header::USER_AGENT, "line\nbreak")
+                .body(Full::new(Bytes::new()))
+                .ok()
+        };
+        assert!(matches!(
+            client.fetch(bad_header, 1024).await,
+            Err(SendError::Unsendable)
+        ));
+        let no_host = || Request::get("/page").body(Full::new(Bytes::new())).ok();
+        assert!(matches!(
+            client.fetch(no_host, 1024).await,
+            Err(SendError::Unsendable)
+        ));
+        settle().await;
+        assert_eq!(seen.opened.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -452,6 +452,7 @@ async fn exchange(
         .map_err(|e| match e {
             SendError::Certificate => CERTIFICATE,
             SendError::Unreachable => DOWN,
+            SendError::Unsendable => GARBAGE,
         })?;
     if keeps_cookies {
         for set in resp.headers.get_all(header::SET_COOKIE) {
