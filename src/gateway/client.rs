@@ -65,6 +65,18 @@ enum Failed {
     Ended,
 }
 
+impl Failed {
+    /// Whether the site had closed the kept connection the request went on
+    /// (nothing of an answer came): worth one more try on a new one.
+    fn closed_early(&self) -> bool {
+        match self {
+            Failed::Ended => true,
+            Failed::Sent(e) => closed_early(e),
+            Failed::NotSent(_) => false,
+        }
+    }
+}
+
 impl Link {
     /// Lets the connection do what it can: write, read, notice its end.
     fn turn(&mut self, cx: &mut Context<'_>) {
@@ -175,10 +187,14 @@ struct Idle {
 #[derive(Default)]
 struct Pool {
     origins: Vec<(Origin, VecDeque<Idle>)>,
-    idle: usize,
 }
 
 impl Pool {
+    /// How many connections are kept (the origins are the configured sites: few).
+    fn idle(&self) -> usize {
+        self.origins.iter().map(|(_, list)| list.len()).sum()
+    }
+
     fn list(&mut self, secure: bool, authority: &str) -> Option<&mut VecDeque<Idle>> {
         self.origins
             .iter_mut()
@@ -197,7 +213,6 @@ impl Pool {
                 gone.extend(list.pop_front());
             }
         }
-        self.idle -= gone.len();
         gone
     }
 }
@@ -308,12 +323,7 @@ impl Upstreams {
                     req = *back;
                     continue;
                 }
-                Err(Failed::Sent(e)) if kept && !resent && closed_early(&e) => {
-                    resent = true;
-                    req = build().ok_or(SendError::Unsendable)?;
-                    continue;
-                }
-                Err(Failed::Ended) if kept && !resent => {
+                Err(failed) if kept && !resent && failed.closed_early() => {
                     resent = true;
                     req = build().ok_or(SendError::Unsendable)?;
                     continue;
@@ -361,7 +371,6 @@ impl Upstreams {
                     stale.push(idle);
                 }
             }
-            pool.idle -= stale.len() + usize::from(found.is_some());
             found
         };
         // Closed outside the lock.
@@ -378,7 +387,7 @@ impl Upstreams {
         let (expired, refused) = {
             let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
             let expired = pool.expired(now, self.idle_for);
-            if pool.idle >= self.max_idle {
+            if pool.idle() >= self.max_idle {
                 (expired, Some(link))
             } else {
                 let idle = Idle { link, since: now };
@@ -392,7 +401,6 @@ impl Upstreams {
                         VecDeque::from([idle]),
                     )),
                 }
-                pool.idle += 1;
                 (expired, None)
             }
         };
@@ -412,7 +420,7 @@ impl Upstreams {
 
     /// How many connections are kept idle now.
     pub fn idle(&self) -> usize {
-        self.pool.lock().unwrap_or_else(|e| e.into_inner()).idle
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).idle()
     }
 
     /// Opens a connection (TCP, and TLS for https).

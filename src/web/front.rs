@@ -108,11 +108,12 @@ impl App {
         {
             return None;
         }
-        let call = super::gateway::LinkCall {
+        let call = super::gateway::Call {
             sid: sid.to_string(),
             site: site.to_string(),
             rest: rest.to_string(),
             query: req.uri().query().map(str::to_string),
+            body: None,
         };
         let state = self.state.clone();
         let uri = req.uri().clone();

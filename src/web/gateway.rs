@@ -48,12 +48,12 @@ pub fn routes() -> Router<AppState> {
 
 /// What a gateway URL names: the session, the site, the path below the site
 /// (empty for the site's top), the query, and a posted body.
-struct Call {
-    sid: String,
-    site: String,
-    rest: String,
-    query: Option<String>,
-    body: Option<Bytes>,
+pub(super) struct Call {
+    pub sid: String,
+    pub site: String,
+    pub rest: String,
+    pub query: Option<String>,
+    pub body: Option<Bytes>,
 }
 
 impl Call {
@@ -90,25 +90,10 @@ async fn link(
     forward(state, Call::new(path, q, &method, body)?, Via::Link).await
 }
 
-/// A plain gateway link as `front` read it from the path (no percent-escapes,
-/// so the parts are as the router would extract them).
-pub(super) struct LinkCall {
-    pub sid: String,
-    pub site: String,
-    pub rest: String,
-    pub query: Option<String>,
-}
-
-/// A plain `GET /s/{sid}/g/{site}/{rest}`: what `front` answers before the
-/// router, the gateway's most frequent request.
-pub(super) async fn link_get(state: AppState, link: LinkCall) -> Result<Response, AppError> {
-    let call = Call {
-        sid: link.sid,
-        site: link.site,
-        rest: link.rest,
-        query: link.query,
-        body: None,
-    };
+/// A plain `GET /s/{sid}/g/{site}/{rest}` as `front` read it from the path
+/// (no percent-escapes, so the parts are as the router would extract them):
+/// what `front` answers before the router, the gateway's most frequent request.
+pub(super) async fn link_get(state: AppState, call: Call) -> Result<Response, AppError> {
     forward(State(state), call, Via::Link).await
 }
 
