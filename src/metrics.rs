@@ -112,9 +112,14 @@ impl Metrics {
 
     /// One histogram bucket (not cumulative), over the shards.
     fn bucket(&self, i: usize) -> u64 {
+        self.total(|s| &s.buckets[i])
+    }
+
+    /// One counter summed over the shards.
+    fn total(&self, counter: impl Fn(&Shard) -> &AtomicU64) -> u64 {
         self.shards
             .iter()
-            .map(|s| s.buckets[i].load(Ordering::Relaxed))
+            .map(|s| counter(s).load(Ordering::Relaxed))
             .sum()
     }
 
@@ -133,11 +138,7 @@ impl Metrics {
         out.push_str("# TYPE garake_requests_total counter\n");
         for (k, kind) in KINDS.iter().enumerate() {
             for code in 0..CODES {
-                let n = self
-                    .shards
-                    .iter()
-                    .map(|s| s.requests[k * CODES + code].load(Ordering::Relaxed))
-                    .sum::<u64>();
+                let n = self.total(|s| &s.requests[k * CODES + code]);
                 if n > 0 {
                     let _ = writeln!(
                         out,
@@ -167,11 +168,7 @@ impl Metrics {
         let _ = writeln!(
             out,
             "garake_request_duration_seconds_sum {}",
-            self.shards
-                .iter()
-                .map(|s| s.micros.load(Ordering::Relaxed))
-                .sum::<u64>() as f64
-                / 1e6
+            self.total(|s| &s.micros) as f64 / 1e6
         );
         let _ = writeln!(out, "garake_request_duration_seconds_count {count}");
         out.push_str("# HELP garake_limit_hits_total Times a limit refused or dropped something, by limit.\n");
