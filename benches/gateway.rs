@@ -23,12 +23,15 @@
 //!   on once and used by every run; before measuring, the gateway page is
 //!   fetched once and checked (200, Shift_JIS, links rewritten into
 //!   `/s/{sid}/g/bench/`), and again after the last run.
-//! - The baseline: a bare hyper 1 reverse proxy (its own thread, a tokio
-//!   runtime with one worker per core, like garake's) that forwards each
-//!   request's path and query (and User-Agent) to the content provider with
-//!   one shared pooled `hyper_util` legacy client (`HttpConnector`, http
-//!   only), collects the body and answers status, Content-Type and body
-//!   unchanged.
+//! - The baseline: a bare hyper 1 reverse proxy in a process of its own, as
+//!   garake is (this executable started again; a tokio runtime with one
+//!   worker per core, like garake's), that forwards each request's path and
+//!   query (and User-Agent) to the content provider with one shared pooled
+//!   `hyper_util` legacy client (`HttpConnector`, http only), collects the
+//!   body and answers status, Content-Type and body unchanged. Being a
+//!   process apart from the upstream as garake is, it pays the same switches
+//!   between address spaces, and its CPU time is read from its own `/proc`
+//!   entry as garake's is.
 //!
 //! wrk (`-t2 -c32 --latency`, the P903i User-Agent) loads
 //! `http://GARAKE/s/{sid}/g/bench/index.html` and `http://PROXY/cp/index.html`
@@ -213,6 +216,28 @@ fn upstream() -> (String, usize) {
     (addr, size_rx.recv().expect("page size"))
 }
 
+/// Set in the environment of this benchmark's own executable started again
+/// as the proxy: the upstream's address.
+const PROXY_FOR: &str = "GATEWAY_BENCH_PROXY_FOR";
+
+/// The baseline in a process of its own, as garake is: this executable
+/// started again with `PROXY_FOR` set, which prints its address and serves
+/// until killed.
+fn proxy_process(upstream: &str) -> Spawned {
+    let mut child = Command::new(std::env::current_exe().expect("this executable"))
+        .env(PROXY_FOR, upstream)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the proxy starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = lines
+        .next()
+        .expect("the proxy prints its address")
+        .expect("readable");
+    Spawned { child, addr }
+}
+
 /// The baseline: a bare reverse proxy to `upstream` with one pooled client.
 fn proxy(upstream: String) -> String {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -260,13 +285,14 @@ fn proxy(upstream: String) -> String {
 
 // ------------------------------------------------------------------ garake
 
-/// A running garake and its address; killed when dropped.
-struct Garake {
+/// A server in a process of its own (garake, or the proxy) and its
+/// address; killed when dropped.
+struct Spawned {
     child: Child,
     addr: String,
 }
 
-impl Drop for Garake {
+impl Drop for Spawned {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -305,7 +331,7 @@ fn menus(dir: &Path, upstream: &str) -> std::path::PathBuf {
     menus
 }
 
-fn garake(menus: &Path) -> Garake {
+fn garake(menus: &Path) -> Spawned {
     let mut child = Command::new(env!("CARGO_BIN_EXE_garake"))
         .args([
             "serve",
@@ -335,7 +361,7 @@ fn garake(menus: &Path) -> Garake {
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .trim()
         .to_string();
-    Garake { child, addr }
+    Spawned { child, addr }
 }
 
 /// One answer: status, head (lower-cased header names as sent), body.
@@ -657,6 +683,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    if let Ok(upstream) = std::env::var(PROXY_FOR) {
+        // Started by `proxy_process`: serve until killed.
+        println!("{}", proxy(upstream));
+        loop {
+            std::thread::park();
+        }
+    }
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!("the benchmark needs wrk: apt-get install wrk");
         std::process::exit(2);
@@ -681,7 +714,9 @@ fn main() {
         PAGE_BYTES.contains(&page_size),
         "the content provider's page is {page_size} bytes, not 1.8–2.3 KB"
     );
-    let proxy_addr = proxy(up.clone());
+    let proxy_server = proxy_process(&up);
+    let proxy_addr = proxy_server.addr.clone();
+    let proxy_pid = proxy_server.child.id();
     let menus = menus(dir.path(), &up);
     let server = garake(&menus);
     let pid = server.child.id();
@@ -714,33 +749,22 @@ fn main() {
     for pair in 1..=pairs {
         let label_g = format!("pair {pair}/{pairs} garake");
         let label_p = format!("pair {pair}/{pairs} proxy");
-        // garake's own CPU time per answer: steadier than requests per
-        // second on a shared machine, and what a change to garake moves.
-        // This process serves the upstream in both runs and the proxy in
-        // its own: the proxy's share is what the second adds per answer.
-        let me = std::process::id();
-        let measured_garake = || {
-            let (before, upstream_before) = (cpu_secs(pid), cpu_secs(me));
-            let run = measured(&label_g, &garake_url, secs);
-            let n = run.requests.max(1) as f64;
-            let cpu_us = (cpu_secs(pid) - before) * 1e6 / n;
-            let upstream_us = (cpu_secs(me) - upstream_before) * 1e6 / n;
-            (run, cpu_us, upstream_us)
-        };
-        let measured_proxy = || {
-            let before = cpu_secs(me);
-            let run = measured(&label_p, &proxy_url, secs);
-            let cpu_us = (cpu_secs(me) - before) * 1e6 / run.requests.max(1) as f64;
+        // Each server's own CPU time per answer: steadier than requests
+        // per second on a shared machine, and what a change to garake moves.
+        let measured_on = |label: &str, url: &str, pid: u32| {
+            let before = cpu_secs(pid);
+            let run = measured(label, url, secs);
+            let cpu_us = (cpu_secs(pid) - before) * 1e6 / run.requests.max(1) as f64;
             (run, cpu_us)
         };
-        let ((g, cpu_us, upstream_us), (p, both_us)) = if pair % 2 == 1 {
-            let g = measured_garake();
-            (g, measured_proxy())
+        let ((g, cpu_us), (p, proxy_us)) = if pair % 2 == 1 {
+            let g = measured_on(&label_g, &garake_url, pid);
+            (g, measured_on(&label_p, &proxy_url, proxy_pid))
         } else {
-            let p = measured_proxy();
-            (measured_garake(), p)
+            let p = measured_on(&label_p, &proxy_url, proxy_pid);
+            (measured_on(&label_g, &garake_url, pid), p)
         };
-        rows.push((g, p, cpu_us, both_us - upstream_us));
+        rows.push((g, p, cpu_us, proxy_us));
     }
     let rss_after = rss_mib(pid);
     // The session is still alive and the page still goes through the gateway.
@@ -783,9 +807,8 @@ fn main() {
     let med = median(ratios);
     println!();
     println!(
-        "CPU per answer (user + system, from /proc): garake median {:.1} µs, the proxy {:.1} µs \
-         (this process's time in its runs less the upstream's, measured in garake's); the \
-         sanitizer alone, in-process: {sanitizer:.1} µs per page.",
+        "CPU per answer (user + system of each server's process, from /proc): garake median \
+         {:.1} µs, the proxy {:.1} µs; the sanitizer alone, in-process: {sanitizer:.1} µs per page.",
         median(cpus),
         median(proxy_cpus)
     );
@@ -802,6 +825,7 @@ fn main() {
             println!("- {p}");
         }
         drop(server);
+        drop(proxy_server);
         std::process::exit(1);
     }
 }

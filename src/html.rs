@@ -129,6 +129,20 @@ fn run_end(src: &[u8], mut i: usize, ends: u8) -> usize {
     i
 }
 
+/// Where the first `b` at or after `from` is. Most runs a page has between
+/// tags, and most quoted values, are a few bytes long: those are read byte
+/// by byte, which costs less than setting up the vector search that takes
+/// over for a longer one.
+fn find(src: &[u8], from: usize, b: u8) -> Option<usize> {
+    const SHORT: usize = 16;
+    let rest = src.get(from..)?;
+    let head = rest.len().min(SHORT);
+    if let Some(i) = rest[..head].iter().position(|&c| c == b) {
+        return Some(from + i);
+    }
+    memchr::memchr(b, &rest[head..]).map(|i| from + head + i)
+}
+
 /// A tag as read: where its name is, its attributes and where it ends.
 struct TagRead {
     name_end: usize,
@@ -147,9 +161,17 @@ pub struct Lexer<'a> {
     names: std::collections::HashSet<Vec<u8>>,
     /// The raw-text element whose content comes next, with its name.
     raw: Option<(RawKind, &'a [u8])>,
+    /// Whether text between tags is returned as tokens.
+    text: bool,
+    /// Where the token just returned starts.
+    start: usize,
+    /// How much of the page is read: the tokens so far and the text after
+    /// them, not a tag the end of the page cut off.
+    read: usize,
 }
 
 impl<'a> Lexer<'a> {
+    /// Every token, text included.
     pub fn new(src: &'a [u8]) -> Lexer<'a> {
         Lexer {
             src,
@@ -157,7 +179,31 @@ impl<'a> Lexer<'a> {
             attrs: Vec::with_capacity(8),
             names: std::collections::HashSet::new(),
             raw: None,
+            text: true,
+            start: 0,
+            read: 0,
         }
+    }
+
+    /// Only the markup: text between tags (and a `<` that opens nothing) is
+    /// stepped over, for a reader that leaves text as it is.
+    pub fn markup(src: &'a [u8]) -> Lexer<'a> {
+        Lexer {
+            text: false,
+            ..Lexer::new(src)
+        }
+    }
+
+    /// Where the token just returned starts.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+
+    /// How much of the page has been read: up to the end of the last token,
+    /// or at the end of the page, all of it but a tag the end cut off (which
+    /// a browser drops).
+    pub fn read(&self) -> usize {
+        self.read
     }
 
     /// The attributes of the start tag just returned.
@@ -258,7 +304,7 @@ impl<'a> Lexer<'a> {
                 }
                 match *src.get(i)? {
                     q @ (b'"' | b'\'') => {
-                        let close = memchr::memchr(q, &src[i + 1..])? + i + 1;
+                        let close = find(src, i + 1, q)?;
                         let v = &src[i + 1..close];
                         i = close + 1;
                         (Some(v), Some(q))
@@ -344,28 +390,72 @@ impl<'a> Iterator for Lexer<'a> {
     /// The next token, `None` at the end of the page.
     fn next(&mut self) -> Option<Token<'a>> {
         if let Some((element, name)) = self.raw.take() {
-            return Some(self.raw_text(element, name));
+            self.start = self.pos;
+            let token = self.raw_text(element, name);
+            self.read = self.pos;
+            return Some(token);
         }
         let src = self.src;
-        let start = self.pos;
-        if start >= src.len() {
-            return None;
+        let mut start = self.pos;
+        loop {
+            if start >= src.len() {
+                self.pos = src.len();
+                self.read = src.len();
+                return None;
+            }
+            let Some(lt) = find(src, start, b'<') else {
+                self.pos = src.len();
+                self.read = src.len();
+                if !self.text {
+                    return None;
+                }
+                self.start = start;
+                return Some(Token::Text(&src[start..]));
+            };
+            if lt > start {
+                self.read = lt;
+                if self.text {
+                    // Text first; the `<` is looked at on the next call.
+                    self.start = start;
+                    self.pos = lt;
+                    return Some(Token::Text(&src[start..lt]));
+                }
+            }
+            match self.markup_at(lt) {
+                Some(token) => {
+                    self.start = lt;
+                    if token.is_some() {
+                        self.read = self.pos;
+                    }
+                    return token;
+                }
+                // A `<` that opens nothing is text.
+                None if self.text => {
+                    self.start = lt;
+                    self.pos = lt + 1;
+                    self.read = self.pos;
+                    return Some(Token::Text(&src[lt..lt + 1]));
+                }
+                None => {
+                    self.read = lt + 1;
+                    start = lt + 1;
+                }
+            }
         }
-        let Some(lt) = memchr::memchr(b'<', &src[start..]).map(|i| start + i) else {
-            self.pos = src.len();
-            return Some(Token::Text(&src[start..]));
-        };
-        if lt > start {
-            // Text first; the `<` is looked at on the next call.
-            self.pos = lt;
-            return Some(Token::Text(&src[start..lt]));
-        }
+    }
+}
+
+impl<'a> Lexer<'a> {
+    /// The markup that the `<` at `lt` opens: `Some(None)` when the end of
+    /// the page cuts off a tag (a browser drops it), `None` when the `<`
+    /// opens nothing.
+    fn markup_at(&mut self, lt: usize) -> Option<Option<Token<'a>>> {
+        let src = self.src;
         let token = match src.get(lt + 1).copied() {
             Some(b) if b.is_ascii_alphabetic() => {
-                // Cut off by the end of the page: a browser drops it.
                 let Some(tag) = self.read_tag(lt + 1) else {
                     self.pos = src.len();
-                    return None;
+                    return Some(None);
                 };
                 self.pos = tag.end;
                 let name = &src[lt + 1..tag.name_end];
@@ -383,7 +473,7 @@ impl<'a> Iterator for Lexer<'a> {
                 Some(b) if b.is_ascii_alphabetic() => {
                     let Some(tag) = self.read_tag(lt + 2) else {
                         self.pos = src.len();
-                        return None;
+                        return Some(None);
                     };
                     self.pos = tag.end;
                     Token::End {
@@ -402,13 +492,9 @@ impl<'a> Iterator for Lexer<'a> {
             },
             Some(b'!') if src[lt..].starts_with(b"<!--") => self.comment(lt),
             Some(b'!' | b'?') => self.bogus_comment(lt),
-            // A `<` that opens nothing is text.
-            _ => {
-                self.pos = lt + 1;
-                Token::Text(&src[lt..lt + 1])
-            }
+            _ => return None,
         };
-        Some(token)
+        Some(Some(token))
     }
 }
 
@@ -657,5 +743,45 @@ mod tests {
             tokens("<script>x</scrip"),
             ["<script >", "raw Script x</scrip end "]
         );
+    }
+
+    /// Each token with where it starts and ends, and how much of the page
+    /// was read at the end.
+    fn spans(mut lexer: Lexer<'_>) -> (Vec<(usize, usize, String)>, usize) {
+        let mut out = Vec::new();
+        while let Some(t) = lexer.next() {
+            if !matches!(t, Token::Text(_)) {
+                out.push((lexer.start(), lexer.pos(), format!("{t:?}")));
+            }
+        }
+        (out, lexer.read())
+    }
+
+    #[test]
+    fn the_markup_alone_is_the_same_markup_at_the_same_places() {
+        let pages = [
+            "plain text, no tags",
+            "<p>a<br>b</p>tail",
+            "a < b <3 </> c </3x> <!-- <a> --> <!DOCTYPE html><?php x ?><!-->d",
+            "<<a href=x>y</a>< <",
+            "<script>if (a < b) {}</script>z<title>x<y</title>",
+            "text then a tag cut off <a href=\"x",
+            "text then a stray < and a cut tag <b",
+            "<a>",
+            "",
+            "<",
+            "x<",
+        ];
+        for page in pages {
+            let (with_text, read_text) = spans(Lexer::new(page.as_bytes()));
+            let (markup, read_markup) = spans(Lexer::markup(page.as_bytes()));
+            assert_eq!(markup, with_text, "{page}");
+            assert_eq!(read_markup, read_text, "{page}");
+        }
+        // What was read stops before a tag the end cut off, not before the
+        // text and stray `<` ahead of it.
+        let page = "a < b <i";
+        assert_eq!(spans(Lexer::markup(page.as_bytes())).1, page.len() - 2);
+        assert_eq!(spans(Lexer::markup(b"ab")).1, 2);
     }
 }

@@ -47,10 +47,12 @@ type Sender = http1::SendRequest<Full<Bytes>>;
 type Driver = http1::Connection<MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>, Full<Bytes>>;
 
 /// One open connection to a site: the side requests go in by, and the
-/// connection itself, which moves only while someone polls it.
+/// connection itself, which moves only while someone polls it. The
+/// connection (its buffers, and TLS state for https) is boxed: a link moves
+/// in and out of the pool and through the exchange by a pointer.
 struct Link {
     sender: Sender,
-    driver: Driver,
+    driver: Box<Driver>,
     /// The connection has ended (closed by either side, or broken).
     ended: bool,
 }
@@ -445,7 +447,7 @@ impl Upstreams {
             .map_err(|_| SendError::Unreachable)?;
         Ok(Link {
             sender,
-            driver,
+            driver: Box::new(driver),
             ended: false,
         })
     }

@@ -457,14 +457,16 @@ fn decodes_by_decoding(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -
 /// itself (every single byte, every lead byte with every second byte), so
 /// the check below agrees with the decoder by construction.
 struct ShiftJisTable {
-    /// A byte that is a character on its own.
-    single: [bool; 256],
-    /// A byte that starts a two-byte character.
-    lead: [bool; 256],
+    /// What each byte is where a character starts: `SINGLE` (a character
+    /// on its own), `LEAD` (the first of two) or neither (never valid there).
+    class: [u8; 256],
     /// Bit `lead * 256 + trail`: the pair is a character (8 KiB, so the
     /// check stays in the first-level cache).
     pair: Box<[u64; 1024]>,
 }
+
+const SINGLE: u8 = 1;
+const LEAD: u8 = 2;
 
 fn shift_jis_table() -> &'static ShiftJisTable {
     static TABLE: std::sync::OnceLock<ShiftJisTable> = std::sync::OnceLock::new();
@@ -475,18 +477,17 @@ fn shift_jis_table() -> &'static ShiftJisTable {
                 .is_some()
         };
         let mut table = ShiftJisTable {
-            single: [false; 256],
-            lead: [false; 256],
+            class: [0; 256],
             pair: Box::new([0; 1024]),
         };
         for first in 0..=255u8 {
-            table.single[first as usize] = decodes(&[first]);
-            if table.single[first as usize] {
+            if decodes(&[first]) {
+                table.class[first as usize] = SINGLE;
                 continue;
             }
             for second in 0..=255u8 {
                 if decodes(&[first, second]) {
-                    table.lead[first as usize] = true;
+                    table.class[first as usize] = LEAD;
                     let bit = first as usize * 256 + second as usize;
                     table.pair[bit / 64] |= 1 << (bit % 64);
                 }
@@ -501,8 +502,11 @@ fn shift_jis_table() -> &'static ShiftJisTable {
 /// gateway answer).
 fn shift_jis_valid(bytes: &[u8]) -> bool {
     let table = shift_jis_table();
+    let (class, pair) = (&table.class, &*table.pair);
+    let n = bytes.len();
     let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+    while i < n {
+        let b = bytes[i];
         if b.is_ascii() {
             i += 1;
             // Then eight ASCII bytes at a time (tried only after ASCII, so
@@ -514,17 +518,18 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
                 }
                 i += 8;
             }
-        } else if table.single[b as usize] {
-            i += 1;
-        } else if table.lead[b as usize]
-            && bytes.get(i + 1).is_some_and(|&t| {
-                let bit = b as usize * 256 + t as usize;
-                table.pair[bit / 64] & (1 << (bit % 64)) != 0
-            })
-        {
-            i += 2;
-        } else {
-            return false;
+            continue;
+        }
+        match class[b as usize] {
+            SINGLE => i += 1,
+            LEAD if i + 1 < n => {
+                let bit = (b as usize) << 8 | bytes[i + 1] as usize;
+                if pair[bit >> 6] & (1 << (bit & 63)) == 0 {
+                    return false;
+                }
+                i += 2;
+            }
+            _ => return false,
         }
     }
     true

@@ -786,11 +786,10 @@ pub fn transform(
         fates: Vec::new(),
         values: String::new(),
     };
-    let mut lexer = Lexer::new(page);
-    loop {
-        let start = lexer.pos();
-        let Some(token) = lexer.next() else { break };
-        pass.span = (start, lexer.pos());
+    // Text stays as it is: only the markup is looked at.
+    let mut lexer = Lexer::markup(page);
+    while let Some(token) = lexer.next() {
+        pass.span = (lexer.start(), lexer.pos());
         match token {
             Token::Text(_) | Token::Other(_) => {}
             Token::Start {
@@ -808,9 +807,8 @@ pub fn transform(
             } => pass.raw_text(element, content, end_name, end_plain),
         }
     }
-    // The page up to the end of its last token (a tag the end cut off is
-    // not one).
-    let last = pass.span.1;
+    // The rest of the page, but a tag the end cut off.
+    let last = lexer.read();
     if last > pass.copied {
         pass.out.extend_from_slice(&page[pass.copied..last]);
     }
