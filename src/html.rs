@@ -130,17 +130,32 @@ fn run_end(src: &[u8], mut i: usize, ends: u8) -> usize {
 }
 
 /// Where the first `b` at or after `from` is. Most runs a page has between
-/// tags, and most quoted values, are a few bytes long: those are read byte
-/// by byte, which costs less than setting up the vector search that takes
+/// tags, and most quoted values, are a few bytes long: their first 32 bytes
+/// are tried eight at a time in a word (a zero byte of `word ^ [b; 8]` is a
+/// match), which costs less than setting up the vector search that takes
 /// over for a longer one.
 fn find(src: &[u8], from: usize, b: u8) -> Option<usize> {
-    const SHORT: usize = 16;
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SHORT: usize = 32;
     let rest = src.get(from..)?;
-    let head = rest.len().min(SHORT);
-    if let Some(i) = rest[..head].iter().position(|&c| c == b) {
-        return Some(from + i);
+    let wanted = u64::from_ne_bytes([b; 8]);
+    let mut i = 0;
+    while i < SHORT {
+        let Some(word) = rest.get(i..i + 8) else {
+            // Fewer than eight bytes left: one by one.
+            return rest[i..].iter().position(|&c| c == b).map(|j| from + i + j);
+        };
+        let x = u64::from_le_bytes(word.try_into().expect("eight bytes")) ^ wanted;
+        // The lowest byte flagged is the first zero byte of `x` (borrows
+        // only run upwards, so they can flag only bytes after it).
+        let zero = x.wrapping_sub(ONES) & !x & HIGH;
+        if zero != 0 {
+            return Some(from + i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
     }
-    memchr::memchr(b, &rest[head..]).map(|i| from + head + i)
+    memchr::memchr(b, &rest[SHORT..]).map(|j| from + SHORT + j)
 }
 
 /// A tag as read: where its name is, its attributes and where it ends.
@@ -755,6 +770,43 @@ mod tests {
             }
         }
         (out, lexer.read())
+    }
+
+    #[test]
+    fn a_byte_is_found_where_it_first_is() {
+        // Pages of every length around the word and the short stretch, made
+        // of `<` and the bytes a word's arithmetic could mistake for it.
+        let alphabet = [
+            b'<',
+            b'<' ^ 0x80,
+            b'<' + 1,
+            b'<' - 1,
+            0x00,
+            0x01,
+            0xff,
+            b'a',
+        ];
+        let mut seed = 7u32;
+        for len in 0..100 {
+            for _ in 0..20 {
+                let hay: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        // Mostly not `<`, so that matches lie far in too.
+                        let pick = (seed >> 16) as usize % 40;
+                        alphabet[if pick < 39 { 1 + pick % 7 } else { 0 }]
+                    })
+                    .collect();
+                for from in 0..=len {
+                    let want = hay[from..]
+                        .iter()
+                        .position(|&c| c == b'<')
+                        .map(|i| from + i);
+                    assert_eq!(find(&hay, from, b'<'), want, "{hay:?} from {from}");
+                }
+            }
+        }
+        assert_eq!(find(b"ab", 3, b'<'), None);
     }
 
     #[test]

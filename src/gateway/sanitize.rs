@@ -283,6 +283,17 @@ impl<'a> Base<'a> {
     }
 }
 
+/// A URL attribute's value without the C0 controls and spaces around it,
+/// which a browser's URL parser strips (and nothing else: a full-width
+/// space is part of the URL).
+fn url_trim(value: &str) -> &str {
+    let b = value.as_bytes();
+    let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c > b' ').map_or(start, |i| i + 1);
+    // Both ends are next to ASCII bytes: character boundaries.
+    &value[start..end]
+}
+
 /// Where a URL attribute's value leads now, written at the end of `out`;
 /// `false` drops the attribute.
 fn follow(
@@ -293,7 +304,7 @@ fn follow(
     report: &mut Report,
     out: &mut String,
 ) -> bool {
-    let value = decode_entities(value.trim());
+    let value = decode_entities(url_trim(value));
     if value.starts_with('#') || value.is_empty() {
         out.push_str(&value);
         return true;
@@ -384,8 +395,8 @@ impl<'a> Pass<'_, 'a, '_> {
 
     /// An attribute's raw value as text (in the page's charset, entities undecoded).
     fn text<'v>(&self, raw: &'v [u8]) -> Cow<'v, str> {
-        match std::str::from_utf8(raw) {
-            Ok(s) if raw.is_ascii() => Cow::Borrowed(s),
+        match raw.is_ascii().then(|| std::str::from_utf8(raw)) {
+            Some(Ok(s)) => Cow::Borrowed(s),
             _ => self.encoding.decode_without_bom_handling(raw).0,
         }
     }
@@ -942,6 +953,24 @@ mod tests {
         ] {
             assert!(out.contains(want), "{want} in {out}");
         }
+    }
+
+    #[test]
+    fn a_link_is_trimmed_as_a_browser_trims_it() {
+        // Controls and spaces around the URL go (the URL parser's rule)...
+        let (out, report) = run(
+            "<a href=\"\t\u{1} http://cp.example:9000/cp/a.html \n\">1</a>\
+             <a href=\"\u{1}javascript:alert(1)\">2</a>",
+        );
+        assert!(out.contains("href=\"/s/SID/g/news/a.html\""), "{out}");
+        assert!(!out.contains("javascript"), "{out}");
+        assert_eq!(report.removed["script URL"], 1);
+        // ... a full-width space is part of it, as a browser reads it.
+        let (out, _) = run("<a href=\"http://cp.example:9000/cp/b.html\u{3000}\">3</a>");
+        assert!(
+            out.contains("href=\"/s/SID/g/news/b.html%E3%80%80\""),
+            "{out}"
+        );
     }
 
     #[test]
