@@ -521,7 +521,7 @@ impl<'a> Pass<'_, 'a, '_> {
                 .find(|a| a.is("method"))
                 .and_then(|a| a.value)
                 .is_some_and(|m| self.text(m).trim().eq_ignore_ascii_case("post"));
-            let fate = if decode_entities(value.trim()).eq_ignore_ascii_case(REGST_URL) {
+            let fate = if decode_entities(url_trim(&value)).eq_ignore_ascii_case(REGST_URL) {
                 self.set(self.rules.regst)
             } else {
                 let via = match (utn, post) {
@@ -531,7 +531,7 @@ impl<'a> Pass<'_, 'a, '_> {
                 };
                 // A form without an action posts to its own page.
                 let rules = self.rules;
-                let target = if value.trim().is_empty() {
+                let target = if url_trim(&value).is_empty() {
                     rules.page.as_str()
                 } else {
                     &value
@@ -969,6 +969,18 @@ mod tests {
         let (out, _) = run("<a href=\"http://cp.example:9000/cp/b.html\u{3000}\">3</a>");
         assert!(
             out.contains("href=\"/s/SID/g/news/b.html%E3%80%80\""),
+            "{out}"
+        );
+        // A form's action of spaces posts to its own page; of a full-width
+        // space, to that path below the page's folder.
+        let (out, _) = run("<form action=\" \t\" method=post></form>");
+        assert!(
+            out.contains("action=\"/s/SID/g/news/dir/page.html\""),
+            "{out}"
+        );
+        let (out, _) = run("<form action=\"\u{3000}\" method=post></form>");
+        assert!(
+            out.contains("action=\"/s/SID/g/news/dir/%E3%80%80\""),
             "{out}"
         );
     }
