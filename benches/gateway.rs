@@ -227,18 +227,26 @@ const PROXY_FOR: &str = "GATEWAY_BENCH_PROXY_FOR";
 /// started again with `PROXY_FOR` set, which prints its address and serves
 /// until killed.
 fn proxy_process(upstream: &str) -> Spawned {
-    let mut child = Command::new(std::env::current_exe().expect("this executable"))
-        .env(PROXY_FOR, upstream)
+    let mut command = Command::new(std::env::current_exe().expect("this executable"));
+    let (child, addr) = start(command.env(PROXY_FOR, upstream), "the proxy");
+    Spawned { child, addr }
+}
+
+/// Starts `command` with its output piped; returns it and the first line it
+/// prints (the rest is read and dropped, so it never waits on a full pipe).
+fn start(command: &mut Command, what: &str) -> (Child, String) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("the proxy starts");
+        .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = lines
+    let first = lines
         .next()
-        .expect("the proxy prints its address")
+        .unwrap_or_else(|| panic!("{what} printed nothing (see its errors above)"))
         .expect("readable");
-    Spawned { child, addr }
+    std::thread::spawn(move || for _ in lines {});
+    (child, first)
 }
 
 /// The baseline: a bare reverse proxy to `upstream` with one pooled client.
@@ -335,7 +343,8 @@ fn menus(dir: &Path, upstream: &str) -> std::path::PathBuf {
 }
 
 fn garake(menus: &Path) -> Spawned {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_garake"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_garake"));
+    command
         .args([
             "serve",
             "--addr",
@@ -348,17 +357,8 @@ fn garake(menus: &Path) -> Spawned {
         ])
         .arg(menus)
         .env("GARAKE_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("garake starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let first = lines
-        .next()
-        .expect("garake prints its address (did the menus load?)")
-        .expect("readable");
-    std::thread::spawn(move || for _ in lines {});
+        .env("NO_COLOR", "1");
+    let (child, first) = start(&mut command, "garake");
     let addr = first
         .strip_prefix("garake listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
