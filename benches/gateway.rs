@@ -42,7 +42,8 @@
 //! bare proxy) with the spread of the pairs, and garake's RSS (`VmRSS`) before and after the load. A run
 //! with non-2xx answers or more than a handful of socket errors is marked and
 //! makes the benchmark exit with status 1 after the report. Progress goes to
-//! stderr, one line per run.
+//! stderr, one line per run. garake and the proxy end with the benchmark, also
+//! when it is interrupted.
 //!
 //! Environment: `BENCH_SECS` (seconds per measured run, default 3),
 //! `BENCH_PAIRS` (default 9; `0` prints only the sanitizer's in-process
@@ -234,7 +235,21 @@ fn proxy_process(upstream: &str) -> Spawned {
 
 /// Starts `command` with its output piped; returns it and the first line it
 /// prints (the rest is read and dropped, so it never waits on a full pipe).
+/// The server ends with this process, even when the benchmark is interrupted.
 fn start(command: &mut Command, what: &str) -> (Child, String) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and makes
+    // one system call (prctl sets the signal the child gets when its parent
+    // ends); it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
