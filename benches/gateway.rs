@@ -86,7 +86,6 @@ fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
         .unwrap_or(default)
 }
 
@@ -712,11 +711,8 @@ fn main() {
         eprintln!("the benchmark needs wrk: apt-get install wrk");
         std::process::exit(2);
     }
-    let secs = env_num("BENCH_SECS", 3);
-    let pairs = match std::env::var("BENCH_PAIRS").as_deref() {
-        Ok("0") => 0,
-        _ => env_num("BENCH_PAIRS", 9),
-    };
+    let secs = env_num("BENCH_SECS", 3).max(1);
+    let pairs = env_num("BENCH_PAIRS", 9);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = tempfile::tempdir().expect("a temporary directory");
 

@@ -617,14 +617,21 @@ mod tests {
         Upstreams::new(None, Duration::from_secs(5)).unwrap()
     }
 
-    async fn get(client: &Upstreams, url: &str) -> Reply {
-        let build = || {
+    /// What `fetch` is given to make a plain GET of `url`.
+    fn get_request(url: &str) -> impl Fn() -> Option<Request<Full<Bytes>>> + '_ {
+        move || {
             Request::get(url)
                 .header(header::USER_AGENT, "test")
                 .body(Full::new(Bytes::new()))
                 .ok()
-        };
-        client.fetch(build, 1024).await.expect("an answer")
+        }
+    }
+
+    async fn get(client: &Upstreams, url: &str) -> Reply {
+        client
+            .fetch(get_request(url), 1024)
+            .await
+            .expect("an answer")
     }
 
     async fn settle() {
@@ -695,12 +702,10 @@ mod tests {
     async fn a_body_over_the_limit_is_too_big_and_its_connection_not_kept() {
         let (url, seen) = site(Site::KeepsOpen).await;
         let client = client();
-        let build = || {
-            Request::get(url.as_str())
-                .body(Full::new(Bytes::new()))
-                .ok()
-        };
-        let reply = client.fetch(build, PAGE.len() - 1).await.unwrap();
+        let reply = client
+            .fetch(get_request(&url), PAGE.len() - 1)
+            .await
+            .unwrap();
         assert_eq!(reply.body, Err(BodyError::TooBig));
         assert_eq!(client.idle(), 0);
         settle().await;
@@ -739,13 +744,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let build = || {
-            Request::get(url.as_str())
-                .body(Full::new(Bytes::new()))
-                .ok()
-        };
         assert!(matches!(
-            client().fetch(build, 1024).await,
+            client().fetch(get_request(&url), 1024).await,
             Err(SendError::Unreachable)
         ));
     }

@@ -521,7 +521,8 @@ impl<'a> Pass<'_, 'a, '_> {
                 .find(|a| a.is("method"))
                 .and_then(|a| a.value)
                 .is_some_and(|m| self.text(m).trim().eq_ignore_ascii_case("post"));
-            let fate = if decode_entities(url_trim(&value)).eq_ignore_ascii_case(REGST_URL) {
+            let trimmed = url_trim(&value);
+            let fate = if decode_entities(trimmed).eq_ignore_ascii_case(REGST_URL) {
                 self.set(self.rules.regst)
             } else {
                 let via = match (utn, post) {
@@ -531,7 +532,7 @@ impl<'a> Pass<'_, 'a, '_> {
                 };
                 // A form without an action posts to its own page.
                 let rules = self.rules;
-                let target = if url_trim(&value).is_empty() {
+                let target = if trimmed.is_empty() {
                     rules.page.as_str()
                 } else {
                     &value
