@@ -31,8 +31,10 @@ pub enum AppError {
     SessionExpired,
     #[error("form token missing, used or forged")]
     StaleForm,
-    #[error("server busy")]
-    Busy,
+    /// Work that waits (an Argon2 check, a gateway fetch) found its queue
+    /// full or waited too long: 503 with `Retry-After`.
+    #[error(transparent)]
+    Busy(#[from] crate::queue::Busy),
     /// A limit of open streams or waits was reached: 503 with what to do.
     #[error("{0}")]
     Full(String),
@@ -52,6 +54,9 @@ pub enum AppError {
     #[error("internal error")]
     Internal(String),
 }
+
+/// Seconds to wait after a "too many streams or waits" answer.
+const FULL_RETRY_AFTER: u64 = 5;
 
 /// What the error page renderer needs to know, stored in the response extensions.
 #[derive(Clone, Debug)]
@@ -94,7 +99,7 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SessionExpired => StatusCode::SEE_OTHER,
             AppError::StaleForm | AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Busy | AppError::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy(_) | AppError::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,7 +130,7 @@ impl IntoResponse for AppError {
             AppError::TooMany(_) => ErrorKind::TooMany,
             AppError::BadForm(_) => ErrorKind::BadForm,
             AppError::StaleForm => ErrorKind::StaleForm,
-            AppError::Busy | AppError::Full(_) => ErrorKind::Busy,
+            AppError::Busy(_) | AppError::Full(_) => ErrorKind::Busy,
             AppError::Unauthorized => ErrorKind::Unauthorized,
             AppError::BadRequest(_) | AppError::Unprocessable(_) | AppError::Conflict(_) => {
                 ErrorKind::BadRequest
@@ -141,10 +146,17 @@ impl IntoResponse for AppError {
             other => other.to_string(),
         };
         let mut response = self.status().into_response();
-        if let AppError::TooMany(wait) = self {
+        // Every refusal that passes with time says when to try again.
+        let retry_after = match &self {
+            AppError::TooMany(wait) => Some((*wait).max(1) as u64),
+            AppError::Busy(busy) => Some(busy.0.retry_after()),
+            AppError::Full(_) => Some(FULL_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(wait.max(1)),
+                axum::http::HeaderValue::from(secs),
             );
         }
         if let AppError::Timeout = self {
@@ -158,7 +170,7 @@ impl IntoResponse for AppError {
             AppError::TooLarge => Some("body_too_large"),
             AppError::Timeout => Some("body_too_slow"),
             AppError::TooMany(_) => Some("rate_limited"),
-            AppError::Busy => Some("argon2_busy"),
+            AppError::Busy(busy) => Some(busy.0.limit()),
             AppError::Full(_) => Some("streams_or_waits_full"),
             _ => None,
         };

@@ -180,7 +180,7 @@ async fn post(
             .ok()
     };
     // The answer's body is read (so the connection can be kept) and not looked at.
-    let answer = tokio::time::timeout(WEBHOOK_TIMEOUT, client.fetch(build, WEBHOOK_ANSWER))
+    let answer = tokio::time::timeout(WEBHOOK_TIMEOUT, client.fetch(build, WEBHOOK_ANSWER, None))
         .await
         .map_err(|_| "no answer in time".to_string())?
         .map_err(|e| format!("{e:?}"))?;

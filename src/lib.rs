@@ -19,6 +19,7 @@ pub mod mail;
 pub mod menu;
 pub mod metrics;
 pub mod pin;
+pub mod queue;
 pub mod random;
 pub mod recovery;
 pub mod serve;
@@ -85,7 +86,13 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
         }
         None => random::token_hex(32).into_bytes(),
     };
-    Ok((db, PinHasher::new(secret, cores()), is_new))
+    let pins = PinHasher::with_queue(
+        secret,
+        cores(),
+        config.limits.argon2_queue,
+        limits::ARGON2_PATIENCE,
+    );
+    Ok((db, pins, is_new))
 }
 
 /// Loads menus and storage; a new database gets the demo fixtures (never an

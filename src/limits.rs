@@ -65,6 +65,20 @@ pub const COOKIE_JAR_BYTES: usize = 8 * 1024 * 1024;
 pub const GATEWAY_IDLE_CONNECTIONS: usize = 32;
 pub const GATEWAY_IDLE: Duration = Duration::from_secs(30);
 
+/// Argon2 checks that may wait for a slot (beyond them "busy" at once), and
+/// how long one waits before "busy".
+pub const ARGON2_QUEUE: usize = 64;
+pub const ARGON2_PATIENCE: Duration = Duration::from_secs(2);
+/// Requests to content providers under way at once, how many more may wait
+/// for one of them, and how long.
+pub const GATEWAY_FETCHES: usize = 64;
+pub const GATEWAY_QUEUE: usize = 128;
+pub const GATEWAY_PATIENCE: Duration = Duration::from_secs(2);
+/// The gateway's budget of page bytes held at once (MiB), and how long a
+/// page waits for room in it.
+pub const GATEWAY_MEMORY_MIB: usize = 16;
+pub const GATEWAY_MEMORY_PATIENCE: Duration = Duration::from_secs(1);
+
 /// The flags of `garake serve` that set limits.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Limits {
@@ -104,6 +118,23 @@ pub struct Limits {
     /// Mail waits (`…/wait`) open at once; one more gets 503.
     #[arg(long, env = "GARAKE_MAX_WAITS", default_value_t = MAX_WAITS)]
     pub max_waits: usize,
+    /// Password checks that may wait for an Argon2 slot (2 s at most); one
+    /// more gets the 503 busy page at once.
+    #[arg(long, env = "GARAKE_ARGON2_QUEUE", default_value_t = ARGON2_QUEUE)]
+    pub argon2_queue: usize,
+    /// Requests to content providers under way at once.
+    #[arg(long, env = "GARAKE_GATEWAY_FETCHES", default_value_t = GATEWAY_FETCHES)]
+    pub gateway_fetches: usize,
+    /// Gateway requests that may wait for one of those (2 s at most); one
+    /// more gets the 503 busy page at once.
+    #[arg(long, env = "GARAKE_GATEWAY_QUEUE", default_value_t = GATEWAY_QUEUE)]
+    pub gateway_queue: usize,
+    /// MiB of provider pages the gateway holds at once (read, rewritten,
+    /// and on their way to handsets); a page that finds no room within 1 s
+    /// gets the 503 busy page.
+    #[arg(long, env = "GARAKE_GATEWAY_MEMORY_MIB", default_value_t = GATEWAY_MEMORY_MIB,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=4096), usize::from))]
+    pub gateway_memory_mib: usize,
 }
 
 impl Default for Limits {
@@ -121,6 +152,10 @@ impl Default for Limits {
             admin_guesses_per_minute: ADMIN_GUESSES_PER_MINUTE,
             max_event_streams: MAX_EVENT_STREAMS,
             max_waits: MAX_WAITS,
+            argon2_queue: ARGON2_QUEUE,
+            gateway_fetches: GATEWAY_FETCHES,
+            gateway_queue: GATEWAY_QUEUE,
+            gateway_memory_mib: GATEWAY_MEMORY_MIB,
         }
     }
 }

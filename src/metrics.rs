@@ -16,13 +16,15 @@ pub const BUCKETS: [f64; 12] = [
 ];
 
 /// The limits whose hits are counted, by the name the metric gives them.
-pub const LIMITS: [&str; 7] = [
+pub const LIMITS: [&str; 9] = [
     "connections_closed",
     "connections_refused",
     "body_too_large",
     "body_too_slow",
     "rate_limited",
     "argon2_busy",
+    "gateway_busy",
+    "gateway_bytes_busy",
     "streams_or_waits_full",
 ];
 

@@ -14,14 +14,14 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rusqlite::OptionalExtension;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::queue::{self, Queue};
+
 use crate::domain::{Msisdn, Pin};
 use crate::error::AppError;
 use crate::store::{audit, write_tx, Db};
 
 /// Consecutive wrong entries after which a secret locks.
 pub const MAX_FAILURES: i64 = 3;
-/// How long a request waits for an Argon2 slot before the "busy" page.
-const PERMIT_WAIT: Duration = Duration::from_secs(2);
 /// OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane.
 const M_COST_KIB: u32 = 19 * 1024;
 const T_COST: u32 = 2;
@@ -45,13 +45,13 @@ struct Inner {
     /// Async callers take a permit before a slot, so they never queue on the
     /// slots' condvar behind each other (only behind blocking callers).
     permits: Arc<Semaphore>,
+    /// Where async callers wait for their turn and a permit: bounded in
+    /// number and time, so a flood of checks is answered "busy", not queued.
+    queue: Queue,
     slots: Slots,
     /// A PHC string of random salt and output: verifying against it costs one
     /// Argon2 run and never succeeds (unknown accounts).
     dummy: String,
-    /// Requests that waited for a permit, and those that gave up ("busy").
-    waits: AtomicU64,
-    busy: AtomicU64,
     /// Argon2 computations run (hashes and verifications).
     runs: AtomicU64,
     /// Checks of one secret (a line's, an account's) run one at a time.
@@ -89,6 +89,13 @@ impl Drop for Turn {
             locks.remove(&self.key);
         }
     }
+}
+
+/// A request's admission to the Argon2 slots: the turn of the secret it
+/// checks (held until the check is done and recorded) and a slot's permit.
+pub struct Admission {
+    _turn: Option<Turn>,
+    pub permit: OwnedSemaphorePermit,
 }
 
 /// The slots' memory: made on first use, then handed around; a slot left
@@ -247,7 +254,23 @@ pub enum SecretFileError {
 }
 
 impl PinHasher {
+    /// A hasher with `slots` slots, and room for `queue` requests waiting
+    /// for one (each at most `patience`).
     pub fn new(secret: Vec<u8>, slots: usize) -> PinHasher {
+        PinHasher::with_queue(
+            secret,
+            slots,
+            crate::limits::ARGON2_QUEUE,
+            crate::limits::ARGON2_PATIENCE,
+        )
+    }
+
+    pub fn with_queue(
+        secret: Vec<u8>,
+        slots: usize,
+        queue: usize,
+        patience: Duration,
+    ) -> PinHasher {
         let slots = slots.max(1);
         let mut salt = [0u8; 16];
         let mut out = [0u8; OUTPUT_LEN];
@@ -257,6 +280,7 @@ impl PinHasher {
             inner: Arc::new(Inner {
                 secret: secret.into(),
                 permits: Arc::new(Semaphore::new(slots)),
+                queue: Queue::new(queue::Kind::Argon2, queue, patience),
                 slots: Slots {
                     free: Mutex::default(),
                     made: AtomicUsize::new(0),
@@ -264,8 +288,6 @@ impl PinHasher {
                     returned: Condvar::new(),
                 },
                 dummy: phc(&salt, &out),
-                waits: AtomicU64::new(0),
-                busy: AtomicU64::new(0),
                 runs: AtomicU64::new(0),
                 queues: KeyedQueue::default(),
             }),
@@ -331,20 +353,32 @@ impl PinHasher {
         self.slot().verify(secret, stored)
     }
 
-    /// Waits briefly for an Argon2 slot; a saturated pool answers "busy" so that
-    /// a flood of secret checks never delays menu pages.
-    pub async fn permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
-        if let Ok(permit) = self.inner.permits.clone().try_acquire_owned() {
-            return Ok(permit);
-        }
-        self.inner.waits.fetch_add(1, Ordering::Relaxed);
-        match tokio::time::timeout(PERMIT_WAIT, self.inner.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => {
-                self.inner.busy.fetch_add(1, Ordering::Relaxed);
-                Err(AppError::Busy)
-            }
-        }
+    /// Waits, as the Argon2 queue allows, for the turn of `key` (the secret
+    /// to be checked, if any: checks of one secret never overlap) and then a
+    /// slot's permit. A saturated pool answers "busy" at once or after a
+    /// short wait, so a flood of secret checks never holds every connection
+    /// and never delays menu pages.
+    pub async fn admit(&self, key: Option<String>) -> Result<Admission, AppError> {
+        let permits = self.inner.permits.clone();
+        let admitted = self
+            .inner
+            .queue
+            .wait(async move {
+                let turn = match key {
+                    Some(key) => Some(self.turn(key).await),
+                    None => None,
+                };
+                let permit = permits
+                    .acquire_owned()
+                    .await
+                    .expect("the permits are never closed");
+                Admission {
+                    _turn: turn,
+                    permit,
+                }
+            })
+            .await?;
+        Ok(admitted)
     }
 
     /// Runs Argon2 work on a slot, off the async runtime, with a permit
@@ -369,14 +403,14 @@ impl PinHasher {
         T: Send + 'static,
         F: FnOnce(&mut Slot<'_>) -> T + Send + 'static,
     {
-        let permit = self.permit().await?;
-        Ok(self.run_with(permit, f).await)
+        let admitted = self.admit(None).await?;
+        Ok(self.run_with(admitted.permit, f).await)
     }
 
     /// Waits for `key`'s turn: checks of one secret never overlap, so that
     /// reserving each attempt before its check (throttles, the PIN gate)
     /// gives exactly what sequential attempts would.
-    pub async fn turn(&self, key: String) -> Turn {
+    async fn turn(&self, key: String) -> Turn {
         let lock = self
             .inner
             .queues
@@ -395,10 +429,7 @@ impl PinHasher {
 
     /// (requests that waited for a slot, requests answered "busy") since start.
     pub fn pool_stats(&self) -> (u64, u64) {
-        (
-            self.inner.waits.load(Ordering::Relaxed),
-            self.inner.busy.load(Ordering::Relaxed),
-        )
+        self.inner.queue.stats()
     }
 
     /// A key for another purpose, derived from the server secret (HMAC of
@@ -601,8 +632,9 @@ where
     }
     // One check of this secret at a time, then the slot before the
     // reservation (a busy pool must not count as a failure).
-    let _turn = hasher.turn(format!("{}:{:?}", req.line_id, req.kind)).await;
-    let permit = hasher.permit().await?;
+    let admitted = hasher
+        .admit(Some(format!("{}:{:?}", req.line_id, req.kind)))
+        .await?;
     let r = req.clone();
     let stored = match db.call(move |conn| reserve(conn, &r, now)).await? {
         Reserved::Locked => return Ok(GateOutcome::Locked),
@@ -610,7 +642,7 @@ where
     };
     let checked = stored.clone();
     let (verified, prepared) = hasher
-        .run_with(permit, move |slot| {
+        .run_with(admitted.permit, move |slot| {
             let ok = slot.verify(pin.expose(), &checked);
             let prepared = ok.then(|| prepare(slot));
             (ok, prepared)

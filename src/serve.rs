@@ -243,7 +243,8 @@ pub async fn run(
                 conn.in_flight.store(true, Ordering::Relaxed);
                 conn.body_pending
                     .store(!req.body().is_end_stream(), Ordering::Relaxed);
-                let req = req.map(|body| TimedBody::new(body, body_timeout, conn.clone()));
+                let limit = crate::limits::body_limit(req.uri().path());
+                let req = req.map(|body| TimedBody::new(body, body_timeout, limit, conn.clone()));
                 let answer = app.respond_from(req, Some(remote));
                 let conn = conn.clone();
                 async move {
@@ -351,23 +352,38 @@ impl AsyncWrite for Tracked {
     }
 }
 
-/// A request body that must arrive whole within the body deadline.
-pub struct TimedBody {
-    inner: Incoming,
+/// A request body that must arrive whole within the body deadline, gathered
+/// into one buffer bounded by the path's body limit however it arrives.
+///
+/// A client that sends its body a byte at a time makes hyper hand over one
+/// small chunk per read, each a view into a read buffer of several KiB; kept
+/// as they came (as a collecting extractor keeps them), 16,000 one-byte chunks
+/// hold tens of MiB. Here each chunk is copied into the buffer and let go at
+/// once, so a body costs at most its limit (and one chunk) in memory at any
+/// pace. A body that comes in one chunk, the usual case, is passed on as it
+/// came, without a copy. A body over the limit is handed on whole as soon as
+/// it is over (the router's limit then refuses it with 413), never kept.
+pub struct TimedBody<B = Incoming> {
+    inner: B,
     /// Set for a request with a body (a GET has none and needs no timer).
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     conn: Arc<Conn>,
+    /// What has arrived and not been handed on yet.
+    gathered: Vec<u8>,
+    limit: usize,
     done: bool,
 }
 
-impl TimedBody {
-    fn new(inner: Incoming, timeout: Duration, conn: Arc<Conn>) -> TimedBody {
+impl<B: Body<Data = Bytes> + Unpin> TimedBody<B> {
+    fn new(inner: B, timeout: Duration, limit: usize, conn: Arc<Conn>) -> TimedBody<B> {
         let done = inner.is_end_stream();
         TimedBody {
             done,
             inner,
             deadline: (!done).then(|| Box::pin(tokio::time::sleep(timeout))),
             conn,
+            gathered: Vec::new(),
+            limit,
         }
     }
 
@@ -375,9 +391,19 @@ impl TimedBody {
         self.done = true;
         self.conn.body_pending.store(false, Ordering::Relaxed);
     }
+
+    /// What has been gathered, as one frame (none if nothing has).
+    fn hand_on(&mut self) -> Option<Result<Frame<Bytes>, axum::BoxError>> {
+        (!self.gathered.is_empty())
+            .then(|| Ok(Frame::data(Bytes::from(std::mem::take(&mut self.gathered)))))
+    }
 }
 
-impl Body for TimedBody {
+impl<B> Body for TimedBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
     type Data = Bytes;
     type Error = axum::BoxError;
 
@@ -385,41 +411,61 @@ impl Body for TimedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if self.done {
-            return Poll::Ready(None);
-        }
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(None) => {
-                this.finish();
-                Poll::Ready(None)
+        loop {
+            if this.done {
+                return Poll::Ready(this.hand_on());
             }
-            Poll::Ready(Some(Err(e))) => {
-                this.finish();
-                Poll::Ready(Some(Err(e.into())))
-            }
-            Poll::Ready(Some(Ok(frame))) => {
-                if this.inner.is_end_stream() {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(None) => {
                     this.finish();
                 }
-                Poll::Ready(Some(Ok(frame)))
-            }
-            Poll::Pending => match this.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
-                Some(Poll::Ready(())) => {
+                Poll::Ready(Some(Err(e))) => {
                     this.finish();
-                    Poll::Ready(Some(Err(Box::new(BodyTimeout))))
+                    this.gathered = Vec::new();
+                    return Poll::Ready(Some(Err(e.into())));
                 }
-                _ => Poll::Pending,
-            },
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Ok(data) = frame.into_data() else {
+                        // Trailers: nothing garake reads.
+                        continue;
+                    };
+                    let end = this.inner.is_end_stream();
+                    if end && this.gathered.is_empty() {
+                        // The whole body in one chunk: passed on as it is.
+                        this.finish();
+                        return Poll::Ready(Some(Ok(Frame::data(data))));
+                    }
+                    this.gathered.extend_from_slice(&data);
+                    drop(data);
+                    if end || this.gathered.len() > this.limit {
+                        this.finish();
+                    }
+                }
+                Poll::Pending => {
+                    return match this.deadline.as_mut().map(|d| d.as_mut().poll(cx)) {
+                        Some(Poll::Ready(())) => {
+                            this.finish();
+                            this.gathered = Vec::new();
+                            Poll::Ready(Some(Err(Box::new(BodyTimeout))))
+                        }
+                        _ => Poll::Pending,
+                    };
+                }
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.done || self.inner.is_end_stream()
+        self.done && self.gathered.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        if self.done {
+            SizeHint::with_exact(self.gathered.len() as u64)
+        } else {
+            self.inner.size_hint()
+        }
     }
 }
 
@@ -471,6 +517,64 @@ mod tests {
         assert!(counted.contains("garake_limit_hits_total{limit=\"connections_closed\"} 1\n"));
         assert!(counted.contains("garake_limit_hits_total{limit=\"connections_refused\"} 1\n"));
         assert!(r.conns.lock().unwrap().contains_key(&1));
+    }
+
+    /// A body of `n` one-byte chunks, counting how many were pulled.
+    fn drip(
+        n: usize,
+        pulled: Arc<AtomicU64>,
+    ) -> http_body_util::StreamBody<
+        impl futures_util::Stream<Item = Result<Frame<Bytes>, std::convert::Infallible>> + Unpin,
+    > {
+        http_body_util::StreamBody::new(futures_util::stream::iter((0..n).map(move |i| {
+            pulled.fetch_add(1, Ordering::Relaxed);
+            Ok(Frame::data(Bytes::from(vec![b'a' + (i % 26) as u8])))
+        })))
+    }
+
+    fn conn() -> Arc<Conn> {
+        registry(1).admit(1).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_dripped_a_byte_at_a_time_is_handed_on_as_one_buffer() {
+        use http_body_util::BodyExt;
+        let pulled = Arc::new(AtomicU64::new(0));
+        let mut body = TimedBody::new(
+            drip(16_000, pulled.clone()),
+            Duration::from_secs(10),
+            16 * 1024,
+            conn(),
+        );
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(first.len(), 16_000, "every byte in the one frame");
+        assert!(first.iter().take(26).copied().eq(b'a'..=b'z'));
+        assert!(body.frame().await.is_none());
+        assert_eq!(pulled.load(Ordering::Relaxed), 16_000);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_handed_on_once_over_and_never_read_further() {
+        use http_body_util::BodyExt;
+        let pulled = Arc::new(AtomicU64::new(0));
+        let mut body = TimedBody::new(
+            drip(100_000, pulled.clone()),
+            Duration::from_secs(10),
+            1000,
+            conn(),
+        );
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(
+            first.len(),
+            1001,
+            "the limit and the chunk that went over it"
+        );
+        assert!(body.frame().await.is_none());
+        assert_eq!(
+            pulled.load(Ordering::Relaxed),
+            1001,
+            "nothing more was read"
+        );
     }
 
     #[test]

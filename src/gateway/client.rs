@@ -32,6 +32,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tower_service::Service;
 
+use super::budget::{Budget, Charge, WORKING_COPIES};
 use crate::limits::{GATEWAY_IDLE, GATEWAY_IDLE_CONNECTIONS};
 
 /// Why the gateway client could not be built (only `--gateway-ca` can fail).
@@ -122,8 +123,15 @@ impl Link {
         .await
     }
 
-    /// Reads an answer's body to its end, or to `limit` bytes.
-    async fn body(&mut self, mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    /// Reads an answer's body to its end, or to `limit` bytes, charging the
+    /// budget (if any) for every byte as it arrives.
+    async fn body(
+        &mut self,
+        mut body: Incoming,
+        limit: usize,
+        budget: Option<(&Budget, &mut Charge)>,
+    ) -> Result<Bytes, BodyError> {
+        let mut budget = budget;
         let mut first: Option<Bytes> = None;
         let mut more: Vec<u8> = Vec::new();
         let mut len = 0usize;
@@ -148,6 +156,12 @@ impl Link {
             len += data.len();
             if len > limit {
                 return Err(BodyError::TooBig);
+            }
+            if let Some((budget, charge)) = &mut budget {
+                budget
+                    .charge(charge, data.len() * WORKING_COPIES)
+                    .await
+                    .map_err(|_| BodyError::Busy)?;
             }
             // One chunk (the usual case for a page) is kept as it came.
             match &first {
@@ -219,11 +233,13 @@ impl Pool {
     }
 }
 
-/// An answer: its status and headers, and its body read within the limit.
+/// An answer: its status and headers, its body read within the limit, and
+/// what the body holds of the gateway's budget.
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Result<Bytes, BodyError>,
+    pub charge: Charge,
 }
 
 /// Why an answer's body could not be read whole.
@@ -233,6 +249,8 @@ pub enum BodyError {
     TooBig,
     /// The connection ended before the body did.
     Incomplete,
+    /// The gateway's budget of page bytes had no room for it in time.
+    Busy,
 }
 
 /// The client and its timeout, built once at start.
@@ -309,6 +327,7 @@ impl Upstreams {
         &self,
         build: impl Fn() -> Option<Request<Full<Bytes>>>,
         limit: usize,
+        budget: Option<&Budget>,
     ) -> Result<Reply, SendError> {
         let mut req = build().ok_or(SendError::Unsendable)?;
         let secure = req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS);
@@ -339,20 +358,27 @@ impl Upstreams {
                 .get(header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
+            let mut charge = Charge::default();
             let body = if declared.is_some_and(|n| n > limit as u64) {
                 // Not read: the connection is dropped with it.
                 Err(BodyError::TooBig)
             } else {
-                let body = link.body(body, limit).await;
+                let body = link
+                    .body(body, limit, budget.map(|b| (b, &mut charge)))
+                    .await;
                 if body.is_ok() {
                     self.checkin(secure, &authority, link);
                 }
                 body
             };
+            if body.is_err() {
+                charge = Charge::default();
+            }
             return Ok(Reply {
                 status: head.status,
                 headers: head.headers,
                 body,
+                charge,
             });
         }
     }
@@ -629,7 +655,7 @@ mod tests {
 
     async fn get(client: &Upstreams, url: &str) -> Reply {
         client
-            .fetch(get_request(url), 1024)
+            .fetch(get_request(url), 1024, None)
             .await
             .expect("an answer")
     }
@@ -703,7 +729,7 @@ mod tests {
         let (url, seen) = site(Site::KeepsOpen).await;
         let client = client();
         let reply = client
-            .fetch(get_request(&url), PAGE.len() - 1)
+            .fetch(get_request(&url), PAGE.len() - 1, None)
             .await
             .unwrap();
         assert_eq!(reply.body, Err(BodyError::TooBig));
@@ -727,12 +753,12 @@ mod tests {
                 .ok()
         };
         assert!(matches!(
-            client.fetch(bad_header, 1024).await,
+            client.fetch(bad_header, 1024, None).await,
             Err(SendError::Unsendable)
         ));
         let no_host = || Request::get("/page").body(Full::new(Bytes::new())).ok();
         assert!(matches!(
-            client.fetch(no_host, 1024).await,
+            client.fetch(no_host, 1024, None).await,
             Err(SendError::Unsendable)
         ));
         settle().await;
@@ -745,7 +771,7 @@ mod tests {
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
         assert!(matches!(
-            client().fetch(get_request(&url), 1024).await,
+            client().fetch(get_request(&url), 1024, None).await,
             Err(SendError::Unreachable)
         ));
     }

@@ -4,6 +4,7 @@
 //! over a page that removes what the i-mode browser never ran and points every
 //! link back into the gateway); the forwarding itself is in web/gateway.rs.
 
+pub mod budget;
 pub mod client;
 pub mod cookies;
 pub mod sanitize;

@@ -525,8 +525,7 @@ pub async fn login(
     // A slot first (a busy pool counts nothing), then the attempt is reserved
     // before any Argon2 check: simultaneous attempts get no more checks than
     // sequential ones.
-    let _turn = cx.pins.turn(key.clone()).await;
-    let permit = cx.pins.permit().await?;
+    let admitted = cx.pins.admit(Some(key.clone())).await?;
     let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
     let (reserved, account, temps) = cx
         .db
@@ -554,7 +553,7 @@ pub async fn login(
     let (pw, acc) = (password.to_string(), account.clone());
     let hit = cx
         .pins
-        .run_with(permit, move |slot| match &acc {
+        .run_with(admitted.permit, move |slot| match &acc {
             // The same one check for an unknown login ID.
             None => {
                 slot.verify_or_dummy(&pw, None);

@@ -83,7 +83,7 @@ pub const FORM_USED: Text = (
     "This form was already sent or has expired. Please start again.",
 );
 pub const BUSY: Text = (
-    "ただいま混み合っています。しばらくしてからもう一度お試しください。",
+    "ただいま混み合っております。しばらくしてからもう一度お試しください。",
     "The system is busy. Please try again shortly.",
 );
 

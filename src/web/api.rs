@@ -624,7 +624,7 @@ where
                     Ok(event) if event.kind == kind => break,
                     Ok(_) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Err(AppError::Busy),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Err(shutting_down()),
                 },
                 _ = tokio::time::sleep_until(deadline) => {
                     return Err(AppError::WaitedTooLong(format!(
@@ -632,7 +632,7 @@ where
                         timeout.as_secs()
                     )));
                 }
-                _ = closed.changed() => return Err(AppError::Busy),
+                _ = closed.changed() => return Err(shutting_down()),
             }
         }
     }
@@ -953,4 +953,9 @@ async fn reset_line(
         .await?
         .map(Json)
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
+}
+
+/// The answer to a wait that garake's shutdown ended.
+fn shutting_down() -> AppError {
+    AppError::Full("garake is shutting down; try again once it is back".into())
 }

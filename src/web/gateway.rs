@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -21,11 +21,13 @@ use url::Url;
 use super::page::Page;
 use super::AppState;
 use crate::error::AppError;
+use crate::gateway::budget::{Charge, Charged};
 use crate::gateway::client::{BodyError, SendError};
 use crate::gateway::sanitize::{self, Rules};
 use crate::gateway::{self, Answer, Identity, Via};
 use crate::handset::{encode_page, Browser, Charset};
 use crate::menu::Site;
+use crate::queue::{self, Busy};
 use crate::session::Session;
 use crate::views::{self, Ctx};
 
@@ -255,7 +257,23 @@ enum Exchange {
     /// A redirect: where the handset goes next (a gateway path or the
     /// "not configured" page).
     Redirect(StatusCode, String),
-    Answer(StatusCode, String, Bytes),
+    /// An answer: its status, type, body, and what the body holds of the
+    /// gateway's budget.
+    Answer(StatusCode, String, Bytes, Charge),
+}
+
+/// Why an exchange gave no page.
+enum Failed {
+    /// The handset is told this on the gateway's page.
+    Shown(crate::views::text::Text),
+    /// The gateway's budget had no room for the page in time.
+    Busy,
+}
+
+impl From<crate::views::text::Text> for Failed {
+    fn from(text: crate::views::text::Text) -> Failed {
+        Failed::Shown(text)
+    }
 }
 
 async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Response, AppError> {
@@ -307,6 +325,8 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         (body, _) => body,
     };
     let root = state.menu.root.as_str();
+    // A slot among the fetches under way, as the gateway's queue allows.
+    let _slot = state.fetches.enter().await?;
     let exchange = exchange(
         &state,
         &session,
@@ -316,14 +336,17 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         id.as_ref().filter(|_| guid),
         body,
     );
-    let (status, content_type, bytes) =
+    let (status, content_type, bytes, mut charge) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
-            Ok(Err(text)) => return Ok(failure(&ctx, root, text)),
+            Ok(Err(Failed::Shown(text))) => return Ok(failure(&ctx, root, text)),
+            Ok(Err(Failed::Busy)) => return Err(Busy(queue::Kind::GatewayBytes).into()),
             Ok(Ok(Exchange::Redirect(status, location))) => {
                 return Ok(redirect(status, &location));
             }
-            Ok(Ok(Exchange::Answer(status, content_type, bytes))) => (status, content_type, bytes),
+            Ok(Ok(Exchange::Answer(status, content_type, bytes, charge))) => {
+                (status, content_type, bytes, charge)
+            }
         };
     let encoding = match gateway::classify(&content_type, &bytes, images(&ctx)) {
         Answer::Refused => {
@@ -338,7 +361,8 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
             if bytes.len() > ctx.profile.budget {
                 return Ok(failure(&ctx, root, TOO_BIG));
             }
-            let mut r = (status, bytes).into_response();
+            state.budget.shrink(&mut charge, bytes.len());
+            let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
             }
@@ -378,9 +402,13 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     if page.len() > ctx.profile.budget {
         return Ok(failure(&ctx, root, TOO_BIG));
     }
-    let mut response = Page::encoded(ctx.profile.charset, page)
+    // The bytes on their way to the handset keep their share of the budget.
+    state.budget.shrink(&mut charge, page.len());
+    drop(bytes);
+    let mut response = Page::encoded(ctx.profile.charset, Vec::new())
         .status(status)
         .into_response();
+    *response.body_mut() = Body::new(Charged::new(Bytes::from(page), charge));
     if let Some(removed) = report
         .summary()
         .and_then(|s| HeaderValue::from_str(&s).ok())
@@ -399,7 +427,7 @@ async fn exchange(
     user_agent: &str,
     guid: Option<&Identity>,
     body: Option<Bytes>,
-) -> Result<Exchange, crate::views::text::Text> {
+) -> Result<Exchange, Failed> {
     let keeps_cookies = session.profile.browser == Browser::IMode2;
     // i-mode browser 1.0 had no cookies: nothing is sent for it. For
     // browser 2.0 the handset's cookies for this site ride along.
@@ -432,7 +460,7 @@ async fn exchange(
     };
     let resp = state
         .upstreams
-        .fetch(build, MAX_UPSTREAM_BODY)
+        .fetch(build, MAX_UPSTREAM_BODY, Some(&state.budget))
         .await
         .map_err(|e| match e {
             SendError::Certificate => CERTIFICATE,
@@ -470,10 +498,11 @@ async fn exchange(
         .unwrap_or("text/html")
         .to_string();
     let bytes = resp.body.map_err(|e| match e {
-        BodyError::TooBig => TOO_BIG,
-        BodyError::Incomplete => INCOMPLETE,
+        BodyError::TooBig => Failed::Shown(TOO_BIG),
+        BodyError::Incomplete => Failed::Shown(INCOMPLETE),
+        BodyError::Busy => Failed::Busy,
     })?;
-    Ok(Exchange::Answer(status, content_type, bytes))
+    Ok(Exchange::Answer(status, content_type, bytes, resp.charge))
 }
 
 /// A site's redirect, answered to the handset (the front makes it absolute).

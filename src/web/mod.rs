@@ -115,6 +115,10 @@ pub struct Inner {
     pub waits: std::sync::Arc<tokio::sync::Semaphore>,
     /// The handset catalogue: every model a profile can be.
     pub handsets: crate::handset::Catalogue,
+    /// Requests to content providers under way, and those waiting for a turn.
+    pub fetches: crate::queue::Gate,
+    /// The gateway's budget of page bytes held at once.
+    pub budget: crate::gateway::budget::Budget,
 }
 
 impl std::ops::Deref for AppState {
@@ -168,6 +172,17 @@ impl AppState {
                 metrics: Default::default(),
                 streams: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_event_streams)),
                 waits: std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_waits)),
+                fetches: crate::queue::Gate::new(
+                    crate::queue::Kind::Gateway,
+                    limits.gateway_fetches,
+                    limits.gateway_queue,
+                    crate::limits::GATEWAY_PATIENCE,
+                ),
+                budget: crate::gateway::budget::Budget::new(
+                    limits.gateway_memory_mib * 1024 * 1024,
+                    limits.gateway_queue,
+                    crate::limits::GATEWAY_MEMORY_PATIENCE,
+                ),
                 pins,
                 pc_logins,
                 limits,

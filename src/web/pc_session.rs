@@ -161,8 +161,7 @@ pub async fn check_login<T: Send + 'static>(
     let now = state.clock.now();
     // One check of this account at a time; then a slot (a busy pool answers
     // "busy" without counting an attempt).
-    let _turn = state.pins.turn(key.clone()).await;
-    let permit = state.pins.permit().await?;
+    let admitted = state.pins.admit(Some(key.clone())).await?;
     let reserve_key = key.clone();
     let (reserved, account) = state
         .db
@@ -180,7 +179,7 @@ pub async fn check_login<T: Send + 'static>(
     };
     let ok = state
         .pins
-        .run_with(permit, move |slot| {
+        .run_with(admitted.permit, move |slot| {
             slot.verify_or_dummy(&password, stored.as_deref())
         })
         .await;

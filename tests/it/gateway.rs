@@ -248,7 +248,11 @@ async fn secure_upstream() -> (String, String) {
 /// The shipped menus plus a site `cp` whose upstream is `base`, a site
 /// `dead` whose upstream nobody listens on, and with `secure`, a site `sec`
 /// whose upstream is `https://{secure}/cp/`.
-fn menus_with_upstream(base: &str, secure: Option<&str>, short: Option<&str>) -> tempfile::TempDir {
+pub(super) fn menus_with_upstream(
+    base: &str,
+    secure: Option<&str>,
+    short: Option<&str>,
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(shipped_menus()).unwrap() {
         let path = entry.unwrap().path();

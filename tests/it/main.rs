@@ -4,6 +4,7 @@ mod admin;
 mod api;
 mod bad_input;
 pub mod binary;
+mod busy;
 mod concurrency;
 mod durability;
 mod gateway;

@@ -363,7 +363,7 @@ async fn a_saturated_argon2_pool_answers_busy_while_menus_keep_working() {
     // Take every Argon2 slot.
     let mut held = Vec::new();
     for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
-        held.push(app.state.pins.permit().await.unwrap());
+        held.push(app.state.pins.admit(None).await.unwrap());
     }
     let before = app.snapshot();
     let body = format!(
@@ -382,10 +382,44 @@ async fn a_saturated_argon2_pool_answers_busy_while_menus_keep_working() {
     );
     assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(busy.text.contains("busy"), "{}", busy.text);
+    assert_eq!(busy.header("retry-after"), "2");
     assert_eq!(app.snapshot(), before);
     drop(held);
     assert_eq!(
         handset.change_pin("0000", "1234", "1234").await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn with_the_argon2_queue_full_a_check_is_told_busy_at_once_and_nothing_is_counted() {
+    let app = TestApp::with(|c| c.limits.argon2_queue = 0).await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let form = handset.get(&handset.action("change-imode-password")).await;
+    let mut held = Vec::new();
+    for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+        held.push(app.state.pins.admit(None).await.unwrap());
+    }
+    let before = app.snapshot();
+    let body = format!(
+        "pin=0000&new_pin=1234&new_pin_confirm=1234&ft={}",
+        form.form_token()
+    );
+    let started = std::time::Instant::now();
+    let busy = handset
+        .post(&handset.action("change-imode-password"), body)
+        .await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "no room to wait: refused without waiting for a slot"
+    );
+    assert_eq!(busy.header("retry-after"), "2");
+    assert_eq!(app.snapshot(), before, "a refused check changes nothing");
+    let metrics = app.api("/metrics").await.text;
+    assert!(
+        metrics.contains("garake_limit_hits_total{limit=\"argon2_busy\"} 1\n"),
+        "{metrics}"
+    );
+    drop(held);
 }
