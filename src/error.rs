@@ -48,6 +48,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     BadRequest(String),
+    /// `?profile=` names no model of the handset catalogue (the name, as given).
+    #[error("unknown profile `{0}`: the models are listed by GET /api/handsets")]
+    UnknownProfile(String),
     /// Well-formed but refused by a rule (e.g. a mail over its size): 422.
     #[error("{0}")]
     Unprocessable(String),
@@ -79,6 +82,8 @@ pub enum ErrorKind {
     Busy,
     Unauthorized,
     BadRequest,
+    /// The page names the model that was asked for (`ErrorMark::detail`).
+    UnknownProfile,
     Internal,
 }
 
@@ -95,7 +100,9 @@ impl AppError {
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Timeout | AppError::WaitedTooLong(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::BadForm(_) | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadForm(_) | AppError::BadRequest(_) | AppError::UnknownProfile(_) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SessionExpired => StatusCode::SEE_OTHER,
             AppError::StaleForm | AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -135,6 +142,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) | AppError::Unprocessable(_) | AppError::Conflict(_) => {
                 ErrorKind::BadRequest
             }
+            AppError::UnknownProfile(_) => ErrorKind::UnknownProfile,
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ErrorKind::Internal
@@ -143,6 +151,7 @@ impl IntoResponse for AppError {
         };
         let detail = match &self {
             AppError::Internal(_) => String::new(),
+            AppError::UnknownProfile(name) => name.clone(),
             other => other.to_string(),
         };
         let mut response = self.status().into_response();

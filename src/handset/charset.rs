@@ -34,6 +34,33 @@ const EUDC: std::ops::RangeInclusive<char> = '\u{E000}'..='\u{E757}';
 /// 〓 in Shift_JIS.
 const GETA_SJIS: [u8; 2] = [0x81, 0xAC];
 
+/// Characters whose Shift_JIS form differs by encoder: the JIS-era mapping
+/// (as Shift_JIS handsets and most Japanese text use it) and the WHATWG one
+/// (encoding_rs) give different code points for the same Shift_JIS bytes.
+/// Each is written as its WHATWG twin's bytes, the character the handset
+/// shows there, instead of 〓.
+const TWINS: [(char, char); 7] = [
+    ('\u{301C}', '\u{FF5E}'), // 〜 wave dash → 0x8160
+    ('\u{2016}', '\u{2225}'), // ‖ double vertical line → 0x8161
+    ('\u{2212}', '\u{FF0D}'), // − minus sign → 0x817C
+    ('\u{00A2}', '\u{FFE0}'), // ¢ → 0x8191
+    ('\u{00A3}', '\u{FFE1}'), // £ → 0x8192
+    ('\u{00AC}', '\u{FFE2}'), // ¬ → 0x81CA
+    ('\u{2014}', '\u{2015}'), // — em dash → 0x815C
+];
+
+/// The Shift_JIS bytes of a character the WHATWG encoder refuses but whose
+/// twin it knows.
+fn twin_bytes(c: char) -> Option<[u8; 2]> {
+    let twin = TWINS.iter().find(|(from, _)| *from == c)?.1;
+    let mut buf = [0u8; 4];
+    let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(twin.encode_utf8(&mut buf));
+    match (&*bytes, unmappable) {
+        (&[lead, trail], false) => Some([lead, trail]),
+        _ => None,
+    }
+}
+
 /// Encodes a rendered page for a handset with every pictogram.
 pub fn encode_page(html: &str, charset: Charset) -> Vec<u8> {
     encode_page_for(html, charset, super::Pictograms::Extended)
@@ -61,6 +88,10 @@ pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::Pictogra
                     EncoderResult::InputEmpty => break,
                     EncoderResult::OutputFull => {}
                     EncoderResult::Unmappable(c) => {
+                        if let Some(bytes) = twin_bytes(c) {
+                            out.extend_from_slice(&bytes);
+                            continue;
+                        }
                         let shown = match super::pictograms::of(c) {
                             Some(p)
                                 if pictograms == super::Pictograms::Extended
@@ -135,6 +166,24 @@ mod tests {
         let long = format!("{}😀{}", "あ".repeat(700), "い".repeat(700));
         let encoded = encode_page(&long, Charset::ShiftJis);
         assert_eq!(encoded.len(), 2 * 1401);
+    }
+
+    #[test]
+    fn characters_whose_shift_jis_form_differs_by_encoder_reach_the_handset_as_themselves() {
+        let bytes = encode_page("3〜30文字‖−¢£¬—", Charset::ShiftJis);
+        assert_eq!(
+            bytes,
+            [
+                b'3', 0x81, 0x60, b'3', b'0', 0x95, 0xB6, 0x8E, 0x9A, 0x81, 0x61, 0x81, 0x7C, 0x81,
+                0x91, 0x81, 0x92, 0x81, 0xCA, 0x81, 0x5C
+            ]
+        );
+        assert!(!bytes.windows(2).any(|w| w == GETA_SJIS), "no 〓");
+        // And they read back as the characters the handset shows.
+        assert_eq!(
+            Charset::ShiftJis.decode_strict(&bytes).unwrap(),
+            "3～30文字∥－￠￡￢―"
+        );
     }
 
     #[test]

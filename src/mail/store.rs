@@ -19,23 +19,31 @@ pub const MAILBOX_MESSAGES: &str = "mailbox_messages";
 /// Why mail to a line was refused when its mailbox is full.
 pub const MAILBOX_FULL: &str = "mailbox_full";
 
-/// Why a mail is too big to send.
+/// Why a mail cannot be sent as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TooBig {
-    Subject,
-    Body,
+pub enum Unfit {
+    /// The subject is over its size in Shift_JIS bytes.
+    SubjectTooLong,
+    /// The body is over its size in Shift_JIS bytes.
+    BodyTooLong,
+    /// The subject holds a line break (CR or LF): one header line, always.
+    SubjectLineBreak,
 }
 
-/// A mail's size as the i-mode centre counted it: the subject and the body
-/// in Shift_JIS bytes (pictograms are two bytes each, like kanji).
-pub fn check_size(subject: &str, body: &str) -> Result<(), TooBig> {
+/// Whether a mail can be sent: a subject of one line, and the sizes the
+/// i-mode centre counted (the subject and the body in Shift_JIS bytes;
+/// pictograms are two bytes each, like kanji).
+pub fn check(subject: &str, body: &str) -> Result<(), Unfit> {
     use crate::handset::{encode_page, Charset};
     use crate::limits::{MAIL_BODY_BYTES, MAIL_SUBJECT_BYTES};
+    if subject.contains(['\r', '\n']) {
+        return Err(Unfit::SubjectLineBreak);
+    }
     if encode_page(subject, Charset::ShiftJis).len() > MAIL_SUBJECT_BYTES {
-        return Err(TooBig::Subject);
+        return Err(Unfit::SubjectTooLong);
     }
     if encode_page(body, Charset::ShiftJis).len() > MAIL_BODY_BYTES {
-        return Err(TooBig::Body);
+        return Err(Unfit::BodyTooLong);
     }
     Ok(())
 }

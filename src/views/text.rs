@@ -286,6 +286,18 @@ pub const TOO_LONG: Text = (
     "件名は全角50文字(100バイト)、本文は全角5000文字(10000バイト)までです。",
     "The subject may be 100 bytes (50 full-width characters), the body 10,000 bytes.",
 );
+/// Around the model name: there is no such model; where the models are listed.
+pub const UNKNOWN_PROFILE: (Text, Text) = (
+    ("機種「", "There is no handset model \""),
+    (
+        "」は登録されていません。機種の一覧はエミュレータの機種選択、またはGET /api/handsetsで確認できます。",
+        "\" in garake's catalogue. The models are listed in the emulator's model picker and by GET /api/handsets.",
+    ),
+);
+pub const SUBJECT_LINE_BREAK: Text = (
+    "件名に改行は使えません。",
+    "The subject cannot contain a line break.",
+);
 pub const TO_INBOX: Text = ("受信BOX", "Inbox");
 
 pub const ID_NOTIFICATION: Text = ("iモードID通知設定", "i-mode ID notification");

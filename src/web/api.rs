@@ -231,16 +231,19 @@ async fn send_mail(
             )));
         }
     }
-    if let Err(too_big) = mail::check_size(&m.subject, &m.body) {
-        let what = match too_big {
-            mail::TooBig::Subject => format!(
+    if let Err(unfit) = mail::check(&m.subject, &m.body) {
+        let what = match unfit {
+            mail::Unfit::SubjectTooLong => format!(
                 "`subject` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_SUBJECT_BYTES
             ),
-            mail::TooBig::Body => format!(
+            mail::Unfit::BodyTooLong => format!(
                 "`body` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_BODY_BYTES
             ),
+            mail::Unfit::SubjectLineBreak => {
+                "`subject` contains a line break (CR or LF); a subject is one line".to_string()
+            }
         };
         return Err(AppError::Unprocessable(what));
     }

@@ -181,8 +181,11 @@ async fn compose(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    if mail::check_size(&subject, &body).is_err() {
-        let message = views::notice(ctx.t(text::TOO_LONG));
+    if let Err(unfit) = mail::check(&subject, &body) {
+        let message = views::notice(ctx.t(match unfit {
+            mail::Unfit::SubjectLineBreak => text::SUBJECT_LINE_BREAK,
+            mail::Unfit::SubjectTooLong | mail::Unfit::BodyTooLong => text::TOO_LONG,
+        }));
         return Ok(compose_page(
             &state,
             &session,

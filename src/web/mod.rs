@@ -505,9 +505,12 @@ pub(crate) fn error_page(
         return json;
     }
     let ctx = error_ctx(state, path, query, ua);
-    let mut page = page::Page::new(&ctx, views::errors::page(&ctx, mark.kind, &state.menu.root))
-        .status(status)
-        .into_response();
+    let mut page = page::Page::new(
+        &ctx,
+        views::errors::page(&ctx, mark.kind, &mark.detail, &state.menu.root),
+    )
+    .status(status)
+    .into_response();
     keep(&mut page);
     page
 }

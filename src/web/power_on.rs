@@ -24,15 +24,13 @@ fn profile_and_lang(
     headers: &HeaderMap,
     query: &FormData,
 ) -> Result<(Arc<Profile>, Lang, String), AppError> {
-    let named = match query.get("profile")? {
-        None | Some("") => None,
-        Some(name) => Some(state.handsets.by_name(name).ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "unknown profile `{}`",
-                name.chars().take(20).collect::<String>()
-            ))
-        })?),
-    };
+    let named =
+        match query.get("profile")? {
+            None | Some("") => None,
+            Some(name) => Some(state.handsets.by_name(name).ok_or_else(|| {
+                AppError::UnknownProfile(name.chars().take(20).collect::<String>())
+            })?),
+        };
     let carried = named
         .as_ref()
         .map(|p| format!("&profile={}", p.name))

@@ -282,3 +282,18 @@ async fn every_redirect_carries_an_absolute_location() {
         "{location}"
     );
 }
+
+#[tokio::test]
+async fn the_wave_dash_reaches_a_shift_jis_handset_as_itself_never_geta() {
+    let app = TestApp::new().await;
+    let handset = app.handset(TARO, P501I).await;
+    let page = handset.get(&handset.action("change-mail-address")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // 3〜30 in Shift_JIS: the wave dash is 0x8160.
+    assert!(
+        page.bytes.windows(4).any(|w| w == [b'3', 0x81, 0x60, b'3']),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains('〓'), "{}", page.text);
+}

@@ -394,3 +394,77 @@ async fn bad_mail_requests_get_json_errors_and_send_nothing() {
     assert_eq!(app.snapshot(), before);
     assert!(inbox(&app, TARO).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_subject_with_a_line_break_is_refused_by_compose_and_the_api_and_nothing_is_sent() {
+    let app = TestApp::new().await;
+    let before = app.snapshot();
+    for subject in ["two\r\nlines", "bare\nfeed", "bare\rreturn"] {
+        let payload = serde_json::json!({
+            "from": "someone@example.com",
+            "to": "taro-demo@docomo.ne.jp",
+            "subject": subject,
+            "body": "x"
+        });
+        let r = post_json(&app, "/api/mail", &payload.to_string()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(r.json()["error"].as_str().unwrap().contains("line break"));
+    }
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    let form = handset.get(&handset.action("mail-compose")).await;
+    let body = format!(
+        "to={}&subject={}&body=y&ft={}",
+        enc("other@example.com"),
+        enc("Bcc: victim@example.com\r\nX: y"),
+        form.form_token()
+    );
+    let refused = handset.post(&handset.action("mail-compose"), body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text.contains("cannot contain a line break"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(app.snapshot(), before, "nothing sent, nothing written");
+}
+
+#[tokio::test]
+async fn outbox_mail_reads_as_written_in_any_mail_client() {
+    let app = TestApp::new().await;
+    // An ASCII subject that looks like an encoded-word, and a long one.
+    for subject in ["=?UTF-8?B?5YG95pys?=", &"long subject ".repeat(7)] {
+        let r = send(
+            &app,
+            "taro-demo@docomo.ne.jp",
+            "member@example.com",
+            subject,
+            "line one\nline two",
+        )
+        .await;
+        assert_eq!(r["status"], "outbox");
+        let id = app.api("/api/outbox").await.json()[0]["id"]
+            .as_i64()
+            .unwrap();
+        let raw = app.api(&format!("/api/outbox/{id}/raw")).await.text;
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(
+            head.split("\r\n").all(|l| l.len() <= 78),
+            "every header line within 78: {head}"
+        );
+        assert!(
+            !head.contains(&format!("Subject: {subject}")),
+            "sent encoded, not as written: {head}"
+        );
+        // The body's line break is CRLF once decoded.
+        let body64: String = raw
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap()
+            .split("\r\n")
+            .collect();
+        assert_eq!(
+            body64, "bGluZSBvbmUNCmxpbmUgdHdv",
+            "base64 of `line one\\r\\nline two`"
+        );
+    }
+}

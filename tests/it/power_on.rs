@@ -125,9 +125,23 @@ async fn an_unknown_profile_name_is_a_clear_400_not_a_guess() {
         .get("/on/09012340001?profile=Nokia3310&lang=en", PC)
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text.contains("The request is not valid."), "{}", r.text);
-    assert_eq!(
-        app.get("/?profile=Nokia3310", PC).await.status,
-        StatusCode::BAD_REQUEST
+    assert!(
+        r.text
+            .contains("There is no handset model &quot;Nokia3310&quot;"),
+        "the page names the value: {}",
+        r.text
+    );
+    assert!(
+        r.text.contains("/api/handsets"),
+        "and where the models are listed"
+    );
+    let ja = app
+        .get("/?profile=CA31", "DoCoMo/2.0 P903i(c100;TB;W24H12)")
+        .await;
+    assert_eq!(ja.status, StatusCode::BAD_REQUEST);
+    assert!(
+        ja.text.contains("機種「CA31」は登録されていません"),
+        "{}",
+        ja.text
     );
 }
