@@ -11,6 +11,13 @@
 //! than `limits::GATEWAY_IDLE` is closed, and at most
 //! `limits::GATEWAY_IDLE_CONNECTIONS` are kept in all (beyond it a connection
 //! is closed after its answer instead of kept).
+//!
+//! A request goes to a site at most once. It is sent again (on another
+//! connection) only when it provably never left: a kept connection the site
+//! had closed is noticed before the request is written, or the connection
+//! hands the request back unwritten. Once it may have been written, any
+//! failure (a partial answer, a reset, a close) is the caller's error: the
+//! site may have acted on it, and a form posted twice is an order placed twice.
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
@@ -24,7 +31,7 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Request, StatusCode, Uri};
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
-use hyper::client::conn::http1;
+use hyper::client::conn::{http1, TrySendError};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
@@ -53,29 +60,27 @@ type Driver = http1::Connection<MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>
 /// in and out of the pool and through the exchange by a pointer.
 struct Link {
     sender: Sender,
-    driver: Box<Driver>,
+    /// The connection; let go (`None`) only to take back a request it
+    /// ended without writing.
+    driver: Option<Box<Driver>>,
     /// The connection has ended (closed by either side, or broken).
     ended: bool,
 }
 
 /// Why a request did not get an answer on a link.
 enum Failed {
-    /// The link was closed before the request went out: here it is back.
+    /// The request was never written: here it is back.
     NotSent(Box<Request<Full<Bytes>>>),
-    /// The request went out (or may have) and no answer came.
-    Sent(hyper::Error),
-    /// The connection ended with the request in it and said nothing more.
-    Ended,
+    /// The request was written, or may have been, and no answer came.
+    Sent(SendError),
 }
 
-impl Failed {
-    /// Whether the site had closed the kept connection the request went on
-    /// (nothing of an answer came): worth one more try on a new one.
-    fn closed_early(&self) -> bool {
-        match self {
-            Failed::Ended => true,
-            Failed::Sent(e) => closed_early(e),
-            Failed::NotSent(_) => false,
+impl From<TrySendError<Request<Full<Bytes>>>> for Failed {
+    /// hyper hands a request back only when it never started writing it.
+    fn from(mut e: TrySendError<Request<Full<Bytes>>>) -> Failed {
+        match e.take_message() {
+            Some(req) => Failed::NotSent(Box::new(req)),
+            None => Failed::Sent(classify(&e.into_error())),
         }
     }
 }
@@ -83,8 +88,10 @@ impl Failed {
 impl Link {
     /// Lets the connection do what it can: write, read, notice its end.
     fn turn(&mut self, cx: &mut Context<'_>) {
-        if !self.ended && Pin::new(&mut self.driver).poll(cx).is_ready() {
-            self.ended = true;
+        if let (false, Some(driver)) = (self.ended, self.driver.as_mut()) {
+            if Pin::new(driver).poll(cx).is_ready() {
+                self.ended = true;
+            }
         }
     }
 
@@ -93,7 +100,9 @@ impl Link {
         &mut self,
         req: Request<Full<Bytes>>,
     ) -> Result<hyper::Response<Incoming>, Failed> {
-        // An ended connection's sender would wait for ever: it is not asked.
+        // The connection is turned first, so that a close by the site while
+        // it sat idle is read before the request is handed over. An ended
+        // connection's sender would wait for ever: it is not asked.
         let ready = poll_fn(|cx| {
             self.turn(cx);
             match self.ended {
@@ -110,13 +119,17 @@ impl Link {
         poll_fn(|cx| {
             self.turn(cx);
             match answer.as_mut().poll(cx) {
-                Poll::Ready(Ok(answer)) => Poll::Ready(Ok(answer)),
-                Poll::Ready(Err(mut e)) => Poll::Ready(Err(match e.take_message() {
-                    Some(req) => Failed::NotSent(Box::new(req)),
-                    None => Failed::Sent(e.into_error()),
-                })),
-                // Whatever the connection had to say, it said in its last turn.
-                Poll::Pending if self.ended => Poll::Ready(Err(Failed::Ended)),
+                Poll::Ready(result) => Poll::Ready(result.map_err(Failed::from)),
+                // The connection ended and said nothing of the request.
+                // Letting the connection go settles it: a request it never
+                // took up comes back, any other is failed.
+                Poll::Pending if self.ended => {
+                    self.driver = None;
+                    Poll::Ready(match answer.as_mut().poll(cx) {
+                        Poll::Ready(result) => result.map_err(Failed::from),
+                        Poll::Pending => Err(Failed::Sent(SendError::Unreachable)),
+                    })
+                }
                 Poll::Pending => Poll::Pending,
             }
         })
@@ -319,68 +332,62 @@ impl Upstreams {
     }
 
     /// Sends one request (no redirects followed here) and reads the answer's
-    /// body up to `limit` bytes. `build` makes the request (an absolute URL);
-    /// it is called again only if a kept connection turns out to have been
-    /// closed by the site, and the request then goes once more on a new
-    /// connection, as a browser does.
+    /// body up to `limit` bytes. `build` makes the request (an absolute URL).
+    /// The request goes to the site at most once: it is tried on another
+    /// connection only when a kept one turns out closed before it was written.
+    /// Any failure after it may have been written is an error, never a
+    /// second send.
     pub async fn fetch(
         &self,
-        build: impl Fn() -> Option<Request<Full<Bytes>>>,
+        build: impl FnOnce() -> Option<Request<Full<Bytes>>>,
         limit: usize,
         budget: Option<&Budget>,
     ) -> Result<Reply, SendError> {
         let mut req = build().ok_or(SendError::Unsendable)?;
         let secure = req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS);
         let authority = req.uri().authority().ok_or(SendError::Unsendable)?.clone();
-        let mut resent = false;
-        loop {
+        let (mut link, answer) = loop {
             let (mut link, kept) = match self.checkout(secure, authority.as_str()) {
                 Some(link) => (link, true),
                 None => (self.connect(secure, &authority).await?, false),
             };
-            let answer = match link.send(origin_form(req, &authority)).await {
-                Ok(answer) => answer,
-                Err(Failed::NotSent(back)) if kept => {
-                    req = *back;
-                    continue;
-                }
-                Err(failed) if kept && !resent && failed.closed_early() => {
-                    resent = true;
-                    req = build().ok_or(SendError::Unsendable)?;
-                    continue;
-                }
-                Err(Failed::NotSent(_) | Failed::Ended) => return Err(SendError::Unreachable),
-                Err(Failed::Sent(e)) => return Err(classify(&e)),
-            };
-            let (head, body) = answer.into_parts();
-            let declared = head
-                .headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            let mut charge = Charge::default();
-            let body = if declared.is_some_and(|n| n > limit as u64) {
-                // Not read: the connection is dropped with it.
-                Err(BodyError::TooBig)
-            } else {
-                let body = link
-                    .body(body, limit, budget.map(|b| (b, &mut charge)))
-                    .await;
-                if body.is_ok() {
-                    self.checkin(secure, &authority, link);
-                }
-                body
-            };
-            if body.is_err() {
-                charge = Charge::default();
+            match link.send(origin_form(req, &authority)).await {
+                Ok(answer) => break (link, answer),
+                // A kept connection the site had closed: the request, never
+                // written, goes on the next one.
+                Err(Failed::NotSent(back)) if kept => req = *back,
+                Err(Failed::NotSent(_)) => return Err(SendError::Unreachable),
+                Err(Failed::Sent(e)) => return Err(e),
             }
-            return Ok(Reply {
-                status: head.status,
-                headers: head.headers,
-                body,
-                charge,
-            });
+        };
+        let (head, body) = answer.into_parts();
+        let declared = head
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut charge = Charge::default();
+        let body = if declared.is_some_and(|n| n > limit as u64) {
+            // Not read: the connection is dropped with it.
+            Err(BodyError::TooBig)
+        } else {
+            let body = link
+                .body(body, limit, budget.map(|b| (b, &mut charge)))
+                .await;
+            if body.is_ok() {
+                self.checkin(secure, &authority, link);
+            }
+            body
+        };
+        if body.is_err() {
+            charge = Charge::default();
         }
+        Ok(Reply {
+            status: head.status,
+            headers: head.headers,
+            body,
+            charge,
+        })
     }
 
     /// The newest idle connection to an origin that is still open.
@@ -473,7 +480,7 @@ impl Upstreams {
             .map_err(|_| SendError::Unreachable)?;
         Ok(Link {
             sender,
-            driver: Box::new(driver),
+            driver: Some(Box::new(driver)),
             ended: false,
         })
     }
@@ -499,27 +506,6 @@ fn origin_form(
         }
     }
     req
-}
-
-/// Whether a request on a kept connection failed because the site had closed
-/// that connection (nothing of an answer came): worth one more try.
-fn closed_early(e: &hyper::Error) -> bool {
-    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
-        return true;
-    }
-    let mut next = std::error::Error::source(e);
-    while let Some(inner) = next {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::ConnectionAborted
-            );
-        }
-        next = inner.source();
-    }
-    false
 }
 
 /// A failure as the handset is told it.
@@ -575,6 +561,8 @@ mod tests {
         opened: AtomicUsize,
         requests: AtomicUsize,
         ended: AtomicUsize,
+        /// POSTs read whole (head and body).
+        posts: AtomicUsize,
     }
 
     /// How the test site answers.
@@ -639,6 +627,88 @@ mod tests {
         (format!("http://{addr}/page"), seen)
     }
 
+    /// How a site breaks off a POST it has read whole.
+    #[derive(Clone, Copy, Debug)]
+    enum BreakOff {
+        /// Sends the start of an answer's head, then closes.
+        PartialHead,
+        /// Resets the connection (a zero linger: RST, no FIN).
+        Reset,
+        /// Closes the connection cleanly without a word.
+        Close,
+    }
+
+    /// A site on a loopback port that answers a GET with `PAGE` and keeps the
+    /// connection, and breaks off every POST after reading it whole.
+    async fn breaking_site(how: BreakOff) -> (String, Arc<Seen>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Seen::default());
+        let counts = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                counts.opened.fetch_add(1, Ordering::SeqCst);
+                let counts = counts.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        // One request: its head, then as many bytes as it declares.
+                        let end = loop {
+                            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break end + 4;
+                            }
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => {
+                                    counts.ended.fetch_add(1, Ordering::SeqCst);
+                                    return;
+                                }
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |n| n.trim().parse::<usize>().unwrap());
+                        while buf.len() < end + length {
+                            let n = socket.read(&mut chunk).await.unwrap();
+                            assert!(n > 0, "the body came whole");
+                            buf.extend_from_slice(&chunk[..n]);
+                        }
+                        buf.drain(..end + length);
+                        counts.requests.fetch_add(1, Ordering::SeqCst);
+                        if head.starts_with("post ") {
+                            counts.posts.fetch_add(1, Ordering::SeqCst);
+                            match how {
+                                BreakOff::PartialHead => {
+                                    let _ =
+                                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Ty").await;
+                                    let _ = socket.shutdown().await;
+                                }
+                                BreakOff::Reset => socket.set_zero_linger().unwrap(),
+                                BreakOff::Close => {
+                                    let _ = socket.shutdown().await;
+                                }
+                            }
+                            counts.ended.fetch_add(1, Ordering::SeqCst);
+                            return;
+                        }
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{PAGE}",
+                            PAGE.len()
+                        );
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{addr}/page"), seen)
+    }
+
     fn client() -> Upstreams {
         Upstreams::new(None, Duration::from_secs(5)).unwrap()
     }
@@ -649,6 +719,17 @@ mod tests {
             Request::get(url)
                 .header(header::USER_AGENT, "test")
                 .body(Full::new(Bytes::new()))
+                .ok()
+        }
+    }
+
+    /// What `fetch` is given to make a form POST of `url`.
+    fn post_request(url: &str) -> impl FnOnce() -> Option<Request<Full<Bytes>>> + '_ {
+        move || {
+            Request::post(url)
+                .header(header::USER_AGENT, "test")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Full::new(Bytes::from_static(b"order=1&item=tea")))
                 .ok()
         }
     }
@@ -695,6 +776,52 @@ mod tests {
         }
         assert_eq!(seen.requests.load(Ordering::SeqCst), 5, "each request once");
         assert_eq!(seen.opened.load(Ordering::SeqCst), 5);
+    }
+
+    /// A POST on a kept connection that the site breaks off after reading
+    /// it: an error for the caller, and the site saw it once.
+    async fn a_post_broken_off(how: BreakOff) {
+        let (url, seen) = breaking_site(how).await;
+        let client = client();
+        assert_eq!(get(&client, &url).await.body.unwrap(), PAGE.as_bytes());
+        assert_eq!(client.idle(), 1, "the first answer's connection is kept");
+        let result = client.fetch(post_request(&url), 1024).await;
+        assert!(
+            matches!(result, Err(SendError::Unreachable)),
+            "{how:?}: an error, not a reply"
+        );
+        settle().await;
+        assert_eq!(
+            seen.posts.load(Ordering::SeqCst),
+            1,
+            "{how:?}: the POST once"
+        );
+        assert_eq!(
+            seen.requests.load(Ordering::SeqCst),
+            2,
+            "{how:?}: GET, POST"
+        );
+        assert_eq!(
+            seen.opened.load(Ordering::SeqCst),
+            1,
+            "{how:?}: no second connection"
+        );
+        assert_eq!(client.idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_post_answered_with_half_a_head_is_an_error_and_not_sent_again() {
+        a_post_broken_off(BreakOff::PartialHead).await;
+    }
+
+    #[tokio::test]
+    async fn a_post_the_site_resets_is_an_error_and_not_sent_again() {
+        a_post_broken_off(BreakOff::Reset).await;
+    }
+
+    #[tokio::test]
+    async fn a_post_the_site_closes_on_is_an_error_and_not_sent_again() {
+        a_post_broken_off(BreakOff::Close).await;
     }
 
     #[tokio::test]

@@ -558,8 +558,9 @@ pub fn relay_due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Outgoing
     Ok(mails)
 }
 
-/// Records an attempt before it is made (so a message is never sent twice):
-/// pending → sending. False if it was not pending any more.
+/// Records an attempt before it is made (so an attempt garake stops in the
+/// middle of is known, and not made again): pending → sending. False if it
+/// was not pending any more.
 pub fn claim_relay(conn: &Connection, id: i64) -> Result<bool, AppError> {
     Ok(conn.execute(
         "UPDATE outbox SET relay_state = 'sending', relay_attempts = relay_attempts + 1
@@ -568,20 +569,33 @@ pub fn claim_relay(conn: &Connection, id: i64) -> Result<bool, AppError> {
     )? == 1)
 }
 
-/// Records how an attempt ended: relayed, or the error and the next attempt's
-/// time (or failed for good after the last wait).
-pub fn relay_done(
-    conn: &Connection,
-    id: i64,
-    now: i64,
-    error: Option<&str>,
-) -> Result<(), AppError> {
-    match error {
-        None => conn.execute(
+/// How one relay attempt ended.
+pub enum Attempt {
+    /// The relay confirmed the message.
+    Relayed,
+    /// The relay did not take it (a refusal, or a failure before the
+    /// message's end was written): tried again after the next wait.
+    NotTaken(String),
+    /// The whole message was handed over and nothing confirmed it: the
+    /// relay may hold it, so it is never sent again automatically.
+    Unconfirmed,
+}
+
+/// The last error of a message the relay may hold but did not confirm.
+pub const UNCONFIRMED: &str = "the relay took the message but did not confirm it";
+
+/// Records how an attempt ended: relayed; not taken, with the next attempt's
+/// time (or failed for good after the last wait); or failed at once when the
+/// relay may hold the message.
+pub fn relay_done(conn: &Connection, id: i64, now: i64, attempt: &Attempt) -> Result<(), AppError> {
+    let failed = "UPDATE outbox SET relay_state = 'failed', relay_error = ?2 WHERE id = ?1";
+    match attempt {
+        Attempt::Relayed => conn.execute(
             "UPDATE outbox SET relay_state = 'relayed', relayed_at = ?2, relay_error = NULL WHERE id = ?1",
             rusqlite::params![id, now],
         )?,
-        Some(e) => {
+        Attempt::Unconfirmed => conn.execute(failed, rusqlite::params![id, UNCONFIRMED])?,
+        Attempt::NotTaken(e) => {
             let attempts: i64 = conn.query_row(
                 "SELECT relay_attempts FROM outbox WHERE id = ?1",
                 [id],
@@ -595,10 +609,7 @@ pub fn relay_done(
                     "UPDATE outbox SET relay_state = 'pending', relay_next_at = ?2, relay_error = ?3 WHERE id = ?1",
                     rusqlite::params![id, now + wait, e],
                 )?,
-                None => conn.execute(
-                    "UPDATE outbox SET relay_state = 'failed', relay_error = ?2 WHERE id = ?1",
-                    rusqlite::params![id, e],
-                )?,
+                None => conn.execute(failed, rusqlite::params![id, e])?,
             }
         }
     };

@@ -153,64 +153,117 @@ async fn the_console_shows_lines_the_audit_log_and_the_mail_log() {
     assert!(log.text.contains("x@example.com") && log.text.contains("outbox"));
 }
 
-/// What a real SMTP sink received: each accepted message's envelope and DATA.
+/// What a real SMTP server received: each message it read whole (final dot
+/// included), confirmed or not, as its envelope and DATA.
 type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
-/// A minimal SMTP server on a loopback port. It refuses the first `refuse`
-/// connections with `421` (a temporary failure), then accepts every message.
-async fn smtp_sink(refuse: usize) -> (String, Received) {
+/// How a test SMTP server treats one connection.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Conduct {
+    /// Takes the message and confirms it with `250`.
+    Takes,
+    /// Refuses the connection with `421` (a temporary failure).
+    Refuses,
+    /// Accepts MAIL and RCPT, then drops the connection when asked for DATA.
+    DropsAfterRcpt,
+    /// Reads the whole message, final dot included, then drops the
+    /// connection without a word.
+    DropsAfterDot,
+    /// Reads the whole message, then says nothing more (the connection stays open).
+    SilentAfterDot,
+    /// Reads the whole message and refuses it with `554`.
+    RefusesMessage,
+}
+
+/// A minimal SMTP server on a loopback port. Its first connections are
+/// treated as `first` says, one each, and every later one `Takes`.
+async fn smtp_server(first: Vec<Conduct>) -> (String, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let received: Received = Default::default();
     let store = received.clone();
     tokio::spawn(async move {
-        let mut refused = 0;
+        let mut first = first.into_iter();
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            let (read, mut write) = stream.into_split();
-            if refused < refuse {
-                refused += 1;
-                write
-                    .write_all(b"421 sink busy, try again later\r\n")
-                    .await
-                    .unwrap();
-                continue;
-            }
-            let mut lines = BufReader::new(read).lines();
-            write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-            let (mut envelope, mut data) = (String::new(), String::new());
-            let mut in_data = false;
-            while let Ok(Some(line)) = lines.next_line().await {
-                if in_data {
-                    if line == "." {
+            let conduct = first.next().unwrap_or(Conduct::Takes);
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                if conduct == Conduct::Refuses {
+                    let _ = write.write_all(b"421 sink busy, try again later\r\n").await;
+                    return;
+                }
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let (mut envelope, mut data) = (String::new(), String::new());
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line != "." {
+                            data.push_str(&line);
+                            data.push('\n');
+                            continue;
+                        }
                         in_data = false;
                         store.lock().unwrap().push((envelope.clone(), data.clone()));
-                        write.write_all(b"250 queued\r\n").await.unwrap();
-                    } else {
-                        data.push_str(&line);
-                        data.push('\n');
+                        match conduct {
+                            Conduct::DropsAfterDot => return,
+                            Conduct::SilentAfterDot => {
+                                while let Ok(Some(_)) = lines.next_line().await {}
+                                return;
+                            }
+                            Conduct::RefusesMessage => {
+                                let _ = write.write_all(b"554 not this one\r\n").await;
+                            }
+                            _ => {
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            }
+                        }
+                        continue;
                     }
-                    continue;
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if upper.starts_with("DATA") {
+                        if conduct == Conduct::DropsAfterRcpt {
+                            return;
+                        }
+                        in_data = true;
+                        b"354 go on\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        envelope.push_str(&line);
+                        envelope.push('\n');
+                        b"250 ok\r\n"
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        return;
+                    }
                 }
-                let upper = line.to_ascii_uppercase();
-                let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                    b"250 sink\r\n"
-                } else if upper.starts_with("DATA") {
-                    in_data = true;
-                    b"354 go on\r\n"
-                } else if upper.starts_with("QUIT") {
-                    let _ = write.write_all(b"221 bye\r\n").await;
-                    break;
-                } else {
-                    envelope.push_str(&line);
-                    envelope.push('\n');
-                    b"250 ok\r\n"
-                };
-                write.write_all(reply).await.unwrap();
-            }
+            });
         }
     });
     (addr, received)
+}
+
+/// An SMTP server that refuses its first `refuse` connections with `421`,
+/// then takes every message.
+async fn smtp_sink(refuse: usize) -> (String, Received) {
+    smtp_server(vec![Conduct::Refuses; refuse]).await
+}
+
+/// How many copies of the message with this Message-ID a server received.
+fn copies(received: &Received, message_id: &str) -> usize {
+    let header = format!("Message-ID: <{message_id}>");
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, data)| data.lines().any(|l| l == header))
+        .count()
 }
 
 /// A test app whose outbox mail is for a relay at `addr`.
@@ -392,6 +445,173 @@ async fn a_dead_relay_is_tried_six_times_with_growing_waits_then_given_up() {
         1
     );
     assert!(garake::mail::relay::Relay::new("no-port").is_err());
+}
+
+/// The outbox's only message: its id and Message-ID.
+async fn only_message(app: &TestApp) -> (i64, String) {
+    let m = app.api("/api/outbox").await.json()[0].clone();
+    (
+        m["id"].as_i64().unwrap(),
+        m["message_id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Relay passes at the end of every retry wait and a day later, each
+/// relaying nothing.
+async fn passes_past_every_wait(app: &TestApp, relay: &garake::mail::relay::Relay) {
+    let mut now = app.state.clock.now();
+    for wait in [1, 5, 30, 120, 600, 86_400] {
+        now += wait;
+        let relayed = garake::mail::relay::relay_due(&app.state.db, relay, now)
+            .await
+            .unwrap();
+        assert_eq!(relayed, 0, "{wait} s later");
+    }
+}
+
+/// `POST /api/outbox/{id}/relay`: the resend a person asks for.
+async fn resend(app: &TestApp, id: i64) {
+    let req = Request::post(format!("/api/outbox/{id}/relay"))
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .body(Body::empty())
+        .unwrap();
+    let queued = app.request(req).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
+}
+
+#[tokio::test]
+async fn a_message_the_relay_dropped_after_its_final_dot_is_failed_and_only_sent_again_by_hand() {
+    let (addr, server) = smtp_server(vec![Conduct::DropsAfterDot]).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "once").await;
+    let (id, message_id) = only_message(&app).await;
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_i64()),
+        (Some("failed"), Some(1))
+    );
+    assert_eq!(
+        state["last_error"],
+        "the relay took the message but did not confirm it"
+    );
+    assert_eq!(copies(&server, &message_id), 1);
+    // No automatic attempt, however long one waits.
+    passes_past_every_wait(&app, &relay).await;
+    assert_eq!(copies(&server, &message_id), 1, "received exactly once");
+    assert_eq!(relay_state(&app).await["attempts"], 1);
+    // A person sends it again: once more, and this time it is confirmed.
+    resend(&app, id).await;
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    assert_eq!(copies(&server, &message_id), 2);
+    let state = relay_state(&app).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_i64()),
+        (Some("relayed"), Some(1))
+    );
+    assert!(state["last_error"].is_null());
+}
+
+#[tokio::test]
+async fn a_relay_silent_after_the_final_dot_is_failed_after_the_wait_and_not_sent_again() {
+    let (addr, server) = smtp_server(vec![Conduct::SilentAfterDot]).await;
+    let (app, relay) = relaying(&addr).await;
+    let relay = relay.with_wait(std::time::Duration::from_millis(300));
+    send_external(&app, "member@example.com", "once").await;
+    let (_, message_id) = only_message(&app).await;
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
+    assert_eq!(state["state"], "failed");
+    assert_eq!(
+        state["last_error"],
+        "the relay took the message but did not confirm it"
+    );
+    passes_past_every_wait(&app, &relay).await;
+    assert_eq!(copies(&server, &message_id), 1, "received exactly once");
+    assert_eq!(relay_state(&app).await["attempts"], 1);
+}
+
+#[tokio::test]
+async fn a_relay_that_drops_after_rcpt_is_retried_and_sends_once() {
+    let (addr, server) = smtp_server(vec![Conduct::DropsAfterRcpt]).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "retry me").await;
+    let (_, message_id) = only_message(&app).await;
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_i64()),
+        (Some("pending"), Some(1))
+    );
+    assert!(state["last_error"].is_string(), "{state}");
+    assert_eq!(copies(&server, &message_id), 0, "the text never went");
+    app.state.clock.advance(1);
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    assert_eq!(relay_state(&app).await["state"], "relayed");
+    assert_eq!(copies(&server, &message_id), 1);
+}
+
+#[tokio::test]
+async fn a_message_the_relay_refused_after_its_final_dot_is_retried() {
+    // A refusal is an answer: the relay did not take the message.
+    let (addr, server) = smtp_server(vec![Conduct::RefusesMessage]).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "refused once").await;
+    let (_, message_id) = only_message(&app).await;
+    assert_eq!(relay_pass(&app, &relay).await, 0);
+    let state = relay_state(&app).await;
+    assert_eq!(state["state"], "pending");
+    assert!(
+        state["last_error"].as_str().unwrap().contains("554"),
+        "{state}"
+    );
+    app.state.clock.advance(1);
+    assert_eq!(relay_pass(&app, &relay).await, 1);
+    assert_eq!(relay_state(&app).await["state"], "relayed");
+    assert_eq!(copies(&server, &message_id), 2, "refused, then taken");
+}
+
+#[tokio::test]
+async fn a_message_mid_send_when_garake_stopped_is_failed_and_not_sent_again() {
+    let (addr, server) = smtp_server(vec![]).await;
+    let (app, relay) = relaying(&addr).await;
+    send_external(&app, "member@example.com", "interrupted").await;
+    let (id, message_id) = only_message(&app).await;
+    // An attempt on record, as a run that stopped in the middle leaves it.
+    let claimed = app
+        .state
+        .db
+        .call(move |conn| garake::mail::store::claim_relay(conn, id))
+        .await
+        .unwrap();
+    assert!(claimed);
+    // The worker, starting, finds it.
+    let worker = tokio::spawn(garake::mail::relay::run(
+        app.state.db.clone(),
+        relay,
+        app.state.clock.clone(),
+    ));
+    let mut state = relay_state(&app).await;
+    for _ in 0..50 {
+        if state["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        state = relay_state(&app).await;
+    }
+    assert_eq!(state["state"], "failed", "{state}");
+    assert!(
+        state["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted while sending"),
+        "{state}"
+    );
+    // A few of the worker's passes later, still nothing sent.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    worker.abort();
+    assert_eq!(copies(&server, &message_id), 0);
+    assert_eq!(relay_state(&app).await["attempts"], 1);
 }
 
 #[tokio::test]

@@ -1148,6 +1148,103 @@ async fn an_answer_cut_short_is_incomplete_not_too_large() {
     assert!(r.text.contains("answer was incomplete"), "{}", r.text);
 }
 
+/// A provider on a raw socket that answers a GET with a page and keeps the
+/// connection, and breaks off each POST after reading it whole: the first
+/// with half an answer head, the second with a reset, the rest with a clean
+/// close. Returns its address and the count of POSTs it read.
+async fn breaking_upstream() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = posts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let posts = counted.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let end = loop {
+                        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break end + 4;
+                        }
+                        match tcp.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |n| n.trim().parse::<usize>().unwrap());
+                    while buf.len() < end + length {
+                        match tcp.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..end + length);
+                    if head.starts_with("post ") {
+                        match posts.fetch_add(1, Ordering::SeqCst) {
+                            0 => {
+                                let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\nContent-Ty").await;
+                                let _ = tcp.shutdown().await;
+                            }
+                            1 => tcp.set_zero_linger().unwrap(),
+                            _ => {
+                                let _ = tcp.shutdown().await;
+                            }
+                        }
+                        return;
+                    }
+                    let page = "<html><body>order form</body></html>";
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                        page.len()
+                    );
+                    if tcp.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, posts)
+}
+
+#[tokio::test]
+async fn a_post_the_site_breaks_off_is_a_failure_page_and_reaches_it_once() {
+    use std::sync::atomic::Ordering;
+    let (breaking, posts) = breaking_upstream().await;
+    let base = upstream().await;
+    // The breaking provider stands in as the site `short`.
+    let menus = menus_with_upstream(&base, None, Some(&breaking));
+    let path = menus.path().to_path_buf();
+    let app = TestApp::with(move |c| {
+        c.menus = path;
+        c.gateway_timeout = 5;
+    })
+    .await;
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    for (n, how) in ["half a head", "a reset", "a close"].iter().enumerate() {
+        // The page is answered and its connection kept; the form goes on it.
+        let page = handset.get(&format!("/s/{}/g/short/", handset.sid)).await;
+        assert_eq!(page.status, StatusCode::OK, "{how}: {}", page.text);
+        let r = handset
+            .post(&format!("/s/{}/g/short/order", handset.sid), "item=tea")
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{how}: {}", r.text);
+        assert!(r.text.contains("could not be reached"), "{how}: {}", r.text);
+        assert_eq!(posts.load(Ordering::SeqCst), n + 1, "{how}: the POST once");
+    }
+    // Nothing goes to the provider later either.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(posts.load(Ordering::SeqCst), 3);
+}
+
 #[tokio::test]
 async fn posted_shift_jis_bytes_reach_the_site_unchanged() {
     let (app, _, _menus) = setup().await;
