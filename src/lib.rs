@@ -10,7 +10,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
-pub mod fasthash;
 pub mod gateway;
 pub mod handset;
 pub mod html;

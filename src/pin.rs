@@ -355,30 +355,28 @@ impl PinHasher {
 
     /// Waits, as the Argon2 queue allows, for the turn of `key` (the secret
     /// to be checked, if any: checks of one secret never overlap) and then a
-    /// slot's permit. A saturated pool answers "busy" at once or after a
-    /// short wait, so a flood of secret checks never holds every connection
-    /// and never delays menu pages.
+    /// slot's permit (at most 2 s). A full queue answers "busy" at once, so
+    /// a flood of secret checks never holds every connection and never
+    /// delays menu pages.
     pub async fn admit(&self, key: Option<String>) -> Result<Admission, AppError> {
         let permits = self.inner.permits.clone();
-        let admitted = self
-            .inner
-            .queue
-            .wait(async move {
-                let turn = match key {
-                    Some(key) => Some(self.turn(key).await),
-                    None => None,
-                };
-                let permit = permits
-                    .acquire_owned()
-                    .await
-                    .expect("the permits are never closed");
-                Admission {
-                    _turn: turn,
-                    permit,
-                }
-            })
-            .await?;
-        Ok(admitted)
+        let turn = async move {
+            match key {
+                Some(key) => Some(self.turn(key).await),
+                None => None,
+            }
+        };
+        let permit = async move {
+            permits
+                .acquire_owned()
+                .await
+                .expect("the permits are never closed")
+        };
+        let (turn, permit) = self.inner.queue.wait_in_turn(turn, permit).await?;
+        Ok(Admission {
+            _turn: turn,
+            permit,
+        })
     }
 
     /// Runs Argon2 work on a slot, off the async runtime, with a permit

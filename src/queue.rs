@@ -98,6 +98,38 @@ impl Queue {
         waited.map_err(|_| self.refuse())
     }
 
+    /// Waits for `turn` (a lock that others hold one after another, e.g. the
+    /// checks of one secret) and then for `ready` (the slot). The turn has no
+    /// time limit of its own — the queue's room bounds how many wait for it,
+    /// and each holder is bounded by the patience — the slot is waited for at
+    /// most the patience. Nothing ready at once takes a place in the queue.
+    pub async fn wait_in_turn<T, U>(
+        &self,
+        turn: impl Future<Output = T>,
+        ready: impl Future<Output = U>,
+    ) -> Result<(T, U), Busy> {
+        let mut turn = std::pin::pin!(turn);
+        let (mut place, turn) = match turn.as_mut().now_or_never() {
+            Some(turn) => (None, turn),
+            None => {
+                let place = self.join()?;
+                self.waited.fetch_add(1, Ordering::Relaxed);
+                (Some(place), turn.await)
+            }
+        };
+        let mut ready = std::pin::pin!(ready);
+        if let Some(value) = ready.as_mut().now_or_never() {
+            return Ok((turn, value));
+        }
+        if place.is_none() {
+            place = Some(self.join()?);
+            self.waited.fetch_add(1, Ordering::Relaxed);
+        }
+        let waited = tokio::time::timeout(self.patience, ready).await;
+        drop(place);
+        waited.map(|value| (turn, value)).map_err(|_| self.refuse())
+    }
+
     /// Takes a place in the queue, or refuses when it is full.
     fn join(&self) -> Result<Place<'_>, Busy> {
         let before = self.waiting.fetch_add(1, Ordering::AcqRel);
@@ -209,6 +241,48 @@ mod tests {
         assert_eq!(q.stats(), (2, 3));
         drop(held);
         assert!(q.wait(slots.acquire_owned()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_turn_is_waited_for_in_the_queue_and_the_slot_within_the_patience() {
+        let q = Arc::new(Queue::new(Kind::Argon2, 1, Duration::from_millis(200)));
+        let turn = Arc::new(tokio::sync::Mutex::new(()));
+        let slots = Arc::new(Semaphore::new(1));
+        let mine = turn.clone().lock_owned().await;
+        // Waits for the turn (room for one), longer than the patience.
+        let waiter = {
+            let (q, turn, slots) = (q.clone(), turn.clone(), slots.clone());
+            tokio::spawn(async move {
+                q.wait_in_turn(turn.lock_owned(), slots.acquire_owned())
+                    .await
+                    .map(|_| ())
+            })
+        };
+        while q.waiting() < 1 {
+            tokio::task::yield_now().await;
+        }
+        // A second waiter finds no room.
+        let second = q
+            .wait_in_turn(turn.clone().lock_owned(), slots.clone().acquire_owned())
+            .await;
+        assert_eq!(second.err(), Some(Busy(Kind::Argon2)));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(mine);
+        assert_eq!(
+            waiter.await.unwrap(),
+            Ok(()),
+            "the turn came after the patience"
+        );
+        // With the turn free but no slot, the patience applies.
+        let held = slots.clone().acquire_owned().await.unwrap();
+        let started = std::time::Instant::now();
+        let third = q
+            .wait_in_turn(turn.clone().lock_owned(), slots.clone().acquire_owned())
+            .await;
+        assert_eq!(third.err(), Some(Busy(Kind::Argon2)));
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        drop(held);
+        assert_eq!(q.waiting(), 0);
     }
 
     #[tokio::test]

@@ -18,8 +18,8 @@ use sha2::Sha256;
 
 use crate::clock::Clock;
 use crate::domain::{Lang, Msisdn};
-use crate::fasthash::FastBuild;
 use crate::handset::Profile;
+use rustc_hash::FxBuildHasher;
 
 /// Idle time after which a handset session is forgotten.
 pub const IDLE_SECS: i64 = 30 * 60;
@@ -116,7 +116,7 @@ struct Entry<V> {
 
 struct Table<V> {
     /// Ids are random and drawn here, so the cheap hasher is safe.
-    map: HashMap<SessionId, Entry<V>, FastBuild>,
+    map: HashMap<SessionId, Entry<V>, FxBuildHasher>,
     /// Entries by the tick they were listed under, oldest first. A use only
     /// moves `last_tick`; eviction and sweeps re-list stale entries lazily.
     order: BTreeMap<u64, SessionId>,

@@ -785,7 +785,7 @@ mod tests {
         let client = client();
         assert_eq!(get(&client, &url).await.body.unwrap(), PAGE.as_bytes());
         assert_eq!(client.idle(), 1, "the first answer's connection is kept");
-        let result = client.fetch(post_request(&url), 1024).await;
+        let result = client.fetch(post_request(&url), 1024, None).await;
         assert!(
             matches!(result, Err(SendError::Unreachable)),
             "{how:?}: an error, not a reply"

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::domain::Lang;
-use crate::fasthash::FastBuild;
 use crate::handset::{encode_page_for, Charset, Pictograms, Profile};
+use rustc_hash::FxBuildHasher;
 
 /// Stands in for a session id while rendering: the same length (32), ASCII.
 pub const SID_PLACEHOLDER: &str = "SIDSIDSIDSIDSIDSIDSIDSIDSIDSIDSI";
@@ -69,7 +69,7 @@ impl Pieces {
 /// The cache. Bounded by the menu's size times the handset kinds seen.
 #[derive(Default)]
 pub struct PageCache {
-    map: RwLock<HashMap<Key, Arc<Pieces>, FastBuild>>,
+    map: RwLock<HashMap<Key, Arc<Pieces>, FxBuildHasher>>,
 }
 
 impl PageCache {
