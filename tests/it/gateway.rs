@@ -135,6 +135,17 @@ fn cp_app() -> Router {
              "<html><body><form action=\"/cp/echo\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form>\
               <form action=\"/cp/form\" method=\"post\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form></body></html>")
         }))
+        .route("/cp/frames", get(|| async {
+            ([("content-type", "text/html; charset=utf-8")],
+             "<html><head><meta name=\"Referrer\" content=\"unsafe-url\"><META NAME=referr&#101;r CONTENT=origin>\
+              <meta http-equiv=\"refresh\" content=\"0,http://evil.example/?;url=ok.html\">\
+              <meta http-equiv=\"refresh\" content=\"0 http://evil.example/\">\
+              <meta http-equiv=\"refresh\" content=\"5; url=next.html\">\
+              <meta http-equiv=\"Refresh\" content=\"10\"></head><body>before\
+              <iframe src=\"http://evil.example/f\" srcdoc=\"&lt;a href=http://evil.example/&gt;\">inner <b>steal</b></iframe>\
+              <frameset cols=\"50%,50%\"><frame src=\"http://evil.example/a\"><FRAME src=\"/cp/b\"></frameset>\
+              <div SrcDoc=\"steal\">div</div><p>after</p></body></html>")
+        }))
         .route("/katte/", get(echo))
         .route("/katte/join", get(|headers: HeaderMap| async move {
             let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -1361,4 +1372,94 @@ async fn gateway_links_answered_before_the_router_match_the_routers_answers() {
         .get("/s/00000000000000000000000000000000/g/cp/", P501I)
         .await;
     assert_eq!(lost.status, StatusCode::SEE_OTHER);
+}
+
+// ---- the page as the browser reads it
+
+/// Every URL a browser would follow or load from `page` (attributes and a
+/// refresh's content) that leads neither into session `sid`'s gateway nor
+/// to garake's "not configured" page. Read with lol_html, as a browser
+/// tokenizes it.
+fn off_gateway_urls(page: &str, sid: &str) -> Vec<String> {
+    use lol_html::{element, HtmlRewriter, Settings};
+    let mut urls = Vec::new();
+    {
+        let mut rewriter = HtmlRewriter::new(
+            Settings {
+                element_content_handlers: vec![element!("*", |el| {
+                    for a in el.attributes() {
+                        let name = a.name();
+                        if ["href", "src", "action", "background", "data", "srcdoc"]
+                            .contains(&name.as_str())
+                        {
+                            urls.push(a.value());
+                        }
+                    }
+                    if el.tag_name() == "meta" {
+                        if let Some(content) = el.get_attribute("content") {
+                            if let Some((_, url)) = content.split_once("URL=") {
+                                urls.push(url.to_string());
+                            }
+                        }
+                    }
+                    Ok(())
+                })],
+                ..Settings::new()
+            },
+            |_: &[u8]| {},
+        );
+        rewriter.write(page.as_bytes()).unwrap();
+        rewriter.end().unwrap();
+    }
+    let inside = [format!("/s/{sid}/g/cp/"), format!("/s/{sid}/url?url=")];
+    urls.into_iter()
+        .filter(|u| !inside.iter().any(|p| u.starts_with(p.as_str())))
+        .collect()
+}
+
+#[tokio::test]
+async fn frames_srcdoc_referrer_policies_and_loose_refreshes_are_removed() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let sid = &handset.sid;
+    let page = handset.get(&format!("/s/{sid}/g/cp/frames")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for gone in [
+        "iframe",
+        "IFRAME",
+        "<frame",
+        "<FRAME",
+        "frameset",
+        "srcdoc",
+        "SrcDoc",
+        "eferr",
+        "steal",
+        "evil.example",
+        "inner",
+    ] {
+        assert!(!page.text.contains(gone), "{gone} in {}", page.text);
+    }
+    for kept in ["before", "<div>div</div>", "<p>after</p>"] {
+        assert!(page.text.contains(kept), "{kept} in {}", page.text);
+    }
+    // The one refresh of the strict form is rewritten into the gateway; a
+    // refresh with no URL stays; the loose ones are gone.
+    assert!(
+        page.text
+            .contains(&format!("content=\"5;URL=/s/{sid}/g/cp/next.html\"")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("content=\"10\""), "{}", page.text);
+    assert_eq!(page.text.matches("http-equiv").count(), 2, "{}", page.text);
+    assert_eq!(off_gateway_urls(&page.text, sid), Vec::<String>::new());
+    let removed = page.header("x-garake-removed");
+    for want in [
+        "frame=4",
+        "srcdoc=1",
+        "meta referrer=2",
+        "malformed refresh=2",
+    ] {
+        assert!(removed.contains(want), "{want} in {removed}");
+    }
 }
