@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod cookies;
+pub mod media_type;
 pub mod sanitize;
 
 pub use cookies::CookieJar;
