@@ -10,6 +10,7 @@ pub mod media_type;
 pub mod sanitize;
 
 pub use cookies::CookieJar;
+pub use media_type::MediaType;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -414,14 +415,22 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// What a content provider answered, as the gateway treats it.
+/// What a content provider answered, as the gateway treats it. The
+/// handset never gets the provider's own `Content-Type`: each kind is sent
+/// with one media type garake chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// HTML in this encoding (from the Content-Type, a `<meta>`, or Shift_JIS).
+    /// HTML in this encoding (from the Content-Type, a `<meta>`, or
+    /// Shift_JIS): sanitized, then sent in the handset's charset.
     Html(&'static encoding_rs::Encoding),
-    /// Plain text, images the handset can show: passed through as they are.
-    Passed,
-    /// Anything else: refused with a clear page.
+    /// Plain text in this encoding: passed through as it is, sent as
+    /// `text/plain` with this charset's name.
+    Text(&'static encoding_rs::Encoding),
+    /// An image the handset can show, by its type in lower case: passed
+    /// through as it is, sent as this type.
+    Image(&'static str),
+    /// Anything else, and any Content-Type that is not exactly one media
+    /// type: refused with a clear page.
     Refused,
 }
 
@@ -536,40 +545,52 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
     true
 }
 
-/// The MIME type of a Content-Type, without parameters (in its own case).
-fn mime_type(content_type: &str) -> &str {
-    content_type.split(';').next().unwrap_or("").trim()
-}
-
-/// Classifies an answer by its Content-Type (any letter case) and, for HTML,
-/// finds its charset. `images` are the image types the handset can show.
-pub fn classify(content_type: &str, body: &[u8], images: &[&str]) -> Answer {
-    let mime = mime_type(content_type);
-    let is = |m: &str| mime.eq_ignore_ascii_case(m);
-    if is("text/html") || is("application/xhtml+xml") || mime.is_empty() {
-        // Labels are matched in any case (encoding_rs follows the WHATWG list).
-        let for_label = |l: &str| encoding_rs::Encoding::for_label_no_replacement(l.as_bytes());
-        let encoding = match charset_param(content_type) {
-            Some(label) => for_label(label),
-            None => meta_charset(body).and_then(|l| for_label(&l)),
-        }
-        .filter(|e| e.is_ascii_compatible())
-        .unwrap_or(encoding_rs::SHIFT_JIS);
-        Answer::Html(encoding)
-    } else if is("text/plain") || images.iter().any(|m| is(m)) {
-        Answer::Passed
+/// Classifies an answer by its `Content-Type` lines (the type in any letter
+/// case) and finds the encoding its text is in. No line at all reads as
+/// HTML; several lines, or one that is not exactly one media type, are
+/// refused. `images` are the image types (lower case) the handset can show.
+pub fn classify<'a>(
+    content_type: impl IntoIterator<Item = &'a [u8]>,
+    body: &[u8],
+    images: &[&'static str],
+) -> Answer {
+    let mut lines = content_type.into_iter();
+    let media = match (lines.next(), lines.next()) {
+        (None, _) => None,
+        (Some(line), None) => match MediaType::parse(line) {
+            Some(media) => Some(media),
+            None => return Answer::Refused,
+        },
+        // Several lines name no one type.
+        (Some(_), Some(_)) => return Answer::Refused,
+    };
+    let is = |m: &str| media.map_or(m == "text/html", |t| t.is(m));
+    let charset = media.and_then(|t| t.param("charset"));
+    if is("text/html") || is("application/xhtml+xml") {
+        Answer::Html(encoding_of(charset.as_deref(), body, true))
+    } else if is("text/plain") {
+        Answer::Text(encoding_of(charset.as_deref(), body, false))
+    } else if let Some(image) = images.iter().find(|m| is(m)) {
+        Answer::Image(image)
     } else {
         Answer::Refused
     }
 }
 
-fn charset_param(content_type: &str) -> Option<&str> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"'))
-    })
+/// The encoding a body is read in: the declared `charset`; for HTML
+/// without one, its `<meta>`'s; else Shift_JIS. Labels are matched in any
+/// case (encoding_rs follows the WHATWG list). HTML is read only in an
+/// ASCII-compatible encoding (the tokenizer reads bytes).
+fn encoding_of(declared: Option<&[u8]>, body: &[u8], html: bool) -> &'static encoding_rs::Encoding {
+    let for_label = encoding_rs::Encoding::for_label_no_replacement;
+    let found = match declared {
+        Some(label) => for_label(label),
+        None if html => meta_charset(body).and_then(|l| for_label(l.as_bytes())),
+        None => None,
+    };
+    found
+        .filter(|e| !html || e.is_ascii_compatible())
+        .unwrap_or(encoding_rs::SHIFT_JIS)
 }
 
 /// A `charset=` in the first kilobyte (a `<meta>`), if any.
@@ -832,9 +853,15 @@ mod tests {
         assert!(!decodes(encoding_rs::UTF_8, &sjis));
     }
 
+    /// `classify` of an answer with one Content-Type line.
+    fn classify_one(content_type: &str, body: &[u8], images: &[&'static str]) -> Answer {
+        classify([content_type.as_bytes()], body, images)
+    }
+
     #[test]
     fn answers_are_classified_by_type_in_any_case_and_html_by_charset() {
         let images = ["image/gif"];
+        let classify = classify_one;
         assert_eq!(
             classify("TEXT/HTML; Charset=UTF-8", b"", &images),
             Answer::Html(encoding_rs::UTF_8)
@@ -848,8 +875,14 @@ mod tests {
             classify("text/html", meta, &images),
             Answer::Html(encoding_rs::EUC_JP)
         );
-        assert_eq!(classify("text/plain", b"", &images), Answer::Passed);
-        assert_eq!(classify("IMAGE/GIF", b"", &images), Answer::Passed);
+        assert_eq!(
+            classify("text/plain", b"", &images),
+            Answer::Text(encoding_rs::SHIFT_JIS)
+        );
+        assert_eq!(
+            classify("IMAGE/GIF", b"", &images),
+            Answer::Image("image/gif")
+        );
         assert_eq!(classify("image/png", b"", &images), Answer::Refused);
         assert_eq!(
             classify("application/javascript", b"", &images),
@@ -858,6 +891,37 @@ mod tests {
         assert_eq!(
             classify("text/html; charset=utf-16", b"", &images),
             Answer::Html(encoding_rs::SHIFT_JIS)
+        );
+    }
+
+    #[test]
+    fn only_one_content_type_of_exactly_one_media_type_is_read() {
+        let images = ["image/gif"];
+        assert_eq!(
+            classify([], b"<p>", &images),
+            Answer::Html(encoding_rs::SHIFT_JIS),
+            "no Content-Type reads as HTML"
+        );
+        assert_eq!(
+            classify([&b"text/plain"[..], b"text/html"], b"", &images),
+            Answer::Refused,
+            "two lines name no one type"
+        );
+        for bad in [
+            "text/plain;,text/html",
+            "text/html, text/plain",
+            "text/",
+            "",
+        ] {
+            assert_eq!(classify_one(bad, b"", &images), Answer::Refused, "{bad:?}");
+        }
+        assert_eq!(
+            classify_one("Text/Plain; Charset=\"EUC-JP\"", b"", &images),
+            Answer::Text(encoding_rs::EUC_JP)
+        );
+        assert_eq!(
+            classify_one("image/gif; name=\"x.gif\"", b"", &images),
+            Answer::Image("image/gif")
         );
     }
 }

@@ -255,7 +255,9 @@ enum Exchange {
     /// A redirect: where the handset goes next (a gateway path or the
     /// "not configured" page).
     Redirect(StatusCode, String),
-    Answer(StatusCode, String, Bytes),
+    /// An answer: its status, headers (the Content-Type lines are read
+    /// from them) and body.
+    Answer(StatusCode, axum::http::HeaderMap, Bytes),
 }
 
 async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Response, AppError> {
@@ -316,16 +318,22 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         id.as_ref().filter(|_| guid),
         body,
     );
-    let (status, content_type, bytes) =
+    let (status, headers, bytes) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
             Ok(Err(text)) => return Ok(failure(&ctx, root, text)),
             Ok(Ok(Exchange::Redirect(status, location))) => {
                 return Ok(redirect(status, &location));
             }
-            Ok(Ok(Exchange::Answer(status, content_type, bytes))) => (status, content_type, bytes),
+            Ok(Ok(Exchange::Answer(status, headers, bytes))) => (status, headers, bytes),
         };
-    let encoding = match gateway::classify(&content_type, &bytes, images(&ctx)) {
+    let content_type = headers
+        .get_all(header::CONTENT_TYPE)
+        .into_iter()
+        .map(HeaderValue::as_bytes);
+    // The provider's Content-Type is never passed on: each kind of answer
+    // goes with the one media type garake names for it.
+    let encoding = match gateway::classify(content_type, &bytes, images(&ctx)) {
         Answer::Refused => {
             return Ok(failure_with(
                 &ctx,
@@ -334,15 +342,14 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ))
         }
-        Answer::Passed => {
-            if bytes.len() > ctx.profile.budget {
-                return Ok(failure(&ctx, root, TOO_BIG));
-            }
-            let mut r = (status, bytes).into_response();
-            if let Ok(v) = HeaderValue::from_str(&content_type) {
-                r.headers_mut().insert(header::CONTENT_TYPE, v);
-            }
-            return Ok(r);
+        Answer::Text(encoding) => {
+            let named = HeaderValue::from_str(&["text/plain; charset=", encoding.name()].concat())
+                .expect("encoding names are header-safe");
+            return Ok(passed(&ctx, root, status, bytes, named));
+        }
+        Answer::Image(kind) => {
+            let named = HeaderValue::from_static(kind);
+            return Ok(passed(&ctx, root, status, bytes, named));
         }
         Answer::Html(encoding) => encoding,
     };
@@ -388,6 +395,17 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         response.headers_mut().insert("x-garake-removed", removed);
     }
     Ok(response)
+}
+
+/// Text or an image, passed through as it is with the type garake names
+/// (`named`), if it fits the handset's cache.
+fn passed(ctx: &Ctx, root: &str, status: StatusCode, bytes: Bytes, named: HeaderValue) -> Response {
+    if bytes.len() > ctx.profile.budget {
+        return failure(ctx, root, TOO_BIG);
+    }
+    let mut r = (status, bytes).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, named);
+    r
 }
 
 /// One request to the site and its answer, read within the size limit.
@@ -463,17 +481,11 @@ async fn exchange(
         let next = gateway::gateway_target(&target, &state.routes, &sid, Via::Link, &elsewhere);
         return Ok(Exchange::Redirect(status, next));
     }
-    let content_type = resp
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("text/html")
-        .to_string();
     let bytes = resp.body.map_err(|e| match e {
         BodyError::TooBig => TOO_BIG,
         BodyError::Incomplete => INCOMPLETE,
     })?;
-    Ok(Exchange::Answer(status, content_type, bytes))
+    Ok(Exchange::Answer(status, resp.headers, bytes))
 }
 
 /// A site's redirect, answered to the handset (the front makes it absolute).

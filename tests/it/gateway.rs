@@ -1,7 +1,7 @@
 //! The gateway to content providers' own sites, against a real upstream on a
 //! loopback port (issue 8): http and https upstreams.
 
-use axum::extract::RawQuery;
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -135,6 +135,25 @@ fn cp_app() -> Router {
              "<html><body><form action=\"/cp/echo\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form>\
               <form action=\"/cp/form\" method=\"post\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form></body></html>")
         }))
+        .route("/cp/typed/{n}", get(|Path(n): Path<usize>| async move {
+            let mut r = axum::response::Response::new(axum::body::Body::from(
+                "<html><body><script>steal()</script><a href=\"http://evil.example/\">away</a></body></html>",
+            ));
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static(NOT_ONE_TYPE[n]));
+            r
+        }))
+        .route("/cp/twotypes", get(|| async {
+            let mut r = axum::response::Response::new(axum::body::Body::from("<script>steal()</script>"));
+            r.headers_mut().append("content-type", axum::http::HeaderValue::from_static("text/plain"));
+            r.headers_mut().append("content-type", axum::http::HeaderValue::from_static("text/html"));
+            r
+        }))
+        .route("/cp/notes.txt", get(|| async {
+            let (euc, _, _) = encoding_rs::EUC_JP.encode("天気 <b>not markup</b>");
+            ([("content-type", "Text/Plain; Charset=\"euc-jp\"; format=flowed")], euc.into_owned())
+        }))
+        .route("/cp/plain.txt", get(|| async { ([("content-type", "text/plain")], "plain <b>text</b>") }))
+        .route("/cp/upper.gif", get(|| async { ([("content-type", "IMAGE/GIF; name=\"logo.gif\"")], b"GIF89a\x01\x00\x01\x00".to_vec()) }))
         .route("/cp/frames", get(|| async {
             ([("content-type", "text/html; charset=utf-8")],
              "<html><head><meta name=\"Referrer\" content=\"unsafe-url\"><META NAME=referr&#101;r CONTENT=origin>\
@@ -158,6 +177,27 @@ fn cp_app() -> Router {
         }));
     app
 }
+
+/// Content-Type values that are not exactly one media type.
+const NOT_ONE_TYPE: &[&str] = &[
+    "text/plain;,text/html",
+    "text/html, text/plain",
+    "text/plain; charset=utf-8, text/html",
+    "text/",
+    "text",
+    "/html",
+    "text/html/x",
+    "text /html",
+    "text/plain; charset",
+    "text/plain; charset=",
+    "text/plain; =utf-8",
+    "text/plain; charset=\"utf-8",
+    "text/plain; charset=utf 8",
+    "text/plain; charset=utf-8 x",
+    "text/plain,",
+    "text/h(tml)",
+    "",
+];
 
 /// An upstream that promises a 1,000-byte page and closes after 10 bytes.
 async fn short_upstream() -> String {
@@ -1415,6 +1455,72 @@ fn off_gateway_urls(page: &str, sid: &str) -> Vec<String> {
     urls.into_iter()
         .filter(|u| !inside.iter().any(|p| u.starts_with(p.as_str())))
         .collect()
+}
+
+#[tokio::test]
+async fn a_content_type_that_is_not_exactly_one_media_type_is_refused() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let sid = &handset.sid;
+    let mut paths: Vec<String> = (0..NOT_ONE_TYPE.len())
+        .map(|n| format!("/s/{sid}/g/cp/typed/{n}"))
+        .collect();
+    paths.push(format!("/s/{sid}/g/cp/twotypes"));
+    for path in &paths {
+        let page = handset.get(path).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path}: {}",
+            page.text
+        );
+        assert!(
+            page.text
+                .contains("この種類のデータは携帯電話では表示できません。"),
+            "{path}: {}",
+            page.text
+        );
+        assert!(!page.text.contains("steal"), "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            "text/html; charset=Shift_JIS",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn text_and_images_go_with_a_content_type_garake_chose() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, "DoCoMo/2.0 P903i(c100;TB;W24H12)").await;
+    let sid = &handset.sid;
+    let path = |tail: &str| format!("/s/{sid}/g/cp/{tail}");
+    let notes = handset.get(&path("notes.txt")).await;
+    assert_eq!(notes.status, StatusCode::OK);
+    assert_eq!(notes.header("content-type"), "text/plain; charset=EUC-JP");
+    assert_eq!(
+        notes.bytes,
+        encoding_rs::EUC_JP
+            .encode("天気 <b>not markup</b>")
+            .0
+            .to_vec(),
+        "the text itself is passed as it is"
+    );
+    let plain = handset.get(&path("plain.txt")).await;
+    assert_eq!(
+        plain.header("content-type"),
+        "text/plain; charset=Shift_JIS"
+    );
+    assert_eq!(plain.text, "plain <b>text</b>");
+    let gif = handset.get(&path("upper.gif")).await;
+    assert_eq!(
+        (gif.status, gif.header("content-type")),
+        (StatusCode::OK, "image/gif")
+    );
+    for r in [&notes, &plain, &gif] {
+        assert_eq!(r.headers.get_all("content-type").iter().count(), 1);
+        assert_eq!(r.header("x-content-type-options"), "nosniff");
+    }
 }
 
 #[tokio::test]
