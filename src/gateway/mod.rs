@@ -420,8 +420,8 @@ pub fn percent_encode(s: &str) -> String {
 /// with one media type garake chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// HTML in this encoding (from the Content-Type, a `<meta>`, or
-    /// Shift_JIS): sanitized, then sent in the handset's charset.
+    /// HTML in this encoding (from a byte-order mark, the Content-Type, a
+    /// `<meta>`, or Shift_JIS): sanitized, then sent in the handset's charset.
     Html(&'static encoding_rs::Encoding),
     /// Plain text in this encoding: passed through as it is, sent as
     /// `text/plain` with this charset's name.
@@ -577,11 +577,16 @@ pub fn classify<'a>(
     }
 }
 
-/// The encoding a body is read in: the declared `charset`; for HTML
-/// without one, its `<meta>`'s; else Shift_JIS. Labels are matched in any
-/// case (encoding_rs follows the WHATWG list). HTML is read only in an
+/// The encoding a body is read in, as a browser reads it: the one its
+/// byte-order mark (UTF-8, UTF-16LE or UTF-16BE) names, whatever the
+/// page declares; else the declared `charset`; for HTML without one, its
+/// `<meta>`'s; else Shift_JIS. Labels are matched in any case (encoding_rs
+/// follows the WHATWG list). Without a mark, HTML is read only in an
 /// ASCII-compatible encoding (the tokenizer reads bytes).
 fn encoding_of(declared: Option<&[u8]>, body: &[u8], html: bool) -> &'static encoding_rs::Encoding {
+    if let Some((marked, _)) = encoding_rs::Encoding::for_bom(body) {
+        return marked;
+    }
     let for_label = encoding_rs::Encoding::for_label_no_replacement;
     let found = match declared {
         Some(label) => for_label(label),
@@ -591,6 +596,44 @@ fn encoding_of(declared: Option<&[u8]>, body: &[u8], html: bool) -> &'static enc
     found
         .filter(|e| !html || e.is_ascii_compatible())
         .unwrap_or(encoding_rs::SHIFT_JIS)
+}
+
+/// A page's bytes as the sanitizer reads them: without the byte-order mark
+/// `encoding` was read from, and in an ASCII-compatible encoding (a page
+/// in UTF-16, which only a mark can name, is transcoded to UTF-8 first), so
+/// that the tokenizer's bytes are the characters the browser will see.
+/// `None` when the page does not decode in its encoding, or starts with a
+/// mark of another one.
+pub fn readable<'b>(
+    body: &'b [u8],
+    encoding: &'static encoding_rs::Encoding,
+) -> Option<(std::borrow::Cow<'b, [u8]>, &'static encoding_rs::Encoding)> {
+    let body = match encoding_rs::Encoding::for_bom(body) {
+        Some((marked, len)) if marked == encoding => &body[len..],
+        Some(_) => return None,
+        None => body,
+    };
+    if encoding.is_ascii_compatible() {
+        return decodes(encoding, body).then_some((std::borrow::Cow::Borrowed(body), encoding));
+    }
+    let text = encoding.decode_without_bom_handling_and_without_replacement(body)?;
+    Some((
+        std::borrow::Cow::Owned(text.into_owned().into_bytes()),
+        encoding_rs::UTF_8,
+    ))
+}
+
+/// A page for the handset without a byte-order mark at its start: one that
+/// the sanitizer uncovered (by removing what stood before it) would make
+/// the browser read the page by the mark rather than by the charset garake
+/// names.
+pub fn without_marks(mut page: Vec<u8>) -> Vec<u8> {
+    let mut start = 0;
+    while let Some((_, len)) = encoding_rs::Encoding::for_bom(&page[start..]) {
+        start += len;
+    }
+    page.drain(..start);
+    page
 }
 
 /// A `charset=` in the first kilobyte (a `<meta>`), if any.
@@ -923,5 +966,87 @@ mod tests {
             classify_one("image/gif; name=\"x.gif\"", b"", &images),
             Answer::Image("image/gif")
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_names_the_encoding_whatever_the_page_declares() {
+        let images = [];
+        let meta = "<meta charset=windows-1252><script>";
+        for (declared, body, marked) in [
+            (
+                "text/html; charset=windows-1252",
+                &b"\xff\xfe<\0"[..],
+                encoding_rs::UTF_16LE,
+            ),
+            (
+                "text/html; charset=windows-1252",
+                b"\xfe\xff\0<",
+                encoding_rs::UTF_16BE,
+            ),
+            (
+                "text/html; charset=Shift_JIS",
+                b"\xef\xbb\xbf<p>",
+                encoding_rs::UTF_8,
+            ),
+            (
+                "text/html",
+                &[b"\xef\xbb\xbf", meta.as_bytes()].concat(),
+                encoding_rs::UTF_8,
+            ),
+        ] {
+            assert_eq!(
+                classify_one(declared, body, &images),
+                Answer::Html(marked),
+                "{declared} {body:02x?}"
+            );
+        }
+        assert_eq!(
+            classify_one("text/plain; charset=windows-1252", b"\xff\xfea\0", &images),
+            Answer::Text(encoding_rs::UTF_16LE)
+        );
+    }
+
+    #[test]
+    fn a_page_is_read_without_its_mark_and_utf_16_as_utf_8() {
+        let utf16le: Vec<u8> = "\u{feff}<a href=x>天気</a>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let (text, encoding) = readable(&utf16le, encoding_rs::UTF_16LE).unwrap();
+        assert_eq!(encoding, encoding_rs::UTF_8);
+        assert_eq!(&*text, "<a href=x>天気</a>".as_bytes());
+        let utf16be: Vec<u8> = "\u{feff}<p>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let (text, _) = readable(&utf16be, encoding_rs::UTF_16BE).unwrap();
+        assert_eq!(&*text, b"<p>");
+        let (text, encoding) = readable(b"\xef\xbb\xbf<p>", encoding_rs::UTF_8).unwrap();
+        assert_eq!((&*text, encoding), (&b"<p>"[..], encoding_rs::UTF_8));
+        // Only the one mark goes: a second is the page's text.
+        let (text, _) = readable(b"\xef\xbb\xbf\xef\xbb\xbf<p>", encoding_rs::UTF_8).unwrap();
+        assert_eq!(&*text, b"\xef\xbb\xbf<p>");
+        let (text, _) = readable(b"<p>\x93\x56", encoding_rs::SHIFT_JIS).unwrap();
+        assert!(matches!(text, std::borrow::Cow::Borrowed(_)));
+        // Half a UTF-16 character, a lone surrogate, bytes the charset lacks,
+        // a mark of another encoding: none of them is read.
+        assert!(readable(b"\xff\xfe<", encoding_rs::UTF_16LE).is_none());
+        assert!(readable(b"\xff\xfe\x00\xd8", encoding_rs::UTF_16LE).is_none());
+        assert!(readable(b"\x82", encoding_rs::SHIFT_JIS).is_none());
+        assert!(readable(b"\xff\xfe<\0", encoding_rs::WINDOWS_1252).is_none());
+    }
+
+    #[test]
+    fn a_page_for_the_handset_never_starts_with_a_mark() {
+        assert_eq!(
+            without_marks(b"\xef\xbb\xbf\xef\xbb\xbf<p>".to_vec()),
+            b"<p>"
+        );
+        assert_eq!(without_marks(b"\xff\xfe<\0".to_vec()), b"<\0");
+        assert_eq!(
+            without_marks(b"<p>\xef\xbb\xbf".to_vec()),
+            b"<p>\xef\xbb\xbf"
+        );
+        assert_eq!(without_marks(Vec::new()), b"");
     }
 }

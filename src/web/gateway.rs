@@ -353,10 +353,11 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         }
         Answer::Html(encoding) => encoding,
     };
-    // A page that does not decode in its own charset cannot be shown.
-    if !gateway::decodes(encoding, &bytes) {
+    // The page as the browser will read it (by its byte-order mark, if it
+    // has one); one that does not decode in its own charset cannot be shown.
+    let Some((text, encoding)) = gateway::readable(&bytes, encoding) else {
         return Ok(failure(&ctx, root, GARBAGE));
-    }
+    };
     let page_url = sanitize::PageUrl::new(url).ok_or(AppError::NotFound)?;
     // Joined without the formatting machinery: every page needs them.
     let elsewhere = ["/s/", &c.sid, "/url?url="].concat();
@@ -369,7 +370,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         regst: &regst,
         charset: ctx.profile.charset.name(),
     };
-    let Ok((page, report)) = sanitize::transform(&bytes, encoding, &rules) else {
+    let Ok((page, report)) = sanitize::transform(&text, encoding, &rules) else {
         return Ok(failure(&ctx, root, GARBAGE));
     };
     // The page as the handset receives it: in its charset, within its cache.
@@ -377,11 +378,16 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         Charset::ShiftJis => encoding_rs::SHIFT_JIS,
         Charset::Utf8 => encoding_rs::UTF_8,
     };
+    // Decoded as the sanitizer read it: a mark its pass uncovered is text.
     let page = if encoding == wanted {
         page
     } else {
-        encode_page(&encoding.decode(&page).0, ctx.profile.charset)
+        encode_page(
+            &encoding.decode_without_bom_handling(&page).0,
+            ctx.profile.charset,
+        )
     };
+    let page = gateway::without_marks(page);
     if page.len() > ctx.profile.budget {
         return Ok(failure(&ctx, root, TOO_BIG));
     }

