@@ -5,7 +5,8 @@
 // the emulator's screen. Pages that only a browser's own reading would
 // unlock (a byte-order mark against the declared charset, a Content-Type
 // of two types) reach it with nothing off-site and send the handset's
-// session URL to no one.
+// session URL to no one; a page whose named forms shadow the document's
+// methods leaves the emulator's keypad and meter working.
 //
 // Run by .ci/run after `cargo build`: `node --test tests/browser/`. It starts a
 // small content provider (node's http module) and the real garake binary with
@@ -106,6 +107,19 @@ const SLIPS = {
   "/cp/two-types": () => ["text/plain;,text/html", Buffer.from(leaky("two-types"))],
 };
 
+/**
+ * A page whose named forms and images shadow the document's own methods and
+ * getters (DOM clobbering), and whose form's fields shadow an element's; its
+ * [1] link leads on.
+ */
+const CLOBBER = `<html><head><title>clobber</title></head><body>
+<form name="querySelector"></form><form name="querySelectorAll"></form><form name="activeElement"></form>
+<form name="createTreeWalker"></form><form name="createElement"></form><form name="createDocumentFragment"></form>
+<form name="addEventListener"></form><form name="adoptedStyleSheets"></form><form name="title"></form>
+<form name="characterSet"></form><form name="documentElement"></form><img name="body" src="/cp/none.gif" alt="">
+<form name="fields"><input name="tagName"><input name="getAttributeNames"><input name="classList"><input name="matches"></form>
+<p>\u{E63E} fine</p><a accesskey="1" href="/cp/next">next</a></body></html>`;
+
 function startProvider() {
   return new Promise((resolve) => {
     cp = createServer((req, res) => {
@@ -114,6 +128,11 @@ function startProvider() {
         const [type, body] = SLIPS[req.url]();
         res.writeHead(200, { "content-type": type });
         res.end(body);
+        return;
+      }
+      if (req.url === "/cp/clobber") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(CLOBBER);
         return;
       }
       if (req.url === "/cp/next" || req.url === "/cp/landing") {
@@ -440,6 +459,43 @@ test("the same pages in the emulator's screen lead nowhere off-site either", { t
       await page.waitForTimeout(300);
       assertNothingLeft();
     }
+    assert.deepEqual(errors, [], "no script errors in the shell");
+  } finally {
+    await context.close();
+  }
+});
+
+test("the emulator's keypad and meter work on a page whose names shadow the document's methods", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/emulator?profile=P-07B&line=09012340001&lang=en`);
+    await page.waitForFunction(() => document.body.dataset.state === "ready", null, { timeout: 10_000 });
+    const frame = page.locator("#screen");
+    const sid = await frame.evaluate((f) => /\/s\/([0-9a-f]{32})\//.exec(f.contentWindow.location.pathname)[1]);
+    const path = `/s/${sid}/g/evil/clobber`;
+    const loads = () => page.evaluate(() => Number(document.body.dataset.loads));
+    let before = await loads();
+    await frame.evaluate((f, to) => f.contentWindow.location.assign(to), path);
+    await page.waitForFunction((n) => Number(document.body.dataset.loads) > n && document.body.dataset.state === "ready", before, { timeout: 10_000 });
+    // The page really shadows them (the shell must not be fooled by that).
+    assert.equal(await frame.evaluate((f) => f.contentDocument.querySelector instanceof f.contentWindow.HTMLFormElement), true);
+    // The meter shows the page's bytes, as the handset got them.
+    const size = await page.evaluate((p) => fetch(p).then((r) => r.arrayBuffer()).then((b) => b.byteLength), path);
+    assert.ok(size > 0);
+    assert.equal((await page.locator("#bytes").innerText()).replace(/,/g, ""), String(size));
+    assert.match(await page.locator("#charset").innerText(), /Shift_JIS/i);
+    assert.equal(await page.locator("#log li .t").first().innerText(), "clobber", "the title, not a form");
+    // The pictogram is drawn, and the [1] key is lit and follows the page's link.
+    assert.equal(await frame.evaluate((f) => f.contentDocument.getElementsByClassName("garake-picto").length), 1);
+    const key = page.locator('.keypad button[data-key="1"]');
+    assert.match(await key.getAttribute("class"), /\blive\b/);
+    before = await loads();
+    await key.click();
+    await page.waitForFunction((n) => Number(document.body.dataset.loads) > n && document.body.dataset.state === "ready", before, { timeout: 10_000 });
+    assert.equal(await page.locator("#path").innerText(), `/s/${sid}/g/evil/next`);
     assert.deepEqual(errors, [], "no script errors in the shell");
   } finally {
     await context.close();
