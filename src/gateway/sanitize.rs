@@ -124,18 +124,21 @@ impl Report {
     }
 }
 
-/// Whether `name` (any case) is one of `names` (lower case): compared once
-/// lower-cased, as most names are short.
+/// Whether `name` (any case) is one of `names` (lower case).
 fn one_of(name: &[u8], names: &[&str]) -> bool {
+    find_lower(name, names, |n| n).is_some()
+}
+
+/// The first entry of `table` whose key (lower case) is `name` in any case:
+/// `name` is lower-cased once, as most names are short.
+fn find_lower<'k, T: Copy>(name: &[u8], table: &[T], key: impl Fn(T) -> &'k str) -> Option<T> {
     let mut buf = [0u8; 16];
-    let Some(lower) = buf.get_mut(..name.len()) else {
-        return false;
-    };
+    let lower = buf.get_mut(..name.len())?;
     for (to, from) in lower.iter_mut().zip(name) {
         *to = from.to_ascii_lowercase();
     }
     let lower = &*lower;
-    names.iter().any(|n| n.as_bytes() == lower)
+    table.iter().copied().find(|&t| key(t).as_bytes() == lower)
 }
 
 /// Attributes that hold a URL a browser follows or loads.
@@ -544,7 +547,7 @@ impl<'a> Pass<'_, 'a, '_> {
             self.report.count("on* attribute");
             return Fate::Drop;
         }
-        if let Some(&(_, kind)) = DROPPED_ATTRIBUTES.iter().find(|(n, _)| is(name, n)) {
+        if let Some((_, kind)) = find_lower(name, DROPPED_ATTRIBUTES, |(n, _)| n) {
             self.report.count(kind);
             return Fate::Drop;
         }
