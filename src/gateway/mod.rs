@@ -7,9 +7,11 @@
 pub mod budget;
 pub mod client;
 pub mod cookies;
+pub mod media_type;
 pub mod sanitize;
 
 pub use cookies::CookieJar;
+pub use media_type::MediaType;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -414,14 +416,22 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// What a content provider answered, as the gateway treats it.
+/// What a content provider answered, as the gateway treats it. The
+/// handset never gets the provider's own `Content-Type`: each kind is sent
+/// with one media type garake chose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// HTML in this encoding (from the Content-Type, a `<meta>`, or Shift_JIS).
+    /// HTML in this encoding (from a byte-order mark, the Content-Type, a
+    /// `<meta>`, or Shift_JIS): sanitized, then sent in the handset's charset.
     Html(&'static encoding_rs::Encoding),
-    /// Plain text, images the handset can show: passed through as they are.
-    Passed,
-    /// Anything else: refused with a clear page.
+    /// Plain text in this encoding: passed through as it is, sent as
+    /// `text/plain` with this charset's name.
+    Text(&'static encoding_rs::Encoding),
+    /// An image the handset can show, by its type in lower case: passed
+    /// through as it is, sent as this type.
+    Image(&'static str),
+    /// Anything else, and any Content-Type that is not exactly one media
+    /// type: refused with a clear page.
     Refused,
 }
 
@@ -536,40 +546,95 @@ fn shift_jis_valid(bytes: &[u8]) -> bool {
     true
 }
 
-/// The MIME type of a Content-Type, without parameters (in its own case).
-fn mime_type(content_type: &str) -> &str {
-    content_type.split(';').next().unwrap_or("").trim()
-}
-
-/// Classifies an answer by its Content-Type (any letter case) and, for HTML,
-/// finds its charset. `images` are the image types the handset can show.
-pub fn classify(content_type: &str, body: &[u8], images: &[&str]) -> Answer {
-    let mime = mime_type(content_type);
-    let is = |m: &str| mime.eq_ignore_ascii_case(m);
-    if is("text/html") || is("application/xhtml+xml") || mime.is_empty() {
-        // Labels are matched in any case (encoding_rs follows the WHATWG list).
-        let for_label = |l: &str| encoding_rs::Encoding::for_label_no_replacement(l.as_bytes());
-        let encoding = match charset_param(content_type) {
-            Some(label) => for_label(label),
-            None => meta_charset(body).and_then(|l| for_label(&l)),
-        }
-        .filter(|e| e.is_ascii_compatible())
-        .unwrap_or(encoding_rs::SHIFT_JIS);
-        Answer::Html(encoding)
-    } else if is("text/plain") || images.iter().any(|m| is(m)) {
-        Answer::Passed
+/// Classifies an answer by its `Content-Type` lines (the type in any letter
+/// case) and finds the encoding its text is in. No line at all reads as
+/// HTML; several lines, or one that is not exactly one media type, are
+/// refused. `images` are the image types (lower case) the handset can show.
+pub fn classify<'a>(
+    content_type: impl IntoIterator<Item = &'a [u8]>,
+    body: &[u8],
+    images: &[&'static str],
+) -> Answer {
+    let mut lines = content_type.into_iter();
+    let media = match (lines.next(), lines.next()) {
+        (None, _) => None,
+        (Some(line), None) => match MediaType::parse(line) {
+            Some(media) => Some(media),
+            None => return Answer::Refused,
+        },
+        // Several lines name no one type.
+        (Some(_), Some(_)) => return Answer::Refused,
+    };
+    let is = |m: &str| media.map_or(m == "text/html", |t| t.is(m));
+    let charset = media.and_then(|t| t.param("charset"));
+    if is("text/html") || is("application/xhtml+xml") {
+        Answer::Html(encoding_of(charset.as_deref(), body, true))
+    } else if is("text/plain") {
+        Answer::Text(encoding_of(charset.as_deref(), body, false))
+    } else if let Some(image) = images.iter().find(|m| is(m)) {
+        Answer::Image(image)
     } else {
         Answer::Refused
     }
 }
 
-fn charset_param(content_type: &str) -> Option<&str> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"'))
-    })
+/// The encoding a body is read in, as a browser reads it: the one its
+/// byte-order mark (UTF-8, UTF-16LE or UTF-16BE) names, whatever the
+/// page declares; else the declared `charset`; for HTML without one, its
+/// `<meta>`'s; else Shift_JIS. Labels are matched in any case (encoding_rs
+/// follows the WHATWG list). Without a mark, HTML is read only in an
+/// ASCII-compatible encoding (the tokenizer reads bytes).
+fn encoding_of(declared: Option<&[u8]>, body: &[u8], html: bool) -> &'static encoding_rs::Encoding {
+    if let Some((marked, _)) = encoding_rs::Encoding::for_bom(body) {
+        return marked;
+    }
+    let for_label = encoding_rs::Encoding::for_label_no_replacement;
+    let found = match declared {
+        Some(label) => for_label(label),
+        None if html => meta_charset(body).and_then(|l| for_label(l.as_bytes())),
+        None => None,
+    };
+    found
+        .filter(|e| !html || e.is_ascii_compatible())
+        .unwrap_or(encoding_rs::SHIFT_JIS)
+}
+
+/// A page's bytes as the sanitizer reads them: without the byte-order mark
+/// `encoding` was read from, and in an ASCII-compatible encoding (a page
+/// in UTF-16, which only a mark can name, is transcoded to UTF-8 first), so
+/// that the tokenizer's bytes are the characters the browser will see.
+/// `None` when the page does not decode in its encoding, or starts with a
+/// mark of another one.
+pub fn readable<'b>(
+    body: &'b [u8],
+    encoding: &'static encoding_rs::Encoding,
+) -> Option<(std::borrow::Cow<'b, [u8]>, &'static encoding_rs::Encoding)> {
+    let body = match encoding_rs::Encoding::for_bom(body) {
+        Some((marked, len)) if marked == encoding => &body[len..],
+        Some(_) => return None,
+        None => body,
+    };
+    if encoding.is_ascii_compatible() {
+        return decodes(encoding, body).then_some((std::borrow::Cow::Borrowed(body), encoding));
+    }
+    let text = encoding.decode_without_bom_handling_and_without_replacement(body)?;
+    Some((
+        std::borrow::Cow::Owned(text.into_owned().into_bytes()),
+        encoding_rs::UTF_8,
+    ))
+}
+
+/// A page for the handset without a byte-order mark at its start: one that
+/// the sanitizer uncovered (by removing what stood before it) would make
+/// the browser read the page by the mark rather than by the charset garake
+/// names.
+pub fn without_marks(mut page: Vec<u8>) -> Vec<u8> {
+    let mut start = 0;
+    while let Some((_, len)) = encoding_rs::Encoding::for_bom(&page[start..]) {
+        start += len;
+    }
+    page.drain(..start);
+    page
 }
 
 /// A `charset=` in the first kilobyte (a `<meta>`), if any.
@@ -832,9 +897,15 @@ mod tests {
         assert!(!decodes(encoding_rs::UTF_8, &sjis));
     }
 
+    /// `classify` of an answer with one Content-Type line.
+    fn classify_one(content_type: &str, body: &[u8], images: &[&'static str]) -> Answer {
+        classify([content_type.as_bytes()], body, images)
+    }
+
     #[test]
     fn answers_are_classified_by_type_in_any_case_and_html_by_charset() {
         let images = ["image/gif"];
+        let classify = classify_one;
         assert_eq!(
             classify("TEXT/HTML; Charset=UTF-8", b"", &images),
             Answer::Html(encoding_rs::UTF_8)
@@ -848,8 +919,14 @@ mod tests {
             classify("text/html", meta, &images),
             Answer::Html(encoding_rs::EUC_JP)
         );
-        assert_eq!(classify("text/plain", b"", &images), Answer::Passed);
-        assert_eq!(classify("IMAGE/GIF", b"", &images), Answer::Passed);
+        assert_eq!(
+            classify("text/plain", b"", &images),
+            Answer::Text(encoding_rs::SHIFT_JIS)
+        );
+        assert_eq!(
+            classify("IMAGE/GIF", b"", &images),
+            Answer::Image("image/gif")
+        );
         assert_eq!(classify("image/png", b"", &images), Answer::Refused);
         assert_eq!(
             classify("application/javascript", b"", &images),
@@ -859,5 +936,118 @@ mod tests {
             classify("text/html; charset=utf-16", b"", &images),
             Answer::Html(encoding_rs::SHIFT_JIS)
         );
+    }
+
+    #[test]
+    fn only_one_content_type_of_exactly_one_media_type_is_read() {
+        let images = ["image/gif"];
+        assert_eq!(
+            classify([], b"<p>", &images),
+            Answer::Html(encoding_rs::SHIFT_JIS),
+            "no Content-Type reads as HTML"
+        );
+        assert_eq!(
+            classify([&b"text/plain"[..], b"text/html"], b"", &images),
+            Answer::Refused,
+            "two lines name no one type"
+        );
+        for bad in [
+            "text/plain;,text/html",
+            "text/html, text/plain",
+            "text/",
+            "",
+        ] {
+            assert_eq!(classify_one(bad, b"", &images), Answer::Refused, "{bad:?}");
+        }
+        assert_eq!(
+            classify_one("Text/Plain; Charset=\"EUC-JP\"", b"", &images),
+            Answer::Text(encoding_rs::EUC_JP)
+        );
+        assert_eq!(
+            classify_one("image/gif; name=\"x.gif\"", b"", &images),
+            Answer::Image("image/gif")
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_names_the_encoding_whatever_the_page_declares() {
+        let images = [];
+        let meta = "<meta charset=windows-1252><script>";
+        for (declared, body, marked) in [
+            (
+                "text/html; charset=windows-1252",
+                &b"\xff\xfe<\0"[..],
+                encoding_rs::UTF_16LE,
+            ),
+            (
+                "text/html; charset=windows-1252",
+                b"\xfe\xff\0<",
+                encoding_rs::UTF_16BE,
+            ),
+            (
+                "text/html; charset=Shift_JIS",
+                b"\xef\xbb\xbf<p>",
+                encoding_rs::UTF_8,
+            ),
+            (
+                "text/html",
+                &[b"\xef\xbb\xbf", meta.as_bytes()].concat(),
+                encoding_rs::UTF_8,
+            ),
+        ] {
+            assert_eq!(
+                classify_one(declared, body, &images),
+                Answer::Html(marked),
+                "{declared} {body:02x?}"
+            );
+        }
+        assert_eq!(
+            classify_one("text/plain; charset=windows-1252", b"\xff\xfea\0", &images),
+            Answer::Text(encoding_rs::UTF_16LE)
+        );
+    }
+
+    #[test]
+    fn a_page_is_read_without_its_mark_and_utf_16_as_utf_8() {
+        let utf16le: Vec<u8> = "\u{feff}<a href=x>天気</a>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let (text, encoding) = readable(&utf16le, encoding_rs::UTF_16LE).unwrap();
+        assert_eq!(encoding, encoding_rs::UTF_8);
+        assert_eq!(&*text, "<a href=x>天気</a>".as_bytes());
+        let utf16be: Vec<u8> = "\u{feff}<p>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let (text, _) = readable(&utf16be, encoding_rs::UTF_16BE).unwrap();
+        assert_eq!(&*text, b"<p>");
+        let (text, encoding) = readable(b"\xef\xbb\xbf<p>", encoding_rs::UTF_8).unwrap();
+        assert_eq!((&*text, encoding), (&b"<p>"[..], encoding_rs::UTF_8));
+        // Only the one mark goes: a second is the page's text.
+        let (text, _) = readable(b"\xef\xbb\xbf\xef\xbb\xbf<p>", encoding_rs::UTF_8).unwrap();
+        assert_eq!(&*text, b"\xef\xbb\xbf<p>");
+        let (text, _) = readable(b"<p>\x93\x56", encoding_rs::SHIFT_JIS).unwrap();
+        assert!(matches!(text, std::borrow::Cow::Borrowed(_)));
+        // Half a UTF-16 character, a lone surrogate, bytes the charset lacks,
+        // a mark of another encoding: none of them is read.
+        assert!(readable(b"\xff\xfe<", encoding_rs::UTF_16LE).is_none());
+        assert!(readable(b"\xff\xfe\x00\xd8", encoding_rs::UTF_16LE).is_none());
+        assert!(readable(b"\x82", encoding_rs::SHIFT_JIS).is_none());
+        assert!(readable(b"\xff\xfe<\0", encoding_rs::WINDOWS_1252).is_none());
+    }
+
+    #[test]
+    fn a_page_for_the_handset_never_starts_with_a_mark() {
+        assert_eq!(
+            without_marks(b"\xef\xbb\xbf\xef\xbb\xbf<p>".to_vec()),
+            b"<p>"
+        );
+        assert_eq!(without_marks(b"\xff\xfe<\0".to_vec()), b"<\0");
+        assert_eq!(
+            without_marks(b"<p>\xef\xbb\xbf".to_vec()),
+            b"<p>\xef\xbb\xbf"
+        );
+        assert_eq!(without_marks(Vec::new()), b"");
     }
 }

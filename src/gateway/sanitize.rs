@@ -16,10 +16,12 @@
 //! Removed: `<script>` (and `<noscript>` is opened, as a browser without
 //! script shows it), `<style>` sheets and `style` attributes with
 //! `expression(…)`, `javascript:`, `behavior` or `-moz-binding`, every `on…`
-//! attribute, `javascript:` / `vbscript:` / `data:` URLs, `<base>`, and every
+//! attribute, `javascript:` / `vbscript:` / `data:` URLs, `<base>`, frames
+//! (`iframe` with its content, `frame`, `frameset`), `srcdoc`, `srcset`,
+//! `ping` and `referrerpolicy` attributes, `<meta name=referrer>`, and every
 //! `<meta http-equiv>` but Content-Type (made to name the charset the handset
-//! gets) and refresh (its URL rewritten; a refresh to anywhere else is
-//! dropped). Rewritten: every URL attribute (quoted, single-quoted or
+//! gets) and refresh (kept only as `N` or `N;URL=…`, its URL rewritten; a
+//! refresh in any looser form, or to anywhere else, is dropped). Rewritten: every URL attribute (quoted, single-quoted or
 //! unquoted, any letter case, with entities such as `&amp;`), resolved against
 //! the page's URL with dot segments normalised; a URL below a configured
 //! site goes to that site's gateway path, `utn` links and forms to the
@@ -122,18 +124,21 @@ impl Report {
     }
 }
 
-/// Whether `name` (any case) is one of `names` (lower case): compared once
-/// lower-cased, as most names are short.
+/// Whether `name` (any case) is one of `names` (lower case).
 fn one_of(name: &[u8], names: &[&str]) -> bool {
+    find_lower(name, names, |n| n).is_some()
+}
+
+/// The first entry of `table` whose key (lower case) is `name` in any case:
+/// `name` is lower-cased once, as most names are short.
+fn find_lower<'k, T: Copy>(name: &[u8], table: &[T], key: impl Fn(T) -> &'k str) -> Option<T> {
     let mut buf = [0u8; 16];
-    let Some(lower) = buf.get_mut(..name.len()) else {
-        return false;
-    };
+    let lower = buf.get_mut(..name.len())?;
     for (to, from) in lower.iter_mut().zip(name) {
         *to = from.to_ascii_lowercase();
     }
     let lower = &*lower;
-    names.iter().any(|n| n.as_bytes() == lower)
+    table.iter().copied().find(|&t| key(t).as_bytes() == lower)
 }
 
 /// Attributes that hold a URL a browser follows or loads.
@@ -156,9 +161,57 @@ const URL_ATTRIBUTES: &[&str] = &[
     "manifest",
     "icon",
 ];
-/// Attributes dropped whatever they say (no i-mode browser had them, and
-/// each can make a browser fetch or run something).
-const DROPPED_ATTRIBUTES: &[&str] = &["srcset", "ping", "imagesrcset"];
+/// Attributes dropped whatever they say, with the name the report gives
+/// them: no i-mode browser had them, and each can make a browser fetch,
+/// show or send something the pass never looked at (`srcdoc` is a whole
+/// page, `referrerpolicy` would send the handset's gateway URL along).
+const DROPPED_ATTRIBUTES: &[(&str, &str)] = &[
+    ("srcset", "srcset/ping"),
+    ("ping", "srcset/ping"),
+    ("imagesrcset", "srcset/ping"),
+    ("srcdoc", "srcdoc"),
+    ("referrerpolicy", "referrerpolicy"),
+];
+
+/// Frames: no i-mode browser had them, and each shows another page (or,
+/// with `srcdoc`, markup) that this pass does not read.
+const FRAMES: &[&str] = &["iframe", "frame", "frameset"];
+
+/// White space as HTML reads it.
+const HTML_SPACE: &[char] = &[' ', '\t', '\n', '\x0c', '\r'];
+
+/// A refresh's content in the one form kept: `N` alone, or `N;URL=…` —
+/// digits, optional white space, a semicolon, optional white space, `url=`
+/// in any case, then the URL (its quotes taken away as a browser takes
+/// them). Gives the delay's digits and the URL. A browser's refresh parser
+/// also takes a comma or white space after the delay and reads what follows
+/// as the URL (`0,http://other/?;url=ok.html`, `0 http://other/`), so any
+/// other form is `None` and the refresh goes.
+fn refresh_parts(content: &str) -> Option<(&str, Option<&str>)> {
+    let s = content.trim_matches(HTML_SPACE);
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    if digits == 0 {
+        return None;
+    }
+    let (delay, rest) = s.split_at(digits);
+    let rest = rest.trim_start_matches(HTML_SPACE);
+    if rest.is_empty() {
+        return Some((delay, None));
+    }
+    let rest = rest.strip_prefix(';')?.trim_start_matches(HTML_SPACE);
+    let url = rest
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("url="))
+        .map(|_| &rest[4..])?;
+    let url = match url.as_bytes().first() {
+        Some(&q @ (b'\'' | b'"')) => {
+            let inner = &url[1..];
+            inner.find(q as char).map_or(inner, |end| &inner[..end])
+        }
+        _ => url,
+    };
+    Some((delay, Some(url)))
+}
 
 /// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`, …).
 pub fn decode_entities(value: &str) -> Cow<'_, str> {
@@ -377,6 +430,9 @@ struct Pass<'r, 'a, 'p> {
     fates: Vec<Fate>,
     /// The new attribute values of the tag at hand, one after another.
     values: String,
+    /// The raw-text content that comes next goes with its removed start tag
+    /// (an `iframe`'s).
+    drop_content: bool,
 }
 
 /// `name` written in any case is `want` (lower case).
@@ -421,6 +477,12 @@ impl<'a> Pass<'_, 'a, '_> {
         }
         if is(name, "base") {
             self.report.count("base");
+            return self.cut();
+        }
+        if one_of(name, FRAMES) {
+            self.report.count("frame");
+            // An iframe's content is raw text, next: it goes too.
+            self.drop_content = is(name, "iframe");
             return self.cut();
         }
         let mut fates = std::mem::take(&mut self.fates);
@@ -485,8 +547,8 @@ impl<'a> Pass<'_, 'a, '_> {
             self.report.count("on* attribute");
             return Fate::Drop;
         }
-        if one_of(name, DROPPED_ATTRIBUTES) {
-            self.report.count("srcset/ping");
+        if let Some((_, kind)) = find_lower(name, DROPPED_ATTRIBUTES, |(n, _)| n) {
+            self.report.count(kind);
             return Fate::Drop;
         }
         if is(name, "style") {
@@ -584,9 +646,22 @@ impl<'a> Pass<'_, 'a, '_> {
     }
 
     /// `<meta>`: only Content-Type (naming the handset's charset) and refresh
-    /// (to a configured site) survive as http-equiv. `None` drops the tag.
+    /// (in the strict form, to a configured site) survive as http-equiv; a
+    /// referrer policy never does. `None` drops the tag.
     fn meta(&mut self, attrs: &[Attr<'_>], fates: &mut [Fate]) -> Option<()> {
         let find = |name: &str| attrs.iter().position(|a| a.is(name));
+        // The page's own referrer policy would override the one garake
+        // sends, and send the handset's gateway URL to another host.
+        if let Some(i) = find("name") {
+            let name = self.text(attrs[i].value.unwrap_or_default());
+            if decode_entities(&name)
+                .trim_matches(HTML_SPACE)
+                .eq_ignore_ascii_case("referrer")
+            {
+                self.report.count("meta referrer");
+                return None;
+            }
+        }
         if let Some(i) = find("charset") {
             fates[i] = self.set(self.rules.charset);
         }
@@ -611,21 +686,11 @@ impl<'a> Pass<'_, 'a, '_> {
                 let Some(i) = content else { return Some(()) };
                 let text = self.text(attrs[i].value.unwrap_or_default()).into_owned();
                 let content = decode_entities(&text);
-                let (delay, target) = match content.split_once(';') {
-                    Some((d, rest)) => (d.trim().to_string(), Some(rest.trim())),
-                    None => (content.trim().to_string(), None),
+                let Some((delay, url)) = refresh_parts(&content) else {
+                    self.report.count("malformed refresh");
+                    return None;
                 };
-                let url = target.map(|t| {
-                    let t = t
-                        .strip_prefix("url=")
-                        .or_else(|| t.strip_prefix("URL="))
-                        .unwrap_or(t);
-                    let t = t
-                        .split_once('=')
-                        .filter(|(k, _)| k.trim().eq_ignore_ascii_case("url"))
-                        .map_or(t, |(_, v)| v);
-                    t.trim().trim_matches(['\'', '"'])
-                });
+                // A delay alone reloads the page itself.
                 let Some(url) = url else { return Some(()) };
                 let mut v = String::new();
                 match follow(
@@ -658,6 +723,7 @@ impl<'a> Pass<'_, 'a, '_> {
         if ["script", "noscript", "svg", "math", "base"]
             .iter()
             .any(|n| is(name, n))
+            || one_of(name, FRAMES)
         {
             return self.cut();
         }
@@ -681,6 +747,9 @@ impl<'a> Pass<'_, 'a, '_> {
     /// a `<select>`, where most start tags are ignored) must not find
     /// markup there that this pass never looked at.
     fn raw_text(&mut self, element: RawKind, content: &[u8], end_name: &[u8], end_plain: bool) {
+        if std::mem::take(&mut self.drop_content) {
+            return self.cut();
+        }
         let with: &[u8] = match element {
             RawKind::Script => return self.cut(),
             RawKind::Style if dangerous_css(&self.text(content)) => {
@@ -797,6 +866,7 @@ pub fn transform(
         out: Vec::with_capacity(page.len() + page.len() / 2),
         fates: Vec::new(),
         values: String::new(),
+        drop_content: false,
     };
     // Text stays as it is: only the markup is looked at.
     let mut lexer = Lexer::markup(page);
@@ -924,6 +994,80 @@ mod tests {
         assert!(out.contains("<meta charset=\"Shift_JIS\">"), "{out}");
         assert_eq!(report.removed["refresh elsewhere"], 1);
         assert_eq!(report.removed["meta http-equiv"], 1);
+    }
+
+    #[test]
+    fn frames_srcdoc_and_referrer_policies_are_removed() {
+        let (out, report) = run(concat!(
+            "<meta name=\"referrer\" content=\"unsafe-url\"><META NAME=' Referrer ' CONTENT=origin>",
+            "<meta name=referr&#x65;r content=no-referrer-when-downgrade><meta name=viewport content=x>",
+            "a<iframe src=\"/cp/f\" srcdoc=\"<script>x()</script>\"><b>inner</b></iframe>b",
+            "<IFRAME/>still inner</IFRAME>c<iframe>to the end",
+        ));
+        assert_eq!(out, "<meta name=viewport content=x>abc", "{out}");
+        assert_eq!(report.removed["meta referrer"], 3);
+        assert_eq!(report.removed["frame"], 3);
+        let (out, report) = run(concat!(
+            "<frameset rows=\"*,*\"><frame src=\"/cp/a\"><FRAME SRC=/cp/b></frameset>",
+            "<noframes>shown</noframes><div srcdoc=\"&lt;p&gt;\" SRCDOC=x>d</div>",
+            "<a href=\"/cp/x\" referrerpolicy=unsafe-url>x</a><img src=\"/cp/i.gif\" ReferrerPolicy=origin>",
+        ));
+        for gone in [
+            "<frame",
+            "<FRAME",
+            "frameset>",
+            "srcdoc",
+            "SRCDOC",
+            "referrerpolicy",
+            "ReferrerPolicy",
+        ] {
+            assert!(!out.contains(gone), "{gone} in {out}");
+        }
+        assert!(out.contains("<div>d</div>"), "{out}");
+        assert!(out.contains("<a href=\"/s/SID/g/news/x\">x</a>"), "{out}");
+        assert_eq!(report.removed["frame"], 3);
+        assert_eq!(report.removed["srcdoc"], 1);
+        assert_eq!(report.removed["referrerpolicy"], 2);
+    }
+
+    #[test]
+    fn a_refresh_is_kept_only_in_the_strict_form() {
+        assert_eq!(refresh_parts("5"), Some(("5", None)));
+        assert_eq!(refresh_parts(" 10 \t"), Some(("10", None)));
+        assert_eq!(refresh_parts("0;URL=a.html"), Some(("0", Some("a.html"))));
+        assert_eq!(
+            refresh_parts("0 ;\turl='b.html' x"),
+            Some(("0", Some("b.html")))
+        );
+        assert_eq!(refresh_parts("3; Url=\"c d\""), Some(("3", Some("c d"))));
+        for loose in [
+            "0,http://other/?;url=ok.html",
+            "0 http://other/",
+            "0,url=http://other/",
+            "0;http://other/",
+            "0; url = ok.html",
+            "0.5;url=ok.html",
+            "url=ok.html",
+            ";url=ok.html",
+            "",
+            "0;",
+            "-1;url=ok.html",
+        ] {
+            assert_eq!(refresh_parts(loose), None, "{loose:?}");
+        }
+        let (out, report) = run(concat!(
+            "<meta http-equiv=refresh content=\"0,http://other.example/?;url=ok.html\">",
+            "<meta http-equiv=refresh content=\"0 http://other.example/\">",
+            "<meta http-equiv=refresh content=\"0&#44;http://other.example/\">",
+            "<meta http-equiv=refresh content=\"7\">",
+            "<meta http-equiv=refresh content=\" 2 ; URL='next.html'\">",
+        ));
+        assert_eq!(
+            out,
+            "<meta http-equiv=refresh content=\"7\">\
+             <meta http-equiv=\"refresh\" content=\"2;URL=/s/SID/g/news/dir/next.html\">"
+        );
+        assert_eq!(report.removed["malformed refresh"], 3);
     }
 
     #[test]
@@ -1169,8 +1313,10 @@ mod tests {
             // Foreign content parses <style> as markup: svg and math go.
             "<svg><style><img src=x onerror=alert(1)></style></svg>",
             "<math><mi>x</mi></math>",
-            // In a <select> a browser ignores <iframe> and <title> and reads on as markup.
-            "<select><iframe><script>alert(2)</script></iframe><title><b onclick=z()>t</b></title></select>",
+            // In a <select> a browser ignores <noembed> and <title> and reads on as markup
+            // (an <iframe> goes whole, content and all).
+            "<select><noembed><script>alert(2)</script></noembed><title><b onclick=z()>t</b></title>",
+            "<iframe><script>alert(7)</script></iframe></select>",
             "<textarea></textarea><img src=x onerror=alert(3)></textarea>",
             "<xmp><a href=javascript:alert(4)></xmp>",
             // The first of two attributes is the one a browser takes.
@@ -1189,6 +1335,8 @@ mod tests {
             "<a href=javascript",
             "alert(5)",
             "alert(6)",
+            "alert(7)",
+            "iframe",
         ] {
             assert!(!out.contains(gone), "{gone} in {out}");
         }
@@ -1198,7 +1346,7 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("<iframe>&lt;script>alert(2)&lt;/script></iframe>"),
+            out.contains("<noembed>&lt;script>alert(2)&lt;/script></noembed>"),
             "{out}"
         );
         assert!(

@@ -257,9 +257,9 @@ enum Exchange {
     /// A redirect: where the handset goes next (a gateway path or the
     /// "not configured" page).
     Redirect(StatusCode, String),
-    /// An answer: its status, type, body, and what the body holds of the
-    /// gateway's budget.
-    Answer(StatusCode, String, Bytes, Charge),
+    /// An answer: its status, headers (the Content-Type lines are read
+    /// from them), body, and what the body holds of the gateway's budget.
+    Answer(StatusCode, axum::http::HeaderMap, Bytes, Charge),
 }
 
 /// Why an exchange gave no page.
@@ -336,7 +336,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         id.as_ref().filter(|_| guid),
         body,
     );
-    let (status, content_type, bytes, mut charge) =
+    let (status, headers, bytes, mut charge) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
             Ok(Err(Failed::Shown(text))) => return Ok(failure(&ctx, root, text)),
@@ -344,11 +344,17 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
             Ok(Ok(Exchange::Redirect(status, location))) => {
                 return Ok(redirect(status, &location));
             }
-            Ok(Ok(Exchange::Answer(status, content_type, bytes, charge))) => {
-                (status, content_type, bytes, charge)
+            Ok(Ok(Exchange::Answer(status, headers, bytes, charge))) => {
+                (status, headers, bytes, charge)
             }
         };
-    let encoding = match gateway::classify(&content_type, &bytes, images(&ctx)) {
+    let content_type = headers
+        .get_all(header::CONTENT_TYPE)
+        .into_iter()
+        .map(HeaderValue::as_bytes);
+    // The provider's Content-Type is never passed on: each kind of answer
+    // goes with the one media type garake names for it.
+    let encoding = match gateway::classify(content_type, &bytes, images(&ctx)) {
         Answer::Refused => {
             return Ok(failure_with(
                 &ctx,
@@ -357,23 +363,22 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ))
         }
-        Answer::Passed => {
-            if bytes.len() > ctx.profile.budget {
-                return Ok(failure(&ctx, root, TOO_BIG));
-            }
-            state.budget.shrink(&mut charge, bytes.len());
-            let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();
-            if let Ok(v) = HeaderValue::from_str(&content_type) {
-                r.headers_mut().insert(header::CONTENT_TYPE, v);
-            }
-            return Ok(r);
+        Answer::Text(encoding) => {
+            let named = HeaderValue::from_str(&["text/plain; charset=", encoding.name()].concat())
+                .expect("encoding names are header-safe");
+            return Ok(passed(&state, &ctx, status, bytes, charge, named));
+        }
+        Answer::Image(kind) => {
+            let named = HeaderValue::from_static(kind);
+            return Ok(passed(&state, &ctx, status, bytes, charge, named));
         }
         Answer::Html(encoding) => encoding,
     };
-    // A page that does not decode in its own charset cannot be shown.
-    if !gateway::decodes(encoding, &bytes) {
+    // The page as the browser will read it (by its byte-order mark, if it
+    // has one); one that does not decode in its own charset cannot be shown.
+    let Some((text, encoding)) = gateway::readable(&bytes, encoding) else {
         return Ok(failure(&ctx, root, GARBAGE));
-    }
+    };
     let page_url = sanitize::PageUrl::new(url).ok_or(AppError::NotFound)?;
     // Joined without the formatting machinery: every page needs them.
     let elsewhere = ["/s/", &c.sid, "/url?url="].concat();
@@ -386,7 +391,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         regst: &regst,
         charset: ctx.profile.charset.name(),
     };
-    let Ok((page, report)) = sanitize::transform(&bytes, encoding, &rules) else {
+    let Ok((page, report)) = sanitize::transform(&text, encoding, &rules) else {
         return Ok(failure(&ctx, root, GARBAGE));
     };
     // The page as the handset receives it: in its charset, within its cache.
@@ -394,11 +399,16 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         Charset::ShiftJis => encoding_rs::SHIFT_JIS,
         Charset::Utf8 => encoding_rs::UTF_8,
     };
+    // Decoded as the sanitizer read it: a mark its pass uncovered is text.
     let page = if encoding == wanted {
         page
     } else {
-        encode_page(&encoding.decode(&page).0, ctx.profile.charset)
+        encode_page(
+            &encoding.decode_without_bom_handling(&page).0,
+            ctx.profile.charset,
+        )
     };
+    let page = gateway::without_marks(page);
     if page.len() > ctx.profile.budget {
         return Ok(failure(&ctx, root, TOO_BIG));
     }
@@ -416,6 +426,26 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         response.headers_mut().insert("x-garake-removed", removed);
     }
     Ok(response)
+}
+
+/// Text or an image, passed through as it is with the type garake names
+/// (`named`), if it fits the handset's cache; it keeps its share of the
+/// gateway's budget until the handset has it.
+fn passed(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    bytes: Bytes,
+    mut charge: Charge,
+    named: HeaderValue,
+) -> Response {
+    if bytes.len() > ctx.profile.budget {
+        return failure(ctx, &state.menu.root, TOO_BIG);
+    }
+    state.budget.shrink(&mut charge, bytes.len());
+    let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, named);
+    r
 }
 
 /// One request to the site and its answer, read within the size limit.
@@ -491,18 +521,12 @@ async fn exchange(
         let next = gateway::gateway_target(&target, &state.routes, &sid, Via::Link, &elsewhere);
         return Ok(Exchange::Redirect(status, next));
     }
-    let content_type = resp
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("text/html")
-        .to_string();
     let bytes = resp.body.map_err(|e| match e {
         BodyError::TooBig => Failed::Shown(TOO_BIG),
         BodyError::Incomplete => Failed::Shown(INCOMPLETE),
         BodyError::Busy => Failed::Busy,
     })?;
-    Ok(Exchange::Answer(status, content_type, bytes, resp.charge))
+    Ok(Exchange::Answer(status, resp.headers, bytes, resp.charge))
 }
 
 /// A site's redirect, answered to the handset (the front makes it absolute).

@@ -2,7 +2,11 @@
 // provider's page that tries to act as garake (read the admin console with
 // the tester's console cookie, take its CSRF token, move the simulated clock,
 // call the QA API, beacon out) runs nothing, whether opened directly or in
-// the emulator's screen.
+// the emulator's screen. Pages that only a browser's own reading would
+// unlock (a byte-order mark against the declared charset, a Content-Type
+// of two types) reach it with nothing off-site and send the handset's
+// session URL to no one; a page whose named forms shadow the document's
+// methods leaves the emulator's keypad and meter working.
 //
 // Run by .ci/run after `cargo build`: `node --test tests/browser/`. It starts a
 // small content provider (node's http module) and the real garake binary with
@@ -27,7 +31,11 @@ const TOKEN = "browser-test-token";
 
 let cp; // the content provider
 let cpBase;
+let other; // another host, where a page that slipped through would lead
+let otherBase;
 let beacons = [];
+/** Every request either provider saw, with its Referer. */
+let seen = [];
 let server;
 let base;
 let browser;
@@ -77,9 +85,61 @@ function pictogramPage() {
   return { page: Buffer.concat([head, body, tail]), count: codes.length };
 }
 
+/**
+ * A page that would send the handset's session URL to another host: a
+ * referrer policy that sends the whole URL, a <base> and links there.
+ */
+function leaky(name) {
+  return `<html><head><title>${name}</title><meta name="referrer" content="unsafe-url">
+<base href="${otherBase}/"><script>document.title = "RAN";</script></head><body>
+<p id="content">${name} content</p>
+<a id="off" href="${otherBase}/landing">off-site</a> <a id="rel" href="landing">relative</a>
+<img src="${otherBase}/pixel.gif"></body></html>`;
+}
+
+/** The pages a browser would read otherwise than their headers say, by path. */
+const SLIPS = {
+  // A UTF-16 page declared windows-1252: a browser reads it by its mark.
+  "/cp/bom-le": () => ["text/html; charset=windows-1252", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(leaky("bom-le"), "utf16le")])],
+  "/cp/bom-be": () => ["text/html; charset=windows-1252", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(leaky("bom-be"), "utf16le").swap16()])],
+  "/cp/bom-utf8": () => ["text/html; charset=Shift_JIS", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(leaky("bom-utf8"))])],
+  // Chromium takes the last of comma-separated types: HTML.
+  "/cp/two-types": () => ["text/plain;,text/html", Buffer.from(leaky("two-types"))],
+};
+
+/**
+ * A page whose named forms and images shadow the document's own methods and
+ * getters (DOM clobbering), and whose form's fields shadow an element's; its
+ * [1] link leads on.
+ */
+const CLOBBER = `<html><head><title>clobber</title></head><body>
+<form name="querySelector"></form><form name="querySelectorAll"></form><form name="activeElement"></form>
+<form name="createTreeWalker"></form><form name="createElement"></form><form name="createDocumentFragment"></form>
+<form name="addEventListener"></form><form name="adoptedStyleSheets"></form><form name="title"></form>
+<form name="characterSet"></form><form name="documentElement"></form><img name="body" src="/cp/none.gif" alt="">
+<form name="fields"><input name="tagName"><input name="getAttributeNames"><input name="classList"><input name="matches"></form>
+<p>\u{E63E} fine</p><a accesskey="1" href="/cp/next">next</a></body></html>`;
+
 function startProvider() {
   return new Promise((resolve) => {
     cp = createServer((req, res) => {
+      seen.push({ host: "cp", url: req.url, referer: req.headers.referer ?? null });
+      if (SLIPS[req.url]) {
+        const [type, body] = SLIPS[req.url]();
+        res.writeHead(200, { "content-type": type });
+        res.end(body);
+        return;
+      }
+      if (req.url === "/cp/clobber") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(CLOBBER);
+        return;
+      }
+      if (req.url === "/cp/next" || req.url === "/cp/landing") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(`<html><head><title>${req.url.slice(4)}</title></head><body><p id="next">${req.url}</p></body></html>`);
+        return;
+      }
       if (req.url.startsWith("/cp/pictograms")) {
         res.writeHead(200, { "content-type": "text/html; charset=Shift_JIS" });
         res.end(pictogramPage().page);
@@ -95,6 +155,21 @@ function startProvider() {
     });
     cp.listen(0, "127.0.0.1", () => {
       cpBase = `http://127.0.0.1:${cp.address().port}`;
+      resolve();
+    });
+  });
+}
+
+/** Another host, which no page through the gateway may reach. */
+function startOther() {
+  return new Promise((resolve) => {
+    other = createServer((req, res) => {
+      seen.push({ host: "other", url: req.url, referer: req.headers.referer ?? null });
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<p id=\"elsewhere\">another host</p>");
+    });
+    other.listen(0, "127.0.0.1", () => {
+      otherBase = `http://127.0.0.1:${other.address().port}`;
       resolve();
     });
   });
@@ -136,6 +211,7 @@ function stop() {
 process.on("exit", stop);
 
 before(async () => {
+  await startOther();
   await startProvider();
   menus = menusWithProvider();
   base = await startServer();
@@ -153,6 +229,7 @@ after(async () => {
   } finally {
     stop();
     cp?.close();
+    other?.close();
     rmSync(menus, { recursive: true, force: true });
   }
 });
@@ -274,6 +351,152 @@ test("the emulator draws all 252 pictograms and names what the handset's HTML ve
     assert.match(report, /not in i-mode HTML \S+: .*\bsection\b/, report);
     assert.match(report, /\bp@data-x\b/, report);
     assert.doesNotMatch(report, /garake|span@/, "the emulator's own spans are not reported");
+  } finally {
+    await context.close();
+  }
+});
+
+/**
+ * What the providers saw since `seen` was emptied: only garake's own
+ * fetches of provider pages, none carrying a Referer (so none the handset's
+ * session URL), and nothing at the other host.
+ */
+function assertNothingLeft() {
+  assert.deepEqual(seen.filter((r) => r.host === "other"), [], "nothing reached the other host");
+  assert.deepEqual(seen.filter((r) => r.referer !== null), [], "no request carried a Referer");
+  assert.ok(seen.length > 0, "the provider was asked");
+}
+
+/** Every URL the document on `target` (a page or frame) would follow or load, made absolute. */
+function urlsOf(target) {
+  return target.evaluate(() =>
+    [...document.querySelectorAll("[href], [src], [action]")].map((el) => el.href || el.src || el.action));
+}
+
+/**
+ * Asserts a page reached the browser with nothing off-site left in it: on
+ * garake's own pages every URL is garake's; on a provider's, every URL
+ * leads into the gateway or to the "not configured" page.
+ */
+async function assertInside(target, prefix, provider) {
+  const tags = await target.evaluate(() => document.querySelectorAll("base, script, iframe, meta[name=referrer i]").length);
+  assert.equal(tags, 0, "no base, script, frame or referrer policy");
+  assert.notEqual(await target.evaluate(() => document.title), "RAN");
+  for (const url of await urlsOf(target)) {
+    assert.equal(new URL(url).origin, base, `${url} is garake's`);
+    if (provider) {
+      assert.ok(url.startsWith(`${base}${prefix}/g/evil/`) || url.startsWith(`${base}${prefix}/url?`), `${url} stays in the gateway`);
+    }
+  }
+}
+
+test("pages a browser reads otherwise than their headers say lead nowhere off-site, opened directly", { timeout: 90_000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const prefix = await powerOn(page);
+    for (const path of Object.keys(SLIPS)) {
+      seen = [];
+      const answer = await page.goto(`${base}${prefix}/g/evil/${path.slice(4)}`);
+      if (path === "/cp/two-types") {
+        assert.equal(answer.status(), 415, path);
+        assert.match(await page.locator("body").innerText(), /cannot be shown on a handset/);
+        assert.equal(await page.locator("#off").count(), 0);
+        await assertInside(page, prefix, false);
+      } else {
+        assert.equal(answer.status(), 200, path);
+        assert.equal(await page.locator("#content").innerText(), `${path.slice(4)} content`);
+        await assertInside(page, prefix, true);
+        // Follow the off-site link (to garake's "not configured" page), then
+        // the relative one (without the <base>, into the gateway).
+        await Promise.all([page.waitForEvent("load"), page.click("#off")]);
+        await page.waitForTimeout(300);
+        assertNothingLeft();
+        assert.ok(new URL(page.url()).pathname.startsWith(`${prefix}/url`), page.url());
+        await page.goBack();
+        await Promise.all([page.waitForEvent("load"), page.click("#rel")]);
+        assert.equal(page.url(), `${base}${prefix}/g/evil/landing`);
+        assert.equal(await page.locator("#next").innerText(), "/cp/landing");
+      }
+      await page.waitForTimeout(300);
+      assertNothingLeft();
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+test("the same pages in the emulator's screen lead nowhere off-site either", { timeout: 90_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/emulator?profile=P-07B&line=09012340001&lang=en`);
+    await page.waitForFunction(() => document.body.dataset.state === "ready", null, { timeout: 10_000 });
+    const frame = page.locator("#screen");
+    const sid = await frame.evaluate((f) => /\/s\/([0-9a-f]{32})\//.exec(f.contentWindow.location.pathname)[1]);
+    const prefix = `/s/${sid}`;
+    const loads = () => page.evaluate(() => Number(document.body.dataset.loads));
+    const next = (n) => page.waitForFunction((k) => Number(document.body.dataset.loads) > k && document.body.dataset.state === "ready", n, { timeout: 10_000 });
+    for (const path of Object.keys(SLIPS)) {
+      seen = [];
+      let before = await loads();
+      await frame.evaluate((f, to) => f.contentWindow.location.assign(to), `${prefix}/g/evil/${path.slice(4)}`);
+      await next(before);
+      const screen = page.frames().find((f) => f.parentFrame() === page.mainFrame());
+      await assertInside(screen, prefix, path !== "/cp/two-types");
+      if (path !== "/cp/two-types") {
+        assert.equal(await screen.locator("#content").innerText(), `${path.slice(4)} content`);
+        before = await loads();
+        await Promise.all([page.waitForEvent("framenavigated", { predicate: (f) => f === screen }), screen.click("#off")]);
+        await screen.waitForLoadState("load");
+        await page.waitForTimeout(300);
+        assertNothingLeft();
+        await next(before);
+        assert.match(await page.locator("#path").innerText(), new RegExp(`^${prefix}/url\\?`));
+      }
+      await page.waitForTimeout(300);
+      assertNothingLeft();
+    }
+    assert.deepEqual(errors, [], "no script errors in the shell");
+  } finally {
+    await context.close();
+  }
+});
+
+test("the emulator's keypad and meter work on a page whose names shadow the document's methods", { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/emulator?profile=P-07B&line=09012340001&lang=en`);
+    await page.waitForFunction(() => document.body.dataset.state === "ready", null, { timeout: 10_000 });
+    const frame = page.locator("#screen");
+    const sid = await frame.evaluate((f) => /\/s\/([0-9a-f]{32})\//.exec(f.contentWindow.location.pathname)[1]);
+    const path = `/s/${sid}/g/evil/clobber`;
+    const loads = () => page.evaluate(() => Number(document.body.dataset.loads));
+    let before = await loads();
+    await frame.evaluate((f, to) => f.contentWindow.location.assign(to), path);
+    await page.waitForFunction((n) => Number(document.body.dataset.loads) > n && document.body.dataset.state === "ready", before, { timeout: 10_000 });
+    // The page really shadows them (the shell must not be fooled by that).
+    assert.equal(await frame.evaluate((f) => f.contentDocument.querySelector instanceof f.contentWindow.HTMLFormElement), true);
+    // The meter shows the page's bytes, as the handset got them.
+    const size = await page.evaluate((p) => fetch(p).then((r) => r.arrayBuffer()).then((b) => b.byteLength), path);
+    assert.ok(size > 0);
+    assert.equal((await page.locator("#bytes").innerText()).replace(/,/g, ""), String(size));
+    assert.match(await page.locator("#charset").innerText(), /Shift_JIS/i);
+    assert.equal(await page.locator("#log li .t").first().innerText(), "clobber", "the title, not a form");
+    // The pictogram is drawn, and the [1] key is lit and follows the page's link.
+    assert.equal(await frame.evaluate((f) => f.contentDocument.getElementsByClassName("garake-picto").length), 1);
+    const key = page.locator('.keypad button[data-key="1"]');
+    assert.match(await key.getAttribute("class"), /\blive\b/);
+    before = await loads();
+    await key.click();
+    await page.waitForFunction((n) => Number(document.body.dataset.loads) > n && document.body.dataset.state === "ready", before, { timeout: 10_000 });
+    assert.equal(await page.locator("#path").innerText(), `/s/${sid}/g/evil/next`);
+    assert.deepEqual(errors, [], "no script errors in the shell");
   } finally {
     await context.close();
   }

