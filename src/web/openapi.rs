@@ -302,11 +302,11 @@ fn build() -> Value {
         },
         "/api/clock/advance": {
             "post": with_body(
-                op("Move the simulated time forward (1 second to 10 years).", vec![], vec![
+                op("Move the simulated time forward (1 second to 10 years), never past 9999-12-31T23:59:59Z.", vec![], vec![
                     ("200", ok_json("Now.", schema("Clock"))),
-                    ("400", error("Not a valid number of seconds.")),
+                    ("400", error("Not 1 to 316224000 seconds, or a move past 9999-12-31T23:59:59Z; the clock did not move.")),
                 ]),
-                json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "integer", "minimum": 1 } } }),
+                json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "integer", "minimum": 1, "maximum": 316_224_000 } } }),
             ),
         },
         "/api/reset": {

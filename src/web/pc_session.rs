@@ -242,7 +242,7 @@ mod tests {
             .contains("HttpOnly; SameSite=Strict"));
         let headers = with_cookie(format!("other=1; t={}", s.id));
         assert_eq!(sessions.find(&headers).unwrap().who, 7);
-        clock.advance(86_400);
+        clock.advance(86_400).unwrap();
         assert!(sessions.find(&headers).is_some());
     }
 

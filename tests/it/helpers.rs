@@ -268,6 +268,30 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Every row of every table but those in `skip`, as text: to prove a
+    /// refused request wrote nothing anywhere (throttles, mail, partner
+    /// members included).
+    pub fn snapshot_all_but(&self, skip: &[&str]) -> String {
+        let skip: Vec<String> = skip.iter().map(|t| t.to_string()).collect();
+        let names: Vec<String> = self
+            .state
+            .db
+            .with_conn(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )?;
+                let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(names
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .filter(|n| !skip.contains(n))
+                    .collect())
+            })
+            .unwrap();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.tables(&names)
+    }
+
     fn tables(&self, tables: &[&str]) -> String {
         let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
         self.state
