@@ -49,6 +49,8 @@ pub const MAIL_BODY_BYTES: usize = 10_000;
 pub const PAGE_ROWS: i64 = 50;
 /// The audit log and the mail log keep their newest rows (the sweep trims them).
 pub const LOG_ROWS: i64 = 100_000;
+/// The audit log's security events, trimmed apart from its ordinary rows.
+pub const SECURITY_LOG_ROWS: i64 = 200_000;
 /// Support-desk inquiries kept (the oldest handled ones go first).
 pub const INQUIRIES: i64 = 10_000;
 /// An Argon2 slot unused this long gives its memory back at the next sweep.

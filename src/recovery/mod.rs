@@ -35,6 +35,15 @@ pub struct Ctx<'a> {
     pub source: Option<String>,
     /// Inquiries and joins allowed per client address.
     pub partner_rate: throttle::Policy,
+    /// Where a throttle's refusals are counted (`rate_limited`).
+    pub metrics: &'a crate::metrics::Metrics,
+}
+
+impl Ctx<'_> {
+    /// The audit log's source of a throttled request: `partner:ADDRESS`.
+    fn throttled_source(&self) -> String {
+        format!("partner:{}", self.source.as_deref().unwrap_or("local"))
+    }
 }
 
 /// "Send me something" requests per client address and site: 30 free, then
@@ -259,11 +268,22 @@ pub async fn submit(
     if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
         let key = source_key("partner-write", &site.id, cx.source.as_deref());
         let policy = cx.partner_rate;
+        let (action, source) = (
+            format!("partner:{}:{}", site.id, proc_.id),
+            cx.throttled_source(),
+        );
         let reserved = cx
             .db
-            .call(move |conn| throttle::reserve(conn, &key, policy, now))
+            .call(move |conn| {
+                let reserved = throttle::reserve(conn, &key, policy, now)?;
+                if !reserved.is_go() {
+                    audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                }
+                Ok(reserved)
+            })
             .await?;
         if let throttle::Reserved::Wait(wait) = reserved {
+            cx.metrics.limit_hit("rate_limited");
             return Ok(Answer::TooMany(wait));
         }
     }
@@ -301,14 +321,16 @@ pub async fn submit(
         let hash = generated_hash.clone().unwrap_or_default();
         return signup(cx, site, proc_, values, password, hash).await;
     }
-    let (site_id, site_def, proc_def, base, source) = (
+    let (site_id, site_def, proc_def, base, source, throttled_source) = (
         site.id.clone(),
         site.clone(),
         proc_.clone(),
         cx.base_url.to_string(),
         cx.source.clone(),
+        cx.throttled_source(),
     );
-    cx.db
+    let held = cx
+        .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
             // The account the request is about: every identifying value given.
@@ -323,26 +345,38 @@ pub async fn submit(
                 &format!("{site_id}:{}:{}", proc_def.id, key_value.join("|")),
             );
             let by_source = source_key("partner-source", &site_id, source.as_deref());
-            let allowed = throttle::reserve(&tx, &key, throttle::RECOVERY_PER_ACCOUNT, now)?
-                .is_go()
-                && throttle::reserve(&tx, &by_source, PER_SOURCE, now)?.is_go();
-            let found = if !allowed {
-                None
-            } else {
-                store::accounts(&tx, &site_id)?
-                    .into_iter()
-                    .find(|a| matches(a, &proc_def, &values))
-                    .filter(|a| {
-                        proc_def
-                            .requires
-                            .as_deref()
-                            .is_none_or(|r| a.value(r).is_some())
-                    })
-            };
+            // The address first: a request it holds back counts nothing
+            // under the account it names (made-up names add no keys).
+            let allowed = throttle::reserve(&tx, &by_source, PER_SOURCE, now)?.is_go()
+                && throttle::reserve(&tx, &key, throttle::RECOVERY_PER_ACCOUNT, now)?.is_go();
+            if !allowed {
+                // Held back silently (the page stays the same): counted in
+                // the minute's summary, not written on its own.
+                let action = format!("partner:{site_id}:{}", proc_def.id);
+                audit::summarise(
+                    &tx,
+                    now,
+                    None,
+                    &action,
+                    Outcome::Throttled,
+                    &throttled_source,
+                )?;
+                tx.commit()?;
+                return Ok(true);
+            }
+            let found = store::accounts(&tx, &site_id)?
+                .into_iter()
+                .find(|a| matches(a, &proc_def, &values))
+                .filter(|a| {
+                    proc_def
+                        .requires
+                        .as_deref()
+                        .is_none_or(|r| a.value(r).is_some())
+                });
             let Some(account) = found else {
                 audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
                 tx.commit()?;
-                return Ok(());
+                return Ok(false);
             };
             let to = account
                 .value(&proc_def.mail_to)
@@ -411,9 +445,12 @@ pub async fn submit(
             }
             audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Ok)?;
             tx.commit()?;
-            Ok(())
+            Ok(false)
         })
         .await?;
+    if held {
+        cx.metrics.limit_hit("rate_limited");
+    }
     Ok(Answer::Sent { warning })
 }
 
@@ -528,10 +565,16 @@ pub async fn login(
     let _turn = cx.pins.turn(key.clone()).await;
     let permit = cx.pins.permit().await?;
     let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
+    let (action, source) = (format!("partner:{}:login", site.id), cx.throttled_source());
     let (reserved, account, temps) = cx
         .db
         .call(move |conn| {
             let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
+            if !reserved.is_go() {
+                // Refused before any check: counted in the minute's summary only.
+                audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                return Ok((reserved, None, Vec::new()));
+            }
             let account = store::by_login(conn, &site_id, &lookup)?;
             let temps = match &account {
                 Some(a) => store::live_temps(conn, a.id, now)?,
@@ -541,6 +584,7 @@ pub async fn login(
         })
         .await?;
     if let throttle::Reserved::Wait(wait) = reserved {
+        cx.metrics.limit_hit("rate_limited");
         return Ok(Login::Throttled(wait));
     }
     // Which secret matched: the password, the initialized one, or a temporary one.

@@ -221,6 +221,7 @@ struct SendMail {
 async fn send_mail(
     _: Admin,
     State(state): State<AppState>,
+    client: super::ClientAddr,
     body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<mail::Outcome>, AppError> {
     let m = json_body(body)?;
@@ -246,6 +247,7 @@ async fn send_mail(
     }
     let now = state.clock.now();
     let rate = state.limits.mail_rate();
+    let source = format!("api:{}", client.name());
     let outcome = state
         .db
         .call(move |conn| {
@@ -261,12 +263,16 @@ async fn send_mail(
                     system: false,
                 },
                 rate,
+                &source,
             )?;
             tx.commit()?;
             Ok(outcome)
         })
         .await?
-        .map_err(AppError::TooMany)?;
+        .map_err(|wait| {
+            state.metrics.limit_hit("rate_limited");
+            AppError::TooMany(wait)
+        })?;
     Ok(Json(outcome))
 }
 

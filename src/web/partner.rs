@@ -56,11 +56,12 @@ async fn top(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
 async fn login(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ClientAddr(client): ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
     let form = read_form(body, Charset::Utf8)?;
-    let cx = state.recovery(None);
+    let cx = state.recovery(client.map(|ip| ip.to_string()));
     let (login_id, password) = (form.text("login_id")?, form.text("password")?);
     if login_id.len() > 200 || password.len() > 200 {
         return Err(AppError::BadRequest("too long".into()));

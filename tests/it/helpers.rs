@@ -292,6 +292,20 @@ impl TestApp {
         self.tables(&names)
     }
 
+    /// Moves the simulated clock to the start of the next minute, so that a
+    /// test's refusals (summarised per minute) all fall in one.
+    pub fn start_of_a_minute(&self) {
+        let now = self.state.clock.now();
+        self.state.clock.advance(60 - now.rem_euclid(60)).unwrap();
+    }
+
+    /// The audit log as the API lists it (newest first), every field.
+    pub async fn audit_log(&self, query: &str) -> Vec<serde_json::Value> {
+        let r = self.api(&format!("/api/audit?limit=10000&{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json().as_array().unwrap().clone()
+    }
+
     fn tables(&self, tables: &[&str]) -> String {
         let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
         self.state
