@@ -143,6 +143,8 @@ pub fn body_text(body: &str) -> Markup {
 
 /// The login page's answer to a wrong token.
 pub const WRONG_TOKEN: &str = "That is not the admin token.";
+/// The login page's answer to an empty form.
+pub const NO_TOKEN: &str = "Enter the admin token.";
 
 pub fn login(error: Option<&str>) -> Markup {
     layout(

@@ -92,14 +92,21 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
-    match super::check_admin_token(&state, form.text("token")?, &client, "console").await {
+    let token = form.text("token")?;
+    match super::check_admin_token(&state, token, &client, "console").await {
         Ok(()) => {}
         Err(AppError::Unauthorized) => {
+            // An empty form guessed nothing (and was not counted): say what is missing.
+            let text = if token.is_empty() {
+                views::admin::NO_TOKEN
+            } else {
+                views::admin::WRONG_TOKEN
+            };
             return Ok((
                 StatusCode::UNAUTHORIZED,
-                Html(views::admin::login(Some(views::admin::WRONG_TOKEN)).into_string()),
+                Html(views::admin::login(Some(text)).into_string()),
             )
-                .into_response())
+                .into_response());
         }
         Err(AppError::TooMany(wait)) => {
             let text =

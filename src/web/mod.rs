@@ -274,10 +274,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
 }
 
 /// Checks an admin token together with its throttle, in one transaction. A
-/// client address with too many wrong tokens this minute gets 429 whatever
-/// it sends, counted in the minute's `throttled` summary of `admin_login`,
-/// never a row of its own; every wrong token is counted and audited
-/// (`admin_login`, `wrong_token`). `via` names the door (`api`, `console`).
+/// request without a token guesses nothing: 401, nothing counted or
+/// written. A client address with too many wrong tokens this minute gets 429
+/// whatever it sends, counted in the minute's `throttled` summary of
+/// `admin_login`, never a row of its own; every wrong token is counted and
+/// audited (`admin_login`, `wrong_token`). `via` names the door (`api`,
+/// `console`).
 pub async fn check_admin_token(
     state: &AppState,
     given: &str,
@@ -286,6 +288,9 @@ pub async fn check_admin_token(
 ) -> Result<(), AppError> {
     use crate::store::audit::{self, Outcome};
     use crate::store::throttle::{self, Reserved};
+    if given.is_empty() {
+        return Err(AppError::Unauthorized);
+    }
     let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
     let source = client.name();
     let key = throttle::key("admin-token", &source);

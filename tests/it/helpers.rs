@@ -244,16 +244,6 @@ impl TestApp {
         ])
     }
 
-    /// `snapshot`, leaving out the audit rows of wrong admin tokens (which a
-    /// refused request must write) and the throttle that counts them.
-    pub fn snapshot_but_token_audit(&self) -> String {
-        self.snapshot()
-            .lines()
-            .filter(|l| !l.contains(r#"Text("admin_login")|Text("wrong_token")"#))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
     /// How many wrong admin tokens the audit log holds.
     pub fn wrong_tokens(&self) -> i64 {
         self.state

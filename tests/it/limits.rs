@@ -733,6 +733,67 @@ fn api_from(ip: &str, auth: Option<&str>) -> Request<Body> {
 }
 
 #[tokio::test]
+async fn a_request_without_a_token_is_401_and_no_guess_and_only_wrong_tokens_are_audited() {
+    let app = TestApp::new().await;
+    let before = app.snapshot_all_but(&[]);
+    // An API fuzzer without the token: no header, another scheme, an empty bearer.
+    for i in 0..100 {
+        let auth = [None, Some("Basic dXNlcjpwYXNz"), Some("Bearer ")][i % 3];
+        let r = app.request(api_from("192.0.2.1", auth)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(r.header("www-authenticate"), "Bearer");
+        assert!(r.json()["error"].is_string());
+    }
+    // The console's login form sent empty.
+    let empty = app.post("/admin/login", PC, "token=").await;
+    assert_eq!(empty.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        empty.text.contains("Enter the admin token."),
+        "{}",
+        empty.text
+    );
+    assert_eq!(
+        app.snapshot_all_but(&[]),
+        before,
+        "no guess was counted or audited"
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    assert_eq!(
+        app.request(api_from("192.0.2.1", Some(&bearer)))
+            .await
+            .status,
+        StatusCode::OK,
+        "the address was not locked out"
+    );
+    // Wrong tokens are guesses: ten are answered 401, the eleventh 429.
+    for _ in 0..10 {
+        let r = app
+            .request(api_from("192.0.2.1", Some("Bearer not-the-admin-token")))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = app
+        .request(api_from("192.0.2.1", Some("Bearer not-the-admin-token")))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").parse::<i64>().unwrap() > 0);
+    // Audited: every wrong token, and the refusal in the minute's summary.
+    let audit = app.audit_log("action=admin_login").await;
+    assert_eq!(audit.len(), 11, "{audit:?}");
+    assert_eq!(audit[0]["outcome"], "throttled");
+    assert_eq!(audit[0]["count"], 1);
+    assert!(audit[1..].iter().all(|e| e["outcome"] == "wrong_token"
+        && e["source"] == "api:192.0.2.1"
+        && e["count"] == 1));
+    assert_eq!(app.wrong_tokens(), 10);
+    assert_eq!(
+        app.audit_log("").await.len(),
+        11,
+        "nothing else was written"
+    );
+}
+
+#[tokio::test]
 async fn throttled_requests_write_one_summary_a_minute_and_no_row_of_their_own() {
     let app = TestApp::new().await;
     app.start_of_a_minute();
