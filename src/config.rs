@@ -122,6 +122,7 @@ impl Config {
                 l.partner_requests_per_minute,
             ),
             ("--admin-guesses-per-minute", l.admin_guesses_per_minute),
+            ("--max-partner-members", l.max_partner_members),
         ] {
             if value < 1 {
                 return Err(format!("{name} must be at least 1"));

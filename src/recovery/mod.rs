@@ -35,7 +35,10 @@ pub struct Ctx<'a> {
     pub source: Option<String>,
     /// Inquiries and joins allowed per client address.
     pub partner_rate: throttle::Policy,
-    /// Where a throttle's refusals are counted (`rate_limited`).
+    /// Members one site may hold in all (`--max-partner-members`).
+    pub max_members: i64,
+    /// Where a throttle's refusals are counted (`rate_limited`) and a full
+    /// site's (`partner_site_full`).
     pub metrics: &'a crate::metrics::Metrics,
 }
 
@@ -246,6 +249,8 @@ pub enum Answer {
     Refused(Vec<Refusal>),
     /// Too many inquiries or joins from this client address: wait this long.
     TooMany(i64),
+    /// The site holds its most members: no sign-up now (nothing was written).
+    Full,
 }
 
 /// Handles a submitted procedure form.
@@ -264,6 +269,11 @@ pub async fn submit(
                 .any(|d| v.to_ascii_lowercase().ends_with(&format!("@{d}")))
         })
     });
+    // A full site refuses a sign-up before anything is counted or hashed
+    // (and `signup` checks again in its transaction).
+    if proc_.mechanism == Mechanism::Signup && site_full(cx, &site.id).await? {
+        return Ok(Answer::Full);
+    }
     // Inquiries and joins write for every request: limited per client address.
     if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
         let key = source_key("partner-write", &site.id, cx.source.as_deref());
@@ -454,6 +464,19 @@ pub async fn submit(
     Ok(Answer::Sent { warning })
 }
 
+/// Whether a site holds its most members already.
+async fn site_full(cx: &Ctx<'_>, site: &str) -> Result<bool, AppError> {
+    let (site, max) = (site.to_string(), cx.max_members);
+    let full = cx
+        .db
+        .call(move |conn| Ok(store::members(conn, &site)? >= max))
+        .await?;
+    if full {
+        cx.metrics.limit_hit("partner_site_full");
+    }
+    Ok(full)
+}
+
 /// Joins a site: the login ID must be free; the account gets a generated initial
 /// password (changed at first login) and, for carrier billing, an issued payment
 /// reference; both are mailed to the address given.
@@ -484,10 +507,16 @@ async fn signup(
     if let Some(own_id) = site.field("member_id") {
         values.insert(own_id.name.clone(), login_id.clone());
     }
-    let (site_def, proc_def) = (site.clone(), proc_.clone());
-    cx.db
+    let (site_def, proc_def, max_members) = (site.clone(), proc_.clone(), cx.max_members);
+    let answer = cx
+        .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
+            // Checked again under the write lock: simultaneous sign-ups never
+            // take a site past its most members.
+            if store::members(&tx, &site_def.id)? >= max_members {
+                return Ok(Answer::Full);
+            }
             if store::by_login(&tx, &site_def.id, &login_id)?.is_some() {
                 return Ok(Answer::Refused(vec![Refusal {
                     field: "login_id".into(),
@@ -530,7 +559,11 @@ async fn signup(
             tx.commit()?;
             Ok(Answer::Sent { warning: None })
         })
-        .await
+        .await?;
+    if answer == Answer::Full {
+        cx.metrics.limit_hit("partner_site_full");
+    }
+    Ok(answer)
 }
 
 /// The result of a login attempt.

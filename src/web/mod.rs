@@ -229,6 +229,7 @@ impl AppState {
             base_url: &self.public_url,
             source,
             partner_rate: self.limits.partner_rate(),
+            max_members: self.limits.max_partner_members,
             metrics: &self.metrics,
         }
     }

@@ -159,6 +159,16 @@ async fn procedure_submit(
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             page
         }
+        Answer::Full => {
+            let refusal = recovery::Refusal {
+                field: String::new(),
+                message: "ただいま会員数が上限に達しているため、新規登録を受け付けておりません。しばらくしてから再度お試しください。 / The site is full: it takes no new members now. Please try again later.".into(),
+            };
+            html(
+                StatusCode::TOO_MANY_REQUESTS,
+                views::partner::procedure(site, p, &[refusal], &raw),
+            )
+        }
     })
 }
 

@@ -945,3 +945,43 @@ async fn recovery_requests_are_rate_limited_per_source_address() {
         .await;
     assert_eq!(mails_to(&app, HIKARI).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_full_site_refuses_a_sign_up_with_a_429_page_and_writes_nothing() {
+    // Plus member holds its two demo members: room for one more.
+    let app = TestApp::with(|c| c.limits.max_partner_members = 3).await;
+    let join = |id: &str| {
+        format!(
+            "login_id={id}&email={}&nickname=fan&payment_method=credit_card",
+            enc(&format!("{}@example.com", id.to_lowercase()))
+        )
+    };
+    let first = post(&app, "/p/plus-member/r/join", &join("PM1000001")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let before = app.snapshot_all_but(&[]);
+    let full = post(&app, "/p/plus-member/r/join", &join("PM1000002")).await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        full.text.contains("The site is full") && full.text.contains("try again later"),
+        "{}",
+        full.text
+    );
+    assert!(
+        full.text.contains("会員数が上限"),
+        "both languages, as the page"
+    );
+    assert_eq!(
+        app.snapshot_all_but(&[]),
+        before,
+        "no member, mail, audit row or throttle count"
+    );
+    assert!(mails_to(&app, "pm1000002@example.com").await.is_empty());
+    // The cap is per site: the other procedures of the site still work.
+    let inquiry = post(&app, "/p/plus-member/r/inquiry", &inquiry(&[])).await;
+    assert_eq!(inquiry.status, StatusCode::OK, "{}", inquiry.text);
+    let metrics = app.api("/metrics").await.text;
+    assert!(
+        metrics.contains("garake_limit_hits_total{limit=\"partner_site_full\"} 1\n"),
+        "{metrics}"
+    );
+}
