@@ -22,7 +22,7 @@ fn main() {
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = garake::Config::for_db(dir.path().join("b.db").to_str().expect("utf-8"));
-        config.admin_token = Some("bench".into());
+        config.admin_token = Some("handler-bench-admin-token".into());
         let state = tokio::task::spawn_blocking(move || garake::build(&config).expect("build"))
             .await
             .expect("join");

@@ -7,6 +7,32 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Japan Standard Time is UTC+9 all year (no daylight saving).
 pub const JST_OFFSET_SECS: i64 = 9 * 3600;
 
+/// 9999-12-31T23:59:59Z: the last second RFC 3339 and RFC 5322 dates carry
+/// with four-digit years. The simulated clock never passes it.
+pub const LATEST: i64 = 253_402_300_799;
+
+/// 0000-01-01T00:00:00Z, the first second RFC 3339 can carry.
+const EARLIEST: i64 = -62_167_219_200;
+
+/// The most one advance may move the clock: 10 years of 366 days.
+pub const MAX_STEP: i64 = 10 * 366 * 86_400;
+
+/// Why the clock was not moved (nothing changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("`seconds` must be from 1 to {MAX_STEP} (the clock only moves forward, at most 10 years at a time)")]
+    Step,
+    #[error("the clock cannot pass 9999-12-31T23:59:59Z: it can move at most {room} more seconds")]
+    PastLatest { room: i64 },
+}
+
+/// Real time in seconds since the Unix epoch.
+fn real_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Simulated clock. `now()` is real time plus whatever the QA API advanced it by.
 #[derive(Clone, Default)]
 pub struct Clock {
@@ -16,16 +42,26 @@ pub struct Clock {
 impl Clock {
     /// Seconds since the Unix epoch, as the simulation sees it.
     pub fn now(&self) -> i64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        real + self.offset_secs.load(Ordering::Relaxed)
+        real_now().saturating_add(self.offset_secs.load(Ordering::Relaxed))
     }
 
-    /// Moves simulated time forward (QA API, tests).
-    pub fn advance(&self, secs: i64) {
-        self.offset_secs.fetch_add(secs, Ordering::Relaxed);
+    /// Moves simulated time forward by `secs` (QA API, console, tests), or
+    /// refuses and changes nothing: the step must be 1 s to `MAX_STEP`, and
+    /// the clock never passes `LATEST`. Every caller gets the same checks.
+    pub fn advance(&self, secs: i64) -> Result<(), Refused> {
+        if !(1..=MAX_STEP).contains(&secs) {
+            return Err(Refused::Step);
+        }
+        let real = real_now();
+        self.offset_secs
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                let moved = offset.checked_add(secs)?;
+                (real.checked_add(moved)? <= LATEST).then_some(moved)
+            })
+            .map(drop)
+            .map_err(|offset| Refused::PastLatest {
+                room: LATEST.saturating_sub(real.saturating_add(offset)).max(0),
+            })
     }
 
     pub fn offset(&self) -> i64 {
@@ -39,9 +75,11 @@ pub fn next_jst_midnight(t: i64) -> i64 {
     (local.div_euclid(86_400) + 1) * 86_400 - JST_OFFSET_SECS
 }
 
-/// RFC 3339 in UTC, the format of every timestamp in the API.
+/// RFC 3339 in UTC, the format of every timestamp in the API. A time
+/// outside years 0000–9999 (which RFC 3339 cannot carry) is written as the
+/// nearest one it can, so the text is always valid.
 pub fn rfc3339(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
+    chrono::DateTime::from_timestamp(t.clamp(EARLIEST, LATEST), 0)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
@@ -93,7 +131,45 @@ mod tests {
     fn advancing_moves_now_forward() {
         let clock = Clock::default();
         let before = clock.now();
-        clock.advance(3600);
+        clock.advance(3600).unwrap();
         assert!(clock.now() >= before + 3600);
+    }
+
+    #[test]
+    fn the_clock_never_passes_the_last_second_of_9999_and_a_refusal_changes_nothing() {
+        let clock = Clock::default();
+        assert_eq!(rfc3339(LATEST), "9999-12-31T23:59:59Z");
+        while clock.now() < LATEST - MAX_STEP {
+            clock.advance(MAX_STEP).unwrap();
+        }
+        let offset = clock.offset();
+        assert!(matches!(
+            clock.advance(MAX_STEP),
+            Err(Refused::PastLatest { .. })
+        ));
+        assert_eq!(clock.offset(), offset);
+        // Up to the last second is fine; one more is not.
+        let room = LATEST - clock.now();
+        if room > 5 {
+            clock.advance(room - 5).unwrap();
+        }
+        assert!(clock.advance(10).is_err());
+        assert!(rfc3339(clock.now()).starts_with("9999-12-31T23:59:"));
+    }
+
+    #[test]
+    fn negative_zero_and_oversized_steps_are_refused() {
+        let clock = Clock::default();
+        for secs in [0, -1, i64::MIN, MAX_STEP + 1, i64::MAX] {
+            assert_eq!(clock.advance(secs), Err(Refused::Step), "{secs}");
+        }
+        assert_eq!(clock.offset(), 0);
+    }
+
+    #[test]
+    fn times_rfc_3339_cannot_carry_are_written_as_the_nearest_it_can() {
+        assert_eq!(rfc3339(LATEST + 86_400), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MIN), "0000-01-01T00:00:00Z");
     }
 }

@@ -49,6 +49,34 @@ pub struct Config {
 
 /// The shortest admin token `serve` accepts.
 pub const MIN_ADMIN_TOKEN: usize = 16;
+/// The fewest different characters an admin token may have.
+pub const MIN_ADMIN_TOKEN_KINDS: usize = 6;
+
+/// The admin token's rule: at least 16 characters, no white space and at
+/// least 6 different characters. A short, blank or repetitive token would
+/// open the QA API and the console to guessing. The message names what is
+/// wrong and the whole rule (never the token itself).
+pub fn check_admin_token(token: &str) -> Result<(), String> {
+    let kinds = token
+        .chars()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let wrong = if token.chars().count() < MIN_ADMIN_TOKEN {
+        "is too short"
+    } else if token.chars().any(char::is_whitespace) {
+        "contains white space"
+    } else if kinds < MIN_ADMIN_TOKEN_KINDS {
+        "has too few different characters"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "--admin-token {wrong}: it must be at least {MIN_ADMIN_TOKEN} characters, with no \
+         white space and at least {MIN_ADMIN_TOKEN_KINDS} different characters (a short, blank \
+         or repetitive token would open the QA API and the console to guessing); leave it out \
+         to get a random one"
+    ))
+}
 
 impl Config {
     /// A config for tests and tools: the given database, the shipped menus.
@@ -72,13 +100,7 @@ impl Config {
     /// Checks what the flags alone can tell: a message for the user, or `Ok`.
     pub fn check(&self) -> Result<(), String> {
         if let Some(token) = &self.admin_token {
-            if token.chars().count() < MIN_ADMIN_TOKEN {
-                return Err(format!(
-                    "--admin-token must be at least {MIN_ADMIN_TOKEN} characters \
-                     (an empty or short token would open the QA API and the console to guessing); \
-                     leave it out to get a random one"
-                ));
-            }
+            check_admin_token(token)?;
         }
         let l = &self.limits;
         for (name, value) in [
@@ -100,6 +122,7 @@ impl Config {
                 l.partner_requests_per_minute,
             ),
             ("--admin-guesses-per-minute", l.admin_guesses_per_minute),
+            ("--max-partner-members", l.max_partner_members),
         ] {
             if value < 1 {
                 return Err(format!("{name} must be at least 1"));
@@ -131,5 +154,32 @@ impl Config {
     /// The server secret lives next to the database: `garake.db` → `garake.db.secret`.
     pub fn secret_path(&self) -> Option<PathBuf> {
         (self.db != ":memory:").then(|| PathBuf::from(format!("{}.secret", self.db)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_token_is_16_characters_without_white_space_and_6_different() {
+        assert!(check_admin_token("test-admin-token").is_ok());
+        assert!(check_admin_token("abcdefabcdefabcd").is_ok());
+        for (token, wrong) in [
+            ("", "is too short"),
+            ("too-short", "is too short"),
+            ("                ", "contains white space"),
+            ("demo admin token 01", "contains white space"),
+            ("tab\tseparated-token", "contains white space"),
+            ("aaaaaaaaaaaaaaaa", "has too few different characters"),
+            ("abcdeabcdeabcdeabcde", "has too few different characters"),
+        ] {
+            let err = check_admin_token(token).unwrap_err();
+            assert!(err.contains(wrong), "{token:?}: {err}");
+            assert!(err.contains("at least 16 characters"), "{err}");
+            if !token.is_empty() {
+                assert!(!err.contains(token), "the token is never shown: {err}");
+            }
+        }
     }
 }

@@ -175,10 +175,11 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from_static("close"),
             );
         }
+        // A throttle's refusals (`rate_limited`) are counted where the
+        // throttle says no, whatever page answers them.
         let limit = match &self {
             AppError::TooLarge => Some("body_too_large"),
             AppError::Timeout => Some("body_too_slow"),
-            AppError::TooMany(_) => Some("rate_limited"),
             AppError::Busy(busy) => Some(busy.0.limit()),
             AppError::Full(_) => Some("streams_or_waits_full"),
             _ => None,

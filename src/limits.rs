@@ -17,6 +17,7 @@ pub const MAIL_RETENTION_HOURS: i64 = 720;
 pub const MAIL_PER_MINUTE: i64 = 60;
 pub const PARTNER_REQUESTS_PER_MINUTE: i64 = 10;
 pub const ADMIN_GUESSES_PER_MINUTE: i64 = 10;
+pub const MAX_PARTNER_MEMBERS: i64 = 10_000;
 pub const MAX_EVENT_STREAMS: usize = 32;
 pub const MAX_WAITS: usize = 256;
 /// The longest a mail wait may be asked to last, and its default.
@@ -49,6 +50,8 @@ pub const MAIL_BODY_BYTES: usize = 10_000;
 pub const PAGE_ROWS: i64 = 50;
 /// The audit log and the mail log keep their newest rows (the sweep trims them).
 pub const LOG_ROWS: i64 = 100_000;
+/// The audit log's security events, trimmed apart from its ordinary rows.
+pub const SECURITY_LOG_ROWS: i64 = 200_000;
 /// Support-desk inquiries kept (the oldest handled ones go first).
 pub const INQUIRIES: i64 = 10_000;
 /// An Argon2 slot unused this long gives its memory back at the next sweep.
@@ -109,6 +112,9 @@ pub struct Limits {
     /// Partner-site inquiries and joins a minute from one client address.
     #[arg(long, env = "GARAKE_PARTNER_REQUESTS_PER_MINUTE", default_value_t = PARTNER_REQUESTS_PER_MINUTE)]
     pub partner_requests_per_minute: i64,
+    /// Members one partner site holds in all; a further sign-up gets 429.
+    #[arg(long, env = "GARAKE_MAX_PARTNER_MEMBERS", default_value_t = MAX_PARTNER_MEMBERS)]
+    pub max_partner_members: i64,
     /// Wrong admin tokens a minute from one client address before 429.
     #[arg(long, env = "GARAKE_ADMIN_GUESSES_PER_MINUTE", default_value_t = ADMIN_GUESSES_PER_MINUTE)]
     pub admin_guesses_per_minute: i64,
@@ -149,6 +155,7 @@ impl Default for Limits {
             mail_retention_hours: MAIL_RETENTION_HOURS,
             mail_per_minute: MAIL_PER_MINUTE,
             partner_requests_per_minute: PARTNER_REQUESTS_PER_MINUTE,
+            max_partner_members: MAX_PARTNER_MEMBERS,
             admin_guesses_per_minute: ADMIN_GUESSES_PER_MINUTE,
             max_event_streams: MAX_EVENT_STREAMS,
             max_waits: MAX_WAITS,

@@ -16,7 +16,7 @@ pub const BUCKETS: [f64; 12] = [
 ];
 
 /// The limits whose hits are counted, by the name the metric gives them.
-pub const LIMITS: [&str; 9] = [
+pub const LIMITS: [&str; 10] = [
     "connections_closed",
     "connections_refused",
     "body_too_large",
@@ -26,6 +26,7 @@ pub const LIMITS: [&str; 9] = [
     "gateway_busy",
     "gateway_bytes_busy",
     "streams_or_waits_full",
+    "partner_site_full",
 ];
 
 /// Status codes 100–599, one counter each per kind.

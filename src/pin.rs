@@ -551,8 +551,11 @@ fn reserve(
     Ok(Reserved::Check(stored))
 }
 
+/// An attempt on a locked secret is refused by the lock: it is counted in
+/// the minute's `locked` row of its line, action and source, not written on
+/// its own (a flood of attempts on a locked line writes a row a minute).
 fn record_locked(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<(), AppError> {
-    audit::record(
+    audit::summarise(
         conn,
         now,
         Some(&req.msisdn),

@@ -596,11 +596,11 @@ mod tests {
     fn a_session_expires_after_30_idle_minutes() {
         let (s, clock) = sessions(10, 10);
         let a = start(&s, 1);
-        clock.advance(IDLE_SECS - 5);
+        clock.advance(IDLE_SECS - 5).unwrap();
         assert!(alive(&s, &a), "use keeps it alive");
-        clock.advance(IDLE_SECS - 5);
+        clock.advance(IDLE_SECS - 5).unwrap();
         assert!(alive(&s, &a));
-        clock.advance(IDLE_SECS + 1);
+        clock.advance(IDLE_SECS + 1).unwrap();
         assert!(!alive(&s, &a));
     }
 
@@ -690,10 +690,10 @@ mod tests {
     fn the_sweep_forgets_only_expired_sessions_in_batches() {
         let (s, clock) = sessions(10_000, 10_000);
         let old: Vec<Session> = (0..3000).map(|i| start(&s, i)).collect();
-        clock.advance(IDLE_SECS - 10);
+        clock.advance(IDLE_SECS - 10).unwrap();
         let fresh = start(&s, 1);
         assert!(alive(&s, &old[5]), "used again: no longer expiring");
-        clock.advance(20);
+        clock.advance(20).unwrap();
         assert_eq!(s.sweep(), 2999);
         assert_eq!(s.len(), 2);
         assert!(alive(&s, &fresh) && alive(&s, &old[5]));

@@ -238,8 +238,8 @@ fn log(
     Ok(())
 }
 
-/// The line whose current address `from` is, if any.
-fn sender_line(conn: &Connection, from: &str) -> Result<Option<i64>, AppError> {
+/// The line whose current address `from` is, if any: its id and number.
+fn sender_line(conn: &Connection, from: &str) -> Result<Option<(i64, String)>, AppError> {
     let Some((local, domain)) = from.rsplit_once('@') else {
         return Ok(None);
     };
@@ -247,25 +247,30 @@ fn sender_line(conn: &Connection, from: &str) -> Result<Option<i64>, AppError> {
         return Ok(None);
     }
     Ok(conn
-        .prepare_cached("SELECT id FROM lines WHERE mail_local = ?1")?
-        .query_row([local.to_ascii_lowercase()], |r| r.get(0))
+        .prepare_cached("SELECT id, msisdn FROM lines WHERE mail_local = ?1")?
+        .query_row([local.to_ascii_lowercase()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
 /// Sends a mail a subscriber wrote (the handset, or the API on a line's
 /// behalf), inside the caller's transaction, counted first against the
 /// sending line's rate. `Err(wait)`: the line has sent its limit for now and
-/// nothing was sent.
+/// nothing was sent; the refusal is counted in the audit log's summary of
+/// `send_mail` from `source` for the minute.
 pub fn send_limited(
     conn: &Connection,
     now: i64,
     mail: &Mail<'_>,
     rate: crate::store::throttle::Policy,
+    source: &str,
 ) -> Result<Result<Outcome, i64>, AppError> {
-    use crate::store::throttle;
-    if let Some(line) = sender_line(conn, mail.from)? {
+    use crate::store::{audit, throttle};
+    if let Some((line, msisdn)) = sender_line(conn, mail.from)? {
         let key = throttle::key("mail-line", &line.to_string());
         if let throttle::Reserved::Wait(wait) = throttle::reserve(conn, &key, rate, now)? {
+            let msisdn = crate::domain::Msisdn::parse(&msisdn);
+            let outcome = audit::Outcome::Throttled;
+            audit::summarise(conn, now, msisdn.as_ref(), "send_mail", outcome, source)?;
             return Ok(Err(wait));
         }
     }

@@ -35,6 +35,18 @@ pub struct Ctx<'a> {
     pub source: Option<String>,
     /// Inquiries and joins allowed per client address.
     pub partner_rate: throttle::Policy,
+    /// Members one site may hold in all (`--max-partner-members`).
+    pub max_members: i64,
+    /// Where a throttle's refusals are counted (`rate_limited`) and a full
+    /// site's (`partner_site_full`).
+    pub metrics: &'a crate::metrics::Metrics,
+}
+
+impl Ctx<'_> {
+    /// The audit log's source of a throttled request: `partner:ADDRESS`.
+    fn throttled_source(&self) -> String {
+        format!("partner:{}", self.source.as_deref().unwrap_or("local"))
+    }
 }
 
 /// "Send me something" requests per client address and site: 30 free, then
@@ -237,6 +249,8 @@ pub enum Answer {
     Refused(Vec<Refusal>),
     /// Too many inquiries or joins from this client address: wait this long.
     TooMany(i64),
+    /// The site holds its most members: no sign-up now (nothing was written).
+    Full,
 }
 
 /// Handles a submitted procedure form.
@@ -255,15 +269,31 @@ pub async fn submit(
                 .any(|d| v.to_ascii_lowercase().ends_with(&format!("@{d}")))
         })
     });
+    // A full site refuses a sign-up before anything is counted or hashed
+    // (and `signup` checks again in its transaction).
+    if proc_.mechanism == Mechanism::Signup && site_full(cx, &site.id).await? {
+        return Ok(Answer::Full);
+    }
     // Inquiries and joins write for every request: limited per client address.
     if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
         let key = source_key("partner-write", &site.id, cx.source.as_deref());
         let policy = cx.partner_rate;
+        let (action, source) = (
+            format!("partner:{}:{}", site.id, proc_.id),
+            cx.throttled_source(),
+        );
         let reserved = cx
             .db
-            .call(move |conn| throttle::reserve(conn, &key, policy, now))
+            .call(move |conn| {
+                let reserved = throttle::reserve(conn, &key, policy, now)?;
+                if !reserved.is_go() {
+                    audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                }
+                Ok(reserved)
+            })
             .await?;
         if let throttle::Reserved::Wait(wait) = reserved {
+            cx.metrics.limit_hit("rate_limited");
             return Ok(Answer::TooMany(wait));
         }
     }
@@ -301,14 +331,16 @@ pub async fn submit(
         let hash = generated_hash.clone().unwrap_or_default();
         return signup(cx, site, proc_, values, password, hash).await;
     }
-    let (site_id, site_def, proc_def, base, source) = (
+    let (site_id, site_def, proc_def, base, source, throttled_source) = (
         site.id.clone(),
         site.clone(),
         proc_.clone(),
         cx.base_url.to_string(),
         cx.source.clone(),
+        cx.throttled_source(),
     );
-    cx.db
+    let held = cx
+        .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
             // The account the request is about: every identifying value given.
@@ -323,26 +355,38 @@ pub async fn submit(
                 &format!("{site_id}:{}:{}", proc_def.id, key_value.join("|")),
             );
             let by_source = source_key("partner-source", &site_id, source.as_deref());
-            let allowed = throttle::reserve(&tx, &key, throttle::RECOVERY_PER_ACCOUNT, now)?
-                .is_go()
-                && throttle::reserve(&tx, &by_source, PER_SOURCE, now)?.is_go();
-            let found = if !allowed {
-                None
-            } else {
-                store::accounts(&tx, &site_id)?
-                    .into_iter()
-                    .find(|a| matches(a, &proc_def, &values))
-                    .filter(|a| {
-                        proc_def
-                            .requires
-                            .as_deref()
-                            .is_none_or(|r| a.value(r).is_some())
-                    })
-            };
+            // The address first: a request it holds back counts nothing
+            // under the account it names (made-up names add no keys).
+            let allowed = throttle::reserve(&tx, &by_source, PER_SOURCE, now)?.is_go()
+                && throttle::reserve(&tx, &key, throttle::RECOVERY_PER_ACCOUNT, now)?.is_go();
+            if !allowed {
+                // Held back silently (the page stays the same): counted in
+                // the minute's summary, not written on its own.
+                let action = format!("partner:{site_id}:{}", proc_def.id);
+                audit::summarise(
+                    &tx,
+                    now,
+                    None,
+                    &action,
+                    Outcome::Throttled,
+                    &throttled_source,
+                )?;
+                tx.commit()?;
+                return Ok(true);
+            }
+            let found = store::accounts(&tx, &site_id)?
+                .into_iter()
+                .find(|a| matches(a, &proc_def, &values))
+                .filter(|a| {
+                    proc_def
+                        .requires
+                        .as_deref()
+                        .is_none_or(|r| a.value(r).is_some())
+                });
             let Some(account) = found else {
                 audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
                 tx.commit()?;
-                return Ok(());
+                return Ok(false);
             };
             let to = account
                 .value(&proc_def.mail_to)
@@ -411,10 +455,26 @@ pub async fn submit(
             }
             audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Ok)?;
             tx.commit()?;
-            Ok(())
+            Ok(false)
         })
         .await?;
+    if held {
+        cx.metrics.limit_hit("rate_limited");
+    }
     Ok(Answer::Sent { warning })
+}
+
+/// Whether a site holds its most members already.
+async fn site_full(cx: &Ctx<'_>, site: &str) -> Result<bool, AppError> {
+    let (site, max) = (site.to_string(), cx.max_members);
+    let full = cx
+        .db
+        .call(move |conn| Ok(store::members(conn, &site)? >= max))
+        .await?;
+    if full {
+        cx.metrics.limit_hit("partner_site_full");
+    }
+    Ok(full)
 }
 
 /// Joins a site: the login ID must be free; the account gets a generated initial
@@ -447,10 +507,16 @@ async fn signup(
     if let Some(own_id) = site.field("member_id") {
         values.insert(own_id.name.clone(), login_id.clone());
     }
-    let (site_def, proc_def) = (site.clone(), proc_.clone());
-    cx.db
+    let (site_def, proc_def, max_members) = (site.clone(), proc_.clone(), cx.max_members);
+    let answer = cx
+        .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
+            // Checked again under the write lock: simultaneous sign-ups never
+            // take a site past its most members.
+            if store::members(&tx, &site_def.id)? >= max_members {
+                return Ok(Answer::Full);
+            }
             if store::by_login(&tx, &site_def.id, &login_id)?.is_some() {
                 return Ok(Answer::Refused(vec![Refusal {
                     field: "login_id".into(),
@@ -493,7 +559,11 @@ async fn signup(
             tx.commit()?;
             Ok(Answer::Sent { warning: None })
         })
-        .await
+        .await?;
+    if answer == Answer::Full {
+        cx.metrics.limit_hit("partner_site_full");
+    }
+    Ok(answer)
 }
 
 /// The result of a login attempt.
@@ -527,10 +597,16 @@ pub async fn login(
     // sequential ones.
     let admitted = cx.pins.admit(Some(key.clone())).await?;
     let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
+    let (action, source) = (format!("partner:{}:login", site.id), cx.throttled_source());
     let (reserved, account, temps) = cx
         .db
         .call(move |conn| {
             let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
+            if !reserved.is_go() {
+                // Refused before any check: counted in the minute's summary only.
+                audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                return Ok((reserved, None, Vec::new()));
+            }
             let account = store::by_login(conn, &site_id, &lookup)?;
             let temps = match &account {
                 Some(a) => store::live_temps(conn, a.id, now)?,
@@ -540,6 +616,7 @@ pub async fn login(
         })
         .await?;
     if let throttle::Reserved::Wait(wait) = reserved {
+        cx.metrics.limit_hit("rate_limited");
         return Ok(Login::Throttled(wait));
     }
     // Which secret matched: the password, the initialized one, or a temporary one.

@@ -54,6 +54,13 @@ pub fn accounts(conn: &Connection, site: &str) -> Result<Vec<Account>, AppError>
     Ok(rows)
 }
 
+/// How many members a site holds.
+pub fn members(conn: &Connection, site: &str) -> Result<i64, AppError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM partner_accounts WHERE site = ?1")?
+        .query_row([site], |r| r.get(0))?)
+}
+
 pub fn by_login(
     conn: &Connection,
     site: &str,

@@ -1,4 +1,10 @@
 //! The audit log: every secret check and every protected action, newest first.
+//!
+//! Two rules keep it useful under a flood. A request refused by a limit (a
+//! throttle, or a locked secret) writes no row of its own: it is counted in
+//! one summary row per source, action, outcome and minute (`summarise`). And
+//! security events (`is_security`) are trimmed only against each other, so
+//! ordinary rows, however many, never rotate them out.
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -16,9 +22,23 @@ pub enum Outcome {
     Refused,
     /// A wrong admin token (console or API).
     WrongToken,
+    /// Refused by a throttle before anything was checked: only ever a
+    /// minute's summary, its `count` the number of refusals.
+    Throttled,
 }
 
 impl Outcome {
+    /// Every outcome, in the order the console's filter lists them.
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Ok,
+        Outcome::WrongPin,
+        Outcome::Locked,
+        Outcome::InvalidInput,
+        Outcome::Refused,
+        Outcome::WrongToken,
+        Outcome::Throttled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
@@ -27,8 +47,33 @@ impl Outcome {
             Outcome::InvalidInput => "invalid_input",
             Outcome::Refused => "refused",
             Outcome::WrongToken => "wrong_token",
+            Outcome::Throttled => "throttled",
         }
     }
+}
+
+/// The actions that reset a secret, by any route: the i-mode password (the
+/// handset with the network PIN, My docomo), the shop counter, a line reset
+/// by the admin.
+const RESETS: [&str; 3] = ["reset_imode_password", "shop_reset", "reset_line"];
+
+/// Whether an entry is a security event, kept apart from the rotation of
+/// ordinary rows: wrong admin tokens, failed checks and locks of a line's
+/// secrets, refusals by a throttle, and resets of a secret (a line's, or a
+/// partner member's password set anew), whatever became of them except
+/// input refused before any check. Each is bounded without a secret (a
+/// throttle, a lock, a summary a minute, or a secret needed to reach it), so
+/// a stranger cannot write them fast enough to rotate one another out.
+pub fn is_security(action: &str, outcome: Outcome) -> bool {
+    let reset = RESETS.contains(&action)
+        || (action.starts_with("partner:")
+            && (action.ends_with(":change_password") || action.ends_with(":inquiry_reset")));
+    action == "admin_login"
+        || matches!(
+            outcome,
+            Outcome::WrongPin | Outcome::Locked | Outcome::WrongToken | Outcome::Throttled
+        )
+        || (reset && outcome != Outcome::InvalidInput)
 }
 
 /// One audit entry as the API shows it.
@@ -39,10 +84,13 @@ pub struct Entry {
     pub action: String,
     pub outcome: String,
     pub source: String,
+    /// How many requests the entry stands for: 1, or for a minute's summary
+    /// of refusals, how many there were.
+    pub count: i64,
 }
 
 /// The columns an `Entry` is read from, in `Entry::from_row`'s order.
-const COLUMNS: &str = "at, line, action, outcome, source";
+const COLUMNS: &str = "at, line, action, outcome, source, count";
 
 impl Entry {
     fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -52,6 +100,7 @@ impl Entry {
             action: r.get(2)?,
             outcome: r.get(3)?,
             source: r.get(4)?,
+            count: r.get(5)?,
         })
     }
 }
@@ -66,16 +115,72 @@ pub fn record(
     source: &str,
 ) -> Result<(), AppError> {
     conn.prepare_cached(
-        "INSERT INTO audit (at, line, action, outcome, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO audit (at, line, action, outcome, source, security)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(rusqlite::params![
         at,
         line.map(Msisdn::as_str),
         action,
         outcome.as_str(),
-        source
+        source,
+        is_security(action, outcome)
     ])?;
     Ok(())
+}
+
+/// Counts a request refused by a limit (`Throttled`, or `Locked` for a
+/// locked secret) in the summary row of its source, action, outcome, line
+/// and minute: the first refusal of the minute adds the row, every further
+/// one adds 1 to its `count`. However many refusals come, a minute holds one
+/// row per source and action.
+pub fn summarise(
+    conn: &Connection,
+    at: i64,
+    line: Option<&Msisdn>,
+    action: &str,
+    outcome: Outcome,
+    source: &str,
+) -> Result<(), AppError> {
+    conn.prepare_cached(
+        "INSERT INTO audit (at, line, action, outcome, source, security, minute)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (minute, action, outcome, source, ifnull(line, '')) WHERE minute IS NOT NULL
+         DO UPDATE SET count = count + 1",
+    )?
+    .execute(rusqlite::params![
+        at,
+        line.map(Msisdn::as_str),
+        action,
+        outcome.as_str(),
+        source,
+        is_security(action, outcome),
+        at.div_euclid(60)
+    ])?;
+    Ok(())
+}
+
+/// Keeps the newest `keep` ordinary rows and the newest `keep_security`
+/// security events (each trimmed only against its own kind); returns how
+/// many older rows went.
+pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
+    use rusqlite::OptionalExtension;
+    let mut gone = 0;
+    for (security, keep) in [(false, keep), (true, keep_security)] {
+        // The newest row of the kind that is not kept, found on the index.
+        let cut: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM audit WHERE security = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
+            )?
+            .query_row(rusqlite::params![security, keep.max(0)], |r| r.get(0))
+            .optional()?;
+        if let Some(cut) = cut {
+            gone += conn
+                .prepare_cached("DELETE FROM audit WHERE security = ?1 AND id <= ?2")?
+                .execute(rusqlite::params![security, cut])?;
+        }
+    }
+    Ok(gone)
 }
 
 /// Newest entries first, optionally for one line.
@@ -133,4 +238,94 @@ pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, AppError> {
         .prepare_cached(&format!("SELECT {COLUMNS} FROM audit WHERE id = ?1"))?
         .query_row([id], Entry::from_row)
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> crate::store::Db {
+        crate::store::Db::open(":memory:").unwrap()
+    }
+
+    fn rows(c: &Connection) -> Vec<(String, String, i64)> {
+        let mut stmt = c
+            .prepare("SELECT action, outcome, count FROM audit ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn refusals_are_one_row_per_source_action_and_minute_with_their_count() {
+        db().with_conn(|c| {
+            for at in [600, 610, 659] {
+                summarise(c, at, None, "admin_login", Outcome::Throttled, "api:a")?;
+            }
+            summarise(c, 620, None, "admin_login", Outcome::Throttled, "api:b")?;
+            summarise(c, 660, None, "admin_login", Outcome::Throttled, "api:a")?;
+            let line = Msisdn::parse("09012340001").unwrap();
+            summarise(c, 630, Some(&line), "x", Outcome::Locked, "handset")?;
+            summarise(c, 640, Some(&line), "x", Outcome::Locked, "handset")?;
+            assert_eq!(
+                rows(c),
+                [
+                    ("admin_login".into(), "throttled".into(), 3),
+                    ("admin_login".into(), "throttled".into(), 1),
+                    ("admin_login".into(), "throttled".into(), 1),
+                    ("x".into(), "locked".into(), 2),
+                ]
+            );
+            let first = entry(c, 1)?.unwrap();
+            assert_eq!(
+                (first.at.as_str(), first.count),
+                ("1970-01-01T00:10:00Z", 3)
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn security_events_are_trimmed_only_against_each_other() {
+        db().with_conn(|c| {
+            record(c, 1, None, "admin_login", Outcome::WrongToken, "api:a")?;
+            for at in 2..12 {
+                record(c, at, None, "mydocomo_login", Outcome::Refused, "mydocomo")?;
+            }
+            record(c, 12, None, "shop_reset", Outcome::Ok, "shop:staff01")?;
+            assert_eq!(trim(c, 3, 10)?, 7);
+            let kept: Vec<String> = rows(c).into_iter().map(|(a, _, _)| a).collect();
+            assert_eq!(
+                kept,
+                [
+                    "admin_login",
+                    "mydocomo_login",
+                    "mydocomo_login",
+                    "mydocomo_login",
+                    "shop_reset"
+                ]
+            );
+            assert_eq!(trim(c, 3, 1)?, 1, "the older security event goes");
+            assert_eq!(trim(c, 3, 1)?, 0);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn what_counts_as_a_security_event() {
+        assert!(is_security("admin_login", Outcome::WrongToken));
+        assert!(is_security("change_imode_password", Outcome::WrongPin));
+        assert!(is_security("suspend-mail", Outcome::Locked));
+        assert!(is_security("partner:ims:login", Outcome::Throttled));
+        assert!(is_security("reset_imode_password", Outcome::Ok));
+        assert!(is_security("partner:koku:change_password", Outcome::Ok));
+        assert!(!is_security("reset_imode_password", Outcome::InvalidInput));
+        assert!(!is_security("mydocomo_login", Outcome::Refused));
+        assert!(!is_security("partner:plus-member:forgot", Outcome::Refused));
+        assert!(!is_security("change_imode_password", Outcome::Ok));
+    }
 }

@@ -26,6 +26,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0006_partner_sites.sql")),
         M::up(include_str!("migrations/0007_limits.sql")),
         M::up(include_str!("migrations/0008_id_notification.sql")),
+        M::up(include_str!("migrations/0009_audit_apart.sql")),
     ])
 }
 
@@ -245,17 +246,16 @@ pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
     )?)
 }
 
-/// Keeps the newest `keep` rows of the audit log and of the mail log; returns
-/// how many older rows went.
-pub fn trim_logs(conn: &Connection, keep: i64) -> Result<usize, AppError> {
-    let mut gone = 0;
-    for table in ["audit", "mail_log"] {
-        gone += conn.execute(
-            &format!("DELETE FROM {table} WHERE id <= (SELECT max(id) FROM {table}) - ?1"),
-            [keep],
-        )?;
-    }
-    Ok(gone)
+/// Keeps the newest `keep` rows of the mail log and of the audit log's
+/// ordinary rows, and the newest `keep_security` security events of the audit
+/// log (trimmed apart: ordinary rows never push one out); returns how many
+/// older rows went.
+pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
+    let mail = conn.execute(
+        "DELETE FROM mail_log WHERE id <= (SELECT max(id) FROM mail_log) - ?1",
+        [keep],
+    )?;
+    Ok(mail + audit::trim(conn, keep, keep_security)?)
 }
 
 /// The server setting naming the SMTP relay (absent: no relay).

@@ -143,6 +143,8 @@ pub fn body_text(body: &str) -> Markup {
 
 /// The login page's answer to a wrong token.
 pub const WRONG_TOKEN: &str = "That is not the admin token.";
+/// The login page's answer to an empty form.
+pub const NO_TOKEN: &str = "Enter the admin token.";
 
 pub fn login(error: Option<&str>) -> Markup {
     layout(
@@ -157,6 +159,11 @@ pub fn login(error: Option<&str>) -> Markup {
             p { "The token is printed when garake starts, or set with --admin-token / GARAKE_ADMIN_TOKEN." }
         },
     )
+}
+
+/// How many requests a summary row of the audit log stands for (nothing for one).
+fn times(count: i64) -> Markup {
+    html! { @if count > 1 { " ×" (count) " in the minute" } }
 }
 
 /// A time as the console shows it: Japan time (the rules run on it, e.g. a
@@ -242,7 +249,7 @@ pub fn audit(
                 label { "Outcome "
                     select name="outcome" {
                         option value="" { "any" }
-                        @for o in ["ok", "wrong_pin", "locked", "invalid_input", "refused"] {
+                        @for o in audit::Outcome::ALL.map(audit::Outcome::as_str) {
                             option value=(o) selected[outcome == Some(o)] { (o) }
                         }
                     }
@@ -252,7 +259,7 @@ pub fn audit(
             table {
                 tr { th { "At" } th { "Line" } th { "Action" } th { "Outcome" } th { "Source" } }
                 @for e in entries {
-                    tr { td { (when(&e.at)) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
+                    tr { td { (when(&e.at)) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) (times(e.count)) } td { (e.source) } }
                 }
             }
             (pager("/admin/audit", offset, crate::limits::PAGE_ROWS, total, &[("line", line.unwrap_or("").to_string()), ("action", action.unwrap_or("").to_string()), ("outcome", outcome.unwrap_or("").to_string())]))
@@ -428,7 +435,7 @@ pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
             table {
                 tr { th { "At" } th { "Action" } th { "Outcome" } th { "Source" } }
                 @for e in v.audit {
-                    tr { td { (when(&e.at)) } td { (e.action) } td { (e.outcome) } td { (e.source) } }
+                    tr { td { (when(&e.at)) } td { (e.action) } td { (e.outcome) (times(e.count)) } td { (e.source) } }
                 }
             }
             h2 { "Mailbox (" (v.mail_total) " mails, newest " (v.mails.len()) " shown)" }

@@ -92,14 +92,21 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
-    match super::check_admin_token(&state, form.text("token")?, &client, "console").await {
+    let token = form.text("token")?;
+    match super::check_admin_token(&state, token, &client, "console").await {
         Ok(()) => {}
         Err(AppError::Unauthorized) => {
+            // An empty form guessed nothing (and was not counted): say what is missing.
+            let text = if token.is_empty() {
+                views::admin::NO_TOKEN
+            } else {
+                views::admin::WRONG_TOKEN
+            };
             return Ok((
                 StatusCode::UNAUTHORIZED,
-                Html(views::admin::login(Some(views::admin::WRONG_TOKEN)).into_string()),
+                Html(views::admin::login(Some(text)).into_string()),
             )
-                .into_response())
+                .into_response());
         }
         Err(AppError::TooMany(wait)) => {
             let text =
@@ -597,14 +604,22 @@ async fn advance_clock(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = console.check(body)?;
-    let seconds: i64 = form
-        .text("seconds")?
-        .parse()
-        .ok()
-        .filter(|s| (1..=10 * 366 * 86_400).contains(s))
-        .ok_or_else(|| AppError::BadRequest("seconds must be from 1 to 316224000".into()))?;
-    state.clock.advance(seconds);
-    Ok(Redirect::to("/admin").into_response())
+    // The clock checks the step itself; a number it cannot read is no step.
+    let moved = match form.text("seconds")?.trim().parse::<i64>() {
+        Ok(seconds) => state.clock.advance(seconds),
+        Err(_) => Err(crate::clock::Refused::Step),
+    };
+    match moved {
+        Ok(()) => Ok(Redirect::to("/admin").into_response()),
+        Err(refused) => {
+            let note = format!("The clock was not moved: {refused}.");
+            Ok((
+                StatusCode::BAD_REQUEST,
+                lines_view(&state, &console, Some(&note)).await?,
+            )
+                .into_response())
+        }
+    }
 }
 
 async fn confirm_restore(console: Console) -> Html<String> {

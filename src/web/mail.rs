@@ -219,12 +219,14 @@ async fn compose(
                     system: false,
                 },
                 rate,
+                "handset",
             )?;
             tx.commit()?;
             Ok(outcome)
         })
         .await?;
     let Ok(outcome) = outcome else {
+        state.metrics.limit_hit("rate_limited");
         let message = views::notice(ctx.t(text::MAIL_RATE));
         return Ok(compose_page(
             &state,

@@ -205,8 +205,11 @@ impl AppState {
         let (throttle, mail, logs) = self.db.with_conn(move |conn| {
             let throttle = crate::store::throttle::sweep(conn, now)?;
             let mail = crate::mail::store::expire(conn, mail_before)?;
-            let logs = crate::store::trim_logs(conn, crate::limits::LOG_ROWS)?
-                + crate::recovery::store::trim_inquiries(conn, crate::limits::INQUIRIES)?;
+            let logs = crate::store::trim_logs(
+                conn,
+                crate::limits::LOG_ROWS,
+                crate::limits::SECURITY_LOG_ROWS,
+            )? + crate::recovery::store::trim_inquiries(conn, crate::limits::INQUIRIES)?;
             Ok((throttle, mail, logs))
         })?;
         Ok(Sweep {
@@ -241,6 +244,8 @@ impl AppState {
             base_url: &self.public_url,
             source,
             partner_rate: self.limits.partner_rate(),
+            max_members: self.limits.max_partner_members,
+            metrics: &self.metrics,
         }
     }
 
@@ -284,47 +289,53 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Checks an admin token together with its throttle, in one transaction: a
-/// client address with too many wrong tokens this minute gets 429 whatever
-/// it sends; every wrong token is counted and audited (`admin_login`,
-/// `wrong_token`). `via` names the door (`api`, `console`).
+/// Checks an admin token together with its throttle, in one transaction. A
+/// request without a token guesses nothing: 401, nothing counted or
+/// written. A client address with too many wrong tokens this minute gets 429
+/// whatever it sends, counted in the minute's `throttled` summary of
+/// `admin_login`, never a row of its own; every wrong token is counted and
+/// audited (`admin_login`, `wrong_token`). `via` names the door (`api`,
+/// `console`).
 pub async fn check_admin_token(
     state: &AppState,
     given: &str,
     client: &ClientAddr,
     via: &'static str,
 ) -> Result<(), AppError> {
+    use crate::store::audit::{self, Outcome};
     use crate::store::throttle::{self, Reserved};
+    if given.is_empty() {
+        return Err(AppError::Unauthorized);
+    }
     let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
     let source = client.name();
     let key = throttle::key("admin-token", &source);
     let (policy, now) = (state.limits.admin_guesses(), state.clock.now());
-    state
+    let who = format!("{via}:{source}");
+    let checked = state
         .db
         .call(move |conn| {
             let tx = crate::store::write_tx(conn)?;
             if let Reserved::Wait(wait) = throttle::allowed(&tx, &key, policy, now)? {
-                return Err(AppError::TooMany(wait));
+                audit::summarise(&tx, now, None, "admin_login", Outcome::Throttled, &who)?;
+                tx.commit()?;
+                return Ok(Err(AppError::TooMany(wait)));
             }
             if right {
-                return Ok(());
+                return Ok(Ok(()));
             }
-            let counted = throttle::reserve(&tx, &key, policy, now)?;
-            crate::store::audit::record(
-                &tx,
-                now,
-                None,
-                "admin_login",
-                crate::store::audit::Outcome::WrongToken,
-                &format!("{via}:{source}"),
-            )?;
+            // Inside this transaction the check above said the address may
+            // try: the reservation cannot be refused.
+            throttle::reserve(&tx, &key, policy, now)?;
+            audit::record(&tx, now, None, "admin_login", Outcome::WrongToken, &who)?;
             tx.commit()?;
-            match counted {
-                Reserved::Go => Err(AppError::Unauthorized),
-                Reserved::Wait(wait) => Err(AppError::TooMany(wait)),
-            }
+            Ok(Err(AppError::Unauthorized))
         })
-        .await
+        .await?;
+    if let Err(AppError::TooMany(_)) = &checked {
+        state.metrics.limit_hit("rate_limited");
+    }
+    checked
 }
 
 /// What one sweep forgot.

@@ -115,6 +115,7 @@ const LOGIN_FAILED: &str =
 /// in the same time; failures per account are throttled with growing waits.
 async fn login(
     State(state): State<AppState>,
+    client: super::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
@@ -129,20 +130,27 @@ async fn login(
     }
     let now = state.clock.now();
     let lookup_id = id.clone();
-    let check = check_login(&state, format!("daccount:{id}"), password, move |conn| {
-        Ok(conn
-            .query_row(
-                "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
-                [&lookup_id],
-                |r| {
-                    Ok((
-                        (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
-                        r.get::<_, String>(2)?,
-                    ))
-                },
-            )
-            .optional()?)
-    })
+    let throttled = ("mydocomo_login", format!("mydocomo:{}", client.name()));
+    let check = check_login(
+        &state,
+        format!("daccount:{id}"),
+        throttled,
+        password,
+        move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
+                    [&lookup_id],
+                    |r| {
+                        Ok((
+                            (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
+                            r.get::<_, String>(2)?,
+                        ))
+                    },
+                )
+                .optional()?)
+        },
+    )
     .await?;
     let (outcome, line) = match check {
         LoginCheck::Wait(wait) => {

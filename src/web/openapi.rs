@@ -81,6 +81,10 @@ fn op(summary: &str, params: Vec<Value>, responses: Vec<(&str, Value)>) -> Value
         answers.insert(code.to_string(), answer);
     }
     answers.insert("401".into(), error("The admin token is missing or wrong."));
+    answers.insert(
+        "429".into(),
+        error("Too many wrong admin tokens from this address this minute (see Retry-After)."),
+    );
     json!({ "summary": summary, "parameters": params, "responses": answers })
 }
 
@@ -224,7 +228,7 @@ fn build() -> Value {
                 vec![
                     param("line", "query", "Only this line's entries.", "string"),
                     param("action", "query", "Only this action, e.g. change_imode_password.", "string"),
-                    param("outcome", "query", "Only this outcome: ok, wrong_pin, locked, invalid_input, refused, wrong_token.", "string"),
+                    param("outcome", "query", "Only this outcome: ok, wrong_pin, locked, invalid_input, refused, wrong_token, throttled.", "string"),
                 ],
             ),
         },
@@ -234,6 +238,7 @@ fn build() -> Value {
                     ("200", ok_json("What became of it.", schema("SendResult"))),
                     ("400", error("An address is not valid.")),
                     ("422", error("The subject or body is too long.")),
+                    ("429", error("The sending line sent its most mail this minute, or too many wrong admin tokens (see Retry-After).")),
                 ]),
                 schema("NewMail"),
             ),
@@ -302,11 +307,11 @@ fn build() -> Value {
         },
         "/api/clock/advance": {
             "post": with_body(
-                op("Move the simulated time forward (1 second to 10 years).", vec![], vec![
+                op("Move the simulated time forward (1 second to 10 years), never past 9999-12-31T23:59:59Z.", vec![], vec![
                     ("200", ok_json("Now.", schema("Clock"))),
-                    ("400", error("Not a valid number of seconds.")),
+                    ("400", error("Not 1 to 316224000 seconds, or a move past 9999-12-31T23:59:59Z; the clock did not move.")),
                 ]),
-                json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "integer", "minimum": 1 } } }),
+                json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "integer", "minimum": 1, "maximum": 316_224_000 } } }),
             ),
         },
         "/api/reset": {
@@ -416,7 +421,9 @@ fn build() -> Value {
         ]),
         "AuditEntry": object(vec![
             ("at", string.clone()), ("line", nullable_string.clone()), ("action", string.clone()),
-            ("outcome", string.clone()), ("source", string.clone()),
+            ("outcome", json!({ "enum": ["ok", "wrong_pin", "locked", "invalid_input", "refused", "wrong_token", "throttled"] })),
+            ("source", string.clone()),
+            ("count", json!({ "type": "integer", "minimum": 1, "description": "Requests the entry stands for: 1, or the refusals a minute's summary counts." })),
         ]),
         "LogEntry": object(vec![
             ("at", string.clone()), ("from", string.clone()), ("to", string.clone()),

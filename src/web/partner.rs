@@ -56,11 +56,12 @@ async fn top(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
 async fn login(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    ClientAddr(client): ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
     let form = read_form(body, Charset::Utf8)?;
-    let cx = state.recovery(None);
+    let cx = state.recovery(client.map(|ip| ip.to_string()));
     let (login_id, password) = (form.text("login_id")?, form.text("password")?);
     if login_id.len() > 200 || password.len() > 200 {
         return Err(AppError::BadRequest("too long".into()));
@@ -157,6 +158,16 @@ async fn procedure_submit(
             page.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
             page
+        }
+        Answer::Full => {
+            let refusal = recovery::Refusal {
+                field: String::new(),
+                message: "ただいま会員数が上限に達しているため、新規登録を受け付けておりません。しばらくしてから再度お試しください。 / The site is full: it takes no new members now. Please try again later.".into(),
+            };
+            html(
+                StatusCode::TOO_MANY_REQUESTS,
+                views::partner::procedure(site, p, &[refusal], &raw),
+            )
         }
     })
 }

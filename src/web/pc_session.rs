@@ -147,11 +147,14 @@ pub enum LoginCheck<T> {
 /// Checks a password login, throttled per `key`: the attempt is reserved
 /// before Argon2 runs (simultaneous attempts get no more checks than
 /// sequential ones), and an unknown account costs the same one check as a
-/// wrong password. `lookup` finds the account: what to hand back on success,
-/// and its stored hash.
+/// wrong password. A refused attempt is counted in the audit log's summary
+/// of `action` from `source` for the minute, not written on its own.
+/// `lookup` finds the account: what to hand back on success, and its stored
+/// hash.
 pub async fn check_login<T: Send + 'static>(
     state: &super::AppState,
     key: String,
+    (action, source): (&'static str, String),
     password: String,
     lookup: impl FnOnce(&rusqlite::Connection) -> Result<Option<(T, String)>, crate::error::AppError>
         + Send
@@ -167,10 +170,16 @@ pub async fn check_login<T: Send + 'static>(
         .db
         .call(move |conn| {
             let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
+            if !reserved.is_go() {
+                use crate::store::audit::{summarise, Outcome};
+                summarise(conn, now, None, action, Outcome::Throttled, &source)?;
+                return Ok((reserved, None));
+            }
             Ok((reserved, lookup(conn)?))
         })
         .await?;
     if let Reserved::Wait(wait) = reserved {
+        state.metrics.limit_hit("rate_limited");
         return Ok(LoginCheck::Wait(wait));
     }
     let (who, stored) = match account {
@@ -241,7 +250,7 @@ mod tests {
             .contains("HttpOnly; SameSite=Strict"));
         let headers = with_cookie(format!("other=1; t={}", s.id));
         assert_eq!(sessions.find(&headers).unwrap().who, 7);
-        clock.advance(86_400);
+        clock.advance(86_400).unwrap();
         assert!(sessions.find(&headers).is_some());
     }
 

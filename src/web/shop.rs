@@ -98,6 +98,7 @@ const LOGIN_FAILED: &str =
 
 async fn login(
     State(state): State<AppState>,
+    client: super::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
@@ -111,16 +112,23 @@ async fn login(
             .into_response());
     }
     let lookup_id = id.clone();
-    let check = check_login(&state, format!("staff:{id}"), password, move |conn| {
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT password_hash FROM staff WHERE id = ?1",
-                [&lookup_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(stored.map(|hash| ((), hash)))
-    })
+    let throttled = ("shop_login", format!("shop:{}", client.name()));
+    let check = check_login(
+        &state,
+        format!("staff:{id}"),
+        throttled,
+        password,
+        move |conn| {
+            let stored: Option<String> = conn
+                .query_row(
+                    "SELECT password_hash FROM staff WHERE id = ?1",
+                    [&lookup_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(stored.map(|hash| ((), hash)))
+        },
+    )
     .await?;
     Ok(match check {
         LoginCheck::Wait(wait) => {

@@ -308,7 +308,7 @@ async fn outbox_mail_is_relayed_to_a_real_smtp_server_once() {
     assert_eq!(state["attempts"], 1);
     assert!(state["last_error"].is_null());
     // Already relayed: later passes send nothing, even much later.
-    app.state.clock.advance(3600);
+    app.state.clock.advance(3600).unwrap();
     assert_eq!(relay_pass(&app, &relay).await, 0);
     assert_eq!(sink.lock().unwrap().len(), 1);
 }
@@ -381,7 +381,7 @@ async fn a_refused_relay_attempt_is_retried_after_a_second_and_sent_once() {
     // Not due again before its wait (1 s) is over.
     assert_eq!(relay_pass(&app, &relay).await, 0);
     assert_eq!(relay_state(&app).await["attempts"], 1);
-    app.state.clock.advance(1);
+    app.state.clock.advance(1).unwrap();
     assert_eq!(relay_pass(&app, &relay).await, 1);
     let state = relay_state(&app).await;
     assert_eq!(
@@ -545,7 +545,7 @@ async fn a_relay_that_drops_after_rcpt_is_retried_and_sends_once() {
     );
     assert!(state["last_error"].is_string(), "{state}");
     assert_eq!(copies(&server, &message_id), 0, "the text never went");
-    app.state.clock.advance(1);
+    app.state.clock.advance(1).unwrap();
     assert_eq!(relay_pass(&app, &relay).await, 1);
     assert_eq!(relay_state(&app).await["state"], "relayed");
     assert_eq!(copies(&server, &message_id), 1);
@@ -565,7 +565,7 @@ async fn a_message_the_relay_refused_after_its_final_dot_is_retried() {
         state["last_error"].as_str().unwrap().contains("554"),
         "{state}"
     );
-    app.state.clock.advance(1);
+    app.state.clock.advance(1).unwrap();
     assert_eq!(relay_pass(&app, &relay).await, 1);
     assert_eq!(relay_state(&app).await["state"], "relayed");
     assert_eq!(copies(&server, &message_id), 2, "refused, then taken");
@@ -944,4 +944,50 @@ async fn an_outbox_message_downloads_as_eml_and_can_be_deleted_or_sent_again() {
     .await;
     assert_eq!(gone.location(), "/outbox");
     assert_eq!(app.api("/api/outbox").await.header("x-total-count"), "0");
+}
+
+#[tokio::test]
+async fn the_console_refuses_to_move_the_clock_past_9999_with_a_clear_page() {
+    use garake::clock::{LATEST, MAX_STEP};
+    let app = TestApp::new().await;
+    let (cookie, csrf) = login(&app).await;
+    while app.state.clock.now() < LATEST - MAX_STEP {
+        app.state.clock.advance(MAX_STEP).unwrap();
+    }
+    let offset = app.state.clock.offset();
+    let before = app.snapshot_all_but(&[]);
+    let advance = |seconds: &str| format!("csrf={csrf}&seconds={seconds}");
+    let past = console_post(
+        &app,
+        &cookie,
+        "/admin/clock",
+        &advance(&MAX_STEP.to_string()),
+    )
+    .await;
+    assert_eq!(past.status, StatusCode::BAD_REQUEST);
+    assert!(
+        past.text.contains("The clock was not moved"),
+        "{}",
+        past.text
+    );
+    assert!(
+        past.text.contains("cannot pass 9999-12-31T23:59:59Z"),
+        "{}",
+        past.text
+    );
+    for bad in ["0", "-86400", "soon", "99999999999999999999999"] {
+        let r = console_post(&app, &cookie, "/admin/clock", &advance(bad)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(
+            r.text.contains("must be from 1 to 316224000"),
+            "{bad}: {}",
+            r.text
+        );
+    }
+    assert_eq!(app.state.clock.offset(), offset, "the clock did not move");
+    assert_eq!(app.snapshot_all_but(&[]), before);
+    // A step that stays within 9999 still works.
+    let day = console_post(&app, &cookie, "/admin/clock", &advance("1")).await;
+    assert_eq!(day.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.state.clock.offset(), offset + 1);
 }

@@ -700,10 +700,16 @@ fn a_huge_content_length_is_refused_before_any_byte_of_the_body() {
 }
 
 #[test]
-fn a_short_admin_token_stops_the_start_with_exit_2_and_writes_nothing() {
+fn an_admin_token_that_breaks_the_rule_stops_the_start_with_exit_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("g.db");
-    for token in ["", "too-short"] {
+    for (token, wrong) in [
+        ("", "is too short"),
+        ("too-short", "is too short"),
+        ("                ", "contains white space"),
+        ("demo admin token 0001", "contains white space"),
+        ("aaaaaaaaaaaaaaaa", "has too few different characters"),
+    ] {
         let out = Command::new(BIN)
             .args([
                 "serve",
@@ -720,7 +726,13 @@ fn a_short_admin_token_stops_the_start_with_exit_2_and_writes_nothing() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{token:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("at least 16 characters"), "{err}");
+        assert!(err.contains(wrong), "{token:?}: {err}");
+        assert!(
+            err.contains(
+                "at least 16 characters, with no white space and at least 6 different characters"
+            ),
+            "{err}"
+        );
         assert!(!db.exists(), "no database was made");
     }
 }

@@ -244,16 +244,6 @@ impl TestApp {
         ])
     }
 
-    /// `snapshot`, leaving out the audit rows of wrong admin tokens (which a
-    /// refused request must write) and the throttle that counts them.
-    pub fn snapshot_but_token_audit(&self) -> String {
-        self.snapshot()
-            .lines()
-            .filter(|l| !l.contains(r#"Text("admin_login")|Text("wrong_token")"#))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
     /// How many wrong admin tokens the audit log holds.
     pub fn wrong_tokens(&self) -> i64 {
         self.state
@@ -266,6 +256,44 @@ impl TestApp {
                 )?)
             })
             .unwrap()
+    }
+
+    /// Every row of every table but those in `skip`, as text: to prove a
+    /// refused request wrote nothing anywhere (throttles, mail, partner
+    /// members included).
+    pub fn snapshot_all_but(&self, skip: &[&str]) -> String {
+        let skip: Vec<String> = skip.iter().map(|t| t.to_string()).collect();
+        let names: Vec<String> = self
+            .state
+            .db
+            .with_conn(move |c| {
+                let mut stmt = c.prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )?;
+                let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(names
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .filter(|n| !skip.contains(n))
+                    .collect())
+            })
+            .unwrap();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.tables(&names)
+    }
+
+    /// Moves the simulated clock to the start of the next minute, so that a
+    /// test's refusals (summarised per minute) all fall in one.
+    pub fn start_of_a_minute(&self) {
+        let now = self.state.clock.now();
+        self.state.clock.advance(60 - now.rem_euclid(60)).unwrap();
+    }
+
+    /// The audit log as the API lists it (newest first), every field.
+    pub async fn audit_log(&self, query: &str) -> Vec<serde_json::Value> {
+        let r = self.api(&format!("/api/audit?limit=10000&{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json().as_array().unwrap().clone()
     }
 
     fn tables(&self, tables: &[&str]) -> String {

@@ -73,7 +73,7 @@ async fn the_sweep_forgets_idle_sessions_and_pc_logins() {
     assert_eq!(app.state.pc_logins.len(), 1);
     // Not yet idle long enough: nothing goes.
     assert!(app.state.sweep().unwrap().sessions == 0);
-    app.state.clock.advance(31 * 60);
+    app.state.clock.advance(31 * 60).unwrap();
     let swept = app.state.sweep().unwrap();
     assert_eq!(swept.sessions, 1);
     assert_eq!(app.state.sessions.len(), 0);
@@ -308,9 +308,9 @@ async fn a_full_mailbox_refuses_new_mail_back_to_the_sender_and_keeps_what_it_ho
 async fn mail_older_than_720_simulated_hours_is_deleted_by_the_sweep() {
     let app = TestApp::new().await;
     send_mail(&app, "a@example.com", "taro-demo@docomo.ne.jp", "old", "x").await;
-    app.state.clock.advance(700 * 3600);
+    app.state.clock.advance(700 * 3600).unwrap();
     send_mail(&app, "a@example.com", "taro-demo@docomo.ne.jp", "new", "x").await;
-    app.state.clock.advance(21 * 3600);
+    app.state.clock.advance(21 * 3600).unwrap();
     assert_eq!(app.state.sweep().unwrap().mail, 1);
     let inbox = app.api(&format!("/api/lines/{TARO}/mail")).await.json();
     let subjects: Vec<&str> = inbox
@@ -420,8 +420,75 @@ async fn a_line_sends_at_most_its_rate_a_minute_and_then_is_told_to_wait() {
     assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(api.header("retry-after").parse::<i64>().unwrap() > 0);
     assert!(api.json()["error"].is_string());
-    app.state.clock.advance(60);
+    // Each refusal is counted in the minute's summary of its door, nothing more.
+    let refused: Vec<(String, String, i64)> = app
+        .audit_log(&format!("line={TARO}&action=send_mail"))
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().into(),
+                e["source"].as_str().unwrap().into(),
+                e["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("throttled".into(), "api:local".into(), 1),
+            ("throttled".into(), "handset".into(), 1)
+        ]
+    );
+    app.state.clock.advance(60).unwrap();
     assert_eq!(compose(4).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_throttled_login_is_counted_in_a_summary_and_writes_no_row_of_its_own() {
+    let app = TestApp::new().await;
+    app.start_of_a_minute();
+    let login = || {
+        app.post(
+            "/mydocomo/login",
+            PC,
+            "daccount_id=taro.docomo&daccount_password=wrong",
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(login().await.status, StatusCode::UNAUTHORIZED);
+    }
+    let waited = login().await;
+    assert_eq!(waited.status, StatusCode::TOO_MANY_REQUESTS);
+    let before = app.snapshot_all_but(&["audit"]);
+    for _ in 0..20 {
+        assert_eq!(login().await.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(
+        app.snapshot_all_but(&["audit"]),
+        before,
+        "nothing counted twice"
+    );
+    let rows: Vec<(String, i64)> = app
+        .audit_log("action=mydocomo_login")
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().into(),
+                e["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("throttled".into(), 21),
+            ("refused".into(), 1),
+            ("refused".into(), 1),
+            ("refused".into(), 1)
+        ]
+    );
 }
 
 #[tokio::test]
@@ -504,7 +571,7 @@ async fn partner_inquiries_are_limited_per_client_address_and_a_refusal_writes_n
     )
     .await;
     assert_eq!(join.status, StatusCode::TOO_MANY_REQUESTS);
-    app.state.clock.advance(60);
+    app.state.clock.advance(60).unwrap();
     assert_eq!(
         post(&app, "/p/plus-member/r/inquiry", &inquiry(&[]))
             .await
@@ -516,6 +583,7 @@ async fn partner_inquiries_are_limited_per_client_address_and_a_refusal_writes_n
 #[tokio::test]
 async fn admin_token_guesses_are_limited_per_address_and_every_failure_is_audited() {
     let app = TestApp::with(|c| c.limits.admin_guesses_per_minute = 3).await;
+    app.start_of_a_minute();
     let bearer = |token: &str| {
         Request::get("/api/lines")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -540,11 +608,32 @@ async fn admin_token_guesses_are_limited_per_address_and_every_failure_is_audite
     let console = app.post("/admin/login", PC, format!("token={TOKEN}")).await;
     assert_eq!(console.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.wrong_tokens(), 3, "each failure audited, the waits not");
-    app.state.clock.advance(60);
+    app.state.clock.advance(60).unwrap();
     assert_eq!(app.request(bearer(TOKEN)).await.status, StatusCode::OK);
+    // The refusals are counted in one summary per door and minute.
     let audit = app.api("/api/audit?action=admin_login").await.json();
-    assert_eq!(audit[0]["outcome"], "wrong_token");
-    assert_eq!(audit[0]["source"], "api:local");
+    let rows: Vec<(&str, &str, i64)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap(),
+                e["source"].as_str().unwrap(),
+                e["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("throttled", "console:local", 1),
+            ("throttled", "api:local", 2),
+            ("wrong_token", "api:local", 1),
+            ("wrong_token", "api:local", 1),
+            ("wrong_token", "api:local", 1),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -628,4 +717,256 @@ async fn an_in_memory_database_takes_concurrent_writers_without_a_5xx() {
     );
     let inbox = app.api(&format!("/api/lines/{TARO}/mail")).await;
     assert_eq!(inbox.header("x-total-count"), "120");
+}
+
+/// A request to the API from `ip`, with `Authorization` set to `auth` (if any).
+fn api_from(ip: &str, auth: Option<&str>) -> Request<Body> {
+    let mut req = Request::get("/api/lines");
+    if let Some(auth) = auth {
+        req = req.header(header::AUTHORIZATION, auth);
+    }
+    let mut req = req.body(Body::empty()).unwrap();
+    let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_401_and_no_guess_and_only_wrong_tokens_are_audited() {
+    let app = TestApp::new().await;
+    let before = app.snapshot_all_but(&[]);
+    // An API fuzzer without the token: no header, another scheme, an empty bearer.
+    for i in 0..100 {
+        let auth = [None, Some("Basic dXNlcjpwYXNz"), Some("Bearer ")][i % 3];
+        let r = app.request(api_from("192.0.2.1", auth)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert_eq!(r.header("www-authenticate"), "Bearer");
+        assert!(r.json()["error"].is_string());
+    }
+    // The console's login form sent empty.
+    let empty = app.post("/admin/login", PC, "token=").await;
+    assert_eq!(empty.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        empty.text.contains("Enter the admin token."),
+        "{}",
+        empty.text
+    );
+    assert_eq!(
+        app.snapshot_all_but(&[]),
+        before,
+        "no guess was counted or audited"
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    assert_eq!(
+        app.request(api_from("192.0.2.1", Some(&bearer)))
+            .await
+            .status,
+        StatusCode::OK,
+        "the address was not locked out"
+    );
+    // Wrong tokens are guesses: ten are answered 401, the eleventh 429.
+    for _ in 0..10 {
+        let r = app
+            .request(api_from("192.0.2.1", Some("Bearer not-the-admin-token")))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let limited = app
+        .request(api_from("192.0.2.1", Some("Bearer not-the-admin-token")))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").parse::<i64>().unwrap() > 0);
+    // Audited: every wrong token, and the refusal in the minute's summary.
+    let audit = app.audit_log("action=admin_login").await;
+    assert_eq!(audit.len(), 11, "{audit:?}");
+    assert_eq!(audit[0]["outcome"], "throttled");
+    assert_eq!(audit[0]["count"], 1);
+    assert!(audit[1..].iter().all(|e| e["outcome"] == "wrong_token"
+        && e["source"] == "api:192.0.2.1"
+        && e["count"] == 1));
+    assert_eq!(app.wrong_tokens(), 10);
+    assert_eq!(
+        app.audit_log("").await.len(),
+        11,
+        "nothing else was written"
+    );
+}
+
+#[tokio::test]
+async fn throttled_requests_write_one_summary_a_minute_and_no_row_of_their_own() {
+    let app = TestApp::new().await;
+    app.start_of_a_minute();
+    let from = |ip: &str, body: String| {
+        let mut req = Request::post("/p/plus-member/r/forgot")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        req
+    };
+    // An address uses up its free requests, each audited as before...
+    for i in 0..30 {
+        let r = app
+            .request(from("192.0.2.7", format!("login_id=PM8{i:06}")))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let forgot = "action=partner:plus-member:forgot";
+    assert_eq!(app.audit_log(forgot).await.len(), 30);
+    // ...then is held back: the first refusal adds the minute's summary...
+    app.request(from("192.0.2.7", "login_id=PM9000000".into()))
+        .await;
+    let before = app.snapshot_all_but(&["audit"]);
+    let rows_before = app.audit_log("").await.len();
+    // ...and the flood that follows adds nothing but its count.
+    for i in 1..200 {
+        let r = app
+            .request(from("192.0.2.7", format!("login_id=PM9{i:06}")))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "the page stays the same");
+    }
+    assert_eq!(
+        app.snapshot_all_but(&["audit"]),
+        before,
+        "no throttle key, mail or token written"
+    );
+    assert_eq!(app.audit_log("").await.len(), rows_before);
+    let summary = &app.audit_log(forgot).await[0];
+    assert_eq!(summary["outcome"], "throttled");
+    assert_eq!(summary["source"], "partner:192.0.2.7");
+    assert_eq!(summary["count"], 200);
+    // After the wait one more request goes through; the next refusal is
+    // another minute's, in a row of its own.
+    app.state.clock.advance(60).unwrap();
+    for id in ["PM9999998", "PM9999999"] {
+        app.request(from("192.0.2.7", format!("login_id={id}")))
+            .await;
+    }
+    let summaries: Vec<(String, i64)> = app
+        .audit_log(&format!("{forgot}&outcome=throttled"))
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["source"].as_str().unwrap().to_string(),
+                e["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            ("partner:192.0.2.7".to_string(), 1),
+            ("partner:192.0.2.7".to_string(), 200)
+        ]
+    );
+    // Each refusal is a limit hit in the metrics.
+    let metrics = app.api("/metrics").await.text;
+    assert!(
+        metrics.contains("garake_limit_hits_total{limit=\"rate_limited\"} 201\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn attempts_on_a_locked_password_are_counted_in_one_row_a_minute() {
+    let app = TestApp::new().await;
+    app.start_of_a_minute();
+    let handset = app.handset_lang(TARO, P501I, "en").await;
+    for _ in 0..3 {
+        handset.change_pin("9999", "1234", "1234").await;
+    }
+    for _ in 0..20 {
+        let r = handset.change_pin("0000", "1234", "1234").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let audit = app.audit_log(&format!("line={TARO}")).await;
+    let rows: Vec<(&str, i64)> = audit
+        .iter()
+        .map(|e| (e["outcome"].as_str().unwrap(), e["count"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("locked", 20),
+            ("wrong_pin", 1),
+            ("wrong_pin", 1),
+            ("wrong_pin", 1)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn security_events_outlive_a_flood_of_ordinary_rows() {
+    let app = TestApp::new().await;
+    // Security events: wrong admin tokens, a lockout, a reset with the network PIN.
+    for _ in 0..3 {
+        let r = app
+            .request(api_from("192.0.2.66", Some("Bearer not-the-admin-token")))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let handset = app.handset_lang(HANAKO, P501I, "en").await;
+    for _ in 0..4 {
+        handset.change_pin("1111", "1234", "1234").await;
+    }
+    assert_eq!(handset.reset_pin("5678").await.status, StatusCode::OK);
+    let kept = |app: &TestApp| -> (i64, i64) {
+        app.state
+            .db
+            .with_conn(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FILTER (WHERE security = 0), count(*) FILTER (WHERE security = 1) FROM audit",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap()
+    };
+    let (_, security) = kept(&app);
+    assert_eq!(
+        security,
+        3 + 3 + 1 + 1,
+        "wrong tokens, wrong PINs, the lock, the reset"
+    );
+    let security_rows: Vec<serde_json::Value> = app
+        .audit_log("")
+        .await
+        .into_iter()
+        .filter(|e| e["outcome"] != "ok" || e["action"] == "reset_imode_password")
+        .collect();
+    // A flood of ordinary rows past the cap (as a flood of refused logins writes).
+    let flood = garake::limits::LOG_ROWS + 500;
+    app.state
+        .db
+        .with_conn(move |c| {
+            c.execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+                 INSERT INTO audit (at, line, action, outcome, source)
+                 SELECT 1796137140 + i, NULL, 'mydocomo_login', 'refused', 'mydocomo' FROM n",
+                [flood],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let swept = app.state.sweep().unwrap();
+    assert!(swept.logs >= 500, "{swept:?}");
+    assert_eq!(kept(&app), (garake::limits::LOG_ROWS, security));
+    // The API lists every kind, newest first: the flood's newest row, and
+    // every security event still there.
+    let newest = app.api("/api/audit?limit=1").await;
+    assert_eq!(newest.json()[0]["action"], "mydocomo_login");
+    assert_eq!(
+        newest.header("x-total-count"),
+        (garake::limits::LOG_ROWS + security).to_string()
+    );
+    for event in &security_rows {
+        let action = event["action"].as_str().unwrap();
+        let found = app.audit_log(&format!("action={action}")).await;
+        assert!(found.contains(event), "{event} was rotated out");
+    }
+    assert_eq!(app.wrong_tokens(), 3);
 }

@@ -398,9 +398,9 @@ async fn cached_menu_pages_keep_the_session_alive_like_any_page() {
     for _ in 0..3 {
         // 3 × 20 minutes: past the 30-minute idle limit only if a cached page
         // did not count as activity.
-        app.state.clock.advance(20 * 60);
+        app.state.clock.advance(20 * 60).unwrap();
         assert_eq!(handset.node("imenu").await.status, StatusCode::OK);
     }
-    app.state.clock.advance(31 * 60);
+    app.state.clock.advance(31 * 60).unwrap();
     assert_eq!(handset.node("imenu").await.status, StatusCode::SEE_OTHER);
 }

@@ -165,7 +165,7 @@ async fn plus_member_link_works_at_23h59m_once_and_not_at_24h01m() {
     assert!(sent.text.contains("If the details match"));
     let mail = &mails_to(&app, HIKARI).await[0];
     let link = link_in(mail);
-    app.state.clock.advance(23 * 3600 + 59 * 60);
+    app.state.clock.advance(23 * 3600 + 59 * 60).unwrap();
     let landing = app.get(&link, PC).await;
     assert_eq!(landing.status, StatusCode::OK, "valid at 23h59m");
     assert_eq!(
@@ -217,7 +217,7 @@ async fn plus_member_link_works_at_23h59m_once_and_not_at_24h01m() {
     )
     .await;
     let link = link_in(&mails_to(&app, HIKARI).await[0]);
-    app.state.clock.advance(24 * 3600 + 60);
+    app.state.clock.advance(24 * 3600 + 60).unwrap();
     let late = app.get(&link, PC).await;
     assert_eq!(late.status, StatusCode::GONE);
     assert!(late.text.contains("24 hours have passed"), "{}", late.text);
@@ -537,7 +537,7 @@ async fn an_ims_temporary_password_works_once_before_expiry_and_forces_a_new_pas
         &mails_to(&app, "abcd@xxx.mm-m.ne.jp").await[0],
         "【仮パスワード】",
     );
-    app.state.clock.advance(3601);
+    app.state.clock.advance(3601).unwrap();
     assert_eq!(
         login(&app, "ims", "abcd", &temp).await.status,
         StatusCode::UNAUTHORIZED
@@ -703,7 +703,7 @@ async fn recovery_requests_are_rate_limited_per_account() {
     }
     // Five go through; after that the answer stays the same but nothing is sent.
     assert_eq!(mails_to(&app, HIKARI).await.len(), 5);
-    app.state.clock.advance(3600);
+    app.state.clock.advance(3600).unwrap();
     post(&app, "/p/plus-member/r/forgot", "login_id=PM0012345").await;
     assert_eq!(mails_to(&app, HIKARI).await.len(), 6, "the wait ends");
 }
@@ -944,4 +944,44 @@ async fn recovery_requests_are_rate_limited_per_source_address() {
     app.request(from("198.51.100.9", "login_id=PM0012345"))
         .await;
     assert_eq!(mails_to(&app, HIKARI).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_full_site_refuses_a_sign_up_with_a_429_page_and_writes_nothing() {
+    // Plus member holds its two demo members: room for one more.
+    let app = TestApp::with(|c| c.limits.max_partner_members = 3).await;
+    let join = |id: &str| {
+        format!(
+            "login_id={id}&email={}&nickname=fan&payment_method=credit_card",
+            enc(&format!("{}@example.com", id.to_lowercase()))
+        )
+    };
+    let first = post(&app, "/p/plus-member/r/join", &join("PM1000001")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let before = app.snapshot_all_but(&[]);
+    let full = post(&app, "/p/plus-member/r/join", &join("PM1000002")).await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        full.text.contains("The site is full") && full.text.contains("try again later"),
+        "{}",
+        full.text
+    );
+    assert!(
+        full.text.contains("会員数が上限"),
+        "both languages, as the page"
+    );
+    assert_eq!(
+        app.snapshot_all_but(&[]),
+        before,
+        "no member, mail, audit row or throttle count"
+    );
+    assert!(mails_to(&app, "pm1000002@example.com").await.is_empty());
+    // The cap is per site: the other procedures of the site still work.
+    let inquiry = post(&app, "/p/plus-member/r/inquiry", &inquiry(&[])).await;
+    assert_eq!(inquiry.status, StatusCode::OK, "{}", inquiry.text);
+    let metrics = app.api("/metrics").await.text;
+    assert!(
+        metrics.contains("garake_limit_hits_total{limit=\"partner_site_full\"} 1\n"),
+        "{metrics}"
+    );
 }

@@ -166,12 +166,12 @@ async fn three_wrong_passwords_lock_until_the_next_midnight_jst() {
     // The lock lifts at the next 00:00 JST.
     let now = app.state.clock.now();
     let midnight = garake::clock::next_jst_midnight(now);
-    app.state.clock.advance(midnight - now - 60);
+    app.state.clock.advance(midnight - now - 60).unwrap();
     assert!(
         app.line(TARO).await["pin_locked"].as_bool().unwrap(),
         "still locked a minute before"
     );
-    app.state.clock.advance(61);
+    app.state.clock.advance(61).unwrap();
     assert!(!app.line(TARO).await["pin_locked"].as_bool().unwrap());
     let handset = app.handset_lang(TARO, P501I, "en").await;
     assert_eq!(
@@ -333,7 +333,7 @@ async fn three_wrong_network_pins_lock_it_until_a_shop_visit() {
         .as_bool()
         .unwrap());
     // The right PIN no longer helps, not even tomorrow.
-    app.state.clock.advance(3 * 86_400);
+    app.state.clock.advance(3 * 86_400).unwrap();
     let handset = app.handset_lang(TARO, P501I, "en").await;
     let right = handset.reset_pin("1234").await;
     assert_eq!(right.status, StatusCode::FORBIDDEN);

@@ -76,9 +76,9 @@ async fn an_unknown_session_goes_back_to_the_power_on_page_with_a_message() {
 async fn a_session_expires_after_30_idle_minutes() {
     let app = TestApp::new().await;
     let handset = app.handset(TARO, P501I).await;
-    app.state.clock.advance(29 * 60);
+    app.state.clock.advance(29 * 60).unwrap();
     assert_eq!(handset.node("imenu").await.status, StatusCode::OK);
-    app.state.clock.advance(31 * 60);
+    app.state.clock.advance(31 * 60).unwrap();
     let r = handset.node("imenu").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/?expired=1");

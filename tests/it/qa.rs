@@ -532,3 +532,96 @@ async fn the_openapi_description_covers_every_api_route() {
         }
     }
 }
+
+/// Moves the clock ten years at a time until the next ten would pass 9999.
+fn near_the_end_of_9999(app: &TestApp) {
+    use garake::clock::{LATEST, MAX_STEP};
+    while app.state.clock.now() < LATEST - MAX_STEP {
+        app.state.clock.advance(MAX_STEP).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_clock_cannot_pass_the_end_of_9999_and_a_refused_move_changes_nothing() {
+    use garake::clock::{LATEST, MAX_STEP};
+    let app = TestApp::new().await;
+    let advance = |seconds: serde_json::Value| {
+        api_req(
+            Method::POST,
+            "/api/clock/advance",
+            Some(serde_json::json!({ "seconds": seconds })),
+        )
+    };
+    let before = app.snapshot_all_but(&[]);
+    // Not a step forward of at most ten years.
+    for seconds in [0, -1, i64::MIN, MAX_STEP + 1, i64::MAX] {
+        let r = app.request(advance(seconds.into())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{seconds}");
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("must be from 1 to 316224000"),
+            "{}",
+            r.text
+        );
+    }
+    let overflowing = Request::post("/api/clock/advance")
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"seconds":99999999999999999999999}"#))
+        .unwrap();
+    let r = app.request(overflowing).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["error"].is_string());
+    assert_eq!(app.state.clock.offset(), 0, "the clock did not move");
+    assert_eq!(app.snapshot_all_but(&[]), before);
+    // Past the last second of 9999: refused, naming the limit.
+    near_the_end_of_9999(&app);
+    let clock = app.api("/api/clock").await.json();
+    let r = app.request(advance(MAX_STEP.into())).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let error = r.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("cannot pass 9999-12-31T23:59:59Z"),
+        "{error}"
+    );
+    assert_eq!(
+        app.api("/api/clock").await.json()["offset_seconds"],
+        clock["offset_seconds"],
+        "the clock did not move"
+    );
+    // Up to the last minutes of 9999 it moves, and what garake writes there
+    // is valid RFC 3339 and RFC 5322.
+    let room = LATEST - app.state.clock.now();
+    let r = app.request(advance((room - 120).into())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json()["now"]
+        .as_str()
+        .unwrap()
+        .starts_with("9999-12-31T23:5"));
+    send_out(&app, "member@example.com", "the end of time", "x").await;
+    let sent = &app.api("/api/outbox?subject=end").await.json()[0];
+    let at = chrono::DateTime::parse_from_rfc3339(sent["at"].as_str().unwrap()).unwrap();
+    assert!(at.timestamp() <= LATEST);
+    let raw = app
+        .api(&format!("/api/outbox/{}/raw", sent["id"]))
+        .await
+        .text;
+    let date = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("Date: "))
+        .expect("a Date header");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc2822(date).unwrap(),
+        at,
+        "{raw}"
+    );
+    let wrong = Request::get("/api/lines")
+        .header(header::AUTHORIZATION, "Bearer not-the-admin-token")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.request(wrong).await.status, StatusCode::UNAUTHORIZED);
+    let audit = app.api("/api/audit?action=admin_login").await.json();
+    assert!(chrono::DateTime::parse_from_rfc3339(audit[0]["at"].as_str().unwrap()).is_ok());
+}

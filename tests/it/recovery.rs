@@ -216,7 +216,7 @@ async fn failed_logins_are_throttled_with_growing_waits_on_the_simulated_clock()
     let waiting = pc.post("/mydocomo/login", right).await;
     assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS);
     assert_wait(&waiting, 30);
-    app.state.clock.advance(31);
+    app.state.clock.advance(31).unwrap();
     assert_eq!(
         pc.post(
             "/mydocomo/login",
@@ -239,7 +239,7 @@ async fn failed_logins_are_throttled_with_growing_waits_on_the_simulated_clock()
             .status,
         StatusCode::TOO_MANY_REQUESTS
     );
-    app.state.clock.advance(61);
+    app.state.clock.advance(61).unwrap();
     assert_eq!(
         pc.post("/mydocomo/login", right).await.status,
         StatusCode::SEE_OTHER
