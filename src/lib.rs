@@ -229,7 +229,14 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         shutdown_signal().await;
         events.close();
     };
-    serve::run(listener, app(state), options, shutdown).await;
+    let app = app(state);
+    serve::run(
+        listener,
+        move |remote| app.for_peer(remote),
+        options,
+        shutdown,
+    )
+    .await;
     for task in tasks {
         task.abort();
     }
