@@ -1,5 +1,6 @@
 //! The `garake` command: parse the CLI and hand over to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -186,6 +187,7 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) 
         profile,
         line,
         menus,
+        live_progress: std::io::stderr().is_terminal(),
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match garake::walk::walk(&opts, &mut out, &mut err) {

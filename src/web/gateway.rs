@@ -191,6 +191,15 @@ fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
     failure_with(ctx, root, text, StatusCode::BAD_GATEWAY)
 }
 
+/// The "too large for your handset" page, naming the page's size in a header.
+fn too_large(ctx: &Ctx, root: &str, size: &str) -> Response {
+    let mut r = failure(ctx, root, TOO_BIG);
+    if let Ok(v) = HeaderValue::from_str(size) {
+        r.headers_mut().insert(gateway::TOO_LARGE_HEADER, v);
+    }
+    r
+}
+
 fn failure_with(
     ctx: &Ctx,
     root: &str,
@@ -319,6 +328,13 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     let (status, content_type, bytes) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
+            Ok(Err(text)) if text == TOO_BIG => {
+                return Ok(too_large(
+                    &ctx,
+                    root,
+                    &format!("more than {MAX_UPSTREAM_BODY}"),
+                ))
+            }
             Ok(Err(text)) => return Ok(failure(&ctx, root, text)),
             Ok(Ok(Exchange::Redirect(status, location))) => {
                 return Ok(redirect(status, &location));
@@ -336,7 +352,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         }
         Answer::Passed => {
             if bytes.len() > ctx.profile.budget {
-                return Ok(failure(&ctx, root, TOO_BIG));
+                return Ok(too_large(&ctx, root, &bytes.len().to_string()));
             }
             let mut r = (status, bytes).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
@@ -376,7 +392,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         encode_page(&encoding.decode(&page).0, ctx.profile.charset)
     };
     if page.len() > ctx.profile.budget {
-        return Ok(failure(&ctx, root, TOO_BIG));
+        return Ok(too_large(&ctx, root, &page.len().to_string()));
     }
     let mut response = Page::encoded(ctx.profile.charset, page)
         .status(status)
