@@ -89,6 +89,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "garake=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a log written to a file or a
+        // pipe stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {
