@@ -23,6 +23,7 @@ const NOT_HANDSET: &[&str] = &[
     "/outbox",
     "/emulator",
     "/api",
+    "/assets",
 ];
 /// A crawl stops after this many pages (a loop guard).
 const MAX_PAGES: usize = 5000;

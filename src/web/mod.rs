@@ -380,6 +380,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(power_on::page))
         .route("/on/{msisdn}", get(power_on::start))
+        .route(views::power_on::STYLESHEET_PATH, get(power_on::stylesheet))
         .route("/s/{sid}/m/{node}", get(imenu::node))
         .merge(settings::routes())
         .merge(procedures::routes())
