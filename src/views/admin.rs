@@ -22,6 +22,7 @@ main{padding:1em 1.5em 3em;max-width:78em;overflow-x:auto}\
 h1{font-size:1.4em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.4em 0 .4em}\
 table{border-collapse:collapse;background:#fff;margin:.3em 0 1em}\
 td,th{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}\
+table{font-size:.94em}td{overflow-wrap:anywhere}td>a:only-child,td:has(>.button),td:has(>form){white-space:nowrap}\
 th{background:#eef1f5;font-weight:600}\
 time{white-space:nowrap}small.utc{color:var(--muted);white-space:nowrap}\
 pre,.body{background:#fff;border:1px solid var(--line);padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere;max-width:60em}\
