@@ -215,3 +215,86 @@ test("every console page fits 1024 px and an empty list says why it is empty", {
   assert.equal(await page.locator("p.empty").count(), 0);
   assert.equal(await page.locator("main table tr").count(), 4, "a header and three messages");
 });
+
+/** Presses keypad button `key` and waits for the page it leads to. */
+async function press(page, key) {
+  const before = await loads(page);
+  await page.click(`.keypad button[data-key="${key}"]`);
+  await nextPage(page, before);
+}
+
+/** Picks `value` in the shell's picker `id`, which powers on again. */
+async function pick(page, id, value) {
+  const before = await loads(page);
+  await page.selectOption(id, value);
+  await nextPage(page, before);
+}
+
+/** Submits the handset page's form and waits for the next page. */
+async function submit(page, screen) {
+  const before = await loads(page);
+  await screen.locator('input[type="submit"]').click();
+  await nextPage(page, before);
+}
+
+test("the README's five-minute tour works with the keys it names", { timeout: 90_000 }, async (t) => {
+  const page = await window(t);
+  const screen = page.frameLocator("#screen");
+  const screenText = () => screen.locator("body").innerText();
+
+  // 1. Power on: Taro on a P501i, then English; the meter in yen and seconds.
+  await page.goto(`${base}/emulator`);
+  await nextPage(page, 0);
+  assert.equal(await page.locator("#profile").inputValue(), "P501i");
+  assert.equal(await page.locator("#line").inputValue(), "09012340001");
+  await pick(page, "#lang", "en");
+  assert.match(await screenText(), /Customer support/);
+  assert.match(await page.locator("#yen").innerText(), /^¥\d/);
+  assert.match(await page.locator("#seconds").innerText(), /^\d+\.\d\d s$/);
+
+  // 2. Change the i-mode password: 5, 1, 1; 0000 then 1234 twice; then 0000 again is refused.
+  const changePassword = async (current) => {
+    await press(page, "5");
+    await press(page, "1");
+    await press(page, "1");
+    assert.match(await page.locator("#path").innerText(), /\/a\/change-imode-password$/);
+    await screen.locator('input[name="pin"]').fill(current);
+    await screen.locator('input[name="new_pin"]').fill("1234");
+    await screen.locator('input[name="new_pin_confirm"]').fill("1234");
+    await submit(page, screen);
+  };
+  await changePassword("0000");
+  assert.match(await screenText(), /Your i-mode password has been changed\./);
+  let before = await loads(page);
+  await page.click("#imenu");
+  await nextPage(page, before);
+  await changePassword("0000");
+  assert.match(await screenText(), /The i-mode password is incorrect\./);
+
+  // 3. Read a mail: Hanako writes to Taro (3, 2), Taro reads it (3, 1).
+  await pick(page, "#line", "09012340002");
+  await press(page, "3");
+  await press(page, "2");
+  await screen.locator('input[name="to"]').fill("taro-demo@docomo.ne.jp");
+  await screen.locator('input[name="subject"]').fill("Lunch?");
+  await screen.locator('textarea[name="body"]').fill("At noon.");
+  await submit(page, screen);
+  assert.match(await screenText(), /Sent\./);
+  await pick(page, "#line", "09012340001");
+  await press(page, "3");
+  await press(page, "1");
+  assert.match(await screenText(), /Lunch\?/);
+
+  // 4. The console: Taro's line, the password change and the refused try, the mail.
+  await page.goto(`${base}/admin/login`);
+  await page.fill("input[name=token]", TOKEN);
+  await Promise.all([page.waitForURL(`${base}/admin`), page.click("button")]);
+  assert.match(await page.locator("main").innerText(), /taro-demo@docomo\.ne\.jp/);
+  assert.equal(await page.locator('a[href="/admin/restore"]').count(), 1, "Restore demo fixtures…");
+  await page.goto(`${base}/admin/audit?line=09012340001`);
+  const audit = await page.locator("main table").innerText();
+  assert.match(audit, /change_imode_password\s+ok/);
+  assert.match(audit, /change_imode_password\s+wrong_pin/);
+  await page.goto(`${base}/admin/mail-log`);
+  assert.match(await page.locator("main table").innerText(), /09012340002@docomo\.ne\.jp\s+taro-demo@docomo\.ne\.jp/);
+});
