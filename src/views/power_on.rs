@@ -93,7 +93,8 @@ pub fn welcome(
         (DOCTYPE)
         html lang=(ctx.lang.code()) {
             head {
-                meta charset="utf-8";
+                // Named as on every handset page (the page is one, in UTF-8).
+                meta http-equiv="Content-Type" content="text/html; charset=UTF-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "garake — " (t(("iモード キャリア シミュレータ", "an i-mode carrier simulator"))) }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
