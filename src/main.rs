@@ -1,5 +1,6 @@
 //! The `garake` command: parse the CLI and hand over to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -88,6 +89,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "garake=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a log written to a file or a
+        // pipe stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {
@@ -186,6 +190,7 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) 
         profile,
         line,
         menus,
+        live_progress: std::io::stderr().is_terminal(),
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match garake::walk::walk(&opts, &mut out, &mut err) {

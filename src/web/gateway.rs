@@ -193,6 +193,15 @@ fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
     failure_with(ctx, root, text, StatusCode::BAD_GATEWAY)
 }
 
+/// The "too large for your handset" page, naming the page's size in a header.
+fn too_large(ctx: &Ctx, root: &str, size: &str) -> Response {
+    let mut r = failure(ctx, root, TOO_BIG);
+    if let Ok(v) = HeaderValue::from_str(size) {
+        r.headers_mut().insert(gateway::TOO_LARGE_HEADER, v);
+    }
+    r
+}
+
 fn failure_with(
     ctx: &Ctx,
     root: &str,
@@ -339,6 +348,13 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     let (status, headers, bytes, mut charge) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
+            Ok(Err(Failed::Shown(text))) if text == TOO_BIG => {
+                return Ok(too_large(
+                    &ctx,
+                    root,
+                    &format!("more than {MAX_UPSTREAM_BODY}"),
+                ))
+            }
             Ok(Err(Failed::Shown(text))) => return Ok(failure(&ctx, root, text)),
             Ok(Err(Failed::Busy)) => return Err(Busy(queue::Kind::GatewayBytes).into()),
             Ok(Ok(Exchange::Redirect(status, location))) => {
@@ -410,7 +426,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     };
     let page = gateway::without_marks(page);
     if page.len() > ctx.profile.budget {
-        return Ok(failure(&ctx, root, TOO_BIG));
+        return Ok(too_large(&ctx, root, &page.len().to_string()));
     }
     // The bytes on their way to the handset keep their share of the budget.
     state.budget.shrink(&mut charge, page.len());
@@ -440,7 +456,7 @@ fn passed(
     named: HeaderValue,
 ) -> Response {
     if bytes.len() > ctx.profile.budget {
-        return failure(ctx, &state.menu.root, TOO_BIG);
+        return too_large(ctx, &state.menu.root, &bytes.len().to_string());
     }
     state.budget.shrink(&mut charge, bytes.len());
     let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();

@@ -406,6 +406,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(power_on::page))
         .route("/on/{msisdn}", get(power_on::start))
+        .route(views::power_on::STYLESHEET_PATH, get(power_on::stylesheet))
         .route("/s/{sid}/m/{node}", get(imenu::node))
         .merge(settings::routes())
         .merge(procedures::routes())
@@ -429,7 +430,41 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             render_errors,
         ))
+        .layer(axum::middleware::map_response(end_json_with_newline))
         .with_state(state)
+}
+
+/// A JSON answer (errors included) ends with a newline, as text for a
+/// terminal does: `curl` output then never runs into the next line.
+async fn end_json_with_newline(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // JSON answers are made whole in memory, never streamed: this reads a
+    // buffer that is already there.
+    let mut bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Vec::from(bytes),
+        Err(e) => {
+            tracing::error!("a JSON answer's body could not be read: {e}");
+            let error = serde_json::json!({ "error": "internal error" }).to_string() + "\n";
+            return (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                error,
+            )
+                .into_response();
+        }
+    };
+    if bytes.last() != Some(&b'\n') {
+        bytes.push(b'\n');
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A `Content-Length` over the body limit gets its 413 before any byte of
