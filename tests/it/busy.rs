@@ -340,7 +340,9 @@ async fn a_flood_of_logins_never_keeps_a_fresh_request_waiting() {
         "most are told busy: {answers:?}"
     );
     assert!(
-        answers.keys().all(|s| [0, 200, 303, 401, 429, 503].contains(s)),
+        answers
+            .keys()
+            .all(|s| [0, 200, 303, 401, 429, 503].contains(s)),
         "no other status: {answers:?}"
     );
 }
