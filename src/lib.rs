@@ -169,12 +169,10 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     // Menus first: an invalid tree must fail before anything else happens.
     Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
     handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })?;
+    let listener = listen(config.addr).map_err(|source| StartError::Bind {
+        addr: config.addr,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     config.addr = addr;
     let max_connections = serve::connection_limit(config.limits.max_connections);
@@ -242,6 +240,19 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Listens on `addr` with a listen queue of `LISTEN_BACKLOG` (the default,
+/// 128, overflows in a flood and a dropped connection attempt is only
+/// retried by the client a second later).
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(limits::LISTEN_BACKLOG)
 }
 
 /// Forgets what has expired, every minute (`AppState::sweep`).

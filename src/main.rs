@@ -110,7 +110,14 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    // A flood of requests that each need a database call must not start a
+    // thread for each (tokio's default allows 512): the blocking pool is
+    // bounded, and what waits for it waits in its queue, not on a thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(garake::limits::BLOCKING_THREADS)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("garake: cannot start the runtime: {e}");
