@@ -550,6 +550,11 @@ pub(crate) fn error_page(
         keep(&mut json);
         return json;
     }
+    if let Some((site, home)) = pc_site(path) {
+        let mut page = (status, views::errors::pc_page(mark.kind, site, home)).into_response();
+        keep(&mut page);
+        return page;
+    }
     let ctx = error_ctx(state, path, query, ua);
     let mut page = page::Page::new(
         &ctx,
@@ -559,6 +564,25 @@ pub(crate) fn error_page(
     .into_response();
     keep(&mut page);
     page
+}
+
+/// The PC site a path belongs to, for its error pages: its name and top page.
+fn pc_site(path: &str) -> Option<(&'static str, &'static str)> {
+    const SITES: [(&str, &str, &str); 6] = [
+        ("/mydocomo", "My docomo", "/mydocomo"),
+        ("/shop", "docomo Shop", "/shop"),
+        ("/partners", "garake partner sites", "/partners"),
+        ("/p", "garake partner sites", "/partners"),
+        ("/admin", "garake admin console", "/admin"),
+        ("/outbox", "garake admin console", "/admin"),
+    ];
+    SITES.iter().find_map(|(prefix, site, home)| {
+        let under = path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        under.then_some((*site, *home))
+    })
 }
 
 /// The context to render an error page in, from whatever the request carried.
