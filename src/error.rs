@@ -168,8 +168,10 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from(secs),
             );
         }
-        if let AppError::Timeout = self {
-            // The body never came: the connection cannot be reused.
+        if let AppError::Timeout | AppError::Busy(_) = self {
+            // The body never came: the connection cannot be reused. And a
+            // busy server sheds the connection with the request: a flood's
+            // connections do not sit on the server's memory between tries.
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),

@@ -269,14 +269,26 @@ pub async fn run<M, S, B>(
                 }
             })
         };
-        let connection =
-            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
-        let registry = registry.clone();
+        let (registry, http, watcher) = (registry.clone(), http.clone(), graceful.watcher());
+        let header_timeout = options.header_timeout;
         tokio::spawn(async move {
-            tokio::select! {
-                _ = connection => {}
-                // Closed to make room: dropping the connection closes the socket.
-                _ = conn.evict.notified() => {}
+            // hyper gives a connection its buffers (16 KiB) as it takes it
+            // over: a connection that has sent nothing yet waits here without
+            // them, within the head's deadline.
+            let spoke = tokio::select! {
+                ready = tokio::time::timeout(header_timeout, io.io.readable()) => {
+                    matches!(ready, Ok(Ok(())))
+                }
+                _ = conn.evict.notified() => false,
+            };
+            if spoke {
+                let connection =
+                    watcher.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
+                tokio::select! {
+                    _ = connection => {}
+                    // Closed to make room: dropping the connection closes the socket.
+                    _ = conn.evict.notified() => {}
+                }
             }
             registry.forget(id);
         });

@@ -232,7 +232,12 @@ fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Stor
         // WAL returns the mode it ended up in; an error here is a real problem.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // Each pooled connection keeps its own page cache: at SQLite's default
+    // (2 MiB) the pool alone could hold 16 MiB of a busy database.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{};",
+        crate::limits::SQLITE_CACHE_KIB
+    ))?;
     Ok(conn)
 }
 
