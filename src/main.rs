@@ -81,6 +81,24 @@ enum Command {
         #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
         menus: Option<PathBuf>,
     },
+    /// The menu files built into garake.
+    Menus {
+        #[command(subcommand)]
+        command: MenusCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MenusCommand {
+    /// Write the built-in menu files into DIR, to start a custom set from
+    /// (then `garake serve --menus DIR`).
+    Export {
+        /// The folder to write them into (created if missing).
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -105,6 +123,9 @@ fn main() -> ExitCode {
             line,
             menus,
         }) => walk(&base, &profile, line.as_deref(), menus.as_deref()),
+        Some(Command::Menus {
+            command: MenusCommand::Export { dir, force },
+        }) => export(&dir, force),
     }
 }
 
@@ -213,6 +234,21 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: Option<&Path>) -> 
         Err(e) => {
             eprintln!("\ngarake walk: {e}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn export(dir: &Path, force: bool) -> ExitCode {
+    match garake::menu::files::export(dir, force) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("garake: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -200,6 +200,56 @@ fn at_start(file: String, message: String) -> Problem {
     }
 }
 
+/// Why `garake menus export` wrote nothing, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(
+        "not overwriting {}; add --force to replace {}",
+        .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        if .0.len() == 1 { "it" } else { "them" }
+    )]
+    Exists(Vec<PathBuf>),
+    #[error("cannot write {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Writes the built-in files into `dir` (created if missing), to start a
+/// custom set from. Existing files are left alone, and nothing is written,
+/// unless `force`. Returns the files written, in order.
+pub fn export(dir: &Path, force: bool) -> Result<Vec<PathBuf>, ExportError> {
+    let targets: Vec<(PathBuf, &str)> = BUILTIN
+        .iter()
+        .map(|(path, text)| (dir.join(path), *text))
+        .collect();
+    if !force {
+        // A dangling symbolic link counts as there: writing would follow it.
+        let existing: Vec<PathBuf> = targets
+            .iter()
+            .filter(|(path, _)| path.symlink_metadata().is_ok())
+            .map(|(path, _)| path.clone())
+            .collect();
+        if !existing.is_empty() {
+            return Err(ExportError::Exists(existing));
+        }
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExportError::Io { path, source }
+    };
+    let mut written = Vec::new();
+    for (path, text) in targets {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(io(folder))?;
+        }
+        std::fs::write(&path, text).map_err(io(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +308,31 @@ mod tests {
         let paths = |files: &[MenuFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
         assert_eq!(paths(&builtin), paths(&folder));
         assert!(builtin.iter().zip(&folder).all(|(b, f)| b.text == f.text));
+    }
+
+    #[test]
+    fn an_export_writes_every_built_in_file_and_overwrites_only_when_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("custom");
+        let written = export(&out, false).unwrap();
+        assert_eq!(written.len(), BUILTIN.len());
+        for (path, text) in BUILTIN {
+            assert_eq!(std::fs::read_to_string(out.join(path)).unwrap(), *text);
+        }
+        std::fs::write(out.join("imenu.toml"), "# mine\n").unwrap();
+        match export(&out, false) {
+            Err(ExportError::Exists(paths)) => assert_eq!(paths.len(), BUILTIN.len()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(out.join("imenu.toml")).unwrap(),
+            "# mine\n"
+        );
+        export(&out, true).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("imenu.toml")).unwrap(),
+            builtin_text("imenu.toml").unwrap()
+        );
     }
 
     #[test]

@@ -358,6 +358,117 @@ fn check_without_menus_checks_the_built_in_set() {
 }
 
 #[test]
+fn menus_export_writes_the_built_in_files_and_check_accepts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = garake_in(dir.path())
+        .args(["menus", "export", "custom"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for file in [
+        "handsets.toml",
+        "imenu.toml",
+        "sites.toml",
+        "partners/ims.toml",
+        "partners/koku.toml",
+        "partners/plus-member.toml",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == format!("wrote custom/{file}")),
+            "{file} not listed in:\n{stdout}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("custom").join(file)).unwrap(),
+            std::fs::read(shipped_menus().join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+
+    let out = garake_in(dir.path())
+        .args(["check", "--menus", "custom"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("custom: ok ("), "{stdout}");
+}
+
+#[test]
+fn serve_with_menus_uses_a_changed_exported_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = garake_in(dir.path())
+        .args(["menus", "export", "custom"])
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let imenu_toml = dir.path().join("custom/imenu.toml");
+    let text = std::fs::read_to_string(&imenu_toml).unwrap();
+    std::fs::write(
+        &imenu_toml,
+        text.replace("ja = \"お客様サポート\"", "ja = \"サポート窓口\""),
+    )
+    .unwrap();
+
+    let server = Server::start_in(dir.path(), &["--db", ":memory:", "--menus", "custom"]);
+    let imenu = imenu_of(&server);
+    assert!(imenu.contains("サポート窓口"), "{imenu}");
+    assert!(!imenu.contains("お客様サポート"), "{imenu}");
+    drop(server);
+
+    // Without --menus the built-in label is back.
+    let server = Server::start_in(dir.path(), &["--db", ":memory:"]);
+    assert!(imenu_of(&server).contains("お客様サポート"));
+}
+
+#[test]
+fn menus_export_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = |flags: &[&str]| {
+        garake_in(dir.path())
+            .args(["menus", "export"])
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    assert!(export(&["custom"]).status.success());
+    let mine = dir.path().join("custom/imenu.toml");
+    std::fs::write(&mine, "# mine\n").unwrap();
+
+    let out = export(&["custom"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("custom/imenu.toml") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing written");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "# mine\n");
+
+    let out = export(&["--force", "custom"]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        std::fs::read(shipped_menus().join("imenu.toml")).unwrap()
+    );
+
+    // A folder that cannot be made: one line, exit 1. No folder named: exit 2.
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    let out = export(&["a-file/custom"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot write a-file/custom"), "{stderr}");
+    assert_eq!(export(&[]).status.code(), Some(2));
+}
+
+#[test]
 fn check_accepts_the_shipped_menus() {
     let out = Command::new(BIN)
         .arg("check")
