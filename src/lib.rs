@@ -171,12 +171,10 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     let menus = config.menu_source();
     Menu::load(menus.as_ref(), &web::KNOWN).map_err(StartError::Menus)?;
     handset::Catalogue::load(menus.as_ref()).map_err(StartError::Menus)?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })?;
+    let listener = listen(config.addr).map_err(|source| StartError::Bind {
+        addr: config.addr,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     config.addr = addr;
     let max_connections = serve::connection_limit(config.limits.max_connections);
@@ -231,12 +229,32 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         shutdown_signal().await;
         events.close();
     };
-    serve::run(listener, app(state), options, shutdown).await;
+    let app = app(state);
+    serve::run(
+        listener,
+        move |remote| app.for_peer(remote),
+        options,
+        shutdown,
+    )
+    .await;
     for task in tasks {
         task.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Listens on `addr` with a listen queue of `LISTEN_BACKLOG` (the default,
+/// 128, overflows in a flood and a dropped connection attempt is only
+/// retried by the client a second later).
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(limits::LISTEN_BACKLOG)
 }
 
 /// Forgets what has expired, every minute (`AppState::sweep`).

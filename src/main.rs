@@ -1,5 +1,6 @@
 //! The `garake` command: parse the CLI and hand over to the library.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -109,6 +110,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "garake=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a log written to a file or a
+        // pipe stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {
@@ -130,7 +134,14 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    // A flood of requests that each need a database call must not start a
+    // thread for each (tokio's default allows 512): the blocking pool is
+    // bounded, and what waits for it waits in its queue, not on a thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(garake::limits::BLOCKING_THREADS)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("garake: cannot start the runtime: {e}");
@@ -220,6 +231,7 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: Option<&Path>) -> 
         profile,
         line,
         menus: menus.as_ref(),
+        live_progress: std::io::stderr().is_terminal(),
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match garake::walk::walk(&opts, &mut out, &mut err) {

@@ -23,8 +23,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use crate::web::front::App;
-
 /// A request body that took longer than the body deadline.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body did not arrive in time")]
@@ -188,14 +186,29 @@ fn raise_file_limit() -> Option<u64> {
     None
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish for at most `grace`.
-pub async fn run(
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish for at most `grace`. `service_for` gives the service that
+/// answers a connection's requests, from the client's address; it must be
+/// ready at every call (as axum's routers are), and it is cloned per request.
+pub async fn run<M, S, B>(
     listener: TcpListener,
-    app: App,
+    service_for: M,
     options: Options,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    M: Fn(std::net::SocketAddr) -> S,
+    S: tower_service::Service<
+            hyper::Request<TimedBody>,
+            Response = hyper::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<axum::BoxError>,
+{
     let registry = Arc::new(Registry {
         conns: Mutex::default(),
         epoch: Instant::now(),
@@ -238,14 +251,15 @@ pub async fn run(
             registry: registry.clone(),
         };
         let service = {
-            let (app, conn, body_timeout) = (app.clone(), conn.clone(), options.body_timeout);
+            let (app, conn, body_timeout) =
+                (service_for(remote), conn.clone(), options.body_timeout);
             hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 conn.in_flight.store(true, Ordering::Relaxed);
                 conn.body_pending
                     .store(!req.body().is_end_stream(), Ordering::Relaxed);
                 let limit = crate::limits::body_limit(req.uri().path());
                 let req = req.map(|body| TimedBody::new(body, body_timeout, limit, conn.clone()));
-                let answer = app.respond_from(req, Some(remote));
+                let answer = tower_service::Service::call(&mut app.clone(), req);
                 let conn = conn.clone();
                 async move {
                     let response = answer.await;

@@ -137,14 +137,24 @@ impl Link {
     }
 
     /// Reads an answer's body to its end, or to `limit` bytes, charging the
-    /// budget (if any) for every byte as it arrives.
+    /// budget (if any) for its bytes: for the whole body at once when its
+    /// length is declared (so that no page holds part of the budget while it
+    /// waits for the rest, which would let many pages hold it all and none
+    /// finish), else as they arrive.
     async fn body(
         &mut self,
         mut body: Incoming,
         limit: usize,
+        declared: Option<usize>,
         budget: Option<(&Budget, &mut Charge)>,
     ) -> Result<Bytes, BodyError> {
         let mut budget = budget;
+        if let (Some((budget, charge)), Some(declared)) = (&mut budget, declared) {
+            budget
+                .charge(charge, declared * WORKING_COPIES)
+                .await
+                .map_err(|_| BodyError::Busy)?;
+        }
         let mut first: Option<Bytes> = None;
         let mut more: Vec<u8> = Vec::new();
         let mut len = 0usize;
@@ -171,16 +181,21 @@ impl Link {
                 return Err(BodyError::TooBig);
             }
             if let Some((budget, charge)) = &mut budget {
-                budget
-                    .charge(charge, data.len() * WORKING_COPIES)
-                    .await
-                    .map_err(|_| BodyError::Busy)?;
+                // What the bytes so far need, beyond what is held already.
+                let owed = (len * WORKING_COPIES).saturating_sub(charge.bytes());
+                if owed > 0 {
+                    budget
+                        .charge(charge, owed)
+                        .await
+                        .map_err(|_| BodyError::Busy)?;
+                }
             }
             // One chunk (the usual case for a page) is kept as it came.
             match &first {
                 None => first = Some(data),
                 Some(head) => {
                     if more.is_empty() {
+                        more.reserve_exact(declared.unwrap_or(0).max(head.len() + data.len()));
                         more.extend_from_slice(head);
                     }
                     more.extend_from_slice(&data);
@@ -372,7 +387,12 @@ impl Upstreams {
             Err(BodyError::TooBig)
         } else {
             let body = link
-                .body(body, limit, budget.map(|b| (b, &mut charge)))
+                .body(
+                    body,
+                    limit,
+                    declared.and_then(|n| usize::try_from(n).ok()),
+                    budget.map(|b| (b, &mut charge)),
+                )
                 .await;
             if body.is_ok() {
                 self.checkin(secure, &authority, link);

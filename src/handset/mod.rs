@@ -7,7 +7,7 @@ mod form;
 pub mod html;
 pub mod pictograms;
 
-pub use catalogue::Catalogue;
+pub use catalogue::{Bearer, Catalogue};
 pub use charset::{encode_page, encode_page_for, Charset};
 pub use form::{FormData, FormError};
 pub use html::HtmlVersion;
@@ -48,6 +48,9 @@ pub struct Profile {
     pub html: Option<HtmlVersion>,
     /// Whether the browser has the `utn` attribute (HTML 3.0 and later).
     pub utn: bool,
+    /// The link the model browsed over and its packet fee (none for a PC or a
+    /// model the catalogue does not know).
+    pub bearer: Option<Bearer>,
 }
 
 /// The handset catalogue's file in a menu set.

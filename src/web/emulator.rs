@@ -172,7 +172,10 @@ fn controls(
                                     data-target=(p.page_target()) data-budget=(p.budget)
                                     data-width=(p.width) data-charset=(p.charset.name())
                                     data-html=(p.html.map(|v| v.to_string()).unwrap_or_default())
-                                    data-ua=(p.user_agent) {
+                                    data-ua=(p.user_agent)
+                                    data-bearer=[p.bearer.as_ref().map(|b| &b.name)]
+                                    data-kbps=[p.bearer.as_ref().map(|b| b.kbps)]
+                                    data-yen=[p.bearer.as_ref().map(|b| b.yen_per_packet)] {
                                     (profile_label(p))
                                 }
                             }
@@ -305,6 +308,13 @@ fn phone() -> Markup {
                         output #packets.packets title="i-mode billed by the packet: 128 bytes each" { "—" }
                         output #charset.charset { "—" }
                     }
+                    // What a user of the time felt: the fee and the wait, from the
+                    // catalogue's bearer of the model.
+                    div.cost title="The page's packets at the packet fee of the handset's network (before tax), and its bytes at the bearer's peak downlink rate" {
+                        output #yen.yen { "—" }
+                        output #seconds.seconds { "—" }
+                        output #bearer.bearer { "—" }
+                    }
                     output #tags.tags title="Tags this handset's i-mode HTML version does not know" {}
                 }
                 div #path.path { "powered off" }
@@ -427,6 +437,31 @@ mod tests {
         assert!(html.contains("090-1234-0001 ドコモ太郎"));
         assert!(html.contains(r#"<option value="en">"#));
         assert!(html.contains(r#"data-root="imenu""#));
+    }
+
+    #[test]
+    fn each_handset_option_carries_its_bearer_and_packet_fee_for_the_meter() {
+        let html = render(&Choice {
+            profile: "P501i".into(),
+            line: None,
+            lang: Lang::En,
+        });
+        let option = |name: &str| {
+            let at = html.find(&format!(r#"<option value="{name}""#)).unwrap();
+            html[at..at + html[at..].find('>').unwrap()].to_string()
+        };
+        assert!(
+            option("P501i").contains(r#"data-bearer="mova PDC-P" data-kbps="9.6" data-yen="0.3""#),
+            "{}",
+            option("P501i")
+        );
+        assert!(option("P903i").contains(r#"data-kbps="384" data-yen="0.2""#));
+        assert!(option("P-07B").contains(r#"data-kbps="7200" data-yen="0.2""#));
+        assert!(
+            !option("PC").contains("data-kbps"),
+            "a PC pays no packet fee"
+        );
+        assert!(html.contains(r#"id="yen""#) && html.contains(r#"id="seconds""#));
     }
 
     #[test]

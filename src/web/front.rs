@@ -190,6 +190,42 @@ where
     }
 }
 
+impl App {
+    /// The service answering the requests of a client at `remote`.
+    pub fn for_peer(&self, remote: SocketAddr) -> Peer {
+        Peer {
+            app: self.clone(),
+            remote,
+        }
+    }
+}
+
+/// The application as one client's connection sees it: its requests carry
+/// the client's address.
+#[derive(Clone)]
+pub struct Peer {
+    app: App,
+    remote: SocketAddr,
+}
+
+impl<B> Service<Request<B>> for Peer
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> AppFuture {
+        self.app.respond_from(req, Some(self.remote))
+    }
+}
+
 /// The answer: ready at once from the cache, or the router's.
 // The routed variant is the big one and the common one; the future is built
 // once in place on the connection's task and never moved around, so boxing it

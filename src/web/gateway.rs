@@ -193,6 +193,15 @@ fn failure(ctx: &Ctx, root: &str, text: crate::views::text::Text) -> Response {
     failure_with(ctx, root, text, StatusCode::BAD_GATEWAY)
 }
 
+/// The "too large for your handset" page, naming the page's size in a header.
+fn too_large(ctx: &Ctx, root: &str, size: &str) -> Response {
+    let mut r = failure(ctx, root, TOO_BIG);
+    if let Ok(v) = HeaderValue::from_str(size) {
+        r.headers_mut().insert(gateway::TOO_LARGE_HEADER, v);
+    }
+    r
+}
+
 fn failure_with(
     ctx: &Ctx,
     root: &str,
@@ -339,6 +348,13 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     let (status, headers, bytes, mut charge) =
         match tokio::time::timeout(state.upstreams.timeout, exchange).await {
             Err(_) => return Ok(failure(&ctx, root, SLOW)),
+            Ok(Err(Failed::Shown(text))) if text == TOO_BIG => {
+                return Ok(too_large(
+                    &ctx,
+                    root,
+                    &format!("more than {MAX_UPSTREAM_BODY}"),
+                ))
+            }
             Ok(Err(Failed::Shown(text))) => return Ok(failure(&ctx, root, text)),
             Ok(Err(Failed::Busy)) => return Err(Busy(queue::Kind::GatewayBytes).into()),
             Ok(Ok(Exchange::Redirect(status, location))) => {
@@ -374,43 +390,28 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         }
         Answer::Html(encoding) => encoding,
     };
-    // The page as the browser will read it (by its byte-order mark, if it
-    // has one); one that does not decode in its own charset cannot be shown.
-    let Some((text, encoding)) = gateway::readable(&bytes, encoding) else {
-        return Ok(failure(&ctx, root, GARBAGE));
-    };
     let page_url = sanitize::PageUrl::new(url).ok_or(AppError::NotFound)?;
-    // Joined without the formatting machinery: every page needs them.
-    let elsewhere = ["/s/", &c.sid, "/url?url="].concat();
-    let regst = ["/s/", &c.sid, "/cp/regst/", &site.id].concat();
-    let rules = Rules {
-        page: &page_url,
-        routes: &state.routes,
-        sid: &c.sid,
-        elsewhere: &elsewhere,
-        regst: &regst,
-        charset: ctx.profile.charset.name(),
-    };
-    let Ok((page, report)) = sanitize::transform(&text, encoding, &rules) else {
-        return Ok(failure(&ctx, root, GARBAGE));
-    };
-    // The page as the handset receives it: in its charset, within its cache.
-    let wanted = match ctx.profile.charset {
-        Charset::ShiftJis => encoding_rs::SHIFT_JIS,
-        Charset::Utf8 => encoding_rs::UTF_8,
-    };
-    // Decoded as the sanitizer read it: a mark its pass uncovered is text.
-    let page = if encoding == wanted {
-        page
-    } else {
-        encode_page(
-            &encoding.decode_without_bom_handling(&page).0,
-            ctx.profile.charset,
+    let charset = ctx.profile.charset;
+    let rewritten = if bytes.len() <= INLINE_REWRITE {
+        rewrite(
+            &state, &bytes, encoding, &page_url, &c.sid, &site.id, charset,
         )
+    } else {
+        // A large page takes tens of milliseconds to rewrite: done on the
+        // blocking pool, so the runtime's threads go on answering menu pages.
+        let (state, bytes) = (state.clone(), bytes.clone());
+        let (sid, site_id) = (c.sid.clone(), site.id.clone());
+        crate::blocking::run(move || {
+            rewrite(&state, &bytes, encoding, &page_url, &sid, &site_id, charset)
+        })
+        .await
     };
-    let page = gateway::without_marks(page);
+    let (page, report) = match rewritten {
+        Ok(done) => done,
+        Err(text) => return Ok(failure(&ctx, root, text)),
+    };
     if page.len() > ctx.profile.budget {
-        return Ok(failure(&ctx, root, TOO_BIG));
+        return Ok(too_large(&ctx, root, &page.len().to_string()));
     }
     // The bytes on their way to the handset keep their share of the budget.
     state.budget.shrink(&mut charge, page.len());
@@ -428,6 +429,50 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
     Ok(response)
 }
 
+/// Pages up to this size are rewritten on the request's own thread; larger
+/// ones on the blocking pool.
+const INLINE_REWRITE: usize = 32 * 1024;
+
+/// A provider's HTML page as the handset receives it: read as the browser
+/// will (by its byte-order mark, if it has one), what the i-mode browser
+/// never ran removed and every link pointed into the gateway, in the
+/// handset's charset; with what was removed.
+fn rewrite(
+    state: &AppState,
+    bytes: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    page_url: &sanitize::PageUrl,
+    sid: &str,
+    site_id: &str,
+    charset: Charset,
+) -> Result<(Vec<u8>, sanitize::Report), crate::views::text::Text> {
+    // One that does not decode in its own charset cannot be shown.
+    let (text, encoding) = gateway::readable(bytes, encoding).ok_or(GARBAGE)?;
+    // Joined without the formatting machinery: every page needs them.
+    let elsewhere = ["/s/", sid, "/url?url="].concat();
+    let regst = ["/s/", sid, "/cp/regst/", site_id].concat();
+    let rules = Rules {
+        page: page_url,
+        routes: &state.routes,
+        sid,
+        elsewhere: &elsewhere,
+        regst: &regst,
+        charset: charset.name(),
+    };
+    let (page, report) = sanitize::transform(&text, encoding, &rules).map_err(|_| GARBAGE)?;
+    let wanted = match charset {
+        Charset::ShiftJis => encoding_rs::SHIFT_JIS,
+        Charset::Utf8 => encoding_rs::UTF_8,
+    };
+    // Decoded as the sanitizer read it: a mark its pass uncovered is text.
+    let page = if encoding == wanted {
+        page
+    } else {
+        encode_page(&encoding.decode_without_bom_handling(&page).0, charset)
+    };
+    Ok((gateway::without_marks(page), report))
+}
+
 /// Text or an image, passed through as it is with the type garake names
 /// (`named`), if it fits the handset's cache; it keeps its share of the
 /// gateway's budget until the handset has it.
@@ -440,7 +485,7 @@ fn passed(
     named: HeaderValue,
 ) -> Response {
     if bytes.len() > ctx.profile.budget {
-        return failure(ctx, &state.menu.root, TOO_BIG);
+        return too_large(ctx, &state.menu.root, &bytes.len().to_string());
     }
     state.budget.shrink(&mut charge, bytes.len());
     let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();

@@ -406,6 +406,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(power_on::page))
         .route("/on/{msisdn}", get(power_on::start))
+        .route(views::power_on::STYLESHEET_PATH, get(power_on::stylesheet))
         .route("/s/{sid}/m/{node}", get(imenu::node))
         .merge(settings::routes())
         .merge(procedures::routes())
@@ -429,7 +430,41 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             render_errors,
         ))
+        .layer(axum::middleware::map_response(end_json_with_newline))
         .with_state(state)
+}
+
+/// A JSON answer (errors included) ends with a newline, as text for a
+/// terminal does: `curl` output then never runs into the next line.
+async fn end_json_with_newline(response: Response) -> Response {
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // JSON answers are made whole in memory, never streamed: this reads a
+    // buffer that is already there.
+    let mut bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Vec::from(bytes),
+        Err(e) => {
+            tracing::error!("a JSON answer's body could not be read: {e}");
+            let error = serde_json::json!({ "error": "internal error" }).to_string() + "\n";
+            return (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                error,
+            )
+                .into_response();
+        }
+    };
+    if bytes.last() != Some(&b'\n') {
+        bytes.push(b'\n');
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A `Content-Length` over the body limit gets its 413 before any byte of
@@ -515,6 +550,11 @@ pub(crate) fn error_page(
         keep(&mut json);
         return json;
     }
+    if let Some((site, home)) = pc_site(path) {
+        let mut page = (status, views::errors::pc_page(mark.kind, site, home)).into_response();
+        keep(&mut page);
+        return page;
+    }
     let ctx = error_ctx(state, path, query, ua);
     let mut page = page::Page::new(
         &ctx,
@@ -524,6 +564,25 @@ pub(crate) fn error_page(
     .into_response();
     keep(&mut page);
     page
+}
+
+/// The PC site a path belongs to, for its error pages: its name and top page.
+fn pc_site(path: &str) -> Option<(&'static str, &'static str)> {
+    const SITES: [(&str, &str, &str); 6] = [
+        ("/mydocomo", "My docomo", "/mydocomo"),
+        ("/shop", "docomo Shop", "/shop"),
+        ("/partners", "garake partner sites", "/partners"),
+        ("/p", "garake partner sites", "/partners"),
+        ("/admin", "garake admin console", "/admin"),
+        ("/outbox", "garake admin console", "/admin"),
+    ];
+    SITES.iter().find_map(|(prefix, site, home)| {
+        let under = path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        under.then_some((*site, *home))
+    })
 }
 
 /// The context to render an error page in, from whatever the request carried.

@@ -83,6 +83,14 @@ pub async fn page(
     let prev = (p > 1).then(|| link(p - 1));
     let next = (offset + LINES_PER_PAGE < total).then(|| link(p + 1));
     let expired = query.get("expired")?.is_some();
+    // A PC browser that came here itself, not through the emulator's picker
+    // (which names the profile): tell it what garake is. Handsets, and the
+    // emulator's PC profile, get the page as it always was.
+    if !ctx.profile.is_handset() && carried.is_empty() {
+        let markup =
+            views::power_on::welcome(&ctx, &listing, expired, prev.as_deref(), next.as_deref());
+        return Ok(Page::new(&ctx, markup));
+    }
     let markup = views::power_on::page(
         &ctx,
         &listing,
@@ -113,4 +121,16 @@ pub async fn start(
     let session = state.sessions.create(line_id, msisdn, profile, lang);
     let location = format!("/s/{}/m/{}", session.id, state.menu.root);
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+/// `GET /assets/power-on.css`: the PC welcome page's style sheet.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        views::power_on::STYLESHEET,
+    )
+        .into_response()
 }

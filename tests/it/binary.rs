@@ -728,6 +728,114 @@ fn walk_reports_a_tag_the_handsets_html_version_lacks_on_a_providers_page() {
     assert_eq!(new, Some(0), "{new_out}");
 }
 
+/// The shipped menu files with one more site for `upstream`: an unofficial
+/// one (reached through iMenu's URL entry), or an official one in the Menu list.
+fn menus_with_site(upstream: &str, official: bool) -> tempfile::TempDir {
+    let menus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(shipped_menus()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("sites.toml") {
+            if official {
+                text = text.replace(
+                    "children = [\"s-transit\", \"s-gourmet\"]",
+                    "children = [\"s-transit\", \"s-gourmet\", \"s-cp\"]",
+                );
+                text.push_str("\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n");
+            }
+            text.push_str(&format!(
+                "\n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{upstream}/cp/\"\nofficial = {official}\n"
+            ));
+        }
+        std::fs::write(menus.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    menus
+}
+
+/// The pages a walk's output lists (one line per page, before the lists),
+/// each with how many times it was fetched (once per language).
+fn pages_walked(stdout: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut pages = std::collections::BTreeMap::new();
+    for line in stdout.lines().filter(|l| l.contains('\t')) {
+        let path = line.split('\t').next().unwrap().to_string();
+        *pages.entry(path).or_insert(0) += 1;
+    }
+    pages
+}
+
+#[test]
+fn walk_with_an_unofficial_site_configured_finds_every_built_in_page() {
+    // The URL entry's redirect into the gateway carries no `lang=`: the
+    // English session must stay English, or its pages are skipped as seen.
+    let upstream = provider(
+        "<html><head><title>cp</title></head><body>cp top<br><a href=\"about.html\">about</a></body></html>",
+    );
+    let menus = menus_with_site(&upstream, false);
+    let plain_db = tempfile::tempdir().unwrap();
+    let plain = Server::start(&plain_db.path().join("g.db"));
+    let with_db = tempfile::tempdir().unwrap();
+    let with_site = Server::start_on(&with_db.path().join("g.db"), menus.path(), &[]);
+    for profile in ["P501i", "PC"] {
+        let (code, base_out) = walk_as(&plain.addr, profile, shipped_menus());
+        assert_eq!(code, Some(0), "{profile}: {base_out}");
+        let (code, out) = walk_as(&with_site.addr, profile, menus.path());
+        assert_eq!(code, Some(0), "{profile}: {out}");
+        let (base, found) = (pages_walked(&base_out), pages_walked(&out));
+        for (page, times) in &base {
+            assert!(
+                found.get(page).is_some_and(|n| n >= times),
+                "{profile}: {page} fetched {times}× without the site, {:?}× with it:\n{out}",
+                found.get(page)
+            );
+        }
+        let total = |o: &str| -> usize {
+            o.lines()
+                .last()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(total(&out) > total(&base_out), "{profile}: {out}");
+        assert_eq!(
+            found.get("/s/{sid}/g/cp/about.html"),
+            Some(&2),
+            "{profile}: {out}"
+        );
+        assert!(out.contains("menu nodes never reached: 0\n"), "{out}");
+    }
+}
+
+#[test]
+fn walk_counts_a_providers_page_too_large_for_the_handset_as_over_budget() {
+    let big: &'static str = Box::leak(
+        format!(
+            "<html><head><title>big</title></head><body>{}</body></html>",
+            "x".repeat(6000)
+        )
+        .into_boxed_str(),
+    );
+    let upstream = provider(big);
+    let menus = menus_with_site(&upstream, true);
+    let db = tempfile::tempdir().unwrap();
+    let server = Server::start_on(&db.path().join("g.db"), menus.path(), &[]);
+    let (code, out) = walk_as(&server.addr, "P501i", menus.path());
+    drop(server);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("broken links: 0\n"), "{out}");
+    assert!(
+        out.contains(
+            "over-budget pages: 1\n  /s/{sid}/g/cp/ (6057 > 5120 bytes, the provider's page)\n"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn walk_reports_an_over_budget_page_and_exits_1() {
     // A menu whose labels are far too long for a P501i page.

@@ -628,6 +628,9 @@ async fn a_page_over_the_handsets_cache_is_cut_off_with_its_error() {
     let r = small.get(&format!("/s/{}/g/cp/big", small.sid)).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);
     assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    // The page's size, for walk: over the 5 KB cache.
+    let size: usize = r.header("x-garake-too-large").parse().unwrap();
+    assert!(size > 5 * 1024, "{size}");
     let big = app.handset(TARO, "DoCoMo/1.0/N505i/c20/TB/W20H10").await;
     assert_eq!(
         big.get(&format!("/s/{}/g/cp/big", big.sid)).await.status,
@@ -1063,6 +1066,7 @@ async fn size_limits_hold_both_ways() {
     let r = big.get(&format!("/s/{}/g/cp/huge", big.sid)).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);
     assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    assert_eq!(r.header("x-garake-too-large"), "more than 614400");
     // A posted body over the server's 16 KiB limit never reaches the provider.
     let handset = app.handset(TARO, P501I).await;
     let before = HITS.load(std::sync::atomic::Ordering::SeqCst);
