@@ -34,7 +34,7 @@ pub use config::Config;
 pub use web::{app, AppState};
 
 use clock::Clock;
-use menu::{Menu, Problem};
+use menu::{Menu, MenuSource, Problem};
 use pin::PinHasher;
 use store::Db;
 
@@ -97,9 +97,10 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
 /// Loads menus and storage; a new database gets the demo fixtures (never an
 /// existing one).
 pub fn build(config: &Config) -> Result<AppState, StartError> {
-    let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
-    let partners = load_partners(&config.menus)?;
-    let handsets = handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
+    let menus = config.menu_source();
+    let menu = Menu::load(menus.as_ref(), &web::KNOWN).map_err(StartError::Menus)?;
+    let partners = load_partners(menus.as_ref())?;
+    let handsets = handset::Catalogue::load(menus.as_ref()).map_err(StartError::Menus)?;
     // Every configuration check before the database is touched.
     let upstreams = gateway::client::Upstreams::new(
         config.gateway_ca.as_deref(),
@@ -141,9 +142,9 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     ))
 }
 
-/// The partner sites of `menus/partners/`.
-pub fn load_partners(menus: &Path) -> Result<recovery::config::Partners, StartError> {
-    recovery::config::Partners::load(&menus.join("partners")).map_err(StartError::Menus)
+/// The partner sites of the menu set (`partners/*.toml`).
+pub fn load_partners(menus: &dyn MenuSource) -> Result<recovery::config::Partners, StartError> {
+    recovery::config::Partners::load(menus).map_err(StartError::Menus)
 }
 
 /// Replaces all lines with the demo fixtures.
@@ -167,8 +168,9 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         .transpose()
         .map_err(StartError::Relay)?;
     // Menus first: an invalid tree must fail before anything else happens.
-    Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
-    handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
+    let menus = config.menu_source();
+    Menu::load(menus.as_ref(), &web::KNOWN).map_err(StartError::Menus)?;
+    handset::Catalogue::load(menus.as_ref()).map_err(StartError::Menus)?;
     let listener = listen(config.addr).map_err(|source| StartError::Bind {
         addr: config.addr,
         source,

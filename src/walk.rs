@@ -7,11 +7,10 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::time::Duration;
 
 use crate::handset::Charset;
-use crate::menu::{Menu, Target, SITE_ACTION};
+use crate::menu::{Menu, MenuSource, Target, SITE_ACTION};
 
 /// Paths that are PC sites or tools, not handset pages.
 const NOT_HANDSET: &[&str] = &[
@@ -177,7 +176,8 @@ pub struct Options<'a> {
     pub base: &'a str,
     pub profile: &'a str,
     pub line: Option<&'a str>,
-    pub menus: &'a Path,
+    /// The menu set whose nodes must all be reached.
+    pub menus: &'a dyn MenuSource,
     /// Redraw one progress line as pages come (a terminal); otherwise only
     /// the closing count is written, with no control characters.
     pub live_progress: bool,
@@ -191,8 +191,9 @@ pub fn walk(
 ) -> Result<Report, String> {
     let catalogue = crate::handset::Catalogue::load(opts.menus).map_err(|p| {
         format!(
-            "the handset catalogue has {} problem(s); run `garake check`",
-            p.len()
+            "cannot load the handset catalogue ({} problem(s), the first: {}); run `garake check`",
+            p.len(),
+            p.first().map(ToString::to_string).unwrap_or_default()
         )
     })?;
     let profile = catalogue.by_name(opts.profile).ok_or_else(|| {

@@ -1,21 +1,26 @@
-//! The handset catalogue (`menus/handsets.toml`): every docomo model garake
-//! knows, with the facts a page depends on. Loaded and validated like the
+//! The handset catalogue (`handsets.toml` of the menu set): every docomo model
+//! garake knows, with the facts a page depends on. Loaded and validated like the
 //! menus (every problem at once, as `file:line:col: message`); profiles, the
 //! User-Agent parser, the emulator's picker and `GET /api/handsets` read it.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::{html::HtmlVersion, Browser, Charset, Pictograms, Profile};
+use super::{html::HtmlVersion, Browser, Charset, Pictograms, Profile, CATALOGUE_FILE};
+use crate::menu::files::{builtin_text, MenuSource, BUILTIN_NAME};
 use crate::menu::{Problem, Source};
 
-/// The catalogue shipped with garake (the same file as `menus/handsets.toml`),
-/// used where no menu folder is at hand (tests, `walk`) or the folder has none.
-const BUILTIN: &str = include_str!("../../menus/handsets.toml");
+/// The catalogue built into garake, used where no menu set is at hand (tests,
+/// tools) or a folder has none.
+fn builtin_source() -> (String, &'static str) {
+    (
+        format!("{BUILTIN_NAME} {CATALOGUE_FILE}"),
+        builtin_text(CATALOGUE_FILE).expect("the built-in set has a handset catalogue"),
+    )
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,25 +205,23 @@ impl Catalogue {
     pub fn builtin() -> &'static Catalogue {
         static BUILT: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
         BUILT.get_or_init(|| {
-            Catalogue::from_source("menus/handsets.toml", BUILTIN)
-                .expect("the shipped catalogue is valid (tested)")
+            let (name, text) = builtin_source();
+            Catalogue::from_source(&name, text).expect("the shipped catalogue is valid (tested)")
         })
     }
 
-    /// `dir/handsets.toml`, or the shipped catalogue if the folder has none.
-    pub fn load(dir: &Path) -> Result<Catalogue, Vec<Problem>> {
-        let path = dir.join(super::CATALOGUE_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Catalogue::from_source(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Catalogue::from_source("menus/handsets.toml", BUILTIN)
+    /// The set's `handsets.toml`, or the built-in catalogue if it has none.
+    pub fn load(source: &dyn MenuSource) -> Result<Catalogue, Vec<Problem>> {
+        match source
+            .files()?
+            .into_iter()
+            .find(|f| f.path == CATALOGUE_FILE)
+        {
+            Some(file) => Catalogue::from_source(&file.name, &file.text),
+            None => {
+                let (name, text) = builtin_source();
+                Catalogue::from_source(&name, text)
             }
-            Err(e) => Err(vec![Problem {
-                file: path.display().to_string(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read: {e}"),
-            }]),
         }
     }
 

@@ -53,7 +53,7 @@ pub struct Profile {
     pub bearer: Option<Bearer>,
 }
 
-/// The handset catalogue's file in the menu folder.
+/// The handset catalogue's file in a menu set.
 pub const CATALOGUE_FILE: &str = "handsets.toml";
 /// Budget when a DoCoMo User-Agent names no cache size (the 501i generation).
 pub const DEFAULT_DOCOMO_BUDGET: usize = 5 * 1024;

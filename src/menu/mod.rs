@@ -1,12 +1,14 @@
-//! The menu tree: loaded from `menus/*.toml`, validated as a whole (every problem
-//! at once, as `file:line:col: message`), and prepared once at start for rendering.
+//! The menu tree: loaded from the `*.toml` of a menu set (built in, or a folder),
+//! validated as a whole (every problem at once, as `file:line:col: message`), and
+//! prepared once at start for rendering.
 
+pub mod files;
 mod schema;
 mod validate;
 
 use std::collections::HashMap;
-use std::path::Path;
 
+pub use files::{source, Builtin, Folder, MenuFile, MenuSource};
 pub use validate::{Known, Problem, Source};
 
 /// Where a menu entry leads.
@@ -89,14 +91,15 @@ pub struct Menu {
 }
 
 impl Menu {
-    /// Validates menu files given as (name, text) pairs, as `load` does for a folder.
+    /// Validates menu files given as (name, text) pairs, as `load` does for a set.
     pub fn from_sources(files: &[(&str, &str)], known: &Known) -> Result<Menu, Vec<Problem>> {
         validate::from_sources(files, known)
     }
 
-    /// Loads and validates every `*.toml` in `dir`.
-    pub fn load(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
-        validate::load_dir(dir, known)
+    /// Loads and validates the menu files of a set: every `*.toml` at its top
+    /// but the handset catalogue.
+    pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>> {
+        validate::load(source, known)
     }
 
     pub fn node(&self, id: &str) -> Option<&Node> {

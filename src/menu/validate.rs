@@ -2,11 +2,11 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
-use std::path::Path;
 
 use toml::Spanned;
 
-use super::schema::{MenuFile, NodeDef, SiteDef};
+use super::files::{MenuFile, MenuSource};
+use super::schema::{self, NodeDef, SiteDef};
 use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
 
 /// The built-in actions and panels the server implements; menus may name no others.
@@ -58,46 +58,20 @@ impl Source {
 /// The keys a menu entry may claim (9 goes back, 0 to iMenu, `*` `#` page).
 const ALLOWED_KEYS: &str = "12345678";
 
-pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            return Err(vec![Problem {
-                file: dir.display().to_string(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read the menu folder: {e}"),
-            }])
-        }
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+/// Loads the menu files of `source`: every file at its top but the handset
+/// catalogue.
+pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>> {
+    let files: Vec<Source> = source
+        .files()?
+        .iter()
         // The handset catalogue lives beside the menus but is not a menu file.
-        .filter(|p| {
-            p.file_name()
-                .is_none_or(|n| n != crate::handset::CATALOGUE_FILE)
-        })
+        .filter(|f| f.is_top() && f.path != crate::handset::CATALOGUE_FILE)
+        .map(MenuFile::to_source)
         .collect();
-    paths.sort();
-    for path in paths {
-        let name = path.display().to_string();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => files.push(Source { name, text }),
-            Err(e) => problems.push(Problem {
-                file: name,
-                line: 1,
-                col: 1,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-    if files.is_empty() && problems.is_empty() {
+    let mut problems = Vec::new();
+    if files.is_empty() {
         problems.push(Problem {
-            file: dir.display().to_string(),
+            file: source.name(),
             line: 1,
             col: 1,
             message: "no .toml menu files".into(),
@@ -131,9 +105,9 @@ fn validate(
     mut problems: Vec<Problem>,
 ) -> (Option<Menu>, Vec<Problem>) {
     // 1. Parse every file.
-    let mut parsed: Vec<(&Source, MenuFile)> = Vec::new();
+    let mut parsed: Vec<(&Source, schema::MenuFile)> = Vec::new();
     for src in files {
-        match toml::from_str::<MenuFile>(&src.text) {
+        match toml::from_str::<schema::MenuFile>(&src.text) {
             Ok(file) => parsed.push((src, file)),
             Err(e) => {
                 let at = e.span().map_or(0, |s| s.start);

@@ -411,7 +411,7 @@ async fn setup() -> (TestApp, String, tempfile::TempDir) {
     let menus = menus_with_upstream(&base, None, Some(&short));
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 1;
     })
     .await;
@@ -939,7 +939,7 @@ async fn setup_secure(trust: bool) -> (TestApp, tempfile::TempDir) {
     std::fs::write(&ca, ca_pem).unwrap();
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 5;
         c.gateway_ca = trust.then_some(ca);
     })
@@ -1340,7 +1340,7 @@ async fn a_post_the_site_breaks_off_is_a_failure_page_and_reaches_it_once() {
     let menus = menus_with_upstream(&base, None, Some(&breaking));
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 5;
     })
     .await;

@@ -810,7 +810,7 @@ fn menus_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
 async fn a_fourth_site_needs_only_a_data_file() {
     let dir = menus_with(&[("quiz.toml", FOURTH)]);
     let path = dir.path().to_path_buf();
-    let app = TestApp::with(move |c| c.menus = path).await;
+    let app = TestApp::with(move |c| c.menus = Some(path)).await;
     assert!(app.get("/partners", PC).await.text.contains("Quiz Club"));
     assert_eq!(
         post(
@@ -848,8 +848,8 @@ fn a_broken_partner_file_is_reported_by_check() {
         "match_any = [[\"login_id\", \"phone\"]]",
     );
     let dir = menus_with(&[("quiz.toml", &broken)]);
-    let problems =
-        garake::recovery::config::Partners::load(&dir.path().join("partners")).unwrap_err();
+    let problems = garake::recovery::config::Partners::load(&garake::menu::Folder::new(dir.path()))
+        .unwrap_err();
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert!(
         text.iter()
@@ -861,8 +861,8 @@ fn a_broken_partner_file_is_reported_by_check() {
         "mechanism = \"carrier_pigeon\"",
     );
     let dir = menus_with(&[("quiz.toml", &typo)]);
-    let problems =
-        garake::recovery::config::Partners::load(&dir.path().join("partners")).unwrap_err();
+    let problems = garake::recovery::config::Partners::load(&garake::menu::Folder::new(dir.path()))
+        .unwrap_err();
     assert!(
         problems[0].to_string().contains("carrier_pigeon"),
         "{problems:?}"
