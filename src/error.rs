@@ -113,6 +113,12 @@ impl AppError {
     }
 }
 
+impl From<crate::store::Error> for AppError {
+    fn from(err: crate::store::Error) -> AppError {
+        AppError::internal(err)
+    }
+}
+
 impl From<rusqlite::Error> for AppError {
     fn from(err: rusqlite::Error) -> AppError {
         AppError::internal(err)

@@ -44,7 +44,7 @@ pub enum StartError {
     #[error("the menu files have {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Menus(Vec<Problem>),
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] store::Error),
     #[error(transparent)]
     Secret(#[from] pin::SecretFileError),
     #[error("cannot load the demo fixtures: {0:?}")]
@@ -79,7 +79,7 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
     let secret = match config.secret_path() {
         Some(path) => {
             let has_hashes = db
-                .with_conn(|c| store::holds_hashes(c))
+                .with_conn(|c| Ok(store::holds_hashes(c)?))
                 .map_err(StartError::Fixtures)?;
             PinHasher::load_secret(&path, has_hashes, config.new_secret)?
         }
@@ -118,7 +118,11 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     let mailbox = config.limits.mailbox_messages.to_string();
     db.with_conn(move |c| {
         store::set_setting(c, store::SMTP_RELAY, relay.as_deref())?;
-        store::set_setting(c, mail::store::MAILBOX_MESSAGES, Some(&mailbox))
+        Ok(store::set_setting(
+            c,
+            mail::store::MAILBOX_MESSAGES,
+            Some(&mailbox),
+        )?)
     })
     .map_err(StartError::Fixtures)?;
     let token = config

@@ -555,14 +555,14 @@ fn reserve(
 /// the minute's `locked` row of its line, action and source, not written on
 /// its own (a flood of attempts on a locked line writes a row a minute).
 fn record_locked(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<(), AppError> {
-    audit::summarise(
+    Ok(audit::summarise(
         conn,
         now,
         Some(&req.msisdn),
         req.action,
         audit::Outcome::Locked,
         &req.source,
-    )
+    )?)
 }
 
 /// Whether a line's secret is locked right now (a read; nothing counted).
@@ -603,14 +603,14 @@ where
         let (msisdn, action, source) = (req.msisdn.clone(), req.action, req.source.clone());
         let now = clock.now();
         db.call(move |conn| {
-            audit::record(
+            Ok(audit::record(
                 conn,
                 now,
                 Some(&msisdn),
                 action,
                 audit::Outcome::InvalidInput,
                 &source,
-            )
+            )?)
         })
         .await?;
         return Ok(GateOutcome::InvalidFormat);

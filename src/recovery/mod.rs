@@ -229,14 +229,14 @@ fn audit_step(
     step: &str,
     outcome: Outcome,
 ) -> Result<(), AppError> {
-    audit::record(
+    Ok(audit::record(
         conn,
         now,
         None,
         &format!("partner:{site}:{step}"),
         outcome,
         "partner",
-    )
+    )?)
 }
 
 /// The answer to a procedure's form.

@@ -9,8 +9,8 @@
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::Error;
 use crate::domain::Msisdn;
-use crate::error::AppError;
 
 /// The outcome words of the audit log (as the API and console show them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub fn record(
     action: &str,
     outcome: Outcome,
     source: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO audit (at, line, action, outcome, source, security)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -141,7 +141,7 @@ pub fn summarise(
     action: &str,
     outcome: Outcome,
     source: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO audit (at, line, action, outcome, source, security, minute)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -163,7 +163,7 @@ pub fn summarise(
 /// Keeps the newest `keep` ordinary rows and the newest `keep_security`
 /// security events (each trimmed only against its own kind); returns how
 /// many older rows went.
-pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
+pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, Error> {
     use rusqlite::OptionalExtension;
     let mut gone = 0;
     for (security, keep) in [(false, keep), (true, keep_security)] {
@@ -184,7 +184,7 @@ pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, A
 }
 
 /// Newest entries first, optionally for one line.
-pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, AppError> {
+pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, Error> {
     Ok(filtered(
         conn,
         &Filter {
@@ -211,7 +211,7 @@ pub fn filtered(
     filter: &Filter<'_>,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<Entry>, i64), AppError> {
+) -> Result<(Vec<Entry>, i64), Error> {
     const WHERE: &str = "WHERE (?1 IS NULL OR line = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR outcome = ?3)";
     let keys = (
         filter.line.map(Msisdn::as_str),
@@ -232,7 +232,7 @@ pub fn filtered(
 }
 
 /// The entry with row id `id`, if it is still kept.
-pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, AppError> {
+pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, Error> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM audit WHERE id = ?1"))?

@@ -2,8 +2,8 @@
 
 use rusqlite::Connection;
 
+use super::Error;
 use crate::domain::Msisdn;
-use crate::error::AppError;
 use crate::store::lines::{self, NewLine};
 
 /// One demo line with its secrets in clear (they are documented in the README).
@@ -85,7 +85,7 @@ pub fn replace_with_demo(
     tx: &Connection,
     next: &mut dyn FnMut() -> String,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     tx.execute_batch(
         "DELETE FROM support_inquiries; DELETE FROM partner_temp_passwords; DELETE FROM partner_tokens;
          DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;

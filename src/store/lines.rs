@@ -3,8 +3,8 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
+use super::Error;
 use crate::domain::Msisdn;
-use crate::error::AppError;
 use crate::pin::is_locked;
 
 /// The carrier's mail domain.
@@ -68,7 +68,7 @@ pub struct NewLine<'a> {
     pub secret_code: Option<&'a str>,
 }
 
-pub fn insert(conn: &Connection, line: &NewLine<'_>, now: i64) -> Result<i64, AppError> {
+pub fn insert(conn: &Connection, line: &NewLine<'_>, now: i64) -> Result<i64, Error> {
     conn.execute(
         "INSERT INTO lines (msisdn, name_ja, name_en, mail_local, pin_hash, network_pin_hash,
              daccount_id, daccount_hash, id_doc_type, id_doc_number, mail_suspended,
@@ -102,7 +102,7 @@ pub fn insert(conn: &Connection, line: &NewLine<'_>, now: i64) -> Result<i64, Ap
 }
 
 /// The line's row id, if the number is a line of ours.
-pub fn find(conn: &Connection, msisdn: &Msisdn) -> Result<Option<i64>, AppError> {
+pub fn find(conn: &Connection, msisdn: &Msisdn) -> Result<Option<i64>, Error> {
     Ok(conn
         .prepare_cached("SELECT id FROM lines WHERE msisdn = ?1")?
         .query_row([msisdn.as_str()], |r| r.get(0))
@@ -114,7 +114,7 @@ pub fn state_by_msisdn(
     conn: &Connection,
     msisdn: &Msisdn,
     now: i64,
-) -> Result<Option<(i64, LineState)>, AppError> {
+) -> Result<Option<(i64, LineState)>, Error> {
     let Some(id) = find(conn, msisdn)? else {
         return Ok(None);
     };
@@ -122,11 +122,7 @@ pub fn state_by_msisdn(
 }
 
 /// Lines in number order, `limit` from `offset`, and the total count.
-pub fn directory(
-    conn: &Connection,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<Listing>, i64), AppError> {
+pub fn directory(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<Listing>, i64), Error> {
     let total: i64 = conn.query_row("SELECT count(*) FROM lines", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, msisdn, name_ja, name_en FROM lines ORDER BY msisdn LIMIT ?1 OFFSET ?2",
@@ -143,7 +139,7 @@ pub fn directory(
     for row in rows {
         let (id, msisdn, name_ja, name_en) = row?;
         let msisdn = Msisdn::parse(&msisdn)
-            .ok_or_else(|| AppError::internal(format!("stored msisdn {msisdn} is malformed")))?;
+            .ok_or_else(|| Error::Corrupt(format!("stored msisdn {msisdn} is malformed")))?;
         out.push(Listing {
             id,
             msisdn,
@@ -155,7 +151,7 @@ pub fn directory(
 }
 
 /// The full public state of one line.
-pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, AppError> {
+pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, Error> {
     let row = conn
         .prepare_cached(
             "SELECT msisdn, name_ja, name_en, mail_local, mail_suspended, rejection_mode,
@@ -206,7 +202,7 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
 
 /// Sets the i-mode password to the default (`default_hash` is its hash) and
 /// clears its lock and failure count. Runs in the caller's transaction.
-pub fn reset_password(conn: &Connection, line_id: i64, default_hash: &str) -> Result<(), AppError> {
+pub fn reset_password(conn: &Connection, line_id: i64, default_hash: &str) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET pin_hash = ?1, pin_failures = 0, pin_locked_until = NULL WHERE id = ?2",
         rusqlite::params![default_hash, line_id],
@@ -215,7 +211,7 @@ pub fn reset_password(conn: &Connection, line_id: i64, default_hash: &str) -> Re
 }
 
 /// Unlocks a locked network PIN (a docomo Shop visit).
-pub fn unlock_network_pin(conn: &Connection, line_id: i64) -> Result<(), AppError> {
+pub fn unlock_network_pin(conn: &Connection, line_id: i64) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET network_pin_failures = 0, network_pin_locked_until = NULL WHERE id = ?1",
         [line_id],

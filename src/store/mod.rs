@@ -30,8 +30,11 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// Why the store could not do what was asked. The web layer answers every
+/// one of them as an internal error (`From<Error> for AppError`); nothing
+/// here is the client's fault.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum Error {
     #[error("cannot open database {path}: {source}")]
     Open {
         path: String,
@@ -41,6 +44,10 @@ pub enum StoreError {
     Migrate(#[from] rusqlite_migration::Error),
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A stored value that cannot be what it stands for (a malformed number,
+    /// unreadable JSON): the database was changed behind garake's back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
 }
 
 /// A pool of connections to one database. Cheap to clone.
@@ -136,7 +143,7 @@ impl Pooled {
 impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
     /// `:memory:` gives a private in-memory database shared by the pool.
-    pub fn open(path: &str) -> Result<Db, StoreError> {
+    pub fn open(path: &str) -> Result<Db, Error> {
         let base = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -191,8 +198,7 @@ impl Db {
                 self.inner.flags,
                 self.inner._anchor.is_some(),
             )
-            .map_err(AppError::internal)
-            .and_then(|c| Pooled::new(c).map_err(AppError::internal))?,
+            .and_then(|c| Pooled::new(c).map_err(Error::from))?,
         };
         let result = f(&mut pooled.conn);
         // A connection left inside a transaction by an error path is rolled back
@@ -222,8 +228,8 @@ impl Db {
     }
 }
 
-fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(uri, flags).map_err(|source| StoreError::Open {
+fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Error> {
+    let conn = Connection::open_with_flags(uri, flags).map_err(|source| Error::Open {
         path: uri.to_string(),
         source,
     })?;
@@ -237,7 +243,7 @@ fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Stor
 }
 
 /// Whether the database holds any password hash made with the server secret.
-pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
+pub fn holds_hashes(conn: &Connection) -> Result<bool, Error> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM lines) OR EXISTS (SELECT 1 FROM staff)
              OR EXISTS (SELECT 1 FROM partner_accounts)",
@@ -250,7 +256,7 @@ pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
 /// ordinary rows, and the newest `keep_security` security events of the audit
 /// log (trimmed apart: ordinary rows never push one out); returns how many
 /// older rows went.
-pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
+pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, Error> {
     let mail = conn.execute(
         "DELETE FROM mail_log WHERE id <= (SELECT max(id) FROM mail_log) - ?1",
         [keep],
@@ -262,7 +268,7 @@ pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usi
 pub const SMTP_RELAY: &str = "smtp_relay";
 
 /// Sets (or, with `None`, removes) a setting of the running server.
-pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), AppError> {
+pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), Error> {
     match value {
         Some(v) => conn.execute(
             "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
@@ -276,9 +282,8 @@ pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<
 
 /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`),
 /// so two writers never both read then both write.
-pub fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, AppError> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(AppError::internal)
+pub fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, Error> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
 }
 
 #[cfg(test)]
@@ -316,7 +321,7 @@ mod tests {
             db.with_conn(|c2| {
                 let n: i64 = c2
                     .query_row("SELECT count(*) FROM lines", [], |r| r.get(0))
-                    .map_err(AppError::internal)?;
+                    .map_err(Error::from)?;
                 assert_eq!(n, 0);
                 Ok(())
             })?;

@@ -2,8 +2,8 @@
 
 use rusqlite::Connection;
 
+use super::Error;
 use crate::domain::{Msisdn, Pin};
-use crate::error::AppError;
 use crate::store::fixtures::DEMO_LINES;
 use crate::store::lines::{self, NewLine};
 
@@ -150,7 +150,7 @@ pub fn create(
     c: &Checked,
     h: &Hashed,
     now: i64,
-) -> Result<Result<i64, Conflict>, AppError> {
+) -> Result<Result<i64, Conflict>, Error> {
     if lines::find(conn, &c.msisdn)?.is_some() {
         return Ok(Err(Conflict::Number));
     }
@@ -204,7 +204,7 @@ pub fn reset_line(
     msisdn: &Msisdn,
     pins: &crate::pin::PinHasher,
     now: i64,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     let Some(line_id) = lines::find(conn, msisdn)? else {
         return Ok(false);
     };
@@ -285,7 +285,7 @@ pub fn seed(
     pins: &crate::pin::PinHasher,
     count: u32,
     now: i64,
-) -> Result<u32, AppError> {
+) -> Result<u32, Error> {
     let pin = pins.hash(crate::domain::DEFAULT_PIN);
     let network = pins.hash("9999");
     let tx = crate::store::write_tx(conn)?;

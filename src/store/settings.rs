@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::AppError;
+use super::Error;
 
 /// `mode` is a rejection mode's stored name (the mail module's `Mode::as_str`),
 /// `list` its validated entries.
@@ -12,7 +12,7 @@ pub fn set_rejection(
     line_id: i64,
     mode: &str,
     list: &[String],
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET rejection_mode = ?1 WHERE id = ?2",
         rusqlite::params![mode, line_id],
@@ -30,7 +30,7 @@ pub fn set_rejection(
 /// Changes the address to `local` (already validated); `false` if another
 /// line has it (the UNIQUE constraint decides, so two lines racing for one
 /// address cannot both win).
-pub fn set_mail_local(conn: &Connection, line_id: i64, local: &str) -> Result<bool, AppError> {
+pub fn set_mail_local(conn: &Connection, line_id: i64, local: &str) -> Result<bool, Error> {
     match conn.execute(
         "UPDATE lines SET mail_local = ?1 WHERE id = ?2",
         rusqlite::params![local, line_id],
@@ -45,7 +45,7 @@ pub fn set_mail_local(conn: &Connection, line_id: i64, local: &str) -> Result<bo
     }
 }
 
-pub fn set_suspended(conn: &Connection, line_id: i64, suspended: bool) -> Result<(), AppError> {
+pub fn set_suspended(conn: &Connection, line_id: i64, suspended: bool) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET mail_suspended = ?1 WHERE id = ?2",
         rusqlite::params![suspended, line_id],
@@ -53,7 +53,7 @@ pub fn set_suspended(conn: &Connection, line_id: i64, suspended: bool) -> Result
     Ok(())
 }
 
-pub fn set_secret_code(conn: &Connection, line_id: i64, code: &str) -> Result<(), AppError> {
+pub fn set_secret_code(conn: &Connection, line_id: i64, code: &str) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET secret_code = ?1 WHERE id = ?2",
         rusqlite::params![code, line_id],
@@ -61,12 +61,7 @@ pub fn set_secret_code(conn: &Connection, line_id: i64, code: &str) -> Result<()
     Ok(())
 }
 
-pub fn set_message_service(
-    conn: &Connection,
-    line_id: i64,
-    r: bool,
-    f: bool,
-) -> Result<(), AppError> {
+pub fn set_message_service(conn: &Connection, line_id: i64, r: bool, f: bool) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET message_r = ?1, message_f = ?2 WHERE id = ?3",
         rusqlite::params![r, f, line_id],
@@ -74,7 +69,7 @@ pub fn set_message_service(
     Ok(())
 }
 
-pub fn set_id_notification(conn: &Connection, line_id: i64, on: bool) -> Result<(), AppError> {
+pub fn set_id_notification(conn: &Connection, line_id: i64, on: bool) -> Result<(), Error> {
     conn.execute(
         "UPDATE lines SET id_notification = ?1 WHERE id = ?2",
         rusqlite::params![on, line_id],
@@ -83,7 +78,7 @@ pub fn set_id_notification(conn: &Connection, line_id: i64, on: bool) -> Result<
 }
 
 /// Whether the line lets content providers receive its i-mode ID.
-pub fn id_notification(conn: &Connection, line_id: i64) -> Result<bool, AppError> {
+pub fn id_notification(conn: &Connection, line_id: i64) -> Result<bool, Error> {
     Ok(conn
         .prepare_cached("SELECT id_notification FROM lines WHERE id = ?1")?
         .query_row([line_id], |r| r.get(0))

@@ -198,7 +198,12 @@ async fn audit_page(
                 action: a.as_deref(),
                 outcome: o.as_deref(),
             };
-            audit::filtered(conn, &filter, offset, crate::limits::PAGE_ROWS)
+            Ok(audit::filtered(
+                conn,
+                &filter,
+                offset,
+                crate::limits::PAGE_ROWS,
+            )?)
         })
         .await?;
     let filter = [raw.as_deref(), action.as_deref(), outcome.as_deref()];

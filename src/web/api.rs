@@ -126,7 +126,7 @@ async fn line(
     let now = state.clock.now();
     let found = state
         .db
-        .call(move |conn| lines::state_by_msisdn(conn, &msisdn, now))
+        .call(move |conn| Ok(lines::state_by_msisdn(conn, &msisdn, now)?))
         .await?;
     found
         .map(|(_, line)| Json(line))
@@ -191,7 +191,7 @@ async fn audit_log(
                 action: action.as_deref(),
                 outcome: outcome.as_deref(),
             };
-            audit::filtered(conn, &filter, offset, limit)
+            Ok(audit::filtered(conn, &filter, offset, limit)?)
         })
         .await?;
     Ok(with_total(total, Json(entries)))
@@ -689,7 +689,7 @@ async fn wait_line_mail(
     let after = bounded(&query, "after", 0, i64::MAX)?;
     let line_id = state
         .db
-        .call(move |conn| lines::find(conn, &msisdn))
+        .call(move |conn| Ok(lines::find(conn, &msisdn)?))
         .await?
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))?;
     let found = wait_for(&state, "delivery", timeout, || {

@@ -383,14 +383,14 @@ pub async fn audit_invalid(
     state
         .db
         .call(move |conn| {
-            crate::store::audit::record(
+            Ok(crate::store::audit::record(
                 conn,
                 now,
                 Some(&msisdn),
                 action,
                 crate::store::audit::Outcome::InvalidInput,
                 "handset",
-            )
+            )?)
         })
         .await
 }

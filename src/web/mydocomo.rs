@@ -168,14 +168,14 @@ async fn login(
     state
         .db
         .call(move |conn| {
-            crate::store::audit::record(
+            Ok(crate::store::audit::record(
                 conn,
                 now,
                 audited.as_ref(),
                 "mydocomo_login",
                 outcome,
                 "mydocomo",
-            )
+            )?)
         })
         .await?;
     Ok(match line {

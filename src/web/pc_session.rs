@@ -196,7 +196,7 @@ pub async fn check_login<T: Send + 'static>(
         Some(who) => {
             state
                 .db
-                .call(move |conn| throttle::clear(conn, &key))
+                .call(move |conn| Ok(throttle::clear(conn, &key)?))
                 .await?;
             Ok(LoginCheck::Ok(who))
         }

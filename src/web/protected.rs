@@ -368,7 +368,7 @@ async fn line_state(state: &AppState, session: &Session) -> Result<lines::LineSt
     let (line_id, now) = (session.line_id, state.clock.now());
     state
         .db
-        .call(move |conn| lines::state(conn, line_id, now))
+        .call(move |conn| Ok(lines::state(conn, line_id, now)?))
         .await?
         .ok_or(AppError::SessionExpired)
 }

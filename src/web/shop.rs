@@ -220,7 +220,16 @@ async fn audit_counter(
     let (source, now) = (format!("shop:{staff}"), state.clock.now());
     state
         .db
-        .call(move |conn| audit::record(conn, now, msisdn.as_ref(), action, outcome, &source))
+        .call(move |conn| {
+            Ok(audit::record(
+                conn,
+                now,
+                msisdn.as_ref(),
+                action,
+                outcome,
+                &source,
+            )?)
+        })
         .await
 }
 

@@ -56,7 +56,7 @@ async fn my_menu(
     let line_id = session.line_id;
     let ids = state
         .db
-        .call(move |conn| services::my_menu(conn, line_id))
+        .call(move |conn| Ok(services::my_menu(conn, line_id)?))
         .await?;
     // A site dropped from the menu files simply disappears from My Menu.
     let sites: Vec<_> = ids.iter().filter_map(|id| state.menu.site(id)).collect();
@@ -77,7 +77,7 @@ async fn fee_services(
     let line_id = session.line_id;
     let subs = state
         .db
-        .call(move |conn| services::subscriptions(conn, line_id))
+        .call(move |conn| Ok(services::subscriptions(conn, line_id)?))
         .await?;
     let subs: Vec<_> = subs
         .into_iter()
