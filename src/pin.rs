@@ -521,7 +521,7 @@ enum Reserved {
 /// never get more checks than N one after another: the attempt that reaches
 /// the limit locks the secret at once, and a correct one unlocks it again.
 fn reserve(
-    conn: &mut rusqlite::Connection,
+    conn: &mut crate::store::Conn,
     req: &GateRequest,
     now: i64,
 ) -> Result<Reserved, AppError> {

@@ -281,7 +281,7 @@ pub fn reset_line(
 /// network PIN 9999. To stay fast, all share one pair of Argon2 hashes (same
 /// secret, same salt): fine for synthetic lines, never done for real ones.
 pub fn seed(
-    conn: &mut Connection,
+    conn: &mut super::Conn,
     pins: &crate::pin::PinHasher,
     count: u32,
     now: i64,

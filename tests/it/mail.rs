@@ -346,7 +346,7 @@ async fn the_outbox_keeps_the_newest_1000() {
     app.state
         .db
         .with_conn(|conn| {
-            let tx = conn.transaction()?;
+            let tx = garake::store::write_tx(conn)?;
             for i in 0..1005 {
                 let subject = format!("m{i}");
                 let mail = garake::mail::store::Mail {
