@@ -90,8 +90,8 @@ impl Events {
         &self,
         conn: &Connection,
         change: &Change,
-    ) -> Result<Option<(&'static str, serde_json::Value)>, crate::error::AppError> {
-        use crate::mail::store as mail;
+    ) -> Result<Option<(&'static str, serde_json::Value)>, crate::store::Error> {
+        use crate::store::mail;
         let json = |v: serde_json::Result<serde_json::Value>| v.ok();
         Ok(match (change.table, change.op) {
             (Table::Audit, Op::Insert) => crate::store::audit::entry(conn, change.rowid)?

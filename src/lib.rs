@@ -22,6 +22,7 @@ pub mod queue;
 pub mod random;
 pub mod recovery;
 pub mod serve;
+pub mod services;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -117,12 +118,9 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     let relay = config.smtp_relay.clone();
     let mailbox = config.limits.mailbox_messages.to_string();
     db.with_conn(move |c| {
-        store::set_setting(c, store::SMTP_RELAY, relay.as_deref())?;
-        Ok(store::set_setting(
-            c,
-            mail::store::MAILBOX_MESSAGES,
-            Some(&mailbox),
-        )?)
+        use store::server::{set, Setting};
+        set(c, Setting::SmtpRelay, relay.as_deref())?;
+        Ok(set(c, Setting::MailboxMessages, Some(&mailbox))?)
     })
     .map_err(StartError::Fixtures)?;
     let token = config

@@ -734,7 +734,8 @@ pub fn reset_to_default(
     route: &str,
 ) -> Result<(), AppError> {
     crate::store::lines::reset_password(conn, line_id, default_hash)?;
-    crate::mail::notices::password_reset(conn, line_id, now, route)?;
+    let notice = crate::mail::notices::password_reset(route);
+    crate::services::mail::notify(conn, line_id, now, &notice)?;
     Ok(())
 }
 

@@ -19,8 +19,10 @@ use fields::{FieldError, Kind};
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::AppError;
-use crate::mail::store::{self as mail, Mail};
+use crate::mail::address::valid_address;
+use crate::mail::message::Mail;
 use crate::pin::PinHasher;
+use crate::services::mail;
 use crate::store::audit::{self, Outcome};
 use crate::store::{throttle, write_tx, Db};
 
@@ -440,7 +442,7 @@ pub async fn submit(
                     fill(&proc_def.mail_body, &[("login_id", &account.login_id)])
                 }
             };
-            if mail::valid_address(&to) {
+            if valid_address(&to) {
                 mail::send(
                     &tx,
                     now,
@@ -542,7 +544,7 @@ async fn signup(
                     ("reference", &reference),
                 ],
             );
-            if mail::valid_address(&to) {
+            if valid_address(&to) {
                 mail::send(
                     &tx,
                     now,
@@ -759,7 +761,7 @@ pub async fn change_password(
             };
             store::set_password(&tx, account_id, &hash)?;
             let account = store::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
-            if let Some(to) = account.value(&site_def.notice_to).filter(|t| mail::valid_address(t)) {
+            if let Some(to) = account.value(&site_def.notice_to).filter(|t| valid_address(t)) {
                 let body = format!(
                     "{}のパスワードが変更されました({})。お心当たりがない場合はお問い合わせください。\nThe password of {} ({}) was changed at {}.",
                     site_def.name,

@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 use serde::Serialize;
 
-use super::Error;
+use super::error::Error;
 use crate::domain::Msisdn;
 
 /// The outcome words of the audit log (as the API and console show them).

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::Error;
+use super::error::Error;
 use crate::domain::Msisdn;
 use crate::store::lines::{self, NewLine};
 

@@ -3,12 +3,10 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::Error;
+use super::error::Error;
 use crate::domain::Msisdn;
+use crate::mail::address::MAIL_DOMAIN;
 use crate::pin::is_locked;
-
-/// The carrier's mail domain.
-pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
 
 /// A line's public state: settings and lock flags, never a secret.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -192,8 +190,8 @@ pub fn state(conn: &Connection, id: i64, now: i64) -> Result<Option<LineState>, 
     state.mail_rejection.list = stmt
         .query_map([id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    state.my_menu = crate::store::services::my_menu(conn, id)?;
-    state.subscriptions = crate::store::services::subscriptions(conn, id)?
+    state.my_menu = crate::store::sites::my_menu(conn, id)?;
+    state.subscriptions = crate::store::sites::subscriptions(conn, id)?
         .into_iter()
         .map(|s| s.site)
         .collect();
@@ -217,4 +215,65 @@ pub fn unlock_network_pin(conn: &Connection, line_id: i64) -> Result<(), Error> 
         [line_id],
     )?;
     Ok(())
+}
+
+/// What delivery needs to know of the line whose address is `local@`: as
+/// stored (the rejection mode by its stored name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    pub line_id: i64,
+    pub msisdn: String,
+    /// The current local part of the line's address.
+    pub mail_local: String,
+    pub suspended: bool,
+    pub rejection_mode: String,
+    /// The rejection list, in its order.
+    pub list: Vec<String>,
+    pub secret_code: Option<String>,
+}
+
+/// The mail settings of the line whose current address has local part
+/// `local` (lower case), if any.
+pub fn mail_settings(conn: &Connection, local: &str) -> Result<Option<MailSettings>, Error> {
+    let row = conn
+        .prepare_cached(
+            "SELECT id, msisdn, mail_local, mail_suspended, rejection_mode, secret_code FROM lines WHERE mail_local = ?1",
+        )?
+        .query_row([local], |r| {
+            Ok(MailSettings {
+                line_id: r.get(0)?,
+                msisdn: r.get(1)?,
+                mail_local: r.get(2)?,
+                suspended: r.get(3)?,
+                rejection_mode: r.get(4)?,
+                list: Vec::new(),
+                secret_code: r.get(5)?,
+            })
+        })
+        .optional()?;
+    let Some(mut line) = row else { return Ok(None) };
+    let mut stmt = conn
+        .prepare_cached("SELECT entry FROM rejection_list WHERE line_id = ?1 ORDER BY position")?;
+    line.list = stmt
+        .query_map([line.line_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(line))
+}
+
+/// The line whose current address has local part `local` (lower case), if
+/// any: its id and number.
+pub fn by_mail_local(conn: &Connection, local: &str) -> Result<Option<(i64, String)>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT id, msisdn FROM lines WHERE mail_local = ?1")?
+        .query_row([local], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// The local part of a line's current address.
+pub fn mail_local(conn: &Connection, line_id: i64) -> Result<String, Error> {
+    Ok(conn.query_row(
+        "SELECT mail_local FROM lines WHERE id = ?1",
+        [line_id],
+        |r| r.get(0),
+    )?)
 }

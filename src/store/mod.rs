@@ -1,11 +1,14 @@
 //! SQLite storage: opening with pragmas, migrations, a small connection pool.
 
 pub mod audit;
+pub mod error;
 pub mod fixtures;
 pub mod lines;
+pub mod mail;
 pub mod provision;
-pub mod services;
+pub mod server;
 pub mod settings;
+pub mod sites;
 pub mod throttle;
 
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
 use crate::error::AppError;
+
+pub use error::Error;
 
 /// Numbered migrations, embedded in the binary and applied at start.
 fn migrations() -> Migrations<'static> {
@@ -28,26 +33,6 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0008_id_notification.sql")),
         M::up(include_str!("migrations/0009_audit_apart.sql")),
     ])
-}
-
-/// Why the store could not do what was asked. The web layer answers every
-/// one of them as an internal error (`From<Error> for AppError`); nothing
-/// here is the client's fault.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("cannot open database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("cannot migrate database: {0}")]
-    Migrate(#[from] rusqlite_migration::Error),
-    #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
-    /// A stored value that cannot be what it stands for (a malformed number,
-    /// unreadable JSON): the database was changed behind garake's back.
-    #[error("corrupt stored value: {0}")]
-    Corrupt(String),
 }
 
 /// A pool of connections to one database. Cheap to clone.
@@ -365,27 +350,7 @@ pub fn holds_hashes(conn: &Connection) -> Result<bool, Error> {
 /// log (trimmed apart: ordinary rows never push one out); returns how many
 /// older rows went.
 pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, Error> {
-    let mail = conn.execute(
-        "DELETE FROM mail_log WHERE id <= (SELECT max(id) FROM mail_log) - ?1",
-        [keep],
-    )?;
-    Ok(mail + audit::trim(conn, keep, keep_security)?)
-}
-
-/// The server setting naming the SMTP relay (absent: no relay).
-pub const SMTP_RELAY: &str = "smtp_relay";
-
-/// Sets (or, with `None`, removes) a setting of the running server.
-pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), Error> {
-    match value {
-        Some(v) => conn.execute(
-            "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = ?2",
-            [key, v],
-        )?,
-        None => conn.execute("DELETE FROM server_settings WHERE key = ?1", [key])?,
-    };
-    Ok(())
+    Ok(mail::trim_log(conn, keep)? + audit::trim(conn, keep, keep_security)?)
 }
 
 /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`),

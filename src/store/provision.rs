@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::Error;
+use super::error::Error;
 use crate::domain::{Msisdn, Pin};
 use crate::store::fixtures::DEMO_LINES;
 use crate::store::lines::{self, NewLine};

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::Error;
+use super::error::Error;
 
 /// `mode` is a rejection mode's stored name (the mail module's `Mode::as_str`),
 /// `list` its validated entries.

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::Error;
+use super::error::Error;
 
 /// How attempts under one key are allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,9 +2,9 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::mail::store::{LogEntry, OutboxFilter, Outgoing};
 use crate::store::audit;
 use crate::store::lines::LineState;
+use crate::store::mail::{LogEntry, OutboxFilter, Outgoing};
 
 /// The console's one style sheet: readable tables, a header with the
 /// product name and the current page, wrapped message bodies.
@@ -398,10 +398,10 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option
 pub struct LineView<'a> {
     pub state: &'a LineState,
     pub audit: &'a [audit::Entry],
-    pub mails: &'a [crate::mail::store::Received],
+    pub mails: &'a [crate::store::mail::Received],
     pub mail_total: i64,
-    pub subscriptions: &'a [crate::store::services::Subscription],
-    pub ledger: &'a [crate::store::services::LedgerEntry],
+    pub subscriptions: &'a [crate::store::sites::Subscription],
+    pub ledger: &'a [crate::store::sites::LedgerEntry],
 }
 
 pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {

@@ -12,8 +12,11 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::mail::store as mail;
-use crate::store::{audit, lines, services};
+use crate::mail::address::valid_address;
+use crate::mail::message::{self as message, Unfit};
+use crate::services::mail::{Draft, Resend};
+use crate::store::mail;
+use crate::store::{audit, lines, sites};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -136,9 +139,9 @@ async fn line(
 /// A line's fee-based subscriptions and billing ledger.
 #[derive(serde::Serialize)]
 struct Billing {
-    subscriptions: Vec<services::Subscription>,
+    subscriptions: Vec<sites::Subscription>,
     monthly_total: i64,
-    ledger: Vec<services::LedgerEntry>,
+    ledger: Vec<sites::LedgerEntry>,
 }
 
 /// `GET /api/lines/{msisdn}/billing`: active subscriptions, their monthly total,
@@ -155,9 +158,9 @@ async fn billing(
             let Some(id) = lines::find(conn, &msisdn)? else {
                 return Ok(None);
             };
-            let subscriptions = services::subscriptions(conn, id)?;
+            let subscriptions = sites::subscriptions(conn, id)?;
             let monthly_total = subscriptions.iter().map(|s| s.monthly_fee).sum();
-            let ledger = services::ledger(conn, id)?;
+            let ledger = sites::ledger(conn, id)?;
             Ok(Some(Billing {
                 subscriptions,
                 monthly_total,
@@ -223,54 +226,39 @@ async fn send_mail(
     State(state): State<AppState>,
     client: super::ClientAddr,
     body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<mail::Outcome>, AppError> {
+) -> Result<Json<message::Outcome>, AppError> {
     let m = json_body(body)?;
     for (name, addr) in [("from", &m.from), ("to", &m.to)] {
-        if !mail::valid_address(addr) {
+        if !valid_address(addr) {
             return Err(AppError::BadRequest(format!(
                 "`{name}` is not a mail address"
             )));
         }
     }
-    if let Err(unfit) = mail::check(&m.subject, &m.body) {
+    if let Err(unfit) = message::check(&m.subject, &m.body) {
         let what = match unfit {
-            mail::Unfit::SubjectTooLong => format!(
+            Unfit::SubjectTooLong => format!(
                 "`subject` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_SUBJECT_BYTES
             ),
-            mail::Unfit::BodyTooLong => format!(
+            Unfit::BodyTooLong => format!(
                 "`body` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_BODY_BYTES
             ),
-            mail::Unfit::SubjectLineBreak => {
+            Unfit::SubjectLineBreak => {
                 "`subject` contains a line break (CR or LF); a subject is one line".to_string()
             }
         };
         return Err(AppError::Unprocessable(what));
     }
-    let now = state.clock.now();
+    let draft = Draft {
+        to: m.to,
+        subject: m.subject,
+        body: m.body,
+    };
     let rate = state.limits.mail_rate();
     let source = format!("api:{}", client.name());
-    let outcome = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let outcome = mail::send_limited(
-                &tx,
-                now,
-                &mail::Mail {
-                    from: &m.from,
-                    to: &m.to,
-                    subject: &m.subject,
-                    body: &m.body,
-                    system: false,
-                },
-                rate,
-                &source,
-            )?;
-            tx.commit()?;
-            Ok(outcome)
-        })
+    let outcome = crate::services::mail::send_as(&state.services(), m.from, draft, rate, source)
         .await?
         .map_err(|wait| {
             state.metrics.limit_hit("rate_limited");
@@ -294,7 +282,7 @@ async fn line_mail(
     let (mails, total) = state
         .db
         .call(move |conn| match lines::find(conn, &msisdn)? {
-            Some(id) => mail::inbox(conn, id, offset, limit).map(Some),
+            Some(id) => Ok(Some(mail::inbox(conn, id, offset, limit)?)),
             None => Ok(None),
         })
         .await?
@@ -321,7 +309,7 @@ async fn mail_log(
     let offset = bounded(&query, "offset", 0, i64::MAX)?;
     let (entries, total) = state
         .db
-        .call(move |conn| mail::mail_log(conn, offset, limit))
+        .call(move |conn| Ok(mail::mail_log(conn, offset, limit)?))
         .await?;
     Ok(with_total(total, Json(entries)))
 }
@@ -375,7 +363,7 @@ async fn outbox(
     let filter = outbox_filter(&query)?;
     let (mails, total) = state
         .db
-        .call(move |conn| mail::outbox(conn, &filter))
+        .call(move |conn| Ok(mail::outbox(conn, &filter)?))
         .await?;
     Ok(with_total(total, Json(mails)))
 }
@@ -389,7 +377,7 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
     let id = outbox_id(raw)?;
     state
         .db
-        .call(move |conn| mail::outbox_one(conn, id))
+        .call(move |conn| Ok(mail::outbox_one(conn, id)?))
         .await?
         .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
 }
@@ -397,26 +385,12 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
 /// `GET /metrics`: requests, latencies and limit hits since start, and the
 /// sizes of what is kept now, in Prometheus text format.
 pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
-    let (outbox, pending, failed, mailbox_full) = state
-        .db
-        .call(|conn| {
-            Ok(conn.query_row(
-                "SELECT (SELECT count(*) FROM outbox),
-                        (SELECT count(*) FROM outbox WHERE relay_state IN ('pending', 'sending')),
-                        (SELECT count(*) FROM outbox WHERE relay_state = 'failed'),
-                        (SELECT count(*) FROM mail_log WHERE reason = 'mailbox_full')",
-                [],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )?)
-        })
-        .await?;
+    let mail::Counts {
+        outbox,
+        relay_pending: pending,
+        relay_failed: failed,
+        mailbox_full,
+    } = state.db.call(|conn| Ok(mail::counts(conn)?)).await?;
     let (forgotten, expired) = state.sessions.stats();
     let (pc_forgotten, _) = state.pc_logins.stats();
     let (argon_waits, argon_busy) = state.pins.pool_stats();
@@ -512,7 +486,7 @@ async fn delete_outgoing(
     let id = outbox_id(&raw)?;
     if state
         .db
-        .call(move |conn| mail::delete_outgoing(conn, id))
+        .call(move |conn| Ok(mail::delete_outgoing(conn, id)?))
         .await?
     {
         Ok(axum::http::StatusCode::NO_CONTENT)
@@ -530,33 +504,15 @@ async fn relay_again(
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     let id = outbox_id(&raw)?;
-    let now = state.clock.now();
-    let queued = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let Some(_) = mail::outbox_one(&tx, id)? else {
-                return Ok(None);
-            };
-            let relay: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM server_settings WHERE key = ?1)",
-                [crate::store::SMTP_RELAY],
-                |r| r.get(0),
-            )?;
-            let again = relay && mail::relay_again(&tx, id, now)?;
-            tx.commit()?;
-            Ok(Some((relay, again)))
-        })
-        .await?;
-    match queued {
-        None => Err(AppError::NotFoundMsg(format!("no outbox message {raw}"))),
-        Some((false, _)) => Err(AppError::Conflict(
+    match crate::services::mail::resend(&state.services(), id).await? {
+        Resend::NoSuchMessage => Err(AppError::NotFoundMsg(format!("no outbox message {raw}"))),
+        Resend::NoRelay => Err(AppError::Conflict(
             "no SMTP relay is configured (start with --smtp-relay HOST:PORT)".into(),
         )),
-        Some((true, false)) => Err(AppError::Conflict(
+        Resend::UnderWay => Err(AppError::Conflict(
             "a relay attempt for this message is under way; try again when it ends".into(),
         )),
-        Some((true, true)) => {
+        Resend::Queued => {
             let message = find_outgoing(&state, &raw).await?;
             Ok((axum::http::StatusCode::ACCEPTED, Json(message)).into_response())
         }
@@ -668,7 +624,7 @@ async fn wait_outbox(
         let filter = filter.clone();
         state
             .db
-            .call(move |conn| mail::outbox_first_after(conn, after, &filter))
+            .call(move |conn| Ok(mail::outbox_first_after(conn, after, &filter)?))
     })
     .await?;
     let body = found.body.clone();
@@ -695,7 +651,7 @@ async fn wait_line_mail(
     let found = wait_for(&state, "delivery", timeout, || {
         state
             .db
-            .call(move |conn| mail::mail_after(conn, line_id, after))
+            .call(move |conn| Ok(mail::mail_after(conn, line_id, after)?))
     })
     .await?;
     let body = found.body.clone();
@@ -773,7 +729,7 @@ async fn clear_outbox(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let n = state.db.call(|conn| mail::clear_outbox(conn)).await?;
+    let n = state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
     Ok(Json(serde_json::json!({ "deleted": n })))
 }
 

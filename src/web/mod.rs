@@ -204,7 +204,7 @@ impl AppState {
         let mail_before = now - self.limits.mail_retention_secs();
         let (throttle, mail, logs) = self.db.with_conn(move |conn| {
             let throttle = crate::store::throttle::sweep(conn, now)?;
-            let mail = crate::mail::store::expire(conn, mail_before)?;
+            let mail = crate::store::mail::expire(conn, mail_before)?;
             let logs = crate::store::trim_logs(
                 conn,
                 crate::limits::LOG_ROWS,
@@ -233,6 +233,15 @@ impl AppState {
         self.menu
             .action_node(action)
             .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
+    }
+
+    /// What the services need: the store, the Argon2 slots, the clock.
+    pub fn services(&self) -> crate::services::Ctx<'_> {
+        crate::services::Ctx {
+            db: &self.db,
+            pins: &self.pins,
+            clock: &self.clock,
+        }
     }
 
     /// What the recovery mechanisms need, for a request from `source`.

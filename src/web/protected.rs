@@ -22,7 +22,7 @@ use crate::mail::rejection::{self, ListError, Mode};
 use crate::menu::Site;
 use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
 use crate::session::Session;
-use crate::store::{lines, services, settings};
+use crate::store::{lines, settings, sites};
 use crate::views::text::{self, Text};
 use crate::views::{self, Ctx};
 
@@ -268,7 +268,7 @@ impl Change {
                 @if mode.uses_list() { @for e in list { (e) br; } }
             },
             Change::Address(local) => html! {
-                (ctx.t(text::WILL_SET_ADDRESS)) br; (local) "@" (lines::MAIL_DOMAIN) br;
+                (ctx.t(text::WILL_SET_ADDRESS)) br; (local) "@" (crate::mail::address::MAIL_DOMAIN) br;
             },
             Change::Suspend(true) => html! { (ctx.t(text::WILL_SUSPEND)) br; },
             Change::Suspend(false) => html! { (ctx.t(text::WILL_RESUME)) br; },
@@ -320,14 +320,14 @@ impl Change {
                 site,
                 register: true,
             } => refuse_unless(
-                services::register(conn, line_id, &site, now)?,
+                sites::register(conn, line_id, &site, now)?,
                 text::ALREADY_REGISTERED,
             ),
             Change::MyMenu {
                 site,
                 register: false,
             } => refuse_unless(
-                services::unregister(conn, line_id, &site)?,
+                sites::unregister(conn, line_id, &site)?,
                 text::NOT_REGISTERED_SITE,
             ),
             Change::Subscription {
@@ -336,13 +336,14 @@ impl Change {
                 subscribe: true,
             } => {
                 let Some(settlement_no) =
-                    services::subscribe(conn, line_id, &site, i64::from(fee), now)?
+                    sites::subscribe(conn, line_id, &site, i64::from(fee), now)?
                 else {
                     return Ok(Err(text::ALREADY_SUBSCRIBED));
                 };
                 // A subscribed site also appears in My Menu, as on the real service.
-                services::register(conn, line_id, &site, now)?;
-                crate::mail::notices::subscribed(conn, line_id, now, &site, fee, &settlement_no)?;
+                sites::register(conn, line_id, &site, now)?;
+                let notice = crate::mail::notices::subscribed(&site, fee, &settlement_no);
+                crate::services::mail::notify(conn, line_id, now, &notice)?;
                 Ok(())
             }
             Change::Subscription {
@@ -350,8 +351,8 @@ impl Change {
                 subscribe: false,
                 ..
             } => {
-                let ended = services::unsubscribe(conn, line_id, &site, now)?;
-                services::unregister(conn, line_id, &site)?;
+                let ended = sites::unsubscribe(conn, line_id, &site, now)?;
+                sites::unregister(conn, line_id, &site)?;
                 refuse_unless(ended, text::NOT_SUBSCRIBED)
             }
         })

@@ -107,7 +107,8 @@ async fn change_pin(
                 "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
                 rusqlite::params![new_hash, line_id],
             )?;
-            crate::mail::notices::password_changed(tx, line_id, now)?;
+            let notice = crate::mail::notices::password_changed();
+            crate::services::mail::notify(tx, line_id, now, &notice)?;
             Ok(Ok::<(), Infallible>(()))
         },
     )

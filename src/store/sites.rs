@@ -1,4 +1,4 @@
-//! My Menu registrations, fee-based subscriptions and the billing ledger.
+//! A line's sites: My Menu registrations, fee-based subscriptions and the billing ledger.
 //!
 //! Charging rule: a subscription is charged its full monthly fee for the
 //! calendar month (JST) it starts in, with one ledger entry at subscription;
@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::Error;
+use super::error::Error;
 
 /// Sites registered in a line's My Menu, oldest registration first.
 pub fn my_menu(conn: &Connection, line_id: i64) -> Result<Vec<String>, Error> {
