@@ -10,7 +10,6 @@
 
 pub mod config;
 pub mod fields;
-pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +23,7 @@ use crate::mail::message::Mail;
 use crate::pin::PinHasher;
 use crate::services::mail;
 use crate::store::audit::{self, Outcome};
+use crate::store::partners;
 use crate::store::{throttle, write_tx, Db};
 
 /// Everything a mechanism needs.
@@ -197,7 +197,7 @@ pub fn read_fields(
 
 /// Whether an account matches one of the procedure's field sets.
 fn matches(
-    account: &store::Account,
+    account: &partners::Account,
     proc_: &ProcedureDef,
     values: &BTreeMap<String, String>,
 ) -> bool {
@@ -304,7 +304,7 @@ pub async fn submit(
         cx.db
             .call(move |conn| {
                 let tx = write_tx(conn)?;
-                store::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
+                partners::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
                 audit_step(&tx, now, &site_id, &proc_id, Outcome::Ok)?;
                 tx.commit()?;
                 Ok(())
@@ -376,7 +376,7 @@ pub async fn submit(
                 tx.commit()?;
                 return Ok(true);
             }
-            let found = store::accounts(&tx, &site_id)?
+            let found = partners::accounts(&tx, &site_id)?
                 .into_iter()
                 .find(|a| matches(a, &proc_def, &values))
                 .filter(|a| {
@@ -398,7 +398,7 @@ pub async fn submit(
             let expires = jst_minutes(now + lifetime);
             let body = match proc_def.mechanism {
                 Mechanism::EmailLink => {
-                    let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+                    let token = partners::new_token(&tx, account.id, "link", now + lifetime)?;
                     let link = format!("{base}/p/{site_id}/change?t={token}");
                     fill(
                         &proc_def.mail_body,
@@ -410,7 +410,7 @@ pub async fn submit(
                     )
                 }
                 Mechanism::TemporaryPassword => {
-                    store::add_temp(
+                    partners::add_temp(
                         &tx,
                         account.id,
                         generated_hash.as_deref().unwrap_or_default(),
@@ -427,7 +427,7 @@ pub async fn submit(
                     )
                 }
                 Mechanism::Initialize => {
-                    store::set_pending(
+                    partners::set_pending(
                         &tx,
                         account.id,
                         generated_hash.as_deref().unwrap_or_default(),
@@ -471,7 +471,7 @@ async fn site_full(cx: &Ctx<'_>, site: &str) -> Result<bool, AppError> {
     let (site, max) = (site.to_string(), cx.max_members);
     let full = cx
         .db
-        .call(move |conn| Ok(store::members(conn, &site)? >= max))
+        .call(move |conn| Ok(partners::members(conn, &site)? >= max))
         .await?;
     if full {
         cx.metrics.limit_hit("partner_site_full");
@@ -516,10 +516,10 @@ async fn signup(
             let tx = write_tx(conn)?;
             // Checked again under the write lock: simultaneous sign-ups never
             // take a site past its most members.
-            if store::members(&tx, &site_def.id)? >= max_members {
+            if partners::members(&tx, &site_def.id)? >= max_members {
                 return Ok(Answer::Full);
             }
-            if store::by_login(&tx, &site_def.id, &login_id)?.is_some() {
+            if partners::by_login(&tx, &site_def.id, &login_id)?.is_some() {
                 return Ok(Answer::Refused(vec![Refusal {
                     field: "login_id".into(),
                     message: format!(
@@ -528,10 +528,10 @@ async fn signup(
                     ),
                 }]));
             }
-            store::insert(&tx, &site_def.id, &login_id, &hash, &values)?;
+            partners::insert(&tx, &site_def.id, &login_id, &hash, &values)?;
             let account =
-                store::by_login(&tx, &site_def.id, &login_id)?.ok_or(AppError::NotFound)?;
-            store::require_change(&tx, account.id)?;
+                partners::by_login(&tx, &site_def.id, &login_id)?.ok_or(AppError::NotFound)?;
+            partners::require_change(&tx, account.id)?;
             let to = account
                 .value(&proc_def.mail_to)
                 .unwrap_or_default()
@@ -609,9 +609,9 @@ pub async fn login(
                 audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
                 return Ok((reserved, None, Vec::new()));
             }
-            let account = store::by_login(conn, &site_id, &lookup)?;
+            let account = partners::by_login(conn, &site_id, &lookup)?;
             let temps = match &account {
-                Some(a) => store::live_temps(conn, a.id, now)?,
+                Some(a) => partners::live_temps(conn, a.id, now)?,
                 None => Vec::new(),
             };
             Ok((reserved, account, temps))
@@ -661,7 +661,7 @@ pub async fn login(
                     throttle::clear(&tx, &key)?;
                     if a.must_change {
                         Login::MustChange {
-                            ticket: store::new_token(
+                            ticket: partners::new_token(
                                 &tx,
                                 a.id,
                                 "change",
@@ -676,16 +676,16 @@ pub async fn login(
                 }
                 (Some(a), Hit::Pending) => {
                     throttle::clear(&tx, &key)?;
-                    store::promote_pending(&tx, a.id)?;
+                    partners::promote_pending(&tx, a.id)?;
                     Login::MustChange {
-                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                        ticket: partners::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
                     }
                 }
-                (Some(a), Hit::Temp(id)) if store::consume_temp(&tx, id, now)? => {
+                (Some(a), Hit::Temp(id)) if partners::consume_temp(&tx, id, now)? => {
                     throttle::clear(&tx, &key)?;
-                    store::require_change(&tx, a.id)?;
+                    partners::require_change(&tx, a.id)?;
                     Login::MustChange {
-                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                        ticket: partners::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
                     }
                 }
                 // The reservation already counted the failure.
@@ -708,15 +708,15 @@ pub async fn peek(
     cx: &Ctx<'_>,
     site: &SiteDef,
     token: &str,
-) -> Result<store::TokenState, AppError> {
+) -> Result<partners::TokenState, AppError> {
     let (now, token, site) = (cx.clock.now(), token.to_string(), site.id.clone());
     cx.db
         .call(move |conn| {
-            let link = store::peek_token(conn, &site, &token, "link", now)?;
-            if link != store::TokenState::Unknown {
+            let link = partners::peek_token(conn, &site, &token, "link", now)?;
+            if link != partners::TokenState::Unknown {
                 return Ok(link);
             }
-            store::peek_token(conn, &site, &token, "change", now)
+            Ok(partners::peek_token(conn, &site, &token, "change", now)?)
         })
         .await
 }
@@ -752,15 +752,15 @@ pub async fn change_password(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let used = match store::consume_token(&tx, &site_def.id, &token, "link", now)? {
+            let used = match partners::consume_token(&tx, &site_def.id, &token, "link", now)? {
                 Some(id) => Some(id),
-                None => store::consume_token(&tx, &site_def.id, &token, "change", now)?,
+                None => partners::consume_token(&tx, &site_def.id, &token, "change", now)?,
             };
             let Some(account_id) = used else {
                 return Ok(Change::Gone);
             };
-            store::set_password(&tx, account_id, &hash)?;
-            let account = store::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
+            partners::set_password(&tx, account_id, &hash)?;
+            let account = partners::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
             if let Some(to) = account.value(&site_def.notice_to).filter(|t| valid_address(t)) {
                 let body = format!(
                     "{}のパスワードが変更されました({})。お心当たりがない場合はお問い合わせください。\nThe password of {} ({}) was changed at {}.",
@@ -796,7 +796,7 @@ pub async fn resolve_inquiry(
     );
     let inquiry = cx
         .db
-        .call(move |conn| store::inquiry_by_id(conn, inquiry_id))
+        .call(move |conn| Ok(partners::inquiry_by_id(conn, inquiry_id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let site = partners
@@ -811,14 +811,14 @@ pub async fn resolve_inquiry(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let Some(account) = store::by_login(&tx, &site.id, &login_id)? else {
+            let Some(account) = partners::by_login(&tx, &site.id, &login_id)? else {
                 return Ok(false);
             };
-            if !store::close_inquiry(&tx, inquiry_id, "reset_sent", &staff, now)? {
+            if !partners::close_inquiry(&tx, inquiry_id, "reset_sent", &staff, now)? {
                 return Ok(false);
             }
             let lifetime = link_proc.as_ref().and_then(|p| p.lifetime_secs).unwrap_or(86_400);
-            let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+            let token = partners::new_token(&tx, account.id, "link", now + lifetime)?;
             let link = format!("{base}/p/{}/change?t={token}", site.id);
             let to = account.value(&site.notice_to).unwrap_or_default().to_string();
             let body = format!(
@@ -862,7 +862,7 @@ pub fn load_members(
                     .unwrap_or_else(|_| raw.trim().to_string());
                 fields.insert(name.clone(), value);
             }
-            store::insert(conn, &site.id, &m.login_id, &hash(), &fields)?;
+            partners::insert(conn, &site.id, &m.login_id, &hash(), &fields)?;
         }
     }
     Ok(())

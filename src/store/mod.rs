@@ -5,6 +5,7 @@ pub mod error;
 pub mod fixtures;
 pub mod lines;
 pub mod mail;
+pub mod partners;
 pub mod provision;
 pub mod server;
 pub mod settings;

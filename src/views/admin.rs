@@ -466,7 +466,7 @@ pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
 
 /// One inquiry beside the member record it names (if any).
 pub struct InquiryView<'a> {
-    pub inquiry: &'a crate::recovery::store::Inquiry,
+    pub inquiry: &'a crate::store::partners::Inquiry,
     /// (login ID, stored fields) of the member with the inquiry's member ID.
     pub member: Option<(&'a str, &'a std::collections::BTreeMap<String, String>)>,
 }

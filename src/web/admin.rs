@@ -407,10 +407,10 @@ async fn support_view(
             .db
             .call(move |conn| {
                 let inquiries =
-                    crate::recovery::store::inquiries(conn, offset, crate::limits::PAGE_ROWS)?;
+                    crate::store::partners::inquiries(conn, offset, crate::limits::PAGE_ROWS)?;
                 let mut accounts = Vec::new();
                 for site in &sites {
-                    for a in crate::recovery::store::accounts(conn, site)? {
+                    for a in crate::store::partners::accounts(conn, site)? {
                         accounts.push((site.clone(), a));
                     }
                 }

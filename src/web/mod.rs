@@ -209,7 +209,7 @@ impl AppState {
                 conn,
                 crate::limits::LOG_ROWS,
                 crate::limits::SECURITY_LOG_ROWS,
-            )? + crate::recovery::store::trim_inquiries(conn, crate::limits::INQUIRIES)?;
+            )? + crate::store::partners::trim_inquiries(conn, crate::limits::INQUIRIES)?;
             Ok((throttle, mail, logs))
         })?;
         Ok(Sweep {

@@ -741,7 +741,7 @@ async fn tokens_are_stored_only_as_hashes() {
         .db
         .with_conn(|c| Ok(c.query_row("SELECT hash FROM partner_tokens", [], |r| r.get(0))?))
         .unwrap();
-    assert_eq!(stored, garake::recovery::store::token_hash(&token));
+    assert_eq!(stored, garake::store::partners::token_hash(&token));
 }
 
 const FOURTH: &str = r#"
