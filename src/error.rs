@@ -119,12 +119,6 @@ impl From<crate::store::error::Error> for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(err: rusqlite::Error) -> AppError {
-        AppError::internal(err)
-    }
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::SessionExpired = self {

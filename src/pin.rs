@@ -11,17 +11,15 @@ use std::time::Duration;
 
 use argon2::password_hash::{Ident, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use rusqlite::OptionalExtension;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::queue::{self, Queue};
 
 use crate::domain::{Msisdn, Pin};
 use crate::error::AppError;
-use crate::store::{audit, write_tx, Db};
+use crate::store::lines::{self, is_locked, SecretKind};
+use crate::store::{self, audit, write_tx, Conn, Db};
 
-/// Consecutive wrong entries after which a secret locks.
-pub const MAX_FAILURES: i64 = 3;
 /// OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane.
 const M_COST_KIB: u32 = 19 * 1024;
 const T_COST: u32 = 2;
@@ -458,32 +456,14 @@ impl PinHasher {
     }
 }
 
-/// Which secret of the line a gate checks, and how its lock behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SecretKind {
-    /// Locks until the next 00:00 JST (or a reset).
-    ImodePassword,
-    /// Locks until a docomo Shop visit.
-    NetworkPin,
-}
+/// Consecutive wrong entries after which a secret locks.
+pub const MAX_FAILURES: i64 = 3;
 
-impl SecretKind {
-    fn columns(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            SecretKind::ImodePassword => ("pin_hash", "pin_failures", "pin_locked_until"),
-            SecretKind::NetworkPin => (
-                "network_pin_hash",
-                "network_pin_failures",
-                "network_pin_locked_until",
-            ),
-        }
-    }
-
-    fn lock_until(self, now: i64) -> i64 {
-        match self {
-            SecretKind::ImodePassword => crate::clock::next_jst_midnight(now),
-            SecretKind::NetworkPin => i64::MAX,
-        }
+/// Until when a secret of `kind` locks when it reaches `MAX_FAILURES` at `now`.
+fn lock_until(kind: SecretKind, now: i64) -> i64 {
+    match kind {
+        SecretKind::ImodePassword => crate::clock::next_jst_midnight(now),
+        SecretKind::NetworkPin => i64::MAX,
     }
 }
 
@@ -520,63 +500,48 @@ enum Reserved {
 /// Counts the attempt before it is checked, so that N simultaneous attempts
 /// never get more checks than N one after another: the attempt that reaches
 /// the limit locks the secret at once, and a correct one unlocks it again.
-fn reserve(
-    conn: &mut crate::store::Conn,
-    req: &GateRequest,
-    now: i64,
-) -> Result<Reserved, AppError> {
-    let (hash_col, failures_col, until_col) = req.kind.columns();
+fn reserve(conn: &mut Conn, req: &GateRequest, now: i64) -> Result<Reserved, AppError> {
     let tx = write_tx(conn)?;
-    let (stored, failures, until): (String, i64, Option<i64>) = tx
-        .query_row(
-            &format!("SELECT {hash_col}, {failures_col}, {until_col} FROM lines WHERE id = ?1"),
-            [req.line_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?
-        .ok_or(AppError::SessionExpired)?;
-    if is_locked(until, now) {
+    let secret = lines::secret(&tx, req.line_id, req.kind)?.ok_or(AppError::SessionExpired)?;
+    if is_locked(secret.locked_until, now) {
         record_locked(&tx, req, now)?;
         tx.commit()?;
         return Ok(Reserved::Locked);
     }
     // A lock that has lifted also clears its counter.
-    let failures = if until.is_some() { 0 } else { failures } + 1;
-    let lock = (failures >= MAX_FAILURES).then(|| req.kind.lock_until(now));
-    tx.execute(
-        &format!("UPDATE lines SET {failures_col} = ?1, {until_col} = ?2 WHERE id = ?3"),
-        rusqlite::params![failures, lock, req.line_id],
-    )?;
+    let failures = if secret.locked_until.is_some() {
+        0
+    } else {
+        secret.failures
+    } + 1;
+    let lock = (failures >= MAX_FAILURES).then(|| lock_until(req.kind, now));
+    lines::set_failures(&tx, req.line_id, req.kind, failures, lock)?;
     tx.commit()?;
-    Ok(Reserved::Check(stored))
+    Ok(Reserved::Check(secret.hash))
 }
 
 /// An attempt on a locked secret is refused by the lock: it is counted in
 /// the minute's `locked` row of its line, action and source, not written on
 /// its own (a flood of attempts on a locked line writes a row a minute).
-fn record_locked(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<(), AppError> {
-    Ok(audit::summarise(
+fn record_locked(
+    conn: &rusqlite::Connection,
+    req: &GateRequest,
+    now: i64,
+) -> Result<(), store::Error> {
+    audit::summarise(
         conn,
         now,
         Some(&req.msisdn),
         req.action,
         audit::Outcome::Locked,
         &req.source,
-    )?)
+    )
 }
 
 /// Whether a line's secret is locked right now (a read; nothing counted).
 fn locked_now(conn: &rusqlite::Connection, req: &GateRequest, now: i64) -> Result<bool, AppError> {
-    let (_, _, until_col) = req.kind.columns();
-    let until: Option<i64> = conn
-        .query_row(
-            &format!("SELECT {until_col} FROM lines WHERE id = ?1"),
-            [req.line_id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or(AppError::SessionExpired)?;
-    Ok(is_locked(until, now))
+    let secret = lines::secret(conn, req.line_id, req.kind)?.ok_or(AppError::SessionExpired)?;
+    Ok(is_locked(secret.locked_until, now))
 }
 
 /// Runs a protected action: `prepare` (on the Argon2 slot, e.g. hashing a new
@@ -650,19 +615,15 @@ where
         })
         .await;
 
-    let (_, failures_col, until_col) = req.kind.columns();
-    let hash_col = req.kind.columns().0;
     let now = clock.now();
     db.call(move |conn| {
         let mut tx = write_tx(conn)?;
-        let (current, until): (String, Option<i64>) = tx.query_row(
-            &format!("SELECT {hash_col}, {until_col} FROM lines WHERE id = ?1"),
-            [req.line_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let current = lines::secret(&tx, req.line_id, req.kind)?
+            .ok_or_else(|| AppError::internal("the line went while its secret was checked"))?;
+        let until = current.locked_until;
         // If the secret changed while we were verifying, the check was against a
         // stale value: count it as wrong rather than let it through.
-        let verified = verified && current == stored;
+        let verified = verified && current.hash == stored;
         let outcome = if !verified {
             // The reservation already counted the failure (and locked at the limit).
             audit::record(
@@ -679,10 +640,7 @@ where
                 GateOutcome::WrongPin
             }
         } else {
-            tx.execute(
-                &format!("UPDATE lines SET {failures_col} = 0, {until_col} = NULL WHERE id = ?1"),
-                [req.line_id],
-            )?;
+            lines::clear_failures(&tx, req.line_id, req.kind)?;
             let prepared = prepared.expect("prepared whenever verified");
             let sp = tx.savepoint()?;
             match apply(&sp, prepared, now)? {
@@ -716,11 +674,6 @@ where
         Ok(outcome)
     })
     .await
-}
-
-/// Whether a lock column value means "locked now".
-pub fn is_locked(until: Option<i64>, now: i64) -> bool {
-    until.is_some_and(|u| u > now)
 }
 
 /// One of the three reset routes: the i-mode password back to the default

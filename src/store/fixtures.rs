@@ -114,10 +114,7 @@ pub fn replace_with_demo(
         )?;
     }
     for (id, _) in DEMO_STAFF {
-        tx.execute(
-            "INSERT INTO staff (id, password_hash) VALUES (?1, ?2)",
-            [*id, next().as_str()],
-        )?;
+        super::staff::insert(tx, id, &next())?;
     }
     Ok(())
 }

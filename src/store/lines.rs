@@ -1,4 +1,7 @@
-//! Subscriber lines: lookup, the state the API and settings pages show, inserts.
+//! Subscriber lines and their rejection lists: lookup, the state the API and
+//! settings pages show, inserts; each line's secrets (the i-mode password,
+//! the network PIN, the d ACCOUNT password) with their failure counters and
+//! locks; and the settings the protected actions change.
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -6,7 +9,6 @@ use serde::Serialize;
 use super::error::Error;
 use crate::domain::Msisdn;
 use crate::mail::address::MAIL_DOMAIN;
-use crate::pin::is_locked;
 
 /// A line's public state: settings and lock flags, never a secret.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -136,8 +138,7 @@ pub fn directory(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<List
     let mut out = Vec::new();
     for row in rows {
         let (id, msisdn, name_ja, name_en) = row?;
-        let msisdn = Msisdn::parse(&msisdn)
-            .ok_or_else(|| Error::Corrupt(format!("stored msisdn {msisdn} is malformed")))?;
+        let msisdn = stored_msisdn(&msisdn)?;
         out.push(Listing {
             id,
             msisdn,
@@ -276,4 +277,284 @@ pub fn mail_local(conn: &Connection, line_id: i64) -> Result<String, Error> {
         [line_id],
         |r| r.get(0),
     )?)
+}
+
+// The settings the protected actions change. Each runs inside the caller's
+// transaction (the PIN gate's).
+
+/// `mode` is a rejection mode's stored name (the mail module's `Mode::as_str`),
+/// `list` its validated entries.
+pub fn set_rejection(
+    conn: &Connection,
+    line_id: i64,
+    mode: &str,
+    list: &[String],
+) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET rejection_mode = ?1 WHERE id = ?2",
+        rusqlite::params![mode, line_id],
+    )?;
+    conn.execute("DELETE FROM rejection_list WHERE line_id = ?1", [line_id])?;
+    for (position, entry) in list.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO rejection_list (line_id, position, entry) VALUES (?1, ?2, ?3)",
+            rusqlite::params![line_id, position as i64, entry],
+        )?;
+    }
+    Ok(())
+}
+
+/// Changes the address to `local` (already validated); `false` if another
+/// line has it (the UNIQUE constraint decides, so two lines racing for one
+/// address cannot both win).
+pub fn set_mail_local(conn: &Connection, line_id: i64, local: &str) -> Result<bool, Error> {
+    match conn.execute(
+        "UPDATE lines SET mail_local = ?1 WHERE id = ?2",
+        rusqlite::params![local, line_id],
+    ) {
+        Ok(_) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_suspended(conn: &Connection, line_id: i64, suspended: bool) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET mail_suspended = ?1 WHERE id = ?2",
+        rusqlite::params![suspended, line_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_secret_code(conn: &Connection, line_id: i64, code: &str) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET secret_code = ?1 WHERE id = ?2",
+        rusqlite::params![code, line_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_message_service(conn: &Connection, line_id: i64, r: bool, f: bool) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET message_r = ?1, message_f = ?2 WHERE id = ?3",
+        rusqlite::params![r, f, line_id],
+    )?;
+    Ok(())
+}
+
+pub fn set_id_notification(conn: &Connection, line_id: i64, on: bool) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET id_notification = ?1 WHERE id = ?2",
+        rusqlite::params![on, line_id],
+    )?;
+    Ok(())
+}
+
+/// Whether the line lets content providers receive its i-mode ID.
+pub fn id_notification(conn: &Connection, line_id: i64) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("SELECT id_notification FROM lines WHERE id = ?1")?
+        .query_row([line_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+// A line's secrets.
+
+/// Which secret of the line: each has its hash, its count of consecutive
+/// failures and its lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretKind {
+    /// Locks until the next 00:00 JST (or a reset).
+    ImodePassword,
+    /// Locks until a docomo Shop visit.
+    NetworkPin,
+}
+
+impl SecretKind {
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            SecretKind::ImodePassword => ("pin_hash", "pin_failures", "pin_locked_until"),
+            SecretKind::NetworkPin => (
+                "network_pin_hash",
+                "network_pin_failures",
+                "network_pin_locked_until",
+            ),
+        }
+    }
+}
+
+/// Whether a lock column value means "locked now".
+pub fn is_locked(until: Option<i64>, now: i64) -> bool {
+    until.is_some_and(|u| u > now)
+}
+
+/// One secret of a line as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secret {
+    pub hash: String,
+    /// Consecutive wrong entries (each attempt counts until it verifies).
+    pub failures: i64,
+    /// Locked until then (it may have passed).
+    pub locked_until: Option<i64>,
+}
+
+/// A line's secret of `kind`; `None` if there is no such line.
+pub fn secret(conn: &Connection, line_id: i64, kind: SecretKind) -> Result<Option<Secret>, Error> {
+    let (hash_col, failures_col, until_col) = kind.columns();
+    Ok(conn
+        .query_row(
+            &format!("SELECT {hash_col}, {failures_col}, {until_col} FROM lines WHERE id = ?1"),
+            [line_id],
+            |r| {
+                Ok(Secret {
+                    hash: r.get(0)?,
+                    failures: r.get(1)?,
+                    locked_until: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Sets a secret's count of consecutive failures and its lock (`None`: not
+/// locked).
+pub fn set_failures(
+    conn: &Connection,
+    line_id: i64,
+    kind: SecretKind,
+    failures: i64,
+    locked_until: Option<i64>,
+) -> Result<(), Error> {
+    let (_, failures_col, until_col) = kind.columns();
+    conn.execute(
+        &format!("UPDATE lines SET {failures_col} = ?1, {until_col} = ?2 WHERE id = ?3"),
+        rusqlite::params![failures, locked_until, line_id],
+    )?;
+    Ok(())
+}
+
+/// Clears a secret's failures and lock (it was entered correctly).
+pub fn clear_failures(conn: &Connection, line_id: i64, kind: SecretKind) -> Result<(), Error> {
+    let (_, failures_col, until_col) = kind.columns();
+    conn.execute(
+        &format!("UPDATE lines SET {failures_col} = 0, {until_col} = NULL WHERE id = ?1"),
+        [line_id],
+    )?;
+    Ok(())
+}
+
+/// Sets a new i-mode password (its hash).
+pub fn set_pin_hash(conn: &Connection, line_id: i64, hash: &str) -> Result<(), Error> {
+    conn.execute(
+        "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
+        rusqlite::params![hash, line_id],
+    )?;
+    Ok(())
+}
+
+/// The line of a d ACCOUNT ID (lower case): its id, number and the
+/// password's hash.
+pub fn by_daccount(
+    conn: &Connection,
+    daccount_id: &str,
+) -> Result<Option<(i64, Msisdn, String)>, Error> {
+    let row: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
+            [daccount_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    row.map(|(id, msisdn, hash)| Ok((id, stored_msisdn(&msisdn)?, hash)))
+        .transpose()
+}
+
+/// Whether a line has this d ACCOUNT ID already.
+pub fn daccount_taken(conn: &Connection, daccount_id: &str) -> Result<bool, Error> {
+    let taken: i64 = conn.query_row(
+        "SELECT count(*) FROM lines WHERE daccount_id = ?1",
+        [daccount_id],
+        |r| r.get(0),
+    )?;
+    Ok(taken > 0)
+}
+
+/// The identity document a line registered: (type, number), each if any.
+pub fn id_document(
+    conn: &Connection,
+    line_id: i64,
+) -> Result<(Option<String>, Option<String>), Error> {
+    Ok(conn.query_row(
+        "SELECT id_doc_type, id_doc_number FROM lines WHERE id = ?1",
+        [line_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// A stored number read back: it was a `Msisdn` when it was written.
+fn stored_msisdn(raw: &str) -> Result<Msisdn, Error> {
+    Msisdn::parse(raw).ok_or_else(|| Error::Corrupt(format!("stored msisdn {raw} is malformed")))
+}
+
+// Resetting a line and synthetic lines.
+
+/// What a reset keeps of a line that is not a demo line.
+#[derive(Clone, Debug)]
+pub struct Kept {
+    pub name_ja: String,
+    pub name_en: String,
+    pub network_pin_hash: String,
+    pub daccount_id: Option<String>,
+    pub daccount_hash: Option<String>,
+    pub doc_type: Option<String>,
+    pub doc_number: Option<String>,
+}
+
+/// The parts of a line a reset keeps.
+pub fn kept_on_reset(conn: &Connection, line_id: i64) -> Result<Kept, Error> {
+    Ok(conn.query_row(
+        "SELECT name_ja, name_en, network_pin_hash, daccount_id, daccount_hash, id_doc_type, id_doc_number FROM lines WHERE id = ?1",
+        [line_id],
+        |r| {
+            Ok(Kept {
+                name_ja: r.get(0)?,
+                name_en: r.get(1)?,
+                network_pin_hash: r.get(2)?,
+                daccount_id: r.get(3)?,
+                daccount_hash: r.get(4)?,
+                doc_type: r.get(5)?,
+                doc_number: r.get(6)?,
+            })
+        },
+    )?)
+}
+
+/// Deletes a line, and with it (by foreign key) everything that is its own.
+pub fn delete(conn: &Connection, line_id: i64) -> Result<(), Error> {
+    conn.execute("DELETE FROM lines WHERE id = ?1", [line_id])?;
+    Ok(())
+}
+
+/// Adds a synthetic line with the given hashes unless its number is taken;
+/// whether it was added.
+pub fn add_synthetic(
+    conn: &Connection,
+    msisdn: &str,
+    name: &str,
+    pin_hash: &str,
+    network_pin_hash: &str,
+    now: i64,
+) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO lines (msisdn, name_ja, name_en, mail_local, pin_hash, network_pin_hash, created_at)
+             VALUES (?1, ?2, ?2, ?1, ?3, ?4, ?5)",
+        )?
+        .execute(rusqlite::params![msisdn, name, pin_hash, network_pin_hash, now])?
+        == 1)
 }

@@ -8,8 +8,8 @@ pub mod mail;
 pub mod partners;
 pub mod provision;
 pub mod server;
-pub mod settings;
 pub mod sites;
+pub mod staff;
 pub mod throttle;
 
 use std::sync::{Arc, Mutex};

@@ -155,12 +155,7 @@ pub fn create(
         return Ok(Err(Conflict::Number));
     }
     if let Some((id, _)) = &h.daccount {
-        let taken: i64 = conn.query_row(
-            "SELECT count(*) FROM lines WHERE daccount_id = ?1",
-            [id],
-            |r| r.get(0),
-        )?;
-        if taken > 0 {
+        if lines::daccount_taken(conn, id)? {
             return Ok(Err(Conflict::DAccount));
         }
     }
@@ -184,17 +179,6 @@ pub fn create(
     Ok(Ok(id))
 }
 
-/// What a reset keeps of a line that is not a demo line.
-struct Kept {
-    name_ja: String,
-    name_en: String,
-    network_pin_hash: String,
-    daccount_id: Option<String>,
-    daccount_hash: Option<String>,
-    doc_type: Option<String>,
-    doc_number: Option<String>,
-}
-
 /// Resets one line: a demo line goes back to its demo state; any other line to
 /// its state at purchase (password 0000, phone-number address, default settings,
 /// no My Menu, no subscriptions, empty mailbox). Its network PIN, d ACCOUNT and
@@ -210,22 +194,8 @@ pub fn reset_line(
     };
     let demo = DEMO_LINES.iter().find(|d| d.msisdn == msisdn.as_str());
     // The parts kept from the line as it is.
-    let kept = conn.query_row(
-        "SELECT name_ja, name_en, network_pin_hash, daccount_id, daccount_hash, id_doc_type, id_doc_number FROM lines WHERE id = ?1",
-        [line_id],
-        |r| {
-            Ok(Kept {
-                name_ja: r.get(0)?,
-                name_en: r.get(1)?,
-                network_pin_hash: r.get(2)?,
-                daccount_id: r.get(3)?,
-                daccount_hash: r.get(4)?,
-                doc_type: r.get(5)?,
-                doc_number: r.get(6)?,
-            })
-        },
-    )?;
-    conn.execute("DELETE FROM lines WHERE id = ?1", [line_id])?;
+    let kept = lines::kept_on_reset(conn, line_id)?;
+    lines::delete(conn, line_id)?;
     match demo {
         Some(d) => {
             lines::insert(
@@ -290,18 +260,14 @@ pub fn seed(
     let network = pins.hash("9999");
     let tx = crate::store::write_tx(conn)?;
     let mut added = 0;
-    {
-        let mut insert = tx.prepare(
-            "INSERT OR IGNORE INTO lines (msisdn, name_ja, name_en, mail_local, pin_hash, network_pin_hash, created_at)
-             VALUES (?1, ?2, ?2, ?1, ?3, ?4, ?5)",
-        )?;
-        let mut n: u64 = 0;
-        while added < count && n < 100_000_000 {
-            let msisdn = format!("070{n:08}");
-            let name = format!("Load Test {n}");
-            added += insert.execute(rusqlite::params![msisdn, name, pin, network, now])? as u32;
-            n += 1;
-        }
+    let mut n: u64 = 0;
+    while added < count && n < 100_000_000 {
+        let msisdn = format!("070{n:08}");
+        let name = format!("Load Test {n}");
+        added += u32::from(lines::add_synthetic(
+            &tx, &msisdn, &name, &pin, &network, now,
+        )?);
+        n += 1;
     }
     tx.commit()?;
     Ok(added)

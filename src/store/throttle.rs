@@ -217,7 +217,9 @@ mod tests {
             reserve(c, "old", LOGIN, 0)?;
             reserve(c, "new", LOGIN, 90_000)?;
             assert_eq!(sweep(c, 90_000)?, 1);
-            let left: i64 = c.query_row("SELECT count(*) FROM throttle", [], |r| r.get(0))?;
+            let left: i64 = c
+                .query_row("SELECT count(*) FROM throttle", [], |r| r.get(0))
+                .map_err(Error::from)?;
             assert_eq!(left, 1);
             Ok(())
         })

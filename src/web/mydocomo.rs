@@ -12,7 +12,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use rusqlite::OptionalExtension;
 
 use super::page::read_form;
 use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
@@ -20,8 +19,9 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::pin::{gate, GateOutcome, GateRequest};
 use crate::store::audit::Outcome;
+use crate::store::lines::SecretKind;
 use crate::views::pc::{self, csrf, layout, logout, message};
 
 const SITE: &str = "My docomo";
@@ -137,18 +137,8 @@ async fn login(
         throttled,
         password,
         move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
-                    [&lookup_id],
-                    |r| {
-                        Ok((
-                            (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
-                )
-                .optional()?)
+            let found = crate::store::lines::by_daccount(conn, &lookup_id)?;
+            Ok(found.map(|(line_id, msisdn, hash)| ((line_id, msisdn), hash)))
         },
     )
     .await?;
@@ -157,11 +147,7 @@ async fn login(
             let text = format!("ログインの失敗が続いたため、{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
         }
-        LoginCheck::Ok((line_id, msisdn)) => {
-            let msisdn = Msisdn::parse(&msisdn)
-                .ok_or_else(|| AppError::internal("stored msisdn is malformed"))?;
-            (Outcome::Ok, Some((line_id, msisdn)))
-        }
+        LoginCheck::Ok((line_id, msisdn)) => (Outcome::Ok, Some((line_id, msisdn))),
         LoginCheck::Failed => (Outcome::Refused, None),
     };
     let audited = line.as_ref().map(|(_, m)| m.clone());

@@ -14,8 +14,9 @@ use maud::Markup;
 use super::page::Page;
 use super::{take_form, AppState};
 use crate::error::AppError;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::pin::{gate, GateOutcome, GateRequest};
 use crate::session::Session;
+use crate::store::lines::SecretKind;
 use crate::views::{self, notice, text, Ctx};
 
 pub const RESET_PIN: &str = "reset-imode-password";

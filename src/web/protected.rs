@@ -20,9 +20,10 @@ use crate::handset::FormData;
 use crate::mail::address::MailLocal;
 use crate::mail::rejection::{self, ListError, Mode};
 use crate::menu::Site;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::pin::{gate, GateOutcome, GateRequest};
 use crate::session::Session;
-use crate::store::{lines, settings, sites};
+use crate::store::lines::SecretKind;
+use crate::store::{lines, sites};
 use crate::views::text::{self, Text};
 use crate::views::{self, Ctx};
 
@@ -302,20 +303,17 @@ impl Change {
     ) -> Result<Result<(), Text>, AppError> {
         let refuse_unless = |done: bool, why: Text| if done { Ok(()) } else { Err(why) };
         Ok(match self {
-            Change::Rejection { mode, list } => Ok(settings::set_rejection(
-                conn,
-                line_id,
-                mode.as_str(),
-                &list,
-            )?),
+            Change::Rejection { mode, list } => {
+                Ok(lines::set_rejection(conn, line_id, mode.as_str(), &list)?)
+            }
             Change::Address(local) => refuse_unless(
-                settings::set_mail_local(conn, line_id, local.as_str())?,
+                lines::set_mail_local(conn, line_id, local.as_str())?,
                 text::ADDRESS_TAKEN,
             ),
-            Change::Suspend(b) => Ok(settings::set_suspended(conn, line_id, b)?),
-            Change::SecretCode(code) => Ok(settings::set_secret_code(conn, line_id, &code)?),
-            Change::Messages { r, f } => Ok(settings::set_message_service(conn, line_id, r, f)?),
-            Change::IdNotification(on) => Ok(settings::set_id_notification(conn, line_id, on)?),
+            Change::Suspend(b) => Ok(lines::set_suspended(conn, line_id, b)?),
+            Change::SecretCode(code) => Ok(lines::set_secret_code(conn, line_id, &code)?),
+            Change::Messages { r, f } => Ok(lines::set_message_service(conn, line_id, r, f)?),
+            Change::IdNotification(on) => Ok(lines::set_id_notification(conn, line_id, on)?),
             Change::MyMenu {
                 site,
                 register: true,

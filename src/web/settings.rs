@@ -14,8 +14,9 @@ use std::convert::Infallible;
 
 use crate::domain::Pin;
 use crate::error::AppError;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::pin::{gate, GateOutcome, GateRequest};
 use crate::session::Session;
+use crate::store::lines::SecretKind;
 use crate::views::{self, notice, text, Ctx};
 
 pub const CHANGE_PIN: &str = "change-imode-password";
@@ -103,10 +104,7 @@ async fn change_pin(
         form.text("pin")?,
         move |hasher| hasher.hash(new_pin.expose()),
         move |tx, new_hash: String, now| {
-            tx.execute(
-                "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
-                rusqlite::params![new_hash, line_id],
-            )?;
+            crate::store::lines::set_pin_hash(tx, line_id, &new_hash)?;
             let notice = crate::mail::notices::password_changed();
             crate::services::mail::notify(tx, line_id, now, &notice)?;
             Ok(Ok::<(), Infallible>(()))

@@ -11,7 +11,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use rusqlite::OptionalExtension;
 
 use super::page::{read_form, read_query};
 use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
@@ -119,13 +118,7 @@ async fn login(
         throttled,
         password,
         move |conn| {
-            let stored: Option<String> = conn
-                .query_row(
-                    "SELECT password_hash FROM staff WHERE id = ?1",
-                    [&lookup_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let stored = crate::store::staff::password_hash(conn, &lookup_id)?;
             Ok(stored.map(|hash| ((), hash)))
         },
     )
@@ -326,12 +319,7 @@ async fn reset(
         .db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let (registered_type, registered_number): (Option<String>, Option<String>) = tx
-                .query_row(
-                    "SELECT id_doc_type, id_doc_number FROM lines WHERE id = ?1",
-                    [line_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+            let (registered_type, registered_number) = lines::id_document(&tx, line_id)?;
             let matched = registered_type.as_deref() == Some(doc_type.as_str())
                 && registered_number.as_deref().map(normalise) == Some(normalise(&doc_number));
             let source = format!("shop:{staff_id}");
