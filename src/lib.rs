@@ -6,7 +6,6 @@
 pub mod blocking;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -155,7 +154,7 @@ pub fn restore_fixtures(
     partners: &recovery::config::Partners,
     clock: &Clock,
 ) -> Result<(), StartError> {
-    db.with_conn(|conn| demo::restore(conn, pins, partners, clock.now()))
+    db.with_conn(|conn| services::fixtures::restore(conn, pins, partners, clock.now()))
         .map_err(StartError::Fixtures)
 }
 

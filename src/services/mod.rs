@@ -5,11 +5,19 @@
 //! and the rules between them.
 //!
 //! A step used inside another service's transaction (sending a mail, say)
-//! takes the caller's connection instead of opening its own.
+//! takes the caller's connection instead of opening its own. Partner sites'
+//! recovery is a service of its own, in `recovery/`.
 
+pub mod fixtures;
+pub mod gate;
+pub mod lines;
+pub mod logins;
 pub mod mail;
+pub mod protected;
+pub mod resets;
 
 use crate::clock::Clock;
+use crate::domain::Msisdn;
 use crate::pin::PinHasher;
 use crate::store::Db;
 
@@ -19,4 +27,11 @@ pub struct Ctx<'a> {
     pub db: &'a Db,
     pub pins: &'a PinHasher,
     pub clock: &'a Clock,
+}
+
+/// The line a request acts for, as its session or login holds it.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub id: i64,
+    pub msisdn: Msisdn,
 }

@@ -6,7 +6,6 @@ pub mod fixtures;
 pub mod lines;
 pub mod mail;
 pub mod partners;
-pub mod provision;
 pub mod server;
 pub mod sites;
 pub mod staff;

@@ -221,7 +221,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                 label { "Identity document "
                     select name="id_doc_type" {
                         option value="" { "—" }
-                        @for t in crate::store::provision::DOCUMENT_TYPES { option value=(t) { (t) } }
+                        @for t in crate::domain::DOCUMENT_TYPES { option value=(t) { (t) } }
                     }
                 } " "
                 label { "number " input name="id_doc_number"; } " "

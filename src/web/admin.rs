@@ -480,7 +480,7 @@ async fn new_line(
     let form = console.check(body)?;
     let field =
         |name: &str| -> Result<Option<String>, AppError> { Ok(form.get(name)?.map(str::to_owned)) };
-    let req = crate::store::provision::LineRequest {
+    let req = crate::services::lines::LineRequest {
         msisdn: field("msisdn")?.unwrap_or_default(),
         name: field("name")?.unwrap_or_default(),
         name_en: field("name_en")?.unwrap_or_default(),

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::handset::Charset;
 use crate::mail::address::valid_address;
 use crate::mail::message::{self as message, Unfit};
+use crate::services::lines::{LineRequest, Refused};
 use crate::services::mail::{Draft, Resend};
 use crate::store::mail;
 use crate::store::{audit, lines, sites};
@@ -787,7 +788,7 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
     let (pins, now, s) = (state.pins.clone(), state.clock.now(), state.clone());
     state
         .db
-        .call(move |conn| crate::demo::restore(conn, &pins, &s.partners, now))
+        .call(move |conn| crate::services::fixtures::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
     state.mydocomo.end_where(|_| true);
@@ -795,55 +796,25 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
 }
 
 /// Creates a line as at purchase (shared by the API and the admin console):
-/// `Err(message)` for a refused request.
+/// `Err((status, message))` for a refused request.
 pub async fn provision_line(
     state: &AppState,
-    req: crate::store::provision::LineRequest,
+    req: LineRequest,
 ) -> Result<Result<lines::LineState, (axum::http::StatusCode, String)>, AppError> {
-    use crate::store::provision;
-    let checked = match req.check() {
-        Ok(c) => c,
-        Err(e) => return Ok(Err((axum::http::StatusCode::BAD_REQUEST, e))),
-    };
-    let (checked, hashed) = state
-        .pins
-        .run(move |slot| {
-            let hashed = provision::hash(slot, &checked);
-            (checked, hashed)
-        })
-        .await?;
-    let now = state.clock.now();
-    state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let created = provision::create(&tx, &checked, &hashed, now)?;
-            let result = match created {
-                Ok(id) => {
-                    audit::record(
-                        &tx,
-                        now,
-                        Some(&checked.msisdn),
-                        "new_line",
-                        audit::Outcome::Ok,
-                        "admin",
-                    )?;
-                    Ok(lines::state(&tx, id, now)?
-                        .ok_or_else(|| AppError::internal("new line vanished"))?)
-                }
-                Err(provision::Conflict::Number) => Err((
-                    axum::http::StatusCode::CONFLICT,
-                    format!("line {} already exists", checked.msisdn),
-                )),
-                Err(provision::Conflict::DAccount) => Err((
-                    axum::http::StatusCode::CONFLICT,
-                    "that d ACCOUNT ID is taken".to_string(),
-                )),
-            };
-            tx.commit()?;
-            Ok(result)
-        })
-        .await
+    use axum::http::StatusCode;
+    Ok(crate::services::lines::create(&state.services(), req)
+        .await?
+        .map_err(|refused| match refused {
+            Refused::Invalid(e) => (StatusCode::BAD_REQUEST, e),
+            Refused::NumberTaken(msisdn) => (
+                StatusCode::CONFLICT,
+                format!("line {msisdn} already exists"),
+            ),
+            Refused::DAccountTaken => (
+                StatusCode::CONFLICT,
+                "that d ACCOUNT ID is taken".to_string(),
+            ),
+        }))
 }
 
 /// `POST /api/lines` {msisdn, name, name_en?, network_pin, daccount_id?, daccount_password?, id_doc_type?, id_doc_number?}
@@ -851,10 +822,7 @@ pub async fn provision_line(
 async fn create_line(
     _: Admin,
     State(state): State<AppState>,
-    body: Result<
-        Json<crate::store::provision::LineRequest>,
-        axum::extract::rejection::JsonRejection,
-    >,
+    body: Result<Json<LineRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = json_body(body)?;
     match provision_line(&state, req).await? {
@@ -865,43 +833,17 @@ async fn create_line(
     }
 }
 
-/// Resets one line (shared by the API and the admin console); false if unknown.
+/// Resets one line (shared by the API and the admin console); `None` if unknown.
 pub async fn reset_one_line(
     state: &AppState,
     msisdn: Msisdn,
 ) -> Result<Option<lines::LineState>, AppError> {
-    let (pins, now) = (state.pins.clone(), state.clock.now());
-    let target = msisdn.clone();
-    let state_after = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let Some(old_id) = lines::find(&tx, &target)? else {
-                return Ok(None);
-            };
-            if !crate::store::provision::reset_line(&tx, &target, &pins, now)? {
-                return Ok(None);
-            }
-            audit::record(
-                &tx,
-                now,
-                Some(&target),
-                "reset_line",
-                audit::Outcome::Ok,
-                "admin",
-            )?;
-            let id = lines::find(&tx, &target)?
-                .ok_or_else(|| AppError::internal("reset line vanished"))?;
-            let line = lines::state(&tx, id, now)?;
-            tx.commit()?;
-            Ok(line.map(|l| (old_id, l)))
-        })
-        .await?;
-    Ok(state_after.map(|(old_id, line)| {
+    let reset = crate::services::lines::reset(&state.services(), msisdn.clone()).await?;
+    Ok(reset.map(|reset| {
         // The line was re-created: every session that held it ends.
-        state.sessions.end_line_sessions(old_id, None);
+        state.sessions.end_line_sessions(reset.old_id, None);
         state.mydocomo.end_where(|sub| sub.msisdn == msisdn);
-        line
+        reset.line
     }))
 }
 

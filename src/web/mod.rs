@@ -311,40 +311,22 @@ pub async fn check_admin_token(
     client: &ClientAddr,
     via: &'static str,
 ) -> Result<(), AppError> {
-    use crate::store::audit::{self, Outcome};
-    use crate::store::throttle::{self, Reserved};
+    use crate::services::logins::{admin_token, Token};
     if given.is_empty() {
         return Err(AppError::Unauthorized);
     }
     let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
     let source = client.name();
-    let key = throttle::key("admin-token", &source);
-    let (policy, now) = (state.limits.admin_guesses(), state.clock.now());
     let who = format!("{via}:{source}");
-    let checked = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            if let Reserved::Wait(wait) = throttle::allowed(&tx, &key, policy, now)? {
-                audit::summarise(&tx, now, None, "admin_login", Outcome::Throttled, &who)?;
-                tx.commit()?;
-                return Ok(Err(AppError::TooMany(wait)));
-            }
-            if right {
-                return Ok(Ok(()));
-            }
-            // Inside this transaction the check above said the address may
-            // try: the reservation cannot be refused.
-            throttle::reserve(&tx, &key, policy, now)?;
-            audit::record(&tx, now, None, "admin_login", Outcome::WrongToken, &who)?;
-            tx.commit()?;
-            Ok(Err(AppError::Unauthorized))
-        })
-        .await?;
-    if let Err(AppError::TooMany(_)) = &checked {
-        state.metrics.limit_hit("rate_limited");
+    let policy = state.limits.admin_guesses();
+    match admin_token(&state.services(), right, &source, who, policy).await? {
+        Token::Right => Ok(()),
+        Token::Wrong => Err(AppError::Unauthorized),
+        Token::Throttled(wait) => {
+            state.metrics.limit_hit("rate_limited");
+            Err(AppError::TooMany(wait))
+        }
     }
-    checked
 }
 
 /// What one sweep forgot.
@@ -380,6 +362,14 @@ pub fn take_form(
         return Err(AppError::StaleForm);
     }
     Ok(form)
+}
+
+/// The line a handset session acts for, as the services name it.
+pub(crate) fn session_line(session: &Session) -> crate::services::Line {
+    crate::services::Line {
+        id: session.line_id,
+        msisdn: session.msisdn.clone(),
+    }
 }
 
 /// Records an attempt refused for its input before any secret was checked.

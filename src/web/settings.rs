@@ -10,13 +10,11 @@ use maud::Markup;
 
 use super::page::Page;
 use super::{audit_invalid, take_form, AppState};
-use std::convert::Infallible;
-
 use crate::domain::Pin;
 use crate::error::AppError;
-use crate::pin::{gate, GateOutcome, GateRequest};
+use crate::services::gate::GateOutcome;
+use crate::services::protected;
 use crate::session::Session;
-use crate::store::lines::SecretKind;
 use crate::views::{self, notice, text, Ctx};
 
 pub const CHANGE_PIN: &str = "change-imode-password";
@@ -88,29 +86,10 @@ async fn change_pin(
         }
     };
 
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: AUDIT_ACTION,
-        source: "handset".into(),
-        kind: SecretKind::ImodePassword,
-    };
-    let line_id = session.line_id;
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        form.text("pin")?,
-        move |hasher| hasher.hash(new_pin.expose()),
-        move |tx, new_hash: String, now| {
-            crate::store::lines::set_pin_hash(tx, line_id, &new_hash)?;
-            let notice = crate::mail::notices::password_changed();
-            crate::services::mail::notify(tx, line_id, now, &notice)?;
-            Ok(Ok::<(), Infallible>(()))
-        },
-    )
-    .await?;
+    let line = super::session_line(&session);
+    let outcome =
+        protected::change_imode_password(&state.services(), &line, new_pin, form.text("pin")?)
+            .await?;
     Ok(match outcome {
         GateOutcome::Done(()) => {
             let title = ctx.t(text::IMODE_PASSWORD);

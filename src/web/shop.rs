@@ -13,13 +13,16 @@ use axum::Router;
 use maud::{html, Markup};
 
 use super::page::{read_form, read_query};
-use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
+use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
+use crate::services::logins::{self, Login};
+use crate::services::resets;
+use crate::services::Line;
 use crate::store::audit::{self, Outcome};
-use crate::store::{lines, write_tx};
+use crate::store::lines;
 use crate::views::pc::{csrf, layout, logout, message};
 
 const SITE: &str = "ドコモショップ / docomo Shop";
@@ -110,31 +113,18 @@ async fn login(
         )
             .into_response());
     }
-    let lookup_id = id.clone();
-    let throttled = ("shop_login", format!("shop:{}", client.name()));
-    let check = check_login(
-        &state,
-        format!("staff:{id}"),
-        throttled,
-        password,
-        move |conn| {
-            let stored = crate::store::staff::password_hash(conn, &lookup_id)?;
-            Ok(stored.map(|hash| ((), hash)))
-        },
-    )
-    .await?;
+    let check = logins::shop_staff(&state.services(), id.clone(), password, &client.name()).await?;
     Ok(match check {
-        LoginCheck::Wait(wait) => {
+        Login::Wait(wait) => {
+            state.metrics.limit_hit("rate_limited");
             let text = format!("{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }
-        LoginCheck::Ok(()) => {
+        Login::Ok(()) => {
             let (_, cookie) = state.shop.start(id);
             see_other(cookie, "/shop")
         }
-        LoginCheck::Failed => {
-            (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response()
-        }
+        Login::Failed => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
     })
 }
 
@@ -260,14 +250,6 @@ async fn find_line(
     }
 }
 
-/// Document numbers are compared without case, spaces or hyphens.
-fn normalise(doc: &str) -> String {
-    doc.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != 'ー' && *c != '－')
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
 /// `POST /shop/line/{msisdn}/reset`: compare the document; a match resets the
 /// i-mode password to 0000 and unlocks the network PIN.
 async fn reset(
@@ -308,39 +290,12 @@ async fn reset(
         )
             .into_response());
     }
-    // Hash 0000 before taking the write lock (Argon2 never runs inside a transaction).
-    let default_hash = state
-        .pins
-        .run(|slot| slot.hash(crate::domain::DEFAULT_PIN))
-        .await?;
-    let (line_id, staff_id, now) = (found.line_id, s.who.clone(), state.clock.now());
-    let audited = msisdn.clone();
-    let matched = state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let (registered_type, registered_number) = lines::id_document(&tx, line_id)?;
-            let matched = registered_type.as_deref() == Some(doc_type.as_str())
-                && registered_number.as_deref().map(normalise) == Some(normalise(&doc_number));
-            let source = format!("shop:{staff_id}");
-            if matched {
-                crate::pin::reset_to_default(&tx, line_id, &default_hash, now, "docomo Shop")?;
-                lines::unlock_network_pin(&tx, line_id)?;
-                audit::record(&tx, now, Some(&audited), "shop_reset", Outcome::Ok, &source)?;
-            } else {
-                audit::record(
-                    &tx,
-                    now,
-                    Some(&audited),
-                    "shop_reset",
-                    Outcome::Refused,
-                    &source,
-                )?;
-            }
-            tx.commit()?;
-            Ok(matched)
-        })
-        .await?;
+    let line = Line {
+        id: found.line_id,
+        msisdn: msisdn.clone(),
+    };
+    let matched =
+        resets::reset_at_shop(&state.services(), &s.who, &line, doc_type, doc_number).await?;
     if !matched {
         return Ok((
             StatusCode::FORBIDDEN,
@@ -348,20 +303,9 @@ async fn reset(
         )
             .into_response());
     }
-    state.sessions.end_line_sessions(line_id, None);
-    state.mydocomo.end_where(|sub| sub.line_id == line_id);
+    state.sessions.end_line_sessions(line.id, None);
+    state.mydocomo.end_where(|sub| sub.line_id == line.id);
     let found = find(&state, msisdn).await?.ok_or(AppError::NotFound)?;
     let note = message("ご本人確認ができました。iモードパスワードを0000に戻し、ネットワーク暗証番号のロックを解除しました。 / Identity verified: the i-mode password is 0000 again and the network PIN is unlocked.", true);
     Ok(line_page(&s, &found, Some(note)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn document_numbers_compare_without_case_spaces_or_hyphens() {
-        assert_eq!(normalise("dl-1234 0001"), normalise("DL-1234-0001"));
-        assert_ne!(normalise("DL-1234-0002"), normalise("DL-1234-0001"));
-    }
 }
