@@ -217,10 +217,24 @@ mod tests {
         db.with_conn(|c| {
             let mut tx = write_tx(c)?;
             let undone = tx.savepoint()?;
-            audit::record(&undone, 60, None, "undone", audit::Outcome::Refused, "t")?;
+            audit::record(
+                &undone,
+                60,
+                None,
+                audit::Action::ShopReset,
+                audit::Outcome::Refused,
+                "t",
+            )?;
             drop(undone);
             // The kept row takes the undone row's id.
-            audit::record(&tx, 60, None, "kept", audit::Outcome::Ok, "t")?;
+            audit::record(
+                &tx,
+                60,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
             tx.commit()?;
             Ok(())
         })
@@ -228,7 +242,7 @@ mod tests {
         let event = rx.try_recv().unwrap();
         assert_eq!(
             (event.kind, event.data["action"].as_str()),
-            ("audit", Some("kept"))
+            ("audit", Some("new_line"))
         );
         assert!(rx.try_recv().is_err(), "one committed row, one event");
     }

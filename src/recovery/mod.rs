@@ -22,7 +22,7 @@ use crate::mail::address::valid_address;
 use crate::mail::message::Mail;
 use crate::pin::PinHasher;
 use crate::services::mail;
-use crate::store::audit::{self, Outcome};
+use crate::store::audit::{self, Action, Outcome, PartnerStep};
 use crate::store::partners;
 use crate::store::{throttle, write_tx, Db};
 
@@ -228,17 +228,11 @@ fn audit_step(
     conn: &rusqlite::Connection,
     now: i64,
     site: &str,
-    step: &str,
+    step: PartnerStep<'_>,
     outcome: Outcome,
 ) -> Result<(), AppError> {
-    Ok(audit::record(
-        conn,
-        now,
-        None,
-        &format!("partner:{site}:{step}"),
-        outcome,
-        "partner",
-    )?)
+    let action = Action::Partner { site, step };
+    Ok(audit::record(conn, now, None, action, outcome, "partner")?)
 }
 
 /// The answer to a procedure's form.
@@ -280,16 +274,17 @@ pub async fn submit(
     if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
         let key = source_key("partner-write", &site.id, cx.source.as_deref());
         let policy = cx.partner_rate;
-        let (action, source) = (
-            format!("partner:{}:{}", site.id, proc_.id),
-            cx.throttled_source(),
-        );
+        let (site_id, proc_id, source) = (site.id.clone(), proc_.id.clone(), cx.throttled_source());
         let reserved = cx
             .db
             .call(move |conn| {
                 let reserved = throttle::reserve(conn, &key, policy, now)?;
                 if !reserved.is_go() {
-                    audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                    let action = Action::Partner {
+                        site: &site_id,
+                        step: PartnerStep::Procedure(&proc_id),
+                    };
+                    audit::summarise(conn, now, None, action, Outcome::Throttled, &source)?;
                 }
                 Ok(reserved)
             })
@@ -305,7 +300,13 @@ pub async fn submit(
             .call(move |conn| {
                 let tx = write_tx(conn)?;
                 partners::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
-                audit_step(&tx, now, &site_id, &proc_id, Outcome::Ok)?;
+                audit_step(
+                    &tx,
+                    now,
+                    &site_id,
+                    PartnerStep::Procedure(&proc_id),
+                    Outcome::Ok,
+                )?;
                 tx.commit()?;
                 Ok(())
             })
@@ -364,12 +365,15 @@ pub async fn submit(
             if !allowed {
                 // Held back silently (the page stays the same): counted in
                 // the minute's summary, not written on its own.
-                let action = format!("partner:{site_id}:{}", proc_def.id);
+                let action = Action::Partner {
+                    site: &site_id,
+                    step: PartnerStep::Procedure(&proc_def.id),
+                };
                 audit::summarise(
                     &tx,
                     now,
                     None,
-                    &action,
+                    action,
                     Outcome::Throttled,
                     &throttled_source,
                 )?;
@@ -386,7 +390,8 @@ pub async fn submit(
                         .is_none_or(|r| a.value(r).is_some())
                 });
             let Some(account) = found else {
-                audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
+                let step = PartnerStep::Procedure(&proc_def.id);
+                audit_step(&tx, now, &site_id, step, Outcome::Refused)?;
                 tx.commit()?;
                 return Ok(false);
             };
@@ -455,7 +460,13 @@ pub async fn submit(
                     },
                 )?;
             }
-            audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Ok)?;
+            audit_step(
+                &tx,
+                now,
+                &site_id,
+                PartnerStep::Procedure(&proc_def.id),
+                Outcome::Ok,
+            )?;
             tx.commit()?;
             Ok(false)
         })
@@ -557,7 +568,8 @@ async fn signup(
                     },
                 )?;
             }
-            audit_step(&tx, now, &site_def.id, &proc_def.id, Outcome::Ok)?;
+            let step = PartnerStep::Procedure(&proc_def.id);
+            audit_step(&tx, now, &site_def.id, step, Outcome::Ok)?;
             tx.commit()?;
             Ok(Answer::Sent { warning: None })
         })
@@ -599,14 +611,18 @@ pub async fn login(
     // sequential ones.
     let admitted = cx.pins.admit(Some(key.clone())).await?;
     let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
-    let (action, source) = (format!("partner:{}:login", site.id), cx.throttled_source());
+    let source = cx.throttled_source();
     let (reserved, account, temps) = cx
         .db
         .call(move |conn| {
             let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
             if !reserved.is_go() {
                 // Refused before any check: counted in the minute's summary only.
-                audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                let action = Action::Partner {
+                    site: &site_id,
+                    step: PartnerStep::Login,
+                };
+                audit::summarise(conn, now, None, action, Outcome::Throttled, &source)?;
                 return Ok((reserved, None, Vec::new()));
             }
             let account = partners::by_login(conn, &site_id, &lookup)?;
@@ -696,7 +712,7 @@ pub async fn login(
             } else {
                 Outcome::Ok
             };
-            audit_step(&tx, now, &site_id, "login", result)?;
+            audit_step(&tx, now, &site_id, PartnerStep::Login, result)?;
             tx.commit()?;
             Ok(outcome)
         })
@@ -773,7 +789,7 @@ pub async fn change_password(
                 let subject = format!("パスワード変更のお知らせ / {}: password changed", site_def.name);
                 mail::send(&tx, now, &Mail { from: &site_def.mail_from, to, subject: &subject, body: &body, system: false })?;
             }
-            audit_step(&tx, now, &site_def.id, "change_password", Outcome::Ok)?;
+            audit_step(&tx, now, &site_def.id, PartnerStep::ChangePassword, Outcome::Ok)?;
             tx.commit()?;
             Ok(Change::Done)
         })
@@ -828,7 +844,8 @@ pub async fn resolve_inquiry(
             );
             let subject = format!("パスワード再設定のご案内 / {}: reset your password", site.name);
             mail::send(&tx, now, &Mail { from: &site.mail_from, to: &to, subject: &subject, body: &body, system: false })?;
-            audit::record(&tx, now, None, &format!("partner:{}:inquiry_reset", site.id), Outcome::Ok, &format!("admin:{staff}"))?;
+            let action = Action::Partner { site: &site.id, step: PartnerStep::InquiryReset };
+            audit::record(&tx, now, None, action, Outcome::Ok, &format!("admin:{staff}"))?;
             tx.commit()?;
             Ok(true)
         })

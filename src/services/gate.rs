@@ -10,8 +10,9 @@ use super::Ctx;
 use crate::domain::{Msisdn, Pin};
 use crate::error::AppError;
 use crate::pin::Slot;
+use crate::store::audit::{self, Action};
 use crate::store::lines::{self, is_locked, SecretKind};
-use crate::store::{self, audit, write_tx, Conn};
+use crate::store::{self, write_tx, Conn};
 
 /// Consecutive wrong entries after which a secret locks.
 pub const MAX_FAILURES: i64 = 3;
@@ -29,7 +30,7 @@ fn lock_until(kind: SecretKind, now: i64) -> i64 {
 pub(super) struct GateRequest {
     pub line_id: i64,
     pub msisdn: Msisdn,
-    pub action: &'static str,
+    pub action: Action<'static>,
     pub source: String,
     pub kind: SecretKind,
 }

@@ -8,7 +8,7 @@ use super::Ctx;
 use crate::domain::{Msisdn, Pin, DEFAULT_PIN};
 use crate::error::AppError;
 use crate::pin::{PinHasher, Slot};
-use crate::store::audit::{self, Outcome};
+use crate::store::audit::{self, Action, Outcome};
 use crate::store::fixtures::{DemoLine, DEMO_LINES};
 use crate::store::lines::{self, LineState, NewLine};
 use crate::store::{self, write_tx, Db};
@@ -207,7 +207,7 @@ pub async fn create(
             let result = match insert_new(&tx, &checked, &hashed, now)? {
                 Ok(id) => {
                     let msisdn = Some(&checked.msisdn);
-                    audit::record(&tx, now, msisdn, "new_line", Outcome::Ok, "admin")?;
+                    audit::record(&tx, now, msisdn, Action::NewLine, Outcome::Ok, "admin")?;
                     Ok(lines::state(&tx, id, now)?
                         .ok_or_else(|| AppError::internal("new line vanished"))?)
                 }
@@ -330,7 +330,14 @@ pub async fn reset(cx: &Ctx<'_>, msisdn: Msisdn) -> Result<Option<Reset>, AppErr
                 return Ok(None);
             };
             recreate(&tx, old_id, &msisdn, &hashes, now)?;
-            audit::record(&tx, now, Some(&msisdn), "reset_line", Outcome::Ok, "admin")?;
+            audit::record(
+                &tx,
+                now,
+                Some(&msisdn),
+                Action::ResetLine,
+                Outcome::Ok,
+                "admin",
+            )?;
             let id = lines::find(&tx, &msisdn)?
                 .ok_or_else(|| AppError::internal("reset line vanished"))?;
             let line = lines::state(&tx, id, now)?;

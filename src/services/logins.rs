@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::Ctx;
 use crate::domain::Msisdn;
 use crate::error::AppError;
-use crate::store::audit::{self, Outcome};
+use crate::store::audit::{self, Action, Outcome};
 use crate::store::throttle::{self, Reserved};
 use crate::store::{self, lines, staff, write_tx};
 
@@ -32,7 +32,7 @@ pub enum Login<T> {
 async fn check<T: Send + 'static>(
     cx: &Ctx<'_>,
     key: String,
-    (action, source): (&'static str, String),
+    (action, source): (Action<'static>, String),
     password: String,
     lookup: impl FnOnce(&Connection) -> Result<Option<(T, String)>, store::Error> + Send + 'static,
 ) -> Result<Login<T>, AppError> {
@@ -87,7 +87,7 @@ pub async fn mydocomo(
 ) -> Result<Login<(i64, Msisdn)>, AppError> {
     let now = cx.clock.now();
     let key = format!("daccount:{daccount_id}");
-    let throttled = ("mydocomo_login", format!("mydocomo:{client}"));
+    let throttled = (Action::MydocomoLogin, format!("mydocomo:{client}"));
     let check = check(cx, key, throttled, password, move |conn| {
         let found = lines::by_daccount(conn, &daccount_id)?;
         Ok(found.map(|(line_id, msisdn, hash)| ((line_id, msisdn), hash)))
@@ -104,7 +104,7 @@ pub async fn mydocomo(
                 conn,
                 now,
                 line.as_ref(),
-                "mydocomo_login",
+                Action::MydocomoLogin,
                 outcome,
                 "mydocomo",
             )?)
@@ -121,7 +121,7 @@ pub async fn shop_staff(
     client: &str,
 ) -> Result<Login<()>, AppError> {
     let key = format!("staff:{staff_id}");
-    let throttled = ("shop_login", format!("shop:{client}"));
+    let throttled = (Action::ShopLogin, format!("shop:{client}"));
     check(cx, key, throttled, password, move |conn| {
         let stored = staff::password_hash(conn, &staff_id)?;
         Ok(stored.map(|hash| ((), hash)))
@@ -159,7 +159,7 @@ pub async fn admin_token(
         .call(move |conn| {
             let tx = write_tx(conn)?;
             if let Reserved::Wait(wait) = throttle::allowed(&tx, &key, policy, now)? {
-                audit::summarise(&tx, now, None, "admin_login", Outcome::Throttled, &who)?;
+                audit::summarise(&tx, now, None, Action::AdminLogin, Outcome::Throttled, &who)?;
                 tx.commit()?;
                 return Ok(Token::Throttled(wait));
             }
@@ -169,7 +169,14 @@ pub async fn admin_token(
             // Inside this transaction the check above said the address may
             // try: the reservation cannot be refused.
             throttle::reserve(&tx, &key, policy, now)?;
-            audit::record(&tx, now, None, "admin_login", Outcome::WrongToken, &who)?;
+            audit::record(
+                &tx,
+                now,
+                None,
+                Action::AdminLogin,
+                Outcome::WrongToken,
+                &who,
+            )?;
             tx.commit()?;
             Ok(Token::Wrong)
         })

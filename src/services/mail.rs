@@ -125,7 +125,14 @@ pub fn send_limited(
         if let throttle::Reserved::Wait(wait) = throttle::reserve(conn, &key, rate, now)? {
             let msisdn = crate::domain::Msisdn::parse(&msisdn);
             let outcome = audit::Outcome::Throttled;
-            audit::summarise(conn, now, msisdn.as_ref(), "send_mail", outcome, source)?;
+            audit::summarise(
+                conn,
+                now,
+                msisdn.as_ref(),
+                audit::Action::SendMail,
+                outcome,
+                source,
+            )?;
             return Ok(Err(wait));
         }
     }

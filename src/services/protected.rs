@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::mail::address::MailLocal;
 use crate::mail::notices;
 use crate::mail::rejection::Mode;
+use crate::store::audit::Action;
 use crate::store::lines::{self, SecretKind};
 use crate::store::{self, sites};
 
@@ -134,7 +135,7 @@ fn apply_change(
 pub async fn apply(
     cx: &Ctx<'_>,
     line: &Line,
-    action: &'static str,
+    action: Action<'static>,
     source: String,
     change: Change,
     pin: &str,
@@ -168,7 +169,7 @@ pub async fn change_imode_password(
     let request = GateRequest {
         line_id: line.id,
         msisdn: line.msisdn.clone(),
-        action: "change_imode_password",
+        action: Action::ChangeImodePassword,
         source: "handset".into(),
         kind: SecretKind::ImodePassword,
     };

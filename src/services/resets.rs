@@ -13,7 +13,7 @@ use super::{mail, Ctx, Line};
 use crate::domain::DEFAULT_PIN;
 use crate::error::AppError;
 use crate::mail::notices;
-use crate::store::audit::{self, Outcome};
+use crate::store::audit::{self, Action, Outcome};
 use crate::store::lines::{self, SecretKind};
 use crate::store::{self, write_tx};
 
@@ -71,7 +71,7 @@ pub async fn reset_online(
     let request = GateRequest {
         line_id: line.id,
         msisdn: line.msisdn.clone(),
-        action: "reset_imode_password",
+        action: Action::ResetImodePassword,
         source: via.source().into(),
         kind: SecretKind::NetworkPin,
     };
@@ -124,7 +124,14 @@ pub async fn reset_at_shop(
             } else {
                 Outcome::Refused
             };
-            audit::record(&tx, now, Some(&line.msisdn), "shop_reset", outcome, &source)?;
+            audit::record(
+                &tx,
+                now,
+                Some(&line.msisdn),
+                Action::ShopReset,
+                outcome,
+                &source,
+            )?;
             tx.commit()?;
             Ok(matched)
         })

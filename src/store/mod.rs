@@ -428,10 +428,24 @@ mod tests {
             {
                 // Written, then undone: its row id is taken again below.
                 let sp = tx.savepoint()?;
-                audit::record(&sp, 1, None, "undone", audit::Outcome::Refused, "t")?;
+                audit::record(
+                    &sp,
+                    1,
+                    None,
+                    audit::Action::ShopReset,
+                    audit::Outcome::Refused,
+                    "t",
+                )?;
                 drop(sp);
             }
-            audit::record(&tx, 2, None, "kept", audit::Outcome::Ok, "t")?;
+            audit::record(
+                &tx,
+                2,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
             tx.commit()?;
             Ok(())
         })
@@ -445,10 +459,24 @@ mod tests {
         let seen = watched(&db);
         db.with_conn(|c| {
             let tx = write_tx(c)?;
-            audit::record(&tx, 1, None, "kept", audit::Outcome::Ok, "t")?;
+            audit::record(
+                &tx,
+                1,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
             tx.commit()?;
             let tx = write_tx(c)?;
-            audit::record(&tx, 2, None, "undone", audit::Outcome::Ok, "t")?;
+            audit::record(
+                &tx,
+                2,
+                None,
+                audit::Action::ShopReset,
+                audit::Outcome::Ok,
+                "t",
+            )?;
             drop(tx);
             Ok(())
         })

@@ -376,7 +376,7 @@ pub(crate) fn session_line(session: &Session) -> crate::services::Line {
 pub async fn audit_invalid(
     state: &AppState,
     session: &Session,
-    action: &'static str,
+    action: crate::store::audit::Action<'static>,
 ) -> Result<(), AppError> {
     let (msisdn, now) = (session.msisdn.clone(), state.clock.now());
     state

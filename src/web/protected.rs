@@ -24,6 +24,7 @@ use crate::menu::Site;
 use crate::services::gate::GateOutcome;
 use crate::services::protected::{self, Change, Refusal};
 use crate::session::Session;
+use crate::store::audit::Action;
 use crate::store::lines;
 use crate::views::text::{self, Text};
 use crate::views::{self, Ctx};
@@ -31,7 +32,7 @@ use crate::views::{self, Ctx};
 /// One protected action: its URL name, audit name and page title.
 pub struct ActionDef {
     pub name: &'static str,
-    pub audit: &'static str,
+    pub audit: Action<'static>,
     pub title: Text,
     /// Site actions take the site id from the URL and have no input page.
     pub on_site: bool,
@@ -42,61 +43,61 @@ pub use crate::domain::actions::*;
 pub const ACTIONS: &[ActionDef] = &[
     ActionDef {
         name: MAIL_REJECTION,
-        audit: "mail_rejection",
+        audit: Action::MailRejection,
         title: text::MAIL_REJECTION,
         on_site: false,
     },
     ActionDef {
         name: CHANGE_ADDRESS,
-        audit: "change_mail_address",
+        audit: Action::ChangeMailAddress,
         title: text::MAIL_ADDRESS,
         on_site: false,
     },
     ActionDef {
         name: SUSPEND_MAIL,
-        audit: "suspend_mail",
+        audit: Action::SuspendMail,
         title: text::SUSPEND_Q,
         on_site: false,
     },
     ActionDef {
         name: SECRET_CODE,
-        audit: "register_secret_code",
+        audit: Action::RegisterSecretCode,
         title: text::SECRET_CODE,
         on_site: false,
     },
     ActionDef {
         name: MESSAGE_SERVICE,
-        audit: "message_service",
+        audit: Action::MessageService,
         title: ("メッセージサービス", "Message Service"),
         on_site: false,
     },
     ActionDef {
         name: ID_NOTIFICATION,
-        audit: "id_notification",
+        audit: Action::IdNotification,
         title: text::ID_NOTIFICATION,
         on_site: false,
     },
     ActionDef {
         name: MY_MENU_REGISTER,
-        audit: "my_menu_register",
+        audit: Action::MyMenuRegister,
         title: text::MY_MENU_REGISTER,
         on_site: true,
     },
     ActionDef {
         name: MY_MENU_UNREGISTER,
-        audit: "my_menu_unregister",
+        audit: Action::MyMenuUnregister,
         title: text::MY_MENU_UNREGISTER,
         on_site: true,
     },
     ActionDef {
         name: SUBSCRIBE,
-        audit: "subscribe",
+        audit: Action::Subscribe,
         title: text::SUBSCRIBE,
         on_site: true,
     },
     ActionDef {
         name: UNSUBSCRIBE,
-        audit: "unsubscribe",
+        audit: Action::Unsubscribe,
         title: text::UNSUBSCRIBE,
         on_site: true,
     },

@@ -24,6 +24,7 @@ use crate::menu::Site;
 use crate::services::gate::GateOutcome;
 use crate::services::protected::{self, Change};
 use crate::session::Session;
+use crate::store::audit::Action;
 use crate::views::{self, text, Ctx};
 
 const TOKEN: &str = "cp-regst";
@@ -156,9 +157,9 @@ async fn confirm(
     let form = take_form(&state, &session, TOKEN, body)?;
     let req = read(&state, &sid, &posted_by, &form)?;
     let audit = if req.register {
-        "cp_register"
+        Action::CpRegister
     } else {
-        "cp_release"
+        Action::CpRelease
     };
     let source = format!("gateway:{}", req.site.id);
     let change = Change::subscription(req.site, req.register);

@@ -15,10 +15,11 @@ use crate::error::AppError;
 use crate::services::gate::GateOutcome;
 use crate::services::protected;
 use crate::session::Session;
+use crate::store::audit::Action;
 use crate::views::{self, notice, text, Ctx};
 
 pub const CHANGE_PIN: &str = "change-imode-password";
-const AUDIT_ACTION: &str = "change_imode_password";
+const AUDIT_ACTION: Action = Action::ChangeImodePassword;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(

@@ -21,7 +21,7 @@ use crate::handset::Charset;
 use crate::services::logins::{self, Login};
 use crate::services::resets;
 use crate::services::Line;
-use crate::store::audit::{self, Outcome};
+use crate::store::audit::{self, Action, Outcome};
 use crate::store::lines;
 use crate::views::pc::{csrf, layout, logout, message};
 
@@ -197,7 +197,7 @@ async fn audit_counter(
     state: &AppState,
     staff: &str,
     msisdn: Option<Msisdn>,
-    action: &'static str,
+    action: Action<'static>,
     outcome: Outcome,
 ) -> Result<(), AppError> {
     let (source, now) = (format!("shop:{staff}"), state.clock.now());
@@ -240,11 +240,18 @@ async fn find_line(
     };
     match find(&state, msisdn.clone()).await? {
         Some(found) => {
-            audit_counter(&state, &s.who, Some(msisdn), "shop_lookup", Outcome::Ok).await?;
+            audit_counter(
+                &state,
+                &s.who,
+                Some(msisdn),
+                Action::ShopLookup,
+                Outcome::Ok,
+            )
+            .await?;
             Ok(line_page(&s, &found, None).into_response())
         }
         None => {
-            audit_counter(&state, &s.who, None, "shop_lookup", Outcome::Refused).await?;
+            audit_counter(&state, &s.who, None, Action::ShopLookup, Outcome::Refused).await?;
             Ok(not_found(&s))
         }
     }
@@ -276,7 +283,7 @@ async fn reset(
             &state,
             &s.who,
             Some(msisdn),
-            "shop_reset",
+            Action::ShopReset,
             Outcome::InvalidInput,
         )
         .await?;
