@@ -113,8 +113,8 @@ impl AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(err: rusqlite::Error) -> AppError {
+impl From<crate::store::error::Error> for AppError {
+    fn from(err: crate::store::error::Error) -> AppError {
         AppError::internal(err)
     }
 }

@@ -6,7 +6,6 @@
 pub mod blocking;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -22,6 +21,7 @@ pub mod queue;
 pub mod random;
 pub mod recovery;
 pub mod serve;
+pub mod services;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -44,7 +44,7 @@ pub enum StartError {
     #[error("the menu files have {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Menus(Vec<Problem>),
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] store::Error),
     #[error(transparent)]
     Secret(#[from] pin::SecretFileError),
     #[error("cannot load the demo fixtures: {0:?}")]
@@ -79,7 +79,7 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
     let secret = match config.secret_path() {
         Some(path) => {
             let has_hashes = db
-                .with_conn(|c| store::holds_hashes(c))
+                .with_conn(|c| Ok(store::holds_hashes(c)?))
                 .map_err(StartError::Fixtures)?;
             PinHasher::load_secret(&path, has_hashes, config.new_secret)?
         }
@@ -118,8 +118,9 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     let relay = config.smtp_relay.clone();
     let mailbox = config.limits.mailbox_messages.to_string();
     db.with_conn(move |c| {
-        store::set_setting(c, store::SMTP_RELAY, relay.as_deref())?;
-        store::set_setting(c, mail::store::MAILBOX_MESSAGES, Some(&mailbox))
+        use store::server::{set, Setting};
+        set(c, Setting::SmtpRelay, relay.as_deref())?;
+        Ok(set(c, Setting::MailboxMessages, Some(&mailbox))?)
     })
     .map_err(StartError::Fixtures)?;
     let token = config
@@ -154,7 +155,7 @@ pub fn restore_fixtures(
     partners: &recovery::config::Partners,
     clock: &Clock,
 ) -> Result<(), StartError> {
-    db.with_conn(|conn| demo::restore(conn, pins, partners, clock.now()))
+    db.with_conn(|conn| services::fixtures::restore(conn, pins, partners, clock.now()))
         .map_err(StartError::Fixtures)
 }
 

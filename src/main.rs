@@ -273,8 +273,7 @@ fn seed(db: String, lines: u32) -> ExitCode {
     let started = std::time::Instant::now();
     let result = garake::open_store(&config).and_then(|(db, pins, _)| {
         let now = garake::clock::Clock::default().now();
-        db.with_conn(|conn| garake::store::provision::seed(conn, &pins, lines, now))
-            .map_err(garake::StartError::Fixtures)
+        garake::services::lines::seed(&db, &pins, lines, now).map_err(garake::StartError::Fixtures)
     });
     match result {
         Ok(added) => {

@@ -2,9 +2,9 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::mail::store::{LogEntry, OutboxFilter, Outgoing};
 use crate::store::audit;
 use crate::store::lines::LineState;
+use crate::store::mail::{LogEntry, OutboxFilter, Outgoing};
 
 /// The console's one style sheet: readable tables, a header with the
 /// product name and the current page, wrapped message bodies.
@@ -227,7 +227,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                 label { "Identity document "
                     select name="id_doc_type" {
                         option value="" { "—" }
-                        @for t in crate::store::provision::DOCUMENT_TYPES { option value=(t) { (t) } }
+                        @for t in crate::domain::DOCUMENT_TYPES { option value=(t) { (t) } }
                     }
                 } " "
                 label { "number " input name="id_doc_number"; } " "
@@ -434,10 +434,10 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option
 pub struct LineView<'a> {
     pub state: &'a LineState,
     pub audit: &'a [audit::Entry],
-    pub mails: &'a [crate::mail::store::Received],
+    pub mails: &'a [crate::store::mail::Received],
     pub mail_total: i64,
-    pub subscriptions: &'a [crate::store::services::Subscription],
-    pub ledger: &'a [crate::store::services::LedgerEntry],
+    pub subscriptions: &'a [crate::store::sites::Subscription],
+    pub ledger: &'a [crate::store::sites::LedgerEntry],
 }
 
 pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
@@ -502,7 +502,7 @@ pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
 
 /// One inquiry beside the member record it names (if any).
 pub struct InquiryView<'a> {
-    pub inquiry: &'a crate::recovery::store::Inquiry,
+    pub inquiry: &'a crate::store::partners::Inquiry,
     /// (login ID, stored fields) of the member with the inquiry's member ID.
     pub member: Option<(&'a str, &'a std::collections::BTreeMap<String, String>)>,
 }

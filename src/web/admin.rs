@@ -17,7 +17,7 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::mail::store as mail;
+use crate::store::mail;
 use crate::store::{audit, lines};
 use crate::views;
 
@@ -198,7 +198,12 @@ async fn audit_page(
                 action: a.as_deref(),
                 outcome: o.as_deref(),
             };
-            audit::filtered(conn, &filter, offset, crate::limits::PAGE_ROWS)
+            Ok(audit::filtered(
+                conn,
+                &filter,
+                offset,
+                crate::limits::PAGE_ROWS,
+            )?)
         })
         .await?;
     let filter = [raw.as_deref(), action.as_deref(), outcome.as_deref()];
@@ -227,7 +232,7 @@ async fn mail_log_page(
     let offset = page_offset(&read_query(q.as_deref(), Charset::Utf8)?)?;
     let (entries, total) = state
         .db
-        .call(move |conn| mail::mail_log(conn, offset, crate::limits::PAGE_ROWS))
+        .call(move |conn| Ok(mail::mail_log(conn, offset, crate::limits::PAGE_ROWS)?))
         .await?;
     Ok(Html(
         views::admin::mail_log(&console.0.csrf, &entries, offset, total).into_string(),
@@ -244,7 +249,7 @@ async fn outbox_page(
     let shown = filter.clone();
     let (mails, total) = state
         .db
-        .call(move |conn| mail::outbox(conn, &filter))
+        .call(move |conn| Ok(mail::outbox(conn, &filter)?))
         .await?;
     Ok(Html(
         views::admin::outbox(&console.0.csrf, &mails, total, &shown).into_string(),
@@ -256,11 +261,8 @@ async fn has_relay(state: &AppState) -> Result<bool, AppError> {
     state
         .db
         .call(|conn| {
-            Ok(conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM server_settings WHERE key = ?1)",
-                [crate::store::SMTP_RELAY],
-                |r| r.get(0),
-            )?)
+            use crate::store::server::{has, Setting};
+            Ok(has(conn, Setting::SmtpRelay)?)
         })
         .await
 }
@@ -269,7 +271,7 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
     let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
     state
         .db
-        .call(move |conn| mail::outbox_one(conn, id))
+        .call(move |conn| Ok(mail::outbox_one(conn, id)?))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -325,20 +327,15 @@ async fn outbox_relay(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     console.check(body)?;
-    let m = find_outgoing(&state, &raw).await?;
-    let note = if !has_relay(&state).await? {
-        "No SMTP relay is configured (start with --smtp-relay HOST:PORT): nothing was sent."
-    } else {
-        let (id, now) = (m.id, state.clock.now());
-        if state
-            .db
-            .call(move |conn| mail::relay_again(conn, id, now))
-            .await?
-        {
-            "Queued for the relay again."
-        } else {
-            "A relay attempt is under way; try again when it ends."
+    let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
+    use crate::services::mail::{resend, Resend};
+    let note = match resend(&state.services(), id).await? {
+        Resend::NoSuchMessage => return Err(AppError::NotFound),
+        Resend::NoRelay => {
+            "No SMTP relay is configured (start with --smtp-relay HOST:PORT): nothing was sent."
         }
+        Resend::Queued => "Queued for the relay again.",
+        Resend::UnderWay => "A relay attempt is under way; try again when it ends.",
     };
     Ok(outbox_view(&state, &console, &raw, Some(note))
         .await?
@@ -356,7 +353,7 @@ async fn outbox_delete(
     let id: i64 = raw.parse().map_err(|_| AppError::NotFound)?;
     if !state
         .db
-        .call(move |conn| mail::delete_outgoing(conn, id))
+        .call(move |conn| Ok(mail::delete_outgoing(conn, id)?))
         .await?
     {
         return Err(AppError::NotFound);
@@ -394,7 +391,7 @@ async fn clear_outbox(
     if let Some(ask) = confirmed(&form, "/outbox/clear")? {
         return Ok(ask);
     }
-    state.db.call(|conn| mail::clear_outbox(conn)).await?;
+    state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
     Ok(Redirect::to("/outbox").into_response())
 }
 
@@ -410,10 +407,10 @@ async fn support_view(
             .db
             .call(move |conn| {
                 let inquiries =
-                    crate::recovery::store::inquiries(conn, offset, crate::limits::PAGE_ROWS)?;
+                    crate::store::partners::inquiries(conn, offset, crate::limits::PAGE_ROWS)?;
                 let mut accounts = Vec::new();
                 for site in &sites {
-                    for a in crate::recovery::store::accounts(conn, site)? {
+                    for a in crate::store::partners::accounts(conn, site)? {
                         accounts.push((site.clone(), a));
                     }
                 }
@@ -483,7 +480,7 @@ async fn new_line(
     let form = console.check(body)?;
     let field =
         |name: &str| -> Result<Option<String>, AppError> { Ok(form.get(name)?.map(str::to_owned)) };
-    let req = crate::store::provision::LineRequest {
+    let req = crate::services::lines::LineRequest {
         msisdn: field("msisdn")?.unwrap_or_default(),
         name: field("name")?.unwrap_or_default(),
         name_en: field("name_en")?.unwrap_or_default(),
@@ -528,8 +525,8 @@ async fn line_page(
             };
             let (entries, _) = audit::filtered(conn, &filter, 0, 20)?;
             let (mails, mail_total) = mail::inbox(conn, id, 0, 20)?;
-            let subscriptions = crate::store::services::subscriptions(conn, id)?;
-            let ledger = crate::store::services::ledger(conn, id)?;
+            let subscriptions = crate::store::sites::subscriptions(conn, id)?;
+            let ledger = crate::store::sites::ledger(conn, id)?;
             Ok(Some((
                 line,
                 entries,

@@ -12,8 +12,12 @@ use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::mail::store as mail;
-use crate::store::{audit, lines, services};
+use crate::mail::address::valid_address;
+use crate::mail::message::{self as message, Unfit};
+use crate::services::lines::{LineRequest, Refused};
+use crate::services::mail::{Draft, Resend};
+use crate::store::mail;
+use crate::store::{audit, lines, sites};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -126,7 +130,7 @@ async fn line(
     let now = state.clock.now();
     let found = state
         .db
-        .call(move |conn| lines::state_by_msisdn(conn, &msisdn, now))
+        .call(move |conn| Ok(lines::state_by_msisdn(conn, &msisdn, now)?))
         .await?;
     found
         .map(|(_, line)| Json(line))
@@ -136,9 +140,9 @@ async fn line(
 /// A line's fee-based subscriptions and billing ledger.
 #[derive(serde::Serialize)]
 struct Billing {
-    subscriptions: Vec<services::Subscription>,
+    subscriptions: Vec<sites::Subscription>,
     monthly_total: i64,
-    ledger: Vec<services::LedgerEntry>,
+    ledger: Vec<sites::LedgerEntry>,
 }
 
 /// `GET /api/lines/{msisdn}/billing`: active subscriptions, their monthly total,
@@ -155,9 +159,9 @@ async fn billing(
             let Some(id) = lines::find(conn, &msisdn)? else {
                 return Ok(None);
             };
-            let subscriptions = services::subscriptions(conn, id)?;
+            let subscriptions = sites::subscriptions(conn, id)?;
             let monthly_total = subscriptions.iter().map(|s| s.monthly_fee).sum();
-            let ledger = services::ledger(conn, id)?;
+            let ledger = sites::ledger(conn, id)?;
             Ok(Some(Billing {
                 subscriptions,
                 monthly_total,
@@ -191,7 +195,7 @@ async fn audit_log(
                 action: action.as_deref(),
                 outcome: outcome.as_deref(),
             };
-            audit::filtered(conn, &filter, offset, limit)
+            Ok(audit::filtered(conn, &filter, offset, limit)?)
         })
         .await?;
     Ok(with_total(total, Json(entries)))
@@ -223,54 +227,39 @@ async fn send_mail(
     State(state): State<AppState>,
     client: super::ClientAddr,
     body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<mail::Outcome>, AppError> {
+) -> Result<Json<message::Outcome>, AppError> {
     let m = json_body(body)?;
     for (name, addr) in [("from", &m.from), ("to", &m.to)] {
-        if !mail::valid_address(addr) {
+        if !valid_address(addr) {
             return Err(AppError::BadRequest(format!(
                 "`{name}` is not a mail address"
             )));
         }
     }
-    if let Err(unfit) = mail::check(&m.subject, &m.body) {
+    if let Err(unfit) = message::check(&m.subject, &m.body) {
         let what = match unfit {
-            mail::Unfit::SubjectTooLong => format!(
+            Unfit::SubjectTooLong => format!(
                 "`subject` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_SUBJECT_BYTES
             ),
-            mail::Unfit::BodyTooLong => format!(
+            Unfit::BodyTooLong => format!(
                 "`body` is over {} bytes in Shift_JIS",
                 crate::limits::MAIL_BODY_BYTES
             ),
-            mail::Unfit::SubjectLineBreak => {
+            Unfit::SubjectLineBreak => {
                 "`subject` contains a line break (CR or LF); a subject is one line".to_string()
             }
         };
         return Err(AppError::Unprocessable(what));
     }
-    let now = state.clock.now();
+    let draft = Draft {
+        to: m.to,
+        subject: m.subject,
+        body: m.body,
+    };
     let rate = state.limits.mail_rate();
     let source = format!("api:{}", client.name());
-    let outcome = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let outcome = mail::send_limited(
-                &tx,
-                now,
-                &mail::Mail {
-                    from: &m.from,
-                    to: &m.to,
-                    subject: &m.subject,
-                    body: &m.body,
-                    system: false,
-                },
-                rate,
-                &source,
-            )?;
-            tx.commit()?;
-            Ok(outcome)
-        })
+    let outcome = crate::services::mail::send_as(&state.services(), m.from, draft, rate, source)
         .await?
         .map_err(|wait| {
             state.metrics.limit_hit("rate_limited");
@@ -294,7 +283,7 @@ async fn line_mail(
     let (mails, total) = state
         .db
         .call(move |conn| match lines::find(conn, &msisdn)? {
-            Some(id) => mail::inbox(conn, id, offset, limit).map(Some),
+            Some(id) => Ok(Some(mail::inbox(conn, id, offset, limit)?)),
             None => Ok(None),
         })
         .await?
@@ -321,7 +310,7 @@ async fn mail_log(
     let offset = bounded(&query, "offset", 0, i64::MAX)?;
     let (entries, total) = state
         .db
-        .call(move |conn| mail::mail_log(conn, offset, limit))
+        .call(move |conn| Ok(mail::mail_log(conn, offset, limit)?))
         .await?;
     Ok(with_total(total, Json(entries)))
 }
@@ -375,7 +364,7 @@ async fn outbox(
     let filter = outbox_filter(&query)?;
     let (mails, total) = state
         .db
-        .call(move |conn| mail::outbox(conn, &filter))
+        .call(move |conn| Ok(mail::outbox(conn, &filter)?))
         .await?;
     Ok(with_total(total, Json(mails)))
 }
@@ -389,7 +378,7 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
     let id = outbox_id(raw)?;
     state
         .db
-        .call(move |conn| mail::outbox_one(conn, id))
+        .call(move |conn| Ok(mail::outbox_one(conn, id)?))
         .await?
         .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
 }
@@ -397,26 +386,12 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
 /// `GET /metrics`: requests, latencies and limit hits since start, and the
 /// sizes of what is kept now, in Prometheus text format.
 pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
-    let (outbox, pending, failed, mailbox_full) = state
-        .db
-        .call(|conn| {
-            Ok(conn.query_row(
-                "SELECT (SELECT count(*) FROM outbox),
-                        (SELECT count(*) FROM outbox WHERE relay_state IN ('pending', 'sending')),
-                        (SELECT count(*) FROM outbox WHERE relay_state = 'failed'),
-                        (SELECT count(*) FROM mail_log WHERE reason = 'mailbox_full')",
-                [],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )?)
-        })
-        .await?;
+    let mail::Counts {
+        outbox,
+        relay_pending: pending,
+        relay_failed: failed,
+        mailbox_full,
+    } = state.db.call(|conn| Ok(mail::counts(conn)?)).await?;
     let (forgotten, expired) = state.sessions.stats();
     let (pc_forgotten, _) = state.pc_logins.stats();
     let (argon_waits, argon_busy) = state.pins.pool_stats();
@@ -512,7 +487,7 @@ async fn delete_outgoing(
     let id = outbox_id(&raw)?;
     if state
         .db
-        .call(move |conn| mail::delete_outgoing(conn, id))
+        .call(move |conn| Ok(mail::delete_outgoing(conn, id)?))
         .await?
     {
         Ok(axum::http::StatusCode::NO_CONTENT)
@@ -530,33 +505,15 @@ async fn relay_again(
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     let id = outbox_id(&raw)?;
-    let now = state.clock.now();
-    let queued = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let Some(_) = mail::outbox_one(&tx, id)? else {
-                return Ok(None);
-            };
-            let relay: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM server_settings WHERE key = ?1)",
-                [crate::store::SMTP_RELAY],
-                |r| r.get(0),
-            )?;
-            let again = relay && mail::relay_again(&tx, id, now)?;
-            tx.commit()?;
-            Ok(Some((relay, again)))
-        })
-        .await?;
-    match queued {
-        None => Err(AppError::NotFoundMsg(format!("no outbox message {raw}"))),
-        Some((false, _)) => Err(AppError::Conflict(
+    match crate::services::mail::resend(&state.services(), id).await? {
+        Resend::NoSuchMessage => Err(AppError::NotFoundMsg(format!("no outbox message {raw}"))),
+        Resend::NoRelay => Err(AppError::Conflict(
             "no SMTP relay is configured (start with --smtp-relay HOST:PORT)".into(),
         )),
-        Some((true, false)) => Err(AppError::Conflict(
+        Resend::UnderWay => Err(AppError::Conflict(
             "a relay attempt for this message is under way; try again when it ends".into(),
         )),
-        Some((true, true)) => {
+        Resend::Queued => {
             let message = find_outgoing(&state, &raw).await?;
             Ok((axum::http::StatusCode::ACCEPTED, Json(message)).into_response())
         }
@@ -668,7 +625,7 @@ async fn wait_outbox(
         let filter = filter.clone();
         state
             .db
-            .call(move |conn| mail::outbox_first_after(conn, after, &filter))
+            .call(move |conn| Ok(mail::outbox_first_after(conn, after, &filter)?))
     })
     .await?;
     let body = found.body.clone();
@@ -689,13 +646,13 @@ async fn wait_line_mail(
     let after = bounded(&query, "after", 0, i64::MAX)?;
     let line_id = state
         .db
-        .call(move |conn| lines::find(conn, &msisdn))
+        .call(move |conn| Ok(lines::find(conn, &msisdn)?))
         .await?
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))?;
     let found = wait_for(&state, "delivery", timeout, || {
         state
             .db
-            .call(move |conn| mail::mail_after(conn, line_id, after))
+            .call(move |conn| Ok(mail::mail_after(conn, line_id, after)?))
     })
     .await?;
     let body = found.body.clone();
@@ -773,7 +730,7 @@ async fn clear_outbox(
     _: Admin,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let n = state.db.call(|conn| mail::clear_outbox(conn)).await?;
+    let n = state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
     Ok(Json(serde_json::json!({ "deleted": n })))
 }
 
@@ -831,7 +788,7 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
     let (pins, now, s) = (state.pins.clone(), state.clock.now(), state.clone());
     state
         .db
-        .call(move |conn| crate::demo::restore(conn, &pins, &s.partners, now))
+        .call(move |conn| crate::services::fixtures::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
     state.mydocomo.end_where(|_| true);
@@ -839,55 +796,25 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
 }
 
 /// Creates a line as at purchase (shared by the API and the admin console):
-/// `Err(message)` for a refused request.
+/// `Err((status, message))` for a refused request.
 pub async fn provision_line(
     state: &AppState,
-    req: crate::store::provision::LineRequest,
+    req: LineRequest,
 ) -> Result<Result<lines::LineState, (axum::http::StatusCode, String)>, AppError> {
-    use crate::store::provision;
-    let checked = match req.check() {
-        Ok(c) => c,
-        Err(e) => return Ok(Err((axum::http::StatusCode::BAD_REQUEST, e))),
-    };
-    let (checked, hashed) = state
-        .pins
-        .run(move |slot| {
-            let hashed = provision::hash(slot, &checked);
-            (checked, hashed)
-        })
-        .await?;
-    let now = state.clock.now();
-    state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let created = provision::create(&tx, &checked, &hashed, now)?;
-            let result = match created {
-                Ok(id) => {
-                    audit::record(
-                        &tx,
-                        now,
-                        Some(&checked.msisdn),
-                        "new_line",
-                        audit::Outcome::Ok,
-                        "admin",
-                    )?;
-                    Ok(lines::state(&tx, id, now)?
-                        .ok_or_else(|| AppError::internal("new line vanished"))?)
-                }
-                Err(provision::Conflict::Number) => Err((
-                    axum::http::StatusCode::CONFLICT,
-                    format!("line {} already exists", checked.msisdn),
-                )),
-                Err(provision::Conflict::DAccount) => Err((
-                    axum::http::StatusCode::CONFLICT,
-                    "that d ACCOUNT ID is taken".to_string(),
-                )),
-            };
-            tx.commit()?;
-            Ok(result)
-        })
-        .await
+    use axum::http::StatusCode;
+    Ok(crate::services::lines::create(&state.services(), req)
+        .await?
+        .map_err(|refused| match refused {
+            Refused::Invalid(e) => (StatusCode::BAD_REQUEST, e),
+            Refused::NumberTaken(msisdn) => (
+                StatusCode::CONFLICT,
+                format!("line {msisdn} already exists"),
+            ),
+            Refused::DAccountTaken => (
+                StatusCode::CONFLICT,
+                "that d ACCOUNT ID is taken".to_string(),
+            ),
+        }))
 }
 
 /// `POST /api/lines` {msisdn, name, name_en?, network_pin, daccount_id?, daccount_password?, id_doc_type?, id_doc_number?}
@@ -895,10 +822,7 @@ pub async fn provision_line(
 async fn create_line(
     _: Admin,
     State(state): State<AppState>,
-    body: Result<
-        Json<crate::store::provision::LineRequest>,
-        axum::extract::rejection::JsonRejection,
-    >,
+    body: Result<Json<LineRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = json_body(body)?;
     match provision_line(&state, req).await? {
@@ -909,43 +833,17 @@ async fn create_line(
     }
 }
 
-/// Resets one line (shared by the API and the admin console); false if unknown.
+/// Resets one line (shared by the API and the admin console); `None` if unknown.
 pub async fn reset_one_line(
     state: &AppState,
     msisdn: Msisdn,
 ) -> Result<Option<lines::LineState>, AppError> {
-    let (pins, now) = (state.pins.clone(), state.clock.now());
-    let target = msisdn.clone();
-    let state_after = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let Some(old_id) = lines::find(&tx, &target)? else {
-                return Ok(None);
-            };
-            if !crate::store::provision::reset_line(&tx, &target, &pins, now)? {
-                return Ok(None);
-            }
-            audit::record(
-                &tx,
-                now,
-                Some(&target),
-                "reset_line",
-                audit::Outcome::Ok,
-                "admin",
-            )?;
-            let id = lines::find(&tx, &target)?
-                .ok_or_else(|| AppError::internal("reset line vanished"))?;
-            let line = lines::state(&tx, id, now)?;
-            tx.commit()?;
-            Ok(line.map(|l| (old_id, l)))
-        })
-        .await?;
-    Ok(state_after.map(|(old_id, line)| {
+    let reset = crate::services::lines::reset(&state.services(), msisdn.clone()).await?;
+    Ok(reset.map(|reset| {
         // The line was re-created: every session that held it ends.
-        state.sessions.end_line_sessions(old_id, None);
+        state.sessions.end_line_sessions(reset.old_id, None);
         state.mydocomo.end_where(|sub| sub.msisdn == msisdn);
-        line
+        reset.line
     }))
 }
 

@@ -105,7 +105,7 @@ async fn shell(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<M
     };
     let (listing, total) = state
         .db
-        .call(|conn| lines::directory(conn, 0, LINES_SHOWN))
+        .call(|conn| Ok(lines::directory(conn, 0, LINES_SHOWN)?))
         .await?;
     Ok(page(&profiles, &listing, total, &choice, &state.menu.root))
 }

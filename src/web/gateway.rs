@@ -310,7 +310,7 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         let line_id = session.line_id;
         state
             .db
-            .call(move |conn| crate::store::settings::id_notification(conn, line_id))
+            .call(move |conn| Ok(crate::store::lines::id_notification(conn, line_id)?))
             .await?
     };
     let uid_in_query = query.as_deref().is_some_and(|q| asks_uid(q.as_bytes()));

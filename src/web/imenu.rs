@@ -34,7 +34,7 @@ pub async fn node(
             let (line_id, now) = (session.line_id, state.clock.now());
             let line = state
                 .db
-                .call(move |conn| lines::state(conn, line_id, now))
+                .call(move |conn| Ok(lines::state(conn, line_id, now)?))
                 .await?
                 .ok_or(AppError::SessionExpired)?;
             Some(views::settings::line_panel(&ctx, &line))

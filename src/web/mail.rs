@@ -10,9 +10,12 @@ use axum::Router;
 use super::page::{page_param, Page};
 use super::{take_form, AppState};
 use crate::error::AppError;
-use crate::mail::store::{self as mail, Mail};
+use crate::mail::address::valid_address;
+use crate::mail::delivery::MAILBOX_FULL;
+use crate::mail::message::{self as message, Unfit};
+use crate::services::mail::Draft;
 use crate::session::Session;
-use crate::store::lines::MAIL_DOMAIN;
+use crate::store::mail;
 use crate::views::{self, text, Ctx};
 
 pub const INBOX: &str = "mail-inbox";
@@ -46,7 +49,7 @@ async fn inbox(
     let (line_id, offset) = (session.line_id, ((page - 1) * per_page) as i64);
     let (mails, total) = state
         .db
-        .call(move |conn| mail::inbox(conn, line_id, offset, per_page as i64))
+        .call(move |conn| Ok(mail::inbox(conn, line_id, offset, per_page as i64)?))
         .await?;
     if page > 1 && mails.is_empty() {
         return Err(AppError::NotFound);
@@ -74,7 +77,7 @@ async fn read(
     let line_id = session.line_id;
     let found = state
         .db
-        .call(move |conn| mail::open(conn, line_id, id))
+        .call(move |conn| Ok(mail::open(conn, line_id, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let token = state.sessions.issue_token(&session, DELETE);
@@ -94,7 +97,7 @@ async fn delete(
     let line_id = session.line_id;
     if !state
         .db
-        .call(move |conn| mail::delete(conn, line_id, id))
+        .call(move |conn| Ok(mail::delete(conn, line_id, id)?))
         .await?
     {
         return Err(AppError::NotFound);
@@ -146,7 +149,7 @@ fn reason_text(reason: &str, ctx: &Ctx) -> &'static str {
             "相手がメール機能を停止中",
             "the recipient has suspended mail",
         ),
-        mail::MAILBOX_FULL => (
+        MAILBOX_FULL => (
             "相手のメールボックスがいっぱいです",
             "the recipient's mailbox is full",
         ),
@@ -170,7 +173,7 @@ async fn compose(
         form.text("body")?.to_string(),
     );
     let values = (to.as_str(), subject.as_str(), body.as_str());
-    if !mail::valid_address(&to) {
+    if !valid_address(&to) {
         let message = views::notice(ctx.t(text::TO_INVALID));
         return Ok(compose_page(
             &state,
@@ -181,10 +184,10 @@ async fn compose(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    if let Err(unfit) = mail::check(&subject, &body) {
+    if let Err(unfit) = message::check(&subject, &body) {
         let message = views::notice(ctx.t(match unfit {
-            mail::Unfit::SubjectLineBreak => text::SUBJECT_LINE_BREAK,
-            mail::Unfit::SubjectTooLong | mail::Unfit::BodyTooLong => text::TOO_LONG,
+            Unfit::SubjectLineBreak => text::SUBJECT_LINE_BREAK,
+            Unfit::SubjectTooLong | Unfit::BodyTooLong => text::TOO_LONG,
         }));
         return Ok(compose_page(
             &state,
@@ -195,36 +198,14 @@ async fn compose(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    let (line_id, now) = (session.line_id, state.clock.now());
+    let draft = Draft {
+        to: to.clone(),
+        subject: subject.clone(),
+        body: body.clone(),
+    };
     let rate = state.limits.mail_rate();
-    let (to2, subject2, body2) = (to.clone(), subject.clone(), body.clone());
-    let outcome = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            let local: String = tx.query_row(
-                "SELECT mail_local FROM lines WHERE id = ?1",
-                [line_id],
-                |r| r.get(0),
-            )?;
-            let from = format!("{local}@{MAIL_DOMAIN}");
-            let outcome = mail::send_limited(
-                &tx,
-                now,
-                &Mail {
-                    from: &from,
-                    to: &to2,
-                    subject: &subject2,
-                    body: &body2,
-                    system: false,
-                },
-                rate,
-                "handset",
-            )?;
-            tx.commit()?;
-            Ok(outcome)
-        })
-        .await?;
+    let outcome =
+        crate::services::mail::compose(&state.services(), session.line_id, draft, rate).await?;
     let Ok(outcome) = outcome else {
         state.metrics.limit_hit("rate_limited");
         let message = views::notice(ctx.t(text::MAIL_RATE));

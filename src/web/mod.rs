@@ -204,12 +204,12 @@ impl AppState {
         let mail_before = now - self.limits.mail_retention_secs();
         let (throttle, mail, logs) = self.db.with_conn(move |conn| {
             let throttle = crate::store::throttle::sweep(conn, now)?;
-            let mail = crate::mail::store::expire(conn, mail_before)?;
+            let mail = crate::store::mail::expire(conn, mail_before)?;
             let logs = crate::store::trim_logs(
                 conn,
                 crate::limits::LOG_ROWS,
                 crate::limits::SECURITY_LOG_ROWS,
-            )? + crate::recovery::store::trim_inquiries(conn, crate::limits::INQUIRIES)?;
+            )? + crate::store::partners::trim_inquiries(conn, crate::limits::INQUIRIES)?;
             Ok((throttle, mail, logs))
         })?;
         Ok(Sweep {
@@ -233,6 +233,15 @@ impl AppState {
         self.menu
             .action_node(action)
             .map_or(lang.pick(fallback.0, fallback.1), |n| n.label(lang))
+    }
+
+    /// What the services need: the store, the Argon2 slots, the clock.
+    pub fn services(&self) -> crate::services::Ctx<'_> {
+        crate::services::Ctx {
+            db: &self.db,
+            pins: &self.pins,
+            clock: &self.clock,
+        }
     }
 
     /// What the recovery mechanisms need, for a request from `source`.
@@ -302,40 +311,22 @@ pub async fn check_admin_token(
     client: &ClientAddr,
     via: &'static str,
 ) -> Result<(), AppError> {
-    use crate::store::audit::{self, Outcome};
-    use crate::store::throttle::{self, Reserved};
+    use crate::services::logins::{admin_token, Token};
     if given.is_empty() {
         return Err(AppError::Unauthorized);
     }
     let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
     let source = client.name();
-    let key = throttle::key("admin-token", &source);
-    let (policy, now) = (state.limits.admin_guesses(), state.clock.now());
     let who = format!("{via}:{source}");
-    let checked = state
-        .db
-        .call(move |conn| {
-            let tx = crate::store::write_tx(conn)?;
-            if let Reserved::Wait(wait) = throttle::allowed(&tx, &key, policy, now)? {
-                audit::summarise(&tx, now, None, "admin_login", Outcome::Throttled, &who)?;
-                tx.commit()?;
-                return Ok(Err(AppError::TooMany(wait)));
-            }
-            if right {
-                return Ok(Ok(()));
-            }
-            // Inside this transaction the check above said the address may
-            // try: the reservation cannot be refused.
-            throttle::reserve(&tx, &key, policy, now)?;
-            audit::record(&tx, now, None, "admin_login", Outcome::WrongToken, &who)?;
-            tx.commit()?;
-            Ok(Err(AppError::Unauthorized))
-        })
-        .await?;
-    if let Err(AppError::TooMany(_)) = &checked {
-        state.metrics.limit_hit("rate_limited");
+    let policy = state.limits.admin_guesses();
+    match admin_token(&state.services(), right, &source, who, policy).await? {
+        Token::Right => Ok(()),
+        Token::Wrong => Err(AppError::Unauthorized),
+        Token::Throttled(wait) => {
+            state.metrics.limit_hit("rate_limited");
+            Err(AppError::TooMany(wait))
+        }
     }
-    checked
 }
 
 /// What one sweep forgot.
@@ -373,24 +364,32 @@ pub fn take_form(
     Ok(form)
 }
 
+/// The line a handset session acts for, as the services name it.
+pub(crate) fn session_line(session: &Session) -> crate::services::Line {
+    crate::services::Line {
+        id: session.line_id,
+        msisdn: session.msisdn.clone(),
+    }
+}
+
 /// Records an attempt refused for its input before any secret was checked.
 pub async fn audit_invalid(
     state: &AppState,
     session: &Session,
-    action: &'static str,
+    action: crate::store::audit::Action<'static>,
 ) -> Result<(), AppError> {
     let (msisdn, now) = (session.msisdn.clone(), state.clock.now());
     state
         .db
         .call(move |conn| {
-            crate::store::audit::record(
+            Ok(crate::store::audit::record(
                 conn,
                 now,
                 Some(&msisdn),
                 action,
                 crate::store::audit::Outcome::InvalidInput,
                 "handset",
-            )
+            )?)
         })
         .await
 }

@@ -2,8 +2,6 @@
 //! details/procedures → docomo Online Application → reset the i-mode password
 //! with the network PIN.
 
-use std::convert::Infallible;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -12,16 +10,17 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use rusqlite::OptionalExtension;
 
 use super::page::read_form;
-use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
+use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
-use crate::store::audit::Outcome;
+use crate::services::gate::GateOutcome;
+use crate::services::logins::{self, Login};
+use crate::services::resets::{self, Online};
+use crate::services::Line;
 use crate::views::pc::{self, csrf, layout, logout, message};
 
 const SITE: &str = "My docomo";
@@ -128,56 +127,15 @@ async fn login(
         )
             .into_response());
     }
-    let now = state.clock.now();
-    let lookup_id = id.clone();
-    let throttled = ("mydocomo_login", format!("mydocomo:{}", client.name()));
-    let check = check_login(
-        &state,
-        format!("daccount:{id}"),
-        throttled,
-        password,
-        move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT id, msisdn, daccount_hash FROM lines WHERE daccount_id = ?1",
-                    [&lookup_id],
-                    |r| {
-                        Ok((
-                            (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
-                )
-                .optional()?)
-        },
-    )
-    .await?;
-    let (outcome, line) = match check {
-        LoginCheck::Wait(wait) => {
+    let line = match logins::mydocomo(&state.services(), id, password, &client.name()).await? {
+        Login::Wait(wait) => {
+            state.metrics.limit_hit("rate_limited");
             let text = format!("ログインの失敗が続いたため、{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
         }
-        LoginCheck::Ok((line_id, msisdn)) => {
-            let msisdn = Msisdn::parse(&msisdn)
-                .ok_or_else(|| AppError::internal("stored msisdn is malformed"))?;
-            (Outcome::Ok, Some((line_id, msisdn)))
-        }
-        LoginCheck::Failed => (Outcome::Refused, None),
+        Login::Ok(line) => Some(line),
+        Login::Failed => None,
     };
-    let audited = line.as_ref().map(|(_, m)| m.clone());
-    state
-        .db
-        .call(move |conn| {
-            crate::store::audit::record(
-                conn,
-                now,
-                audited.as_ref(),
-                "mydocomo_login",
-                outcome,
-                "mydocomo",
-            )
-        })
-        .await?;
     Ok(match line {
         Some((line_id, msisdn)) => {
             let (_, cookie) = state.mydocomo.start(Subscriber { line_id, msisdn });
@@ -253,30 +211,16 @@ async fn reset(
         return Ok(Redirect::to("/mydocomo").into_response());
     };
     let form = check_csrf(&s.csrf, body)?;
-    let request = GateRequest {
-        line_id: s.who.line_id,
+    let line = Line {
+        id: s.who.line_id,
         msisdn: s.who.msisdn.clone(),
-        action: "reset_imode_password",
-        source: "mydocomo".into(),
-        kind: SecretKind::NetworkPin,
     };
-    let line_id = s.who.line_id;
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        form.text("network_pin")?,
-        |hasher| hasher.hash(crate::domain::DEFAULT_PIN),
-        move |conn, default_hash: String, now| {
-            crate::pin::reset_to_default(conn, line_id, &default_hash, now, "My docomo")?;
-            Ok(Ok::<(), Infallible>(()))
-        },
-    )
-    .await?;
+    let network_pin = form.text("network_pin")?;
+    let outcome =
+        resets::reset_online(&state.services(), &line, Online::MyDocomo, network_pin).await?;
     let (status, note) = match outcome {
         GateOutcome::Done(()) => {
-            state.sessions.end_line_sessions(line_id, None);
+            state.sessions.end_line_sessions(line.id, None);
             let done = page(
                 "iモードパスワード初期化 / Reset i-mode password",
                 html! {

@@ -14,7 +14,8 @@ use super::page::{read_form, read_query};
 use super::{AppState, ClientAddr};
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::recovery::{self, config::SiteDef, store::TokenState, Answer, Change, Login};
+use crate::recovery::{self, config::SiteDef, Answer, Change, Login};
+use crate::store::partners::TokenState;
 use crate::views;
 
 pub fn routes() -> Router<AppState> {

@@ -69,7 +69,7 @@ pub async fn page(
     let offset = (p - 1) * LINES_PER_PAGE;
     let (listing, total) = state
         .db
-        .call(move |conn| lines::directory(conn, offset, LINES_PER_PAGE))
+        .call(move |conn| Ok(lines::directory(conn, offset, LINES_PER_PAGE)?))
         .await?;
     if p > 1 && offset >= total {
         return Err(AppError::NotFound);
@@ -115,7 +115,7 @@ pub async fn start(
     let lookup = msisdn.clone();
     let line_id = state
         .db
-        .call(move |conn| lines::find(conn, &lookup))
+        .call(move |conn| Ok(lines::find(conn, &lookup)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let session = state.sessions.create(line_id, msisdn, profile, lang);

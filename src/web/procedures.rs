@@ -1,8 +1,6 @@
 //! Applications/procedures → docomo Online Application: reset the i-mode password
 //! to 0000 with the network PIN (the first of the three reset routes).
 
-use std::convert::Infallible;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -14,13 +12,12 @@ use maud::Markup;
 use super::page::Page;
 use super::{take_form, AppState};
 use crate::error::AppError;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::services::gate::GateOutcome;
+use crate::services::resets::{self, Online};
 use crate::session::Session;
 use crate::views::{self, notice, text, Ctx};
 
 pub const RESET_PIN: &str = "reset-imode-password";
-const AUDIT_ACTION: &str = "reset_imode_password";
-use crate::domain::DEFAULT_PIN;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -59,33 +56,10 @@ async fn reset(
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let form = take_form(&state, &session, RESET_PIN, body)?;
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: AUDIT_ACTION,
-        source: "handset".into(),
-        kind: SecretKind::NetworkPin,
-    };
-    let line_id = session.line_id;
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        form.text("network_pin")?,
-        |hasher| hasher.hash(DEFAULT_PIN),
-        move |tx, default_hash: String, now| {
-            crate::pin::reset_to_default(
-                tx,
-                line_id,
-                &default_hash,
-                now,
-                "docomo Online Application",
-            )?;
-            Ok(Ok::<(), Infallible>(()))
-        },
-    )
-    .await?;
+    let line = super::session_line(&session);
+    let network_pin = form.text("network_pin")?;
+    let outcome =
+        resets::reset_online(&state.services(), &line, Online::Handset, network_pin).await?;
     let message = |t| Some(notice(ctx.t(t)));
     Ok(match outcome {
         GateOutcome::Done(()) => {

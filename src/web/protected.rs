@@ -2,7 +2,8 @@
 //! through one flow: input page → confirmation page that shows what will change
 //! and asks for the i-mode password → the PIN gate applies it in one transaction.
 //!
-//! Each action is a row of `ACTIONS` plus arms in `parse`, `describe` and `apply`.
+//! Each action is a row of `ACTIONS` plus arms in `parse` and `describe` here,
+//! and its `Change` and how it applies in `services::protected`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -20,16 +21,18 @@ use crate::handset::FormData;
 use crate::mail::address::MailLocal;
 use crate::mail::rejection::{self, ListError, Mode};
 use crate::menu::Site;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::services::gate::GateOutcome;
+use crate::services::protected::{self, Change, Refusal};
 use crate::session::Session;
-use crate::store::{lines, services, settings};
+use crate::store::audit::Action;
+use crate::store::lines;
 use crate::views::text::{self, Text};
 use crate::views::{self, Ctx};
 
 /// One protected action: its URL name, audit name and page title.
 pub struct ActionDef {
     pub name: &'static str,
-    pub audit: &'static str,
+    pub audit: Action<'static>,
     pub title: Text,
     /// Site actions take the site id from the URL and have no input page.
     pub on_site: bool,
@@ -40,61 +43,61 @@ pub use crate::domain::actions::*;
 pub const ACTIONS: &[ActionDef] = &[
     ActionDef {
         name: MAIL_REJECTION,
-        audit: "mail_rejection",
+        audit: Action::MailRejection,
         title: text::MAIL_REJECTION,
         on_site: false,
     },
     ActionDef {
         name: CHANGE_ADDRESS,
-        audit: "change_mail_address",
+        audit: Action::ChangeMailAddress,
         title: text::MAIL_ADDRESS,
         on_site: false,
     },
     ActionDef {
         name: SUSPEND_MAIL,
-        audit: "suspend_mail",
+        audit: Action::SuspendMail,
         title: text::SUSPEND_Q,
         on_site: false,
     },
     ActionDef {
         name: SECRET_CODE,
-        audit: "register_secret_code",
+        audit: Action::RegisterSecretCode,
         title: text::SECRET_CODE,
         on_site: false,
     },
     ActionDef {
         name: MESSAGE_SERVICE,
-        audit: "message_service",
+        audit: Action::MessageService,
         title: ("メッセージサービス", "Message Service"),
         on_site: false,
     },
     ActionDef {
         name: ID_NOTIFICATION,
-        audit: "id_notification",
+        audit: Action::IdNotification,
         title: text::ID_NOTIFICATION,
         on_site: false,
     },
     ActionDef {
         name: MY_MENU_REGISTER,
-        audit: "my_menu_register",
+        audit: Action::MyMenuRegister,
         title: text::MY_MENU_REGISTER,
         on_site: true,
     },
     ActionDef {
         name: MY_MENU_UNREGISTER,
-        audit: "my_menu_unregister",
+        audit: Action::MyMenuUnregister,
         title: text::MY_MENU_UNREGISTER,
         on_site: true,
     },
     ActionDef {
         name: SUBSCRIBE,
-        audit: "subscribe",
+        audit: Action::Subscribe,
         title: text::SUBSCRIBE,
         on_site: true,
     },
     ActionDef {
         name: UNSUBSCRIBE,
-        audit: "unsubscribe",
+        audit: Action::Unsubscribe,
         title: text::UNSUBSCRIBE,
         on_site: true,
     },
@@ -115,32 +118,6 @@ pub fn routes() -> Router<AppState> {
             "/s/{sid}/a/{action}/{site}",
             get(confirm_site).post(apply_site),
         )
-}
-
-/// A validated change, ready to confirm and apply.
-#[derive(Clone, Debug)]
-pub(crate) enum Change {
-    Rejection {
-        mode: Mode,
-        list: Vec<String>,
-    },
-    Address(MailLocal),
-    Suspend(bool),
-    SecretCode(String),
-    Messages {
-        r: bool,
-        f: bool,
-    },
-    IdNotification(bool),
-    MyMenu {
-        site: String,
-        register: bool,
-    },
-    Subscription {
-        site: String,
-        fee: u32,
-        subscribe: bool,
-    },
 }
 
 /// Why input was refused: a message, and the offending value if it helps.
@@ -219,142 +196,66 @@ fn parse(
     }))
 }
 
-impl Change {
-    /// Subscribing to (or leaving) a fee-based site: also how the gateway's
-    /// official-site registration charges, through the same ledger.
-    pub(crate) fn subscription(site: &crate::menu::Site, subscribe: bool) -> Change {
-        Change::Subscription {
-            site: site.id.clone(),
-            fee: site.fee,
-            subscribe,
+/// The fields that carry this change from the confirmation page to apply.
+fn hidden(change: &Change) -> Vec<(&'static str, String)> {
+    let on = |b: bool| if b { "on" } else { "off" }.to_string();
+    match change {
+        Change::Rejection { mode, list } => {
+            vec![("mode", mode.as_str().into()), ("list", list.join(" "))]
         }
+        Change::Address(local) => vec![("new_address", local.to_string())],
+        Change::Suspend(b) => vec![("suspend", on(*b))],
+        Change::SecretCode(code) => vec![("secret_code", code.clone())],
+        Change::Messages { r, f } => vec![("message_r", on(*r)), ("message_f", on(*f))],
+        Change::IdNotification(b) => vec![("notify", on(*b))],
+        Change::MyMenu { .. } | Change::Subscription { .. } => Vec::new(),
     }
+}
 
-    /// The fields that carry this change from the confirmation page to apply.
-    fn hidden(&self) -> Vec<(&'static str, String)> {
-        let on = |b: bool| if b { "on" } else { "off" }.to_string();
-        match self {
-            Change::Rejection { mode, list } => {
-                vec![("mode", mode.as_str().into()), ("list", list.join(" "))]
-            }
-            Change::Address(local) => vec![("new_address", local.to_string())],
-            Change::Suspend(b) => vec![("suspend", on(*b))],
-            Change::SecretCode(code) => vec![("secret_code", code.clone())],
-            Change::Messages { r, f } => vec![("message_r", on(*r)), ("message_f", on(*f))],
-            Change::IdNotification(b) => vec![("notify", on(*b))],
-            Change::MyMenu { .. } | Change::Subscription { .. } => Vec::new(),
-        }
-    }
-
-    /// What will change, in the handset's words.
-    fn describe(&self, ctx: &Ctx, state: &AppState) -> Markup {
-        let site_name = |id: &str| {
-            state
-                .menu
-                .site(id)
-                .map_or(id.to_string(), |s| s.label(ctx.lang).to_string())
-        };
-        let on_off = |b: bool| {
-            ctx.t(if b {
-                text::RECEIVE
-            } else {
-                text::DO_NOT_RECEIVE
-            })
-        };
-        match self {
-            Change::Rejection { mode, list } => html! {
-                (ctx.t(text::WILL_SET_REJECTION)) br;
-                (views::protected::mode_label(ctx, *mode)) br;
-                @if mode.uses_list() { @for e in list { (e) br; } }
-            },
-            Change::Address(local) => html! {
-                (ctx.t(text::WILL_SET_ADDRESS)) br; (local) "@" (lines::MAIL_DOMAIN) br;
-            },
-            Change::Suspend(true) => html! { (ctx.t(text::WILL_SUSPEND)) br; },
-            Change::Suspend(false) => html! { (ctx.t(text::WILL_RESUME)) br; },
-            Change::SecretCode(_) => html! { (ctx.t(text::WILL_SET_SECRET_CODE)) br; },
-            Change::Messages { r, f } => html! {
-                (ctx.t(text::WILL_SET_MESSAGES)) br;
-                "MessageR:" (on_off(*r)) br; "MessageF:" (on_off(*f)) br;
-            },
-            Change::IdNotification(true) => html! { (ctx.t(text::WILL_NOTIFY_ID)) br; },
-            Change::IdNotification(false) => html! { (ctx.t(text::WILL_NOT_NOTIFY_ID)) br; },
-            Change::MyMenu { site, register } => html! {
-                "「" (site_name(site)) "」" (ctx.t(if *register { text::WILL_REGISTER } else { text::WILL_UNREGISTER })) br;
-            },
-            Change::Subscription {
-                site,
-                fee,
-                subscribe,
-            } => html! {
-                "「" (site_name(site)) "」(" (views::sites::fee(ctx, *fee)) ")"
-                (ctx.t(if *subscribe { text::WILL_SUBSCRIBE } else { text::WILL_UNSUBSCRIBE })) br;
-            },
-        }
-    }
-
-    /// Applies the change inside the gate's transaction; `Ok(Err(text))` refuses.
-    pub(crate) fn apply(
-        self,
-        conn: &rusqlite::Connection,
-        line_id: i64,
-        now: i64,
-    ) -> Result<Result<(), Text>, AppError> {
-        let refuse_unless = |done: bool, why: Text| if done { Ok(()) } else { Err(why) };
-        Ok(match self {
-            Change::Rejection { mode, list } => Ok(settings::set_rejection(
-                conn,
-                line_id,
-                mode.as_str(),
-                &list,
-            )?),
-            Change::Address(local) => refuse_unless(
-                settings::set_mail_local(conn, line_id, local.as_str())?,
-                text::ADDRESS_TAKEN,
-            ),
-            Change::Suspend(b) => Ok(settings::set_suspended(conn, line_id, b)?),
-            Change::SecretCode(code) => Ok(settings::set_secret_code(conn, line_id, &code)?),
-            Change::Messages { r, f } => Ok(settings::set_message_service(conn, line_id, r, f)?),
-            Change::IdNotification(on) => Ok(settings::set_id_notification(conn, line_id, on)?),
-            Change::MyMenu {
-                site,
-                register: true,
-            } => refuse_unless(
-                services::register(conn, line_id, &site, now)?,
-                text::ALREADY_REGISTERED,
-            ),
-            Change::MyMenu {
-                site,
-                register: false,
-            } => refuse_unless(
-                services::unregister(conn, line_id, &site)?,
-                text::NOT_REGISTERED_SITE,
-            ),
-            Change::Subscription {
-                site,
-                fee,
-                subscribe: true,
-            } => {
-                let Some(settlement_no) =
-                    services::subscribe(conn, line_id, &site, i64::from(fee), now)?
-                else {
-                    return Ok(Err(text::ALREADY_SUBSCRIBED));
-                };
-                // A subscribed site also appears in My Menu, as on the real service.
-                services::register(conn, line_id, &site, now)?;
-                crate::mail::notices::subscribed(conn, line_id, now, &site, fee, &settlement_no)?;
-                Ok(())
-            }
-            Change::Subscription {
-                site,
-                subscribe: false,
-                ..
-            } => {
-                let ended = services::unsubscribe(conn, line_id, &site, now)?;
-                services::unregister(conn, line_id, &site)?;
-                refuse_unless(ended, text::NOT_SUBSCRIBED)
-            }
+/// What will change, in the handset's words.
+fn describe(change: &Change, ctx: &Ctx, state: &AppState) -> Markup {
+    let site_name = |id: &str| {
+        state
+            .menu
+            .site(id)
+            .map_or(id.to_string(), |s| s.label(ctx.lang).to_string())
+    };
+    let on_off = |b: bool| {
+        ctx.t(if b {
+            text::RECEIVE
+        } else {
+            text::DO_NOT_RECEIVE
         })
+    };
+    match change {
+        Change::Rejection { mode, list } => html! {
+            (ctx.t(text::WILL_SET_REJECTION)) br;
+            (views::protected::mode_label(ctx, *mode)) br;
+            @if mode.uses_list() { @for e in list { (e) br; } }
+        },
+        Change::Address(local) => html! {
+            (ctx.t(text::WILL_SET_ADDRESS)) br; (local) "@" (crate::mail::address::MAIL_DOMAIN) br;
+        },
+        Change::Suspend(true) => html! { (ctx.t(text::WILL_SUSPEND)) br; },
+        Change::Suspend(false) => html! { (ctx.t(text::WILL_RESUME)) br; },
+        Change::SecretCode(_) => html! { (ctx.t(text::WILL_SET_SECRET_CODE)) br; },
+        Change::Messages { r, f } => html! {
+            (ctx.t(text::WILL_SET_MESSAGES)) br;
+            "MessageR:" (on_off(*r)) br; "MessageF:" (on_off(*f)) br;
+        },
+        Change::IdNotification(true) => html! { (ctx.t(text::WILL_NOTIFY_ID)) br; },
+        Change::IdNotification(false) => html! { (ctx.t(text::WILL_NOT_NOTIFY_ID)) br; },
+        Change::MyMenu { site, register } => html! {
+            "「" (site_name(site)) "」" (ctx.t(if *register { text::WILL_REGISTER } else { text::WILL_UNREGISTER })) br;
+        },
+        Change::Subscription {
+            site,
+            fee,
+            subscribe,
+        } => html! {
+            "「" (site_name(site)) "」(" (views::sites::fee(ctx, *fee)) ")"
+            (ctx.t(if *subscribe { text::WILL_SUBSCRIBE } else { text::WILL_UNSUBSCRIBE })) br;
+        },
     }
 }
 
@@ -368,7 +269,7 @@ async fn line_state(state: &AppState, session: &Session) -> Result<lines::LineSt
     let (line_id, now) = (session.line_id, state.clock.now());
     state
         .db
-        .call(move |conn| lines::state(conn, line_id, now))
+        .call(move |conn| Ok(lines::state(conn, line_id, now)?))
         .await?
         .ok_or(AppError::SessionExpired)
 }
@@ -420,8 +321,8 @@ impl Step<'_> {
         let body = views::protected::confirm(
             ctx,
             message,
-            change.describe(ctx, state),
-            &change.hidden(),
+            describe(change, ctx, state),
+            &hidden(change),
             &href,
             &token,
             &state.menu.root,
@@ -539,34 +440,15 @@ fn site_result(
         .status(status)
 }
 
-/// Applies a change behind the line's i-mode password (the PIN gate: count,
-/// lock, audit, one transaction). Shared with the gateway's registration.
-pub(crate) async fn apply_change(
-    state: &AppState,
-    session: &Session,
-    audit: &'static str,
-    source: String,
-    change: Change,
-    pin: &str,
-) -> Result<GateOutcome<(), Text>, AppError> {
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: audit,
-        source,
-        kind: SecretKind::ImodePassword,
-    };
-    let line_id = session.line_id;
-    gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        pin,
-        |_| (),
-        move |conn, (), now| change.apply(conn, line_id, now),
-    )
-    .await
+/// The words for a change refused although the password was right.
+pub(crate) fn refusal_text(why: Refusal) -> Text {
+    match why {
+        Refusal::AddressTaken => text::ADDRESS_TAKEN,
+        Refusal::AlreadyRegistered => text::ALREADY_REGISTERED,
+        Refusal::NotRegistered => text::NOT_REGISTERED_SITE,
+        Refusal::AlreadySubscribed => text::ALREADY_SUBSCRIBED,
+        Refusal::NotSubscribed => text::NOT_SUBSCRIBED,
+    }
 }
 
 /// `POST /s/{sid}/a/{action}[/{site}]`: the i-mode password decides.
@@ -614,9 +496,9 @@ async fn apply(
             };
         }
     };
-    let outcome = apply_change(
-        &state,
-        &session,
+    let outcome = protected::apply(
+        &state.services(),
+        &super::session_line(&session),
         def.audit,
         "handset".into(),
         change.clone(),
@@ -650,7 +532,7 @@ async fn apply(
                 &state,
                 &ctx,
                 id,
-                views::notice(ctx.t(why)),
+                views::notice(ctx.t(refusal_text(why))),
                 StatusCode::CONFLICT,
             ),
             None => {
@@ -659,7 +541,7 @@ async fn apply(
                     &session,
                     &ctx,
                     def,
-                    Some(views::notice(ctx.t(why))),
+                    Some(views::notice(ctx.t(refusal_text(why)))),
                     StatusCode::CONFLICT,
                 )
                 .await?

@@ -17,13 +17,14 @@ use axum::Router;
 use maud::{html, Markup};
 
 use super::page::Page;
-use super::protected::{apply_change, Change};
 use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::handset::FormData;
 use crate::menu::Site;
-use crate::pin::GateOutcome;
+use crate::services::gate::GateOutcome;
+use crate::services::protected::{self, Change};
 use crate::session::Session;
+use crate::store::audit::Action;
 use crate::views::{self, text, Ctx};
 
 const TOKEN: &str = "cp-regst";
@@ -156,13 +157,15 @@ async fn confirm(
     let form = take_form(&state, &session, TOKEN, body)?;
     let req = read(&state, &sid, &posted_by, &form)?;
     let audit = if req.register {
-        "cp_register"
+        Action::CpRegister
     } else {
-        "cp_release"
+        Action::CpRelease
     };
     let source = format!("gateway:{}", req.site.id);
     let change = Change::subscription(req.site, req.register);
-    let outcome = apply_change(&state, &session, audit, source, change, form.text("pin")?).await?;
+    let line = super::session_line(&session);
+    let pin = form.text("pin")?;
+    let outcome = protected::apply(&state.services(), &line, audit, source, change, pin).await?;
     let again =
         |m: Markup, status| page(&state, &session, &ctx, &req, Some(m), status).into_response();
     Ok(match outcome {

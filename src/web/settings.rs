@@ -10,16 +10,16 @@ use maud::Markup;
 
 use super::page::Page;
 use super::{audit_invalid, take_form, AppState};
-use std::convert::Infallible;
-
 use crate::domain::Pin;
 use crate::error::AppError;
-use crate::pin::{gate, GateOutcome, GateRequest, SecretKind};
+use crate::services::gate::GateOutcome;
+use crate::services::protected;
 use crate::session::Session;
+use crate::store::audit::Action;
 use crate::views::{self, notice, text, Ctx};
 
 pub const CHANGE_PIN: &str = "change-imode-password";
-const AUDIT_ACTION: &str = "change_imode_password";
+const AUDIT_ACTION: Action = Action::ChangeImodePassword;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route(
@@ -87,31 +87,10 @@ async fn change_pin(
         }
     };
 
-    let request = GateRequest {
-        line_id: session.line_id,
-        msisdn: session.msisdn.clone(),
-        action: AUDIT_ACTION,
-        source: "handset".into(),
-        kind: SecretKind::ImodePassword,
-    };
-    let line_id = session.line_id;
-    let outcome = gate(
-        &state.db,
-        &state.pins,
-        &state.clock,
-        request,
-        form.text("pin")?,
-        move |hasher| hasher.hash(new_pin.expose()),
-        move |tx, new_hash: String, now| {
-            tx.execute(
-                "UPDATE lines SET pin_hash = ?1 WHERE id = ?2",
-                rusqlite::params![new_hash, line_id],
-            )?;
-            crate::mail::notices::password_changed(tx, line_id, now)?;
-            Ok(Ok::<(), Infallible>(()))
-        },
-    )
-    .await?;
+    let line = super::session_line(&session);
+    let outcome =
+        protected::change_imode_password(&state.services(), &line, new_pin, form.text("pin")?)
+            .await?;
     Ok(match outcome {
         GateOutcome::Done(()) => {
             let title = ctx.t(text::IMODE_PASSWORD);

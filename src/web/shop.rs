@@ -11,16 +11,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use rusqlite::OptionalExtension;
 
 use super::page::{read_form, read_query};
-use super::pc_session::{check_csrf, check_login, see_other, LoginCheck, PcSession, PcSessions};
+use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
 use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
-use crate::store::audit::{self, Outcome};
-use crate::store::{lines, write_tx};
+use crate::services::logins::{self, Login};
+use crate::services::resets;
+use crate::services::Line;
+use crate::store::audit::{self, Action, Outcome};
+use crate::store::lines;
 use crate::views::pc::{csrf, layout, logout, message};
 
 const SITE: &str = "ドコモショップ / docomo Shop";
@@ -111,37 +113,18 @@ async fn login(
         )
             .into_response());
     }
-    let lookup_id = id.clone();
-    let throttled = ("shop_login", format!("shop:{}", client.name()));
-    let check = check_login(
-        &state,
-        format!("staff:{id}"),
-        throttled,
-        password,
-        move |conn| {
-            let stored: Option<String> = conn
-                .query_row(
-                    "SELECT password_hash FROM staff WHERE id = ?1",
-                    [&lookup_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            Ok(stored.map(|hash| ((), hash)))
-        },
-    )
-    .await?;
+    let check = logins::shop_staff(&state.services(), id.clone(), password, &client.name()).await?;
     Ok(match check {
-        LoginCheck::Wait(wait) => {
+        Login::Wait(wait) => {
+            state.metrics.limit_hit("rate_limited");
             let text = format!("{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }
-        LoginCheck::Ok(()) => {
+        Login::Ok(()) => {
             let (_, cookie) = state.shop.start(id);
             see_other(cookie, "/shop")
         }
-        LoginCheck::Failed => {
-            (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response()
-        }
+        Login::Failed => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
     })
 }
 
@@ -214,13 +197,22 @@ async fn audit_counter(
     state: &AppState,
     staff: &str,
     msisdn: Option<Msisdn>,
-    action: &'static str,
+    action: Action<'static>,
     outcome: Outcome,
 ) -> Result<(), AppError> {
     let (source, now) = (format!("shop:{staff}"), state.clock.now());
     state
         .db
-        .call(move |conn| audit::record(conn, now, msisdn.as_ref(), action, outcome, &source))
+        .call(move |conn| {
+            Ok(audit::record(
+                conn,
+                now,
+                msisdn.as_ref(),
+                action,
+                outcome,
+                &source,
+            )?)
+        })
         .await
 }
 
@@ -248,22 +240,21 @@ async fn find_line(
     };
     match find(&state, msisdn.clone()).await? {
         Some(found) => {
-            audit_counter(&state, &s.who, Some(msisdn), "shop_lookup", Outcome::Ok).await?;
+            audit_counter(
+                &state,
+                &s.who,
+                Some(msisdn),
+                Action::ShopLookup,
+                Outcome::Ok,
+            )
+            .await?;
             Ok(line_page(&s, &found, None).into_response())
         }
         None => {
-            audit_counter(&state, &s.who, None, "shop_lookup", Outcome::Refused).await?;
+            audit_counter(&state, &s.who, None, Action::ShopLookup, Outcome::Refused).await?;
             Ok(not_found(&s))
         }
     }
-}
-
-/// Document numbers are compared without case, spaces or hyphens.
-fn normalise(doc: &str) -> String {
-    doc.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != 'ー' && *c != '－')
-        .flat_map(char::to_uppercase)
-        .collect()
 }
 
 /// `POST /shop/line/{msisdn}/reset`: compare the document; a match resets the
@@ -292,7 +283,7 @@ async fn reset(
             &state,
             &s.who,
             Some(msisdn),
-            "shop_reset",
+            Action::ShopReset,
             Outcome::InvalidInput,
         )
         .await?;
@@ -306,44 +297,12 @@ async fn reset(
         )
             .into_response());
     }
-    // Hash 0000 before taking the write lock (Argon2 never runs inside a transaction).
-    let default_hash = state
-        .pins
-        .run(|slot| slot.hash(crate::domain::DEFAULT_PIN))
-        .await?;
-    let (line_id, staff_id, now) = (found.line_id, s.who.clone(), state.clock.now());
-    let audited = msisdn.clone();
-    let matched = state
-        .db
-        .call(move |conn| {
-            let tx = write_tx(conn)?;
-            let (registered_type, registered_number): (Option<String>, Option<String>) = tx
-                .query_row(
-                    "SELECT id_doc_type, id_doc_number FROM lines WHERE id = ?1",
-                    [line_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-            let matched = registered_type.as_deref() == Some(doc_type.as_str())
-                && registered_number.as_deref().map(normalise) == Some(normalise(&doc_number));
-            let source = format!("shop:{staff_id}");
-            if matched {
-                crate::pin::reset_to_default(&tx, line_id, &default_hash, now, "docomo Shop")?;
-                lines::unlock_network_pin(&tx, line_id)?;
-                audit::record(&tx, now, Some(&audited), "shop_reset", Outcome::Ok, &source)?;
-            } else {
-                audit::record(
-                    &tx,
-                    now,
-                    Some(&audited),
-                    "shop_reset",
-                    Outcome::Refused,
-                    &source,
-                )?;
-            }
-            tx.commit()?;
-            Ok(matched)
-        })
-        .await?;
+    let line = Line {
+        id: found.line_id,
+        msisdn: msisdn.clone(),
+    };
+    let matched =
+        resets::reset_at_shop(&state.services(), &s.who, &line, doc_type, doc_number).await?;
     if !matched {
         return Ok((
             StatusCode::FORBIDDEN,
@@ -351,20 +310,9 @@ async fn reset(
         )
             .into_response());
     }
-    state.sessions.end_line_sessions(line_id, None);
-    state.mydocomo.end_where(|sub| sub.line_id == line_id);
+    state.sessions.end_line_sessions(line.id, None);
+    state.mydocomo.end_where(|sub| sub.line_id == line.id);
     let found = find(&state, msisdn).await?.ok_or(AppError::NotFound)?;
     let note = message("ご本人確認ができました。iモードパスワードを0000に戻し、ネットワーク暗証番号のロックを解除しました。 / Identity verified: the i-mode password is 0000 again and the network PIN is unlocked.", true);
     Ok(line_page(&s, &found, Some(note)).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn document_numbers_compare_without_case_spaces_or_hyphens() {
-        assert_eq!(normalise("dl-1234 0001"), normalise("DL-1234-0001"));
-        assert_ne!(normalise("DL-1234-0002"), normalise("DL-1234-0001"));
-    }
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use super::page::{page_param, Page};
 use super::AppState;
 use crate::error::AppError;
-use crate::store::services;
+use crate::store::sites;
 use crate::views::{self, text};
 
 pub const MY_MENU: &str = "my-menu";
@@ -32,8 +32,8 @@ async fn site_page(
     let (registered, subscribed) = state
         .db
         .call(move |conn| {
-            let registered = services::my_menu(conn, line_id)?.contains(&id);
-            let subscribed = services::subscriptions(conn, line_id)?
+            let registered = sites::my_menu(conn, line_id)?.contains(&id);
+            let subscribed = sites::subscriptions(conn, line_id)?
                 .iter()
                 .any(|s| s.site == id);
             Ok((registered, subscribed))
@@ -56,7 +56,7 @@ async fn my_menu(
     let line_id = session.line_id;
     let ids = state
         .db
-        .call(move |conn| services::my_menu(conn, line_id))
+        .call(move |conn| Ok(sites::my_menu(conn, line_id)?))
         .await?;
     // A site dropped from the menu files simply disappears from My Menu.
     let sites: Vec<_> = ids.iter().filter_map(|id| state.menu.site(id)).collect();
@@ -77,7 +77,7 @@ async fn fee_services(
     let line_id = session.line_id;
     let subs = state
         .db
-        .call(move |conn| services::subscriptions(conn, line_id))
+        .call(move |conn| Ok(sites::subscriptions(conn, line_id)?))
         .await?;
     let subs: Vec<_> = subs
         .into_iter()

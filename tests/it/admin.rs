@@ -581,7 +581,7 @@ async fn a_message_mid_send_when_garake_stopped_is_failed_and_not_sent_again() {
     let claimed = app
         .state
         .db
-        .call(move |conn| garake::mail::store::claim_relay(conn, id))
+        .call(move |conn| Ok(garake::store::mail::claim_relay(conn, id)?))
         .await
         .unwrap();
     assert!(claimed);

@@ -1,11 +1,13 @@
-//! Partner accounts, tokens, temporary passwords and inquiries in SQLite.
+//! Partner sites' member accounts, their single-use tokens and temporary
+//! passwords (stored only as hashes), and the support desk's inquiries.
+//! The mechanisms that use them are in `recovery`.
 
 use std::collections::BTreeMap;
 
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::error::AppError;
+use super::error::Error;
 
 /// A member account of a partner site.
 #[derive(Clone, Debug)]
@@ -46,7 +48,7 @@ fn account(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 
 const ACCOUNT_COLUMNS: &str = "id, login_id, password_hash, pending_hash, must_change, fields";
 
-pub fn accounts(conn: &Connection, site: &str) -> Result<Vec<Account>, AppError> {
+pub fn accounts(conn: &Connection, site: &str) -> Result<Vec<Account>, Error> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM partner_accounts WHERE site = ?1 ORDER BY id"
     ))?;
@@ -55,17 +57,13 @@ pub fn accounts(conn: &Connection, site: &str) -> Result<Vec<Account>, AppError>
 }
 
 /// How many members a site holds.
-pub fn members(conn: &Connection, site: &str) -> Result<i64, AppError> {
+pub fn members(conn: &Connection, site: &str) -> Result<i64, Error> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM partner_accounts WHERE site = ?1")?
         .query_row([site], |r| r.get(0))?)
 }
 
-pub fn by_login(
-    conn: &Connection,
-    site: &str,
-    login_id: &str,
-) -> Result<Option<Account>, AppError> {
+pub fn by_login(conn: &Connection, site: &str, login_id: &str) -> Result<Option<Account>, Error> {
     Ok(conn
         .query_row(
             &format!(
@@ -77,7 +75,7 @@ pub fn by_login(
         .optional()?)
 }
 
-pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Account>, AppError> {
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Account>, Error> {
     Ok(conn
         .query_row(
             &format!("SELECT {ACCOUNT_COLUMNS} FROM partner_accounts WHERE id = ?1"),
@@ -93,10 +91,10 @@ pub fn insert(
     login_id: &str,
     password_hash: &str,
     fields: &BTreeMap<String, String>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.execute(
         "INSERT INTO partner_accounts (site, login_id, password_hash, fields) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![site, login_id, password_hash, serde_json::to_string(fields).map_err(AppError::internal)?],
+        rusqlite::params![site, login_id, password_hash, serde_json::to_string(fields).expect("a map of strings is JSON")],
     )?;
     Ok(())
 }
@@ -116,7 +114,7 @@ pub fn new_token(
     account_id: i64,
     purpose: &str,
     expires_at: i64,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let token = crate::random::token_hex(16);
     conn.execute(
         "INSERT INTO partner_tokens (hash, account_id, purpose, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -141,7 +139,7 @@ pub fn peek_token(
     token: &str,
     purpose: &str,
     now: i64,
-) -> Result<TokenState, AppError> {
+) -> Result<TokenState, Error> {
     let row: Option<(i64, i64, Option<i64>)> = conn
         .query_row(
             "SELECT t.account_id, t.expires_at, t.used_at FROM partner_tokens t
@@ -166,7 +164,7 @@ pub fn consume_token(
     token: &str,
     purpose: &str,
     now: i64,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<i64>, Error> {
     Ok(conn
         .query_row(
             "UPDATE partner_tokens SET used_at = ?3
@@ -184,7 +182,7 @@ pub fn live_temps(
     conn: &Connection,
     account_id: i64,
     now: i64,
-) -> Result<Vec<(i64, String)>, AppError> {
+) -> Result<Vec<(i64, String)>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, hash FROM partner_temp_passwords WHERE account_id = ?1 AND used_at IS NULL AND expires_at > ?2 ORDER BY id DESC LIMIT 5",
     )?;
@@ -199,7 +197,7 @@ pub fn add_temp(
     account_id: i64,
     hash: &str,
     expires_at: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.execute(
         "INSERT INTO partner_temp_passwords (account_id, hash, expires_at) VALUES (?1, ?2, ?3)",
         rusqlite::params![account_id, hash, expires_at],
@@ -208,14 +206,14 @@ pub fn add_temp(
 }
 
 /// Uses a temporary password once (atomic); false if someone else did first.
-pub fn consume_temp(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub fn consume_temp(conn: &Connection, id: i64, now: i64) -> Result<bool, Error> {
     Ok(conn.execute(
         "UPDATE partner_temp_passwords SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2",
         [id, now],
     )? == 1)
 }
 
-pub fn set_password(conn: &Connection, account_id: i64, hash: &str) -> Result<(), AppError> {
+pub fn set_password(conn: &Connection, account_id: i64, hash: &str) -> Result<(), Error> {
     conn.execute(
         "UPDATE partner_accounts SET password_hash = ?2, pending_hash = NULL, must_change = 0 WHERE id = ?1",
         rusqlite::params![account_id, hash],
@@ -223,7 +221,7 @@ pub fn set_password(conn: &Connection, account_id: i64, hash: &str) -> Result<()
     Ok(())
 }
 
-pub fn set_pending(conn: &Connection, account_id: i64, hash: &str) -> Result<(), AppError> {
+pub fn set_pending(conn: &Connection, account_id: i64, hash: &str) -> Result<(), Error> {
     conn.execute(
         "UPDATE partner_accounts SET pending_hash = ?2 WHERE id = ?1",
         rusqlite::params![account_id, hash],
@@ -232,7 +230,7 @@ pub fn set_pending(conn: &Connection, account_id: i64, hash: &str) -> Result<(),
 }
 
 /// The initialized password was used: it becomes the password, and must be changed.
-pub fn promote_pending(conn: &Connection, account_id: i64) -> Result<(), AppError> {
+pub fn promote_pending(conn: &Connection, account_id: i64) -> Result<(), Error> {
     conn.execute(
         "UPDATE partner_accounts SET password_hash = pending_hash, pending_hash = NULL, must_change = 1
          WHERE id = ?1 AND pending_hash IS NOT NULL",
@@ -241,7 +239,7 @@ pub fn promote_pending(conn: &Connection, account_id: i64) -> Result<(), AppErro
     Ok(())
 }
 
-pub fn require_change(conn: &Connection, account_id: i64) -> Result<(), AppError> {
+pub fn require_change(conn: &Connection, account_id: i64) -> Result<(), Error> {
     conn.execute(
         "UPDATE partner_accounts SET must_change = 1 WHERE id = ?1",
         [account_id],
@@ -267,10 +265,10 @@ pub fn add_inquiry(
     procedure: &str,
     fields: &BTreeMap<String, String>,
     now: i64,
-) -> Result<i64, AppError> {
+) -> Result<i64, Error> {
     conn.execute(
         "INSERT INTO support_inquiries (site, procedure, fields, created_at) VALUES (?1, ?2, ?3, ?4)",
-        rusqlite::params![site, procedure, serde_json::to_string(fields).map_err(AppError::internal)?, now],
+        rusqlite::params![site, procedure, serde_json::to_string(fields).expect("a map of strings is JSON"), now],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -289,11 +287,7 @@ fn inquiry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Inquiry> {
 }
 
 /// One page of the support-desk queue, newest first, and how many there are.
-pub fn inquiries(
-    conn: &Connection,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<Inquiry>, i64), AppError> {
+pub fn inquiries(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<Inquiry>, i64), Error> {
     let total: i64 = conn.query_row("SELECT count(*) FROM support_inquiries", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, site, procedure, fields, created_at, status, handled_by FROM support_inquiries
@@ -307,7 +301,7 @@ pub fn inquiries(
 
 /// Keeps the newest `keep` inquiries, dropping handled ones before open ones;
 /// returns how many went.
-pub fn trim_inquiries(conn: &Connection, keep: i64) -> Result<usize, AppError> {
+pub fn trim_inquiries(conn: &Connection, keep: i64) -> Result<usize, Error> {
     Ok(conn.execute(
         "DELETE FROM support_inquiries WHERE id IN (
              SELECT id FROM support_inquiries
@@ -317,7 +311,7 @@ pub fn trim_inquiries(conn: &Connection, keep: i64) -> Result<usize, AppError> {
     )?)
 }
 
-pub fn inquiry_by_id(conn: &Connection, id: i64) -> Result<Option<Inquiry>, AppError> {
+pub fn inquiry_by_id(conn: &Connection, id: i64) -> Result<Option<Inquiry>, Error> {
     Ok(conn
         .query_row(
             "SELECT id, site, procedure, fields, created_at, status, handled_by FROM support_inquiries WHERE id = ?1",
@@ -334,7 +328,7 @@ pub fn close_inquiry(
     status: &str,
     by: &str,
     now: i64,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     Ok(conn.execute(
         "UPDATE support_inquiries SET status = ?2, handled_by = ?3, handled_at = ?4 WHERE id = ?1 AND status = 'open'",
         rusqlite::params![id, status, by, now],

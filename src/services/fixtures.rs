@@ -2,19 +2,17 @@
 //! restored together in one transaction (at first start, from the admin
 //! console and from the API).
 
-use rusqlite::Connection;
-
 use crate::error::AppError;
 use crate::pin::PinHasher;
 use crate::recovery::config::Partners;
-use crate::store::{fixtures, write_tx};
+use crate::store::{fixtures, write_tx, Conn};
 
 /// Replaces every line, partner member and log with the demo fixtures. The
 /// secrets are hashed first, outside the transaction, on one Argon2 slot (a
 /// first start makes only the memory of one; the others are made when a
 /// flood of checks needs them).
 pub fn restore(
-    conn: &mut Connection,
+    conn: &mut Conn,
     hasher: &PinHasher,
     partners: &Partners,
     now: i64,

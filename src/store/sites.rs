@@ -1,4 +1,4 @@
-//! My Menu registrations, fee-based subscriptions and the billing ledger.
+//! A line's sites: My Menu registrations, fee-based subscriptions and the billing ledger.
 //!
 //! Charging rule: a subscription is charged its full monthly fee for the
 //! calendar month (JST) it starts in, with one ledger entry at subscription;
@@ -7,10 +7,10 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::error::AppError;
+use super::error::Error;
 
 /// Sites registered in a line's My Menu, oldest registration first.
-pub fn my_menu(conn: &Connection, line_id: i64) -> Result<Vec<String>, AppError> {
+pub fn my_menu(conn: &Connection, line_id: i64) -> Result<Vec<String>, Error> {
     let mut stmt = conn
         .prepare_cached("SELECT site FROM my_menu WHERE line_id = ?1 ORDER BY added_at, rowid")?;
     let sites = stmt
@@ -20,7 +20,7 @@ pub fn my_menu(conn: &Connection, line_id: i64) -> Result<Vec<String>, AppError>
 }
 
 /// Registers a site; `false` if it already was.
-pub fn register(conn: &Connection, line_id: i64, site: &str, now: i64) -> Result<bool, AppError> {
+pub fn register(conn: &Connection, line_id: i64, site: &str, now: i64) -> Result<bool, Error> {
     let n = conn.execute(
         "INSERT OR IGNORE INTO my_menu (line_id, site, added_at) VALUES (?1, ?2, ?3)",
         rusqlite::params![line_id, site, now],
@@ -29,7 +29,7 @@ pub fn register(conn: &Connection, line_id: i64, site: &str, now: i64) -> Result
 }
 
 /// Un-registers a site; `false` if it was not registered.
-pub fn unregister(conn: &Connection, line_id: i64, site: &str) -> Result<bool, AppError> {
+pub fn unregister(conn: &Connection, line_id: i64, site: &str) -> Result<bool, Error> {
     let n = conn.execute(
         "DELETE FROM my_menu WHERE line_id = ?1 AND site = ?2",
         rusqlite::params![line_id, site],
@@ -50,7 +50,7 @@ pub struct Subscription {
 }
 
 /// Active subscriptions, oldest first.
-pub fn subscriptions(conn: &Connection, line_id: i64) -> Result<Vec<Subscription>, AppError> {
+pub fn subscriptions(conn: &Connection, line_id: i64) -> Result<Vec<Subscription>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT site, monthly_fee, started_at, settlement_no FROM subscriptions
          WHERE line_id = ?1 AND ended_at IS NULL ORDER BY started_at, id",
@@ -77,7 +77,7 @@ pub fn subscribe(
     site: &str,
     fee: i64,
     now: i64,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, Error> {
     let active: Option<i64> = conn
         .query_row(
             "SELECT id FROM subscriptions WHERE line_id = ?1 AND site = ?2 AND ended_at IS NULL",
@@ -104,12 +104,7 @@ pub fn subscribe(
 }
 
 /// Ends the active subscription; `false` if there was none.
-pub fn unsubscribe(
-    conn: &Connection,
-    line_id: i64,
-    site: &str,
-    now: i64,
-) -> Result<bool, AppError> {
+pub fn unsubscribe(conn: &Connection, line_id: i64, site: &str, now: i64) -> Result<bool, Error> {
     let n = conn.execute(
         "UPDATE subscriptions SET ended_at = ?3 WHERE line_id = ?1 AND site = ?2 AND ended_at IS NULL",
         rusqlite::params![line_id, site, now],
@@ -126,7 +121,7 @@ pub struct LedgerEntry {
     pub settlement_no: String,
 }
 
-pub fn ledger(conn: &Connection, line_id: i64) -> Result<Vec<LedgerEntry>, AppError> {
+pub fn ledger(conn: &Connection, line_id: i64) -> Result<Vec<LedgerEntry>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT site, monthly_fee, start_date, settlement_no FROM billing_ledger WHERE line_id = ?1 ORDER BY id",
     )?;

@@ -1,215 +1,62 @@
-//! Sending mail: the one path every mail takes (handset compose, the API, system
-//! notices). Carrier addresses go through the delivery rules into a mailbox;
-//! anything else lands in the outbox. Every decision is logged.
+//! Mailboxes, the mail log and the outbox (with each message's state at the
+//! SMTP relay). The rules of who gets what live in `mail::delivery`, the one
+//! send path in `services::mail`; this is only what they read and write.
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::delivery::{self, Decision, Recipient};
-use super::rejection::Mode;
-use crate::error::AppError;
-use crate::store::lines::MAIL_DOMAIN;
+use super::error::Error;
+use super::server::{self, Setting};
 
 /// Outbox size; the oldest messages are dropped beyond it.
 pub const OUTBOX_CAP: i64 = 1000;
-/// The sender of system notices.
-pub const NOTICE_SENDER: &str = "info@docomo.ne.jp";
-/// The server setting that sizes a mailbox (`--mailbox-messages`).
-pub const MAILBOX_MESSAGES: &str = "mailbox_messages";
-/// Why mail to a line was refused when its mailbox is full.
-pub const MAILBOX_FULL: &str = "mailbox_full";
 
-/// Why a mail cannot be sent as written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unfit {
-    /// The subject is over its size in Shift_JIS bytes.
-    SubjectTooLong,
-    /// The body is over its size in Shift_JIS bytes.
-    BodyTooLong,
-    /// The subject holds a line break (CR or LF): one header line, always.
-    SubjectLineBreak,
-}
-
-/// Whether a mail can be sent: a subject of one line, and the sizes the
-/// i-mode centre counted (the subject and the body in Shift_JIS bytes;
-/// pictograms are two bytes each, like kanji).
-pub fn check(subject: &str, body: &str) -> Result<(), Unfit> {
-    use crate::handset::{encode_page, Charset};
-    use crate::limits::{MAIL_BODY_BYTES, MAIL_SUBJECT_BYTES};
-    if subject.contains(['\r', '\n']) {
-        return Err(Unfit::SubjectLineBreak);
-    }
-    if encode_page(subject, Charset::ShiftJis).len() > MAIL_SUBJECT_BYTES {
-        return Err(Unfit::SubjectTooLong);
-    }
-    if encode_page(body, Charset::ShiftJis).len() > MAIL_BODY_BYTES {
-        return Err(Unfit::BodyTooLong);
-    }
+/// Queues a mail for outside the carrier in the outbox, for the relay when
+/// one is configured (else its relay state is `off`), and drops the oldest
+/// messages beyond `OUTBOX_CAP`.
+pub fn add_outgoing(
+    conn: &Connection,
+    now: i64,
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    message_id: &str,
+) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (at, sender, recipient, subject, body, message_id, relay_state, relay_next_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+                 CASE WHEN EXISTS (SELECT 1 FROM server_settings WHERE key = 'smtp_relay')
+                      THEN 'pending' ELSE 'off' END, ?1)",
+    )?
+    .execute(rusqlite::params![now, from, to, subject, body, message_id])?;
+    conn.execute(
+        "DELETE FROM outbox WHERE id <= (SELECT max(id) FROM outbox) - ?1",
+        [OUTBOX_CAP],
+    )?;
     Ok(())
 }
 
-/// A Message-ID no other message anywhere has: the time and 128 random bits.
-pub fn new_message_id(now: i64) -> String {
-    format!("{now}.{}@garake.invalid", crate::random::token_hex(16))
+/// Puts a mail in a line's mailbox (`to` as the sender wrote it, lower-cased).
+pub fn put_in_mailbox(
+    conn: &Connection,
+    line_id: i64,
+    now: i64,
+    from: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO mailbox (line_id, sender, recipient, subject, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![line_id, from, to, subject, body, now],
+    )?;
+    Ok(())
 }
 
-/// The answer of `POST /api/mail` and of the compose page.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct Outcome {
-    pub status: &'static str,
-    pub reason: Option<&'static str>,
-}
-
-/// A mail to send.
-pub struct Mail<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-    /// A carrier notice: skips rejection lists and secret codes, not suspension.
-    pub system: bool,
-}
-
-/// Checks an address enough to route it: `local@domain`, a dot in the domain,
-/// printable ASCII, at most 254 characters.
-pub fn valid_address(addr: &str) -> bool {
-    let Some((local, domain)) = addr.rsplit_once('@') else {
-        return false;
-    };
-    addr.len() <= 254
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && addr.bytes().all(|b| b.is_ascii_graphic())
-}
-
-fn recipient(conn: &Connection, local: &str) -> Result<Option<Recipient>, AppError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT id, msisdn, mail_local, mail_suspended, rejection_mode, secret_code FROM lines WHERE mail_local = ?1",
-        )?
-        .query_row([local], |r| {
-            Ok(Recipient {
-                line_id: r.get(0)?,
-                msisdn: r.get(1)?,
-                mail_local: r.get(2)?,
-                suspended: r.get(3)?,
-                mode: Mode::parse(&r.get::<_, String>(4)?).unwrap_or(Mode::Off),
-                list: Vec::new(),
-                secret_code: r.get(5)?,
-            })
-        })
-        .optional()?;
-    let Some(mut line) = row else { return Ok(None) };
-    let mut stmt = conn
-        .prepare_cached("SELECT entry FROM rejection_list WHERE line_id = ?1 ORDER BY position")?;
-    line.list = stmt
-        .query_map([line.line_id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    Ok(Some(line))
-}
-
-/// Sends one mail inside the caller's transaction. The caller has checked the
-/// addresses with `valid_address`.
-pub fn send(conn: &Connection, now: i64, mail: &Mail<'_>) -> Result<Outcome, AppError> {
-    let (local, domain) = mail.to.rsplit_once('@').unwrap_or((mail.to, ""));
-    if !domain.eq_ignore_ascii_case(MAIL_DOMAIN) {
-        // Pictograms exist only inside the carrier: what leaves it carries 〓.
-        let subject = crate::handset::pictograms::to_geta(mail.subject);
-        let body = crate::handset::pictograms::to_geta(mail.body);
-        // Queued for the relay when one is configured, else `off`.
-        conn.prepare_cached(
-            "INSERT INTO outbox (at, sender, recipient, subject, body, message_id, relay_state, relay_next_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6,
-                     CASE WHEN EXISTS (SELECT 1 FROM server_settings WHERE key = 'smtp_relay')
-                          THEN 'pending' ELSE 'off' END, ?1)",
-        )?
-        .execute(rusqlite::params![
-            now,
-            mail.from,
-            mail.to,
-            subject,
-            body,
-            new_message_id(now)
-        ])?;
-        conn.execute(
-            "DELETE FROM outbox WHERE id <= (SELECT max(id) FROM outbox) - ?1",
-            [OUTBOX_CAP],
-        )?;
-        log(conn, now, mail, None, "outbox", None)?;
-        return Ok(Outcome {
-            status: "outbox",
-            reason: None,
-        });
-    }
-    // The rules are pure; a database error during a look-up is kept and
-    // returned instead of the decision.
-    let mut failure = None;
-    let decision = delivery::decide(local, mail.from, mail.system, |l| {
-        match recipient(conn, &l.to_ascii_lowercase()) {
-            Ok(found) => found,
-            Err(e) => {
-                failure = Some(e);
-                None
-            }
-        }
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    match decision {
-        Decision::Deliver { msisdn, .. } if mailbox_full(conn, &decision)? => {
-            log(
-                conn,
-                now,
-                mail,
-                Some(&msisdn),
-                "rejected",
-                Some(MAILBOX_FULL),
-            )?;
-            Ok(Outcome {
-                status: "rejected",
-                reason: Some(MAILBOX_FULL),
-            })
-        }
-        Decision::Deliver { line_id, msisdn } => {
-            conn.execute(
-                "INSERT INTO mailbox (line_id, sender, recipient, subject, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                rusqlite::params![line_id, mail.from, mail.to.to_ascii_lowercase(), mail.subject, mail.body, now],
-            )?;
-            log(conn, now, mail, Some(&msisdn), "delivered", None)?;
-            Ok(Outcome {
-                status: "delivered",
-                reason: None,
-            })
-        }
-        Decision::Reject { reason, msisdn } => {
-            log(
-                conn,
-                now,
-                mail,
-                msisdn.as_deref(),
-                "rejected",
-                Some(reason.as_str()),
-            )?;
-            Ok(Outcome {
-                status: "rejected",
-                reason: Some(reason.as_str()),
-            })
-        }
-    }
-}
-
-/// Whether the mailbox a mail would be delivered to holds its limit already.
-fn mailbox_full(conn: &Connection, decision: &Decision) -> Result<bool, AppError> {
-    let Decision::Deliver { line_id, .. } = decision else {
-        return Ok(false);
-    };
-    let limit: i64 = conn
-        .prepare_cached("SELECT value FROM server_settings WHERE key = ?1")?
-        .query_row([MAILBOX_MESSAGES], |r| r.get::<_, String>(0))
-        .optional()?
+/// Whether a line's mailbox holds its limit already (`--mailbox-messages`).
+pub fn mailbox_full(conn: &Connection, line_id: i64) -> Result<bool, Error> {
+    let limit: i64 = server::get(conn, Setting::MailboxMessages)?
         .and_then(|v| v.parse().ok())
         .unwrap_or(crate::limits::MAILBOX_MESSAGES);
     let held: i64 = conn
@@ -218,90 +65,36 @@ fn mailbox_full(conn: &Connection, decision: &Decision) -> Result<bool, AppError
     Ok(held >= limit)
 }
 
-/// Deletes mail received before `before` (the retention sweep); returns how many.
-pub fn expire(conn: &Connection, before: i64) -> Result<usize, AppError> {
-    Ok(conn.execute("DELETE FROM mailbox WHERE received_at < ?1", [before])?)
-}
-
-fn log(
+/// Writes one delivery decision to the mail log: `status` (`delivered`,
+/// `rejected`, `outbox`), the recipient line if any, and the reason of a
+/// rejection.
+pub fn log(
     conn: &Connection,
     now: i64,
-    mail: &Mail<'_>,
+    from: &str,
+    to: &str,
     line: Option<&str>,
     status: &str,
     reason: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.execute(
         "INSERT INTO mail_log (at, sender, recipient, line, status, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        rusqlite::params![now, mail.from, mail.to, line, status, reason],
+        rusqlite::params![now, from, to, line, status, reason],
     )?;
     Ok(())
 }
 
-/// The line whose current address `from` is, if any: its id and number.
-fn sender_line(conn: &Connection, from: &str) -> Result<Option<(i64, String)>, AppError> {
-    let Some((local, domain)) = from.rsplit_once('@') else {
-        return Ok(None);
-    };
-    if !domain.eq_ignore_ascii_case(MAIL_DOMAIN) {
-        return Ok(None);
-    }
-    Ok(conn
-        .prepare_cached("SELECT id, msisdn FROM lines WHERE mail_local = ?1")?
-        .query_row([local.to_ascii_lowercase()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+/// Keeps the newest `keep` rows of the mail log; returns how many went.
+pub fn trim_log(conn: &Connection, keep: i64) -> Result<usize, Error> {
+    Ok(conn.execute(
+        "DELETE FROM mail_log WHERE id <= (SELECT max(id) FROM mail_log) - ?1",
+        [keep],
+    )?)
 }
 
-/// Sends a mail a subscriber wrote (the handset, or the API on a line's
-/// behalf), inside the caller's transaction, counted first against the
-/// sending line's rate. `Err(wait)`: the line has sent its limit for now and
-/// nothing was sent; the refusal is counted in the audit log's summary of
-/// `send_mail` from `source` for the minute.
-pub fn send_limited(
-    conn: &Connection,
-    now: i64,
-    mail: &Mail<'_>,
-    rate: crate::store::throttle::Policy,
-    source: &str,
-) -> Result<Result<Outcome, i64>, AppError> {
-    use crate::store::{audit, throttle};
-    if let Some((line, msisdn)) = sender_line(conn, mail.from)? {
-        let key = throttle::key("mail-line", &line.to_string());
-        if let throttle::Reserved::Wait(wait) = throttle::reserve(conn, &key, rate, now)? {
-            let msisdn = crate::domain::Msisdn::parse(&msisdn);
-            let outcome = audit::Outcome::Throttled;
-            audit::summarise(conn, now, msisdn.as_ref(), "send_mail", outcome, source)?;
-            return Ok(Err(wait));
-        }
-    }
-    send(conn, now, mail).map(Ok)
-}
-
-/// Sends a system notice to a line's current address.
-pub fn notify_line(
-    conn: &Connection,
-    line_id: i64,
-    now: i64,
-    subject: &str,
-    body: &str,
-) -> Result<Outcome, AppError> {
-    let local: String = conn.query_row(
-        "SELECT mail_local FROM lines WHERE id = ?1",
-        [line_id],
-        |r| r.get(0),
-    )?;
-    let to = format!("{local}@{MAIL_DOMAIN}");
-    send(
-        conn,
-        now,
-        &Mail {
-            from: NOTICE_SENDER,
-            to: &to,
-            subject,
-            body,
-            system: true,
-        },
-    )
+/// Deletes mail received before `before` (the retention sweep); returns how many.
+pub fn expire(conn: &Connection, before: i64) -> Result<usize, Error> {
+    Ok(conn.execute("DELETE FROM mailbox WHERE received_at < ?1", [before])?)
 }
 
 /// A mail in a mailbox.
@@ -338,7 +131,7 @@ pub fn inbox(
     line_id: i64,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<Received>, i64), AppError> {
+) -> Result<(Vec<Received>, i64), Error> {
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM mailbox WHERE line_id = ?1")?
         .query_row([line_id], |r| r.get(0))?;
@@ -353,11 +146,7 @@ pub fn inbox(
 }
 
 /// The oldest mail of a line newer than `after` (an id); for waiting on a mail.
-pub fn mail_after(
-    conn: &Connection,
-    line_id: i64,
-    after: i64,
-) -> Result<Option<Received>, AppError> {
+pub fn mail_after(conn: &Connection, line_id: i64, after: i64) -> Result<Option<Received>, Error> {
     Ok(conn
         .prepare_cached(
             "SELECT id, sender, recipient, subject, body, received_at, read FROM mailbox
@@ -368,7 +157,7 @@ pub fn mail_after(
 }
 
 /// Opens one mail of a line and marks it read.
-pub fn open(conn: &Connection, line_id: i64, id: i64) -> Result<Option<Received>, AppError> {
+pub fn open(conn: &Connection, line_id: i64, id: i64) -> Result<Option<Received>, Error> {
     conn.execute(
         "UPDATE mailbox SET read = 1 WHERE id = ?1 AND line_id = ?2",
         [id, line_id],
@@ -383,7 +172,7 @@ pub fn open(conn: &Connection, line_id: i64, id: i64) -> Result<Option<Received>
 }
 
 /// Deletes one mail of a line; `false` if there was none.
-pub fn delete(conn: &Connection, line_id: i64, id: i64) -> Result<bool, AppError> {
+pub fn delete(conn: &Connection, line_id: i64, id: i64) -> Result<bool, Error> {
     Ok(conn.execute(
         "DELETE FROM mailbox WHERE id = ?1 AND line_id = ?2",
         [id, line_id],
@@ -466,7 +255,7 @@ fn like(text: &Option<String>) -> Option<String> {
 }
 
 /// One page of the outbox, newest first, matching `filter`, and how many match.
-pub fn outbox(conn: &Connection, filter: &OutboxFilter) -> Result<(Vec<Outgoing>, i64), AppError> {
+pub fn outbox(conn: &Connection, filter: &OutboxFilter) -> Result<(Vec<Outgoing>, i64), Error> {
     let wher = "WHERE (?1 IS NULL OR sender LIKE ?1 ESCAPE '\\')
           AND (?2 IS NULL OR recipient LIKE ?2 ESCAPE '\\')
           AND (?3 IS NULL OR subject LIKE ?3 ESCAPE '\\')
@@ -501,7 +290,7 @@ pub fn outbox(conn: &Connection, filter: &OutboxFilter) -> Result<(Vec<Outgoing>
     Ok((mails, total))
 }
 
-pub fn outbox_one(conn: &Connection, id: i64) -> Result<Option<Outgoing>, AppError> {
+pub fn outbox_one(conn: &Connection, id: i64) -> Result<Option<Outgoing>, Error> {
     Ok(conn
         .query_row(
             &format!("SELECT {OUTGOING_COLUMNS} FROM outbox WHERE id = ?1"),
@@ -517,7 +306,7 @@ pub fn outbox_first_after(
     conn: &Connection,
     after: i64,
     filter: &OutboxFilter,
-) -> Result<Option<Outgoing>, AppError> {
+) -> Result<Option<Outgoing>, Error> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {OUTGOING_COLUMNS} FROM outbox
@@ -538,12 +327,12 @@ pub fn outbox_first_after(
         .optional()?)
 }
 
-pub fn clear_outbox(conn: &Connection) -> Result<usize, AppError> {
+pub fn clear_outbox(conn: &Connection) -> Result<usize, Error> {
     Ok(conn.execute("DELETE FROM outbox", [])?)
 }
 
 /// Deletes one outbox message; `false` if there was none.
-pub fn delete_outgoing(conn: &Connection, id: i64) -> Result<bool, AppError> {
+pub fn delete_outgoing(conn: &Connection, id: i64) -> Result<bool, Error> {
     Ok(conn.execute("DELETE FROM outbox WHERE id = ?1", [id])? == 1)
 }
 
@@ -552,7 +341,7 @@ pub fn delete_outgoing(conn: &Connection, id: i64) -> Result<bool, AppError> {
 pub const RELAY_WAITS: [i64; 5] = [1, 5, 30, 120, 600];
 
 /// Outbox messages due for the relay now, oldest first.
-pub fn relay_due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Outgoing>, AppError> {
+pub fn relay_due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Outgoing>, Error> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {OUTGOING_COLUMNS} FROM outbox
          WHERE relay_state = 'pending' AND relay_next_at <= ?1 ORDER BY id LIMIT ?2"
@@ -566,7 +355,7 @@ pub fn relay_due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Outgoing
 /// Records an attempt before it is made (so an attempt garake stops in the
 /// middle of is known, and not made again): pending → sending. False if it
 /// was not pending any more.
-pub fn claim_relay(conn: &Connection, id: i64) -> Result<bool, AppError> {
+pub fn claim_relay(conn: &Connection, id: i64) -> Result<bool, Error> {
     Ok(conn.execute(
         "UPDATE outbox SET relay_state = 'sending', relay_attempts = relay_attempts + 1
          WHERE id = ?1 AND relay_state = 'pending'",
@@ -592,7 +381,7 @@ pub const UNCONFIRMED: &str = "the relay took the message but did not confirm it
 /// Records how an attempt ended: relayed; not taken, with the next attempt's
 /// time (or failed for good after the last wait); or failed at once when the
 /// relay may hold the message.
-pub fn relay_done(conn: &Connection, id: i64, now: i64, attempt: &Attempt) -> Result<(), AppError> {
+pub fn relay_done(conn: &Connection, id: i64, now: i64, attempt: &Attempt) -> Result<(), Error> {
     let failed = "UPDATE outbox SET relay_state = 'failed', relay_error = ?2 WHERE id = ?1";
     match attempt {
         Attempt::Relayed => conn.execute(
@@ -623,7 +412,7 @@ pub fn relay_done(conn: &Connection, id: i64, now: i64, attempt: &Attempt) -> Re
 
 /// Attempts a previous run left under way (it stopped mid-send): whether the
 /// server took them is unknown, so they are not sent again automatically.
-pub fn relay_interrupted(conn: &Connection) -> Result<usize, AppError> {
+pub fn relay_interrupted(conn: &Connection) -> Result<usize, Error> {
     Ok(conn.execute(
         "UPDATE outbox SET relay_state = 'failed',
              relay_error = 'interrupted while sending (garake stopped); not sent again automatically, so it is never sent twice'
@@ -634,7 +423,7 @@ pub fn relay_interrupted(conn: &Connection) -> Result<usize, AppError> {
 
 /// Queues a message for the relay again at once (a resend asked for by hand):
 /// false if there is no such message.
-pub fn relay_again(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+pub fn relay_again(conn: &Connection, id: i64, now: i64) -> Result<bool, Error> {
     Ok(conn.execute(
         "UPDATE outbox SET relay_state = 'pending', relay_attempts = 0, relay_next_at = ?2, relay_error = NULL
          WHERE id = ?1 AND relay_state != 'sending'",
@@ -670,7 +459,7 @@ impl LogEntry {
 }
 
 /// The mail-log entry with row id `id`, if it is still kept.
-pub fn log_entry(conn: &Connection, id: i64) -> Result<Option<LogEntry>, AppError> {
+pub fn log_entry(conn: &Connection, id: i64) -> Result<Option<LogEntry>, Error> {
     Ok(conn
         .prepare_cached(&format!("SELECT {LOG_COLUMNS} FROM mail_log WHERE id = ?1"))?
         .query_row([id], LogEntry::from_row)
@@ -678,7 +467,7 @@ pub fn log_entry(conn: &Connection, id: i64) -> Result<Option<LogEntry>, AppErro
 }
 
 /// Whether a relay attempt on the message is under way right now.
-pub fn relay_in_progress(conn: &Connection, id: i64) -> Result<bool, AppError> {
+pub fn relay_in_progress(conn: &Connection, id: i64) -> Result<bool, Error> {
     Ok(conn
         .prepare_cached("SELECT relay_state = 'sending' FROM outbox WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
@@ -687,11 +476,7 @@ pub fn relay_in_progress(conn: &Connection, id: i64) -> Result<bool, AppError> {
 }
 
 /// One page of the mail log, newest first, and how many entries it holds.
-pub fn mail_log(
-    conn: &Connection,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<LogEntry>, i64), AppError> {
+pub fn mail_log(conn: &Connection, offset: i64, limit: i64) -> Result<(Vec<LogEntry>, i64), Error> {
     let total: i64 = conn.query_row("SELECT count(*) FROM mail_log", [], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {LOG_COLUMNS} FROM mail_log ORDER BY id DESC LIMIT ?1 OFFSET ?2"
@@ -700,4 +485,33 @@ pub fn mail_log(
         .query_map([limit, offset], LogEntry::from_row)?
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
+}
+
+/// What `GET /metrics` shows of the outbox and the mail log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub outbox: i64,
+    /// Waiting for the relay, or an attempt under way.
+    pub relay_pending: i64,
+    pub relay_failed: i64,
+    /// Mails refused as `mailbox_full` in the kept mail log.
+    pub mailbox_full: i64,
+}
+
+pub fn counts(conn: &Connection) -> Result<Counts, Error> {
+    Ok(conn.query_row(
+        "SELECT (SELECT count(*) FROM outbox),
+                (SELECT count(*) FROM outbox WHERE relay_state IN ('pending', 'sending')),
+                (SELECT count(*) FROM outbox WHERE relay_state = 'failed'),
+                (SELECT count(*) FROM mail_log WHERE reason = 'mailbox_full')",
+        [],
+        |r| {
+            Ok(Counts {
+                outbox: r.get(0)?,
+                relay_pending: r.get(1)?,
+                relay_failed: r.get(2)?,
+                mailbox_full: r.get(3)?,
+            })
+        },
+    )?)
 }
