@@ -17,6 +17,7 @@ pub mod mail;
 pub mod menu;
 pub mod metrics;
 pub mod pin;
+pub mod problem;
 pub mod queue;
 pub mod random;
 pub mod recovery;

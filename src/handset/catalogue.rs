@@ -9,7 +9,11 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::{html::HtmlVersion, Browser, Charset, Pictograms, Profile, CATALOGUE_FILE};
+use super::charset::Charset;
+use super::html::HtmlVersion;
+use super::pictograms::Pictograms;
+use super::profile::{Bearer, Browser, Profile, PC_BUDGET};
+use crate::menu::files::CATALOGUE_FILE;
 use crate::menu::files::{builtin_text, MenuSource, BUILTIN_NAME};
 use crate::menu::{Problem, Source};
 
@@ -58,42 +62,6 @@ struct EntryDef {
     bearer: Option<Spanned<String>>,
 }
 
-/// The link a model browsed over and the packet fee of its network: what
-/// turns a page's bytes into the yen and seconds a user of the time felt.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Bearer {
-    pub id: String,
-    /// As the meter names it, e.g. `mova PDC-P`.
-    pub name: String,
-    /// Peak downlink rate in kilobits (1,000 bits) a second.
-    pub kbps: f64,
-    /// Yen a packet of 128 bytes, before tax.
-    pub yen_per_packet: f64,
-}
-
-// Both numbers are checked to be finite when the catalogue loads, so equality
-// is an equivalence.
-impl Eq for Bearer {}
-
-/// An i-mode packet: 128 bytes.
-pub const PACKET_BYTES: usize = 128;
-
-impl Bearer {
-    /// The packets a body of `bytes` took (a part packet counts whole).
-    pub fn packets(bytes: usize) -> usize {
-        bytes.div_ceil(PACKET_BYTES)
-    }
-
-    /// What `bytes` cost in yen.
-    pub fn yen(&self, bytes: usize) -> f64 {
-        Bearer::packets(bytes) as f64 * self.yen_per_packet
-    }
-
-    /// Seconds `bytes` took at the bearer's peak rate.
-    pub fn seconds(&self, bytes: usize) -> f64 {
-        (bytes * 8) as f64 / (self.kbps * 1000.0)
-    }
-}
 
 /// One model, as `GET /api/handsets` lists it (exactly these keys).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -611,7 +579,7 @@ impl Profile {
         Profile {
             name: "PC".into(),
             user_agent: ua.chars().take(200).collect(),
-            budget: super::PC_BUDGET,
+            budget: PC_BUDGET,
             width: 80,
             height: 40,
             browser: Browser::Pc,
@@ -621,6 +589,19 @@ impl Profile {
             utn: false,
             bearer: None,
         }
+    }
+}
+
+impl Profile {
+    /// A profile of the shipped catalogue by name (tests and tools; the server
+    /// asks its own loaded catalogue).
+    pub fn by_name(name: &str) -> Option<Profile> {
+        Catalogue::builtin().by_name(name).map(|p| (*p).clone())
+    }
+
+    /// The profile a User-Agent stands for, by the shipped catalogue.
+    pub fn from_user_agent(ua: &str) -> Profile {
+        (*Catalogue::builtin().for_user_agent(ua)).clone()
     }
 }
 

@@ -5,10 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Problem, Source};
+use crate::problem::{Problem, Source};
 
 /// The folder of partner site files inside a set.
 pub const PARTNERS: &str = "partners";
+/// The handset catalogue's file in a menu set (beside the menus, not one of them).
+pub const CATALOGUE_FILE: &str = "handsets.toml";
 
 /// The shipped files, as in the repository's `menus/` folder, which a test
 /// keeps byte-identical to this list: a file added there is added here.

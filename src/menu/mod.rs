@@ -9,7 +9,8 @@ mod validate;
 use std::collections::HashMap;
 
 pub use files::{source, Builtin, Folder, MenuFile, MenuSource};
-pub use validate::{Known, Problem, Source};
+pub use crate::problem::{Problem, Source};
+pub use validate::Known;
 
 /// Where a menu entry leads.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Loading and validating menu files: collect every problem, then give up.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt;
 
 use toml::Spanned;
 
 use super::files::{MenuFile, MenuSource};
+use crate::problem::{Problem, Source};
 use super::schema::{self, NodeDef, SiteDef};
 use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
 
@@ -13,46 +13,6 @@ use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
 pub struct Known {
     pub actions: &'static [&'static str],
     pub panels: &'static [&'static str],
-}
-
-/// One problem, printed as `file:line:col: message`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )
-    }
-}
-
-/// A parsed file and where its text is, for turning byte offsets into line:col.
-pub struct Source {
-    pub name: String,
-    pub text: String,
-}
-
-impl Source {
-    /// A problem at byte `offset` of this file.
-    pub fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Problem {
-            file: self.name.clone(),
-            line,
-            col,
-            message: message.into(),
-        }
-    }
 }
 
 /// The keys a menu entry may claim (9 goes back, 0 to iMenu, `*` `#` page).
@@ -65,7 +25,7 @@ pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>
         .files()?
         .iter()
         // The handset catalogue lives beside the menus but is not a menu file.
-        .filter(|f| f.is_top() && f.path != crate::handset::CATALOGUE_FILE)
+        .filter(|f| f.is_top() && f.path != super::files::CATALOGUE_FILE)
         .map(MenuFile::to_source)
         .collect();
     let mut problems = Vec::new();
