@@ -134,12 +134,13 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         menu,
         partners,
         pins,
-        web::Options {
+        web::state::Options {
             admin_token: token,
             public_url: config.public_url(),
             upstreams,
             limits: config.limits.clone(),
             handsets,
+            policies: web::policies(),
         },
     ))
 }

@@ -62,7 +62,6 @@ struct EntryDef {
     bearer: Option<Spanned<String>>,
 }
 
-
 /// One model, as `GET /api/handsets` lists it (exactly these keys).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Handset {

@@ -70,7 +70,11 @@ pub fn encode_page(html: &str, charset: Charset) -> Vec<u8> {
 /// written in the user-defined area (the WHATWG encoder refuses it, so by
 /// hand), and any other character Shift_JIS cannot carry, a pictogram of a
 /// set the handset lacks included, becomes 〓, as the handset showed it.
-pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::pictograms::Pictograms) -> Vec<u8> {
+pub fn encode_page_for(
+    html: &str,
+    charset: Charset,
+    pictograms: super::pictograms::Pictograms,
+) -> Vec<u8> {
     use encoding_rs::EncoderResult;
     match charset {
         Charset::Utf8 => html.as_bytes().to_vec(),
@@ -95,12 +99,16 @@ pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::pictogra
                         let shown = match super::pictograms::of(c) {
                             Some(p)
                                 if pictograms == super::pictograms::Pictograms::Extended
-                                    || (pictograms == super::pictograms::Pictograms::Basic && !p.extended) =>
+                                    || (pictograms == super::pictograms::Pictograms::Basic
+                                        && !p.extended) =>
                             {
                                 true
                             }
                             Some(_) => false,
-                            None => EUDC.contains(&c) && pictograms != super::pictograms::Pictograms::None,
+                            None => {
+                                EUDC.contains(&c)
+                                    && pictograms != super::pictograms::Pictograms::None
+                            }
                         };
                         if shown {
                             out.extend_from_slice(&eudc_bytes(c));

@@ -120,7 +120,6 @@ pub enum Pictograms {
     Extended,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,9 @@
 //! A handset as the server renders for it: its browser, charset, pictograms,
 //! cache and key labels.
 
-use super::pictograms::Pictograms;
 use super::charset::Charset;
 use super::html::HtmlVersion;
+use super::pictograms::Pictograms;
 
 /// Which browser generation the handset has; i-mode browser 1.0 has no cookies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

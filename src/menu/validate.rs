@@ -5,14 +5,27 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use toml::Spanned;
 
 use super::files::{MenuFile, MenuSource};
-use crate::problem::{Problem, Source};
 use super::schema::{self, NodeDef, SiteDef};
-use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
+use super::tree::{Entry, Menu, Node, Site, Target, SITE_ACTION};
+use crate::problem::{Problem, Source};
 
 /// The built-in actions and panels the server implements; menus may name no others.
 pub struct Known {
     pub actions: &'static [&'static str],
     pub panels: &'static [&'static str],
+}
+
+impl Menu {
+    /// Validates menu files given as (name, text) pairs, as `load` does for a set.
+    pub fn from_sources(files: &[(&str, &str)], known: &Known) -> Result<Menu, Vec<Problem>> {
+        from_sources(files, known)
+    }
+
+    /// Loads and validates the menu files of a set: every `*.toml` at its top
+    /// but the handset catalogue.
+    pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>> {
+        load(source, known)
+    }
 }
 
 /// The keys a menu entry may claim (9 goes back, 0 to iMenu, `*` `#` page).

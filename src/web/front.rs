@@ -30,8 +30,8 @@ use axum::routing::future::RouteFuture;
 use axum::Router;
 use tower_service::Service;
 
-use super::headers::Kind;
-use super::AppState;
+use crate::web::headers::Kind;
+use crate::web::state::AppState;
 
 /// The application: the cached-page shortcut in front of the router.
 #[derive(Clone)]
@@ -100,7 +100,7 @@ impl App {
     /// A plain gateway link, answered without the router: the same handler,
     /// its errors rendered by the same function as the router's.
     fn gateway_link<B>(&self, req: &Request<B>, started: std::time::Instant) -> Option<AppFuture> {
-        let (sid, site, rest) = super::gateway::plain_link_path(req.uri().path())?;
+        let (sid, site, rest) = crate::web::gateway::plain_link_path(req.uri().path())?;
         // A GET with a body is the router's (it refuses a large one unread).
         let headers = req.headers();
         if headers.contains_key(axum::http::header::CONTENT_LENGTH)
@@ -108,7 +108,7 @@ impl App {
         {
             return None;
         }
-        let call = super::gateway::Call {
+        let call = crate::web::gateway::Call {
             sid: sid.to_string(),
             site: site.to_string(),
             rest: rest.to_string(),
@@ -125,10 +125,10 @@ impl App {
             started,
         };
         Some(AppFuture::Gateway(Box::pin(async move {
-            let answer = super::gateway::link_get(state.clone(), call)
+            let answer = crate::web::gateway::link_get(state.clone(), call)
                 .await
                 .unwrap_or_else(IntoResponse::into_response);
-            let mut response = super::error_page(&state, &uri, ua.as_ref(), answer);
+            let mut response = crate::web::errors::error_page(&state, &uri, ua.as_ref(), answer);
             finish.apply(&mut response);
             response
         })))
@@ -166,8 +166,8 @@ impl Finish {
             .headers()
             .contains_key(axum::http::header::LOCATION)
         {
-            let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
-            super::headers::absolute_location(response, &origin);
+            let origin = crate::web::headers::origin(self.host.as_ref(), &self.state.public_url);
+            crate::web::headers::absolute_location(response, &origin);
         }
     }
 }
@@ -286,5 +286,5 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     };
     let node = state.menu.node(node_id)?;
     let session = state.sessions.touch(sid)?;
-    super::imenu::cached_page(state, &session, sid, node, page)
+    crate::web::handset::imenu::cached_page(state, &session, sid, node, page)
 }

@@ -153,7 +153,7 @@ pub fn check_csrf(
     csrf: &str,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<crate::handset::FormData, crate::error::AppError> {
-    let form = super::page::read_form(body, crate::handset::Charset::Utf8)?;
+    let form = crate::web::page::read_form(body, crate::handset::Charset::Utf8)?;
     if !crate::random::constant_time_eq(form.text("csrf")?.as_bytes(), csrf.as_bytes()) {
         return Err(crate::error::AppError::StaleForm);
     }

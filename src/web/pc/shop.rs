@@ -12,9 +12,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 
-use super::page::{read_form, read_query};
-use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
-use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
@@ -24,6 +21,9 @@ use crate::services::Line;
 use crate::store::audit::{self, Action, Outcome};
 use crate::store::lines;
 use crate::views::pc::{csrf, layout, logout, message};
+use crate::web::page::{read_form, read_query};
+use crate::web::pc_session::{check_csrf, see_other, PcSession, PcSessions};
+use crate::web::state::AppState;
 
 const SITE: &str = "ドコモショップ / docomo Shop";
 const LOGIN_SECS: i64 = 8 * 3600;
@@ -41,7 +41,7 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
 
 const CANNOT_VERIFY: &str = "ご契約者さまご本人であることが確認できません。 / The shop cannot verify your identity as the subscriber.";
 
-pub fn sessions(store: &super::pc_session::PcLogins) -> PcSessions<String> {
+pub fn sessions(store: &crate::web::pc_session::PcLogins) -> PcSessions<String> {
     PcSessions::new(store.clone(), "garake_shop", LOGIN_SECS)
 }
 
@@ -73,7 +73,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn staff(state: &AppState, headers: &HeaderMap) -> Option<PcSession<String>> {
-    state.shop.find(headers)
+    sessions(&state.pc_logins).find(headers)
 }
 
 fn lookup_form(s: &PcSession<String>, error: Option<&str>) -> Markup {
@@ -100,7 +100,7 @@ const LOGIN_FAILED: &str =
 
 async fn login(
     State(state): State<AppState>,
-    client: super::ClientAddr,
+    client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
@@ -121,7 +121,7 @@ async fn login(
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }
         Login::Ok(()) => {
-            let (_, cookie) = state.shop.start(id);
+            let (_, cookie) = sessions(&state.pc_logins).start(id);
             see_other(cookie, "/shop")
         }
         Login::Failed => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
@@ -137,7 +137,7 @@ async fn logout_post(
         return Ok(Redirect::to("/shop").into_response());
     };
     check_csrf(&s.csrf, body)?;
-    Ok(see_other(state.shop.end(&s.id), "/shop"))
+    Ok(see_other(sessions(&state.pc_logins).end(&s.id), "/shop"))
 }
 
 /// What the counter shows of a line.
@@ -311,7 +311,7 @@ async fn reset(
             .into_response());
     }
     state.sessions.end_line_sessions(line.id, None);
-    state.mydocomo.end_where(|sub| sub.line_id == line.id);
+    crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|sub| sub.line_id == line.id);
     let found = find(&state, msisdn).await?.ok_or(AppError::NotFound)?;
     let note = message("ご本人確認ができました。iモードパスワードを0000に戻し、ネットワーク暗証番号のロックを解除しました。 / Identity verified: the i-mode password is 0000 again and the network PIN is unlocked.", true);
     Ok(line_page(&s, &found, Some(note)).into_response())

@@ -13,8 +13,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 
-use super::page::Page;
-use super::{take_form, AppState};
 use crate::domain::Pin;
 use crate::error::AppError;
 use crate::handset::FormData;
@@ -28,6 +26,8 @@ use crate::store::audit::Action;
 use crate::store::lines;
 use crate::views::text::{self, Text};
 use crate::views::{self, Ctx};
+use crate::web::page::Page;
+use crate::web::{state::take_form, state::AppState};
 
 /// One protected action: its URL name, audit name and page title.
 pub struct ActionDef {
@@ -354,7 +354,7 @@ async fn confirm_settings(
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let def = def(&action)?;
-    let form = super::page::read_form(body, ctx.profile.charset)?;
+    let form = crate::web::page::read_form(body, ctx.profile.charset)?;
     match parse(def, &form, None)? {
         Ok(change) => Ok(Step {
             state: &state,
@@ -472,7 +472,7 @@ async fn apply(
     let change = match parse(def, &form, site_def)? {
         Ok(change) => change,
         Err(invalid) => {
-            super::audit_invalid(&state, &session, def.audit).await?;
+            crate::web::state::audit_invalid(&state, &session, def.audit).await?;
             let message = invalid_markup(&ctx, invalid);
             return match &site {
                 Some(id) => Ok(site_result(
@@ -498,7 +498,7 @@ async fn apply(
     };
     let outcome = protected::apply(
         &state.services(),
-        &super::session_line(&session),
+        &crate::web::state::session_line(&session),
         def.audit,
         "handset".into(),
         change.clone(),

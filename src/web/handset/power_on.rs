@@ -6,13 +6,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::page::{read_query, Page};
-use super::{default_lang, AppState};
 use crate::domain::{Lang, Msisdn};
 use crate::error::AppError;
 use crate::handset::{Charset, FormData, Profile};
 use crate::store::lines;
 use crate::views::{self, Ctx};
+use crate::web::page::{read_query, Page};
+use crate::web::{state::default_lang, state::AppState};
 
 /// Lines listed per power-on page (one access key each, 1–8).
 const LINES_PER_PAGE: i64 = 8;

@@ -1,14 +1,12 @@
 //! The QA JSON API. Every route needs the admin token.
 
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
+use crate::web::qa::auth::Admin;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::page::read_query;
-use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
@@ -18,6 +16,8 @@ use crate::services::lines::{LineRequest, Refused};
 use crate::services::mail::{Draft, Resend};
 use crate::store::mail;
 use crate::store::{audit, lines, sites};
+use crate::web::page::read_query;
+use crate::web::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,31 +39,8 @@ pub fn routes() -> Router<AppState> {
         .route("/outbox/{id}", get(outbox_one).delete(delete_outgoing))
         .route("/outbox/{id}/relay", axum::routing::post(relay_again))
         .route("/events", get(events))
-        .route("/openapi.json", get(super::openapi::serve))
+        .route("/openapi.json", get(crate::web::qa::openapi::serve))
         .route("/outbox/{id}/raw", get(outbox_raw))
-}
-
-/// Proof that the request carried `Authorization: Bearer <admin token>`.
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, AppError> {
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("")
-            .to_string();
-        let client = match super::ClientAddr::from_request_parts(parts, state).await {
-            Ok(c) => c,
-            Err(never) => match never {},
-        };
-        super::check_admin_token(state, &given, &client, "api").await?;
-        Ok(Admin)
-    }
 }
 
 /// A number from the query string within bounds, or a 400 naming the field.
@@ -206,7 +183,7 @@ fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, AppError> {
     body.map(|Json(value)| value)
-        .map_err(|r| super::page::body_error(&r, r.status(), r.body_text()))
+        .map_err(|r| crate::web::page::body_error(&r, r.status(), r.body_text()))
 }
 
 #[derive(serde::Deserialize)]
@@ -225,7 +202,7 @@ struct SendMail {
 async fn send_mail(
     _: Admin,
     State(state): State<AppState>,
-    client: super::ClientAddr,
+    client: crate::web::state::ClientAddr,
     body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<message::Outcome>, AppError> {
     let m = json_body(body)?;
@@ -791,7 +768,7 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
         .call(move |conn| crate::services::fixtures::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
-    state.mydocomo.end_where(|_| true);
+    crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|_| true);
     Ok(())
 }
 
@@ -842,7 +819,7 @@ pub async fn reset_one_line(
     Ok(reset.map(|reset| {
         // The line was re-created: every session that held it ends.
         state.sessions.end_line_sessions(reset.old_id, None);
-        state.mydocomo.end_where(|sub| sub.msisdn == msisdn);
+        crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|sub| sub.msisdn == msisdn);
         reset.line
     }))
 }

@@ -11,21 +11,21 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::page::{read_form, read_query};
-use super::pc_session::{see_other, PcSession, PcSessions};
-use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
 use crate::store::mail;
 use crate::store::{audit, lines};
 use crate::views;
+use crate::web::page::{read_form, read_query};
+use crate::web::pc_session::{see_other, PcSession, PcSessions};
+use crate::web::state::AppState;
 
 /// How long a console login lasts.
 const LOGIN_SECS: i64 = 8 * 3600;
 
 /// Logged-in consoles.
-pub fn consoles(store: &super::pc_session::PcLogins) -> PcSessions<()> {
+pub fn consoles(store: &crate::web::pc_session::PcLogins) -> PcSessions<()> {
     PcSessions::new(store.clone(), "garake_admin", LOGIN_SECS)
 }
 
@@ -36,8 +36,7 @@ impl FromRequestParts<AppState> for Console {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Console, Response> {
-        state
-            .consoles
+        consoles(&state.pc_logins)
             .find(&parts.headers)
             .map(Console)
             .ok_or_else(|| Redirect::to("/admin/login").into_response())
@@ -50,7 +49,7 @@ impl Console {
         &self,
         body: Result<Bytes, BytesRejection>,
     ) -> Result<crate::handset::FormData, AppError> {
-        super::pc_session::check_csrf(&self.0.csrf, body)
+        crate::web::pc_session::check_csrf(&self.0.csrf, body)
     }
 }
 
@@ -88,12 +87,12 @@ async fn login_page() -> Html<String> {
 
 async fn login(
     State(state): State<AppState>,
-    client: super::ClientAddr,
+    client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
     let token = form.text("token")?;
-    match super::check_admin_token(&state, token, &client, "console").await {
+    match crate::web::qa::auth::check_admin_token(&state, token, &client, "console").await {
         Ok(()) => {}
         Err(AppError::Unauthorized) => {
             // An empty form guessed nothing (and was not counted): say what is missing.
@@ -124,7 +123,7 @@ async fn login(
         }
         Err(other) => return Err(other),
     }
-    let (_, cookie) = state.consoles.start(());
+    let (_, cookie) = consoles(&state.pc_logins).start(());
     Ok(see_other(cookie, "/admin"))
 }
 
@@ -134,7 +133,7 @@ async fn logout(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     console.check(body)?;
-    let cookie = state.consoles.end(&console.0.id);
+    let cookie = consoles(&state.pc_logins).end(&console.0.id);
     Ok(see_other(cookie, "/admin/login"))
 }
 
@@ -245,7 +244,7 @@ async fn outbox_page(
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let filter = super::api::outbox_filter(&query)?;
+    let filter = crate::web::qa::api::outbox_filter(&query)?;
     let shown = filter.clone();
     let (mails, total) = state
         .db
@@ -490,7 +489,7 @@ async fn new_line(
         id_doc_type: field("id_doc_type")?,
         id_doc_number: field("id_doc_number")?,
     };
-    match super::api::provision_line(&state, req).await? {
+    match crate::web::qa::api::provision_line(&state, req).await? {
         Ok(line) => Ok(lines_view(
             &state,
             &console,
@@ -583,7 +582,7 @@ async fn reset_line(
     if let Some(ask) = confirmed(&form, &format!("/admin/lines/{}/reset", msisdn.as_str()))? {
         return Ok(ask);
     }
-    let line = super::api::reset_one_line(&state, msisdn)
+    let line = crate::web::qa::api::reset_one_line(&state, msisdn)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(lines_view(
@@ -643,7 +642,7 @@ async fn restore(
     if let Some(ask) = confirmed(&form, "/admin/restore")? {
         return Ok(ask);
     }
-    super::api::restore_fixtures(&state).await?;
+    crate::web::qa::api::restore_fixtures(&state).await?;
     Ok(
         lines_view(&state, &console, Some("The demo fixtures were restored."))
             .await?

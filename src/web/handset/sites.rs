@@ -4,11 +4,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
 use axum::Router;
 
-use super::page::{page_param, Page};
-use super::AppState;
 use crate::error::AppError;
 use crate::store::sites;
 use crate::views::{self, text};
+use crate::web::page::{page_param, Page};
+use crate::web::state::AppState;
 
 pub const MY_MENU: &str = "my-menu";
 pub const FEE_SERVICES: &str = "fee-services";

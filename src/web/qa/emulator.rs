@@ -12,12 +12,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::page::read_query;
-use super::{default_lang, AppState};
 use crate::domain::{Lang, Msisdn};
 use crate::error::AppError;
 use crate::handset::{Charset, Profile};
 use crate::store::lines::{self, Listing};
+use crate::web::page::read_query;
+use crate::web::{state::default_lang, state::AppState};
 
 /// The handset the emulator starts as.
 const DEFAULT_PROFILE: &str = "P501i";

@@ -11,9 +11,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 
-use super::page::read_form;
-use super::pc_session::{check_csrf, see_other, PcSession, PcSessions};
-use super::AppState;
 use crate::domain::Msisdn;
 use crate::error::AppError;
 use crate::handset::Charset;
@@ -22,6 +19,9 @@ use crate::services::logins::{self, Login};
 use crate::services::resets::{self, Online};
 use crate::services::Line;
 use crate::views::pc::{self, csrf, layout, logout, message};
+use crate::web::page::read_form;
+use crate::web::pc_session::{check_csrf, see_other, PcSession, PcSessions};
+use crate::web::state::AppState;
 
 const SITE: &str = "My docomo";
 /// Idle-free lifetime of a My docomo login.
@@ -34,7 +34,7 @@ pub struct Subscriber {
     pub msisdn: Msisdn,
 }
 
-pub fn sessions(store: &super::pc_session::PcLogins) -> PcSessions<Subscriber> {
+pub fn sessions(store: &crate::web::pc_session::PcLogins) -> PcSessions<Subscriber> {
     PcSessions::new(store.clone(), "garake_mydocomo", LOGIN_SECS)
 }
 
@@ -72,7 +72,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn logged_in(state: &AppState, headers: &HeaderMap) -> Option<PcSession<Subscriber>> {
-    state.mydocomo.find(headers)
+    sessions(&state.pc_logins).find(headers)
 }
 
 /// `GET /mydocomo`: the login form, or Subscription details/procedures.
@@ -114,7 +114,7 @@ const LOGIN_FAILED: &str =
 /// in the same time; failures per account are throttled with growing waits.
 async fn login(
     State(state): State<AppState>,
-    client: super::ClientAddr,
+    client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(body, Charset::Utf8)?;
@@ -138,7 +138,7 @@ async fn login(
     };
     Ok(match line {
         Some((line_id, msisdn)) => {
-            let (_, cookie) = state.mydocomo.start(Subscriber { line_id, msisdn });
+            let (_, cookie) = sessions(&state.pc_logins).start(Subscriber { line_id, msisdn });
             see_other(cookie, "/mydocomo")
         }
         None => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
@@ -154,7 +154,10 @@ async fn logout_post(
         return Ok(Redirect::to("/mydocomo").into_response());
     };
     check_csrf(&s.csrf, body)?;
-    Ok(see_other(state.mydocomo.end(&s.id), "/mydocomo"))
+    Ok(see_other(
+        sessions(&state.pc_logins).end(&s.id),
+        "/mydocomo",
+    ))
 }
 
 async fn online_application(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -9,13 +9,13 @@ use axum::routing::get;
 use axum::Router;
 use maud::Markup;
 
-use super::page::Page;
-use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::services::gate::GateOutcome;
 use crate::services::resets::{self, Online};
 use crate::session::Session;
 use crate::views::{self, notice, text, Ctx};
+use crate::web::page::Page;
+use crate::web::{state::take_form, state::AppState};
 
 pub const RESET_PIN: &str = "reset-imode-password";
 
@@ -56,7 +56,7 @@ async fn reset(
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     let form = take_form(&state, &session, RESET_PIN, body)?;
-    let line = super::session_line(&session);
+    let line = crate::web::state::session_line(&session);
     let network_pin = form.text("network_pin")?;
     let outcome =
         resets::reset_online(&state.services(), &line, Online::Handset, network_pin).await?;

@@ -5,6 +5,8 @@
 //! request itself, through the same rules. Every HTML answer passes through
 //! `gateway::sanitize` before the handset sees it.
 
+pub mod regst;
+
 use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
@@ -18,8 +20,6 @@ use http_body_util::Full;
 use maud::html;
 use url::Url;
 
-use super::page::Page;
-use super::AppState;
 use crate::error::AppError;
 use crate::gateway::budget::{Charge, Charged};
 use crate::gateway::client::{BodyError, SendError};
@@ -30,6 +30,8 @@ use crate::menu::Site;
 use crate::queue::{self, Busy};
 use crate::session::Session;
 use crate::views::{self, Ctx};
+use crate::web::page::Page;
+use crate::web::state::AppState;
 
 /// Largest upstream body read (the biggest handset cache, 500 KB, plus room).
 pub const MAX_UPSTREAM_BODY: usize = 600 * 1024;
@@ -68,7 +70,7 @@ impl Call {
         let mut take = |k: &str| path.remove(k).unwrap_or_default();
         let (sid, site, rest) = (take("sid"), take("site"), take("rest"));
         let body = if method == Method::POST {
-            Some(super::page::body_bytes(body)?)
+            Some(crate::web::page::body_bytes(body)?)
         } else {
             None
         };
@@ -625,10 +627,10 @@ async fn elsewhere(
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let (_, ctx) = state.session(&sid)?;
-    let query = super::page::read_query(q.as_deref(), ctx.profile.charset)?;
+    let query = crate::web::page::read_query(q.as_deref(), ctx.profile.charset)?;
     let typed = query.text("url")?.trim().to_string();
     if typed.is_empty() {
-        return Ok(super::sites::url_entry_page(&state, &ctx, None).into_response());
+        return Ok(crate::web::handset::sites::url_entry_page(&state, &ctx, None).into_response());
     }
     let with_scheme = if typed.contains("://") {
         typed.clone()
@@ -646,9 +648,11 @@ async fn elsewhere(
         Some(path) => Ok(Redirect::to(&path).into_response()),
         None => {
             let message = html! { (ctx.t(NOT_CONFIGURED)) br; (typed) br; };
-            Ok(super::sites::url_entry_page(&state, &ctx, Some(message))
-                .status(StatusCode::NOT_FOUND)
-                .into_response())
+            Ok(
+                crate::web::handset::sites::url_entry_page(&state, &ctx, Some(message))
+                    .status(StatusCode::NOT_FOUND)
+                    .into_response(),
+            )
         }
     }
 }

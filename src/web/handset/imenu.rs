@@ -3,14 +3,14 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::page::{page_param, Page};
-use super::page_cache::{Pieces, SID_PLACEHOLDER};
-use super::AppState;
 use crate::error::AppError;
 use crate::menu::Node;
 use crate::session::Session;
 use crate::store::lines;
 use crate::views::{self, Ctx};
+use crate::web::page::{page_param, Page};
+use crate::web::page_cache::{Pieces, SID_PLACEHOLDER};
+use crate::web::state::AppState;
 
 /// The read-only "current settings" panel of Various settings.
 pub const LINE_SETTINGS: &str = "line-settings";
@@ -66,7 +66,7 @@ pub async fn node(
 /// The page of a plain menu node (no action, no panel) for this session, if it
 /// has already been rendered for its kind of handset; `None` otherwise. What
 /// `front` answers before the router.
-pub(super) fn cached_page(
+pub(crate) fn cached_page(
     state: &AppState,
     session: &Session,
     sid: &str,

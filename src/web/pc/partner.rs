@@ -10,13 +10,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::page::{read_form, read_query};
-use super::{AppState, ClientAddr};
 use crate::error::AppError;
 use crate::handset::Charset;
 use crate::recovery::{self, config::SiteDef, Answer, Change, Login};
 use crate::store::partners::TokenState;
 use crate::views;
+use crate::web::page::{read_form, read_query};
+use crate::web::{state::AppState, state::ClientAddr};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

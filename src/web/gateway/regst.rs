@@ -16,8 +16,6 @@ use axum::routing::post;
 use axum::Router;
 use maud::{html, Markup};
 
-use super::page::Page;
-use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::handset::FormData;
 use crate::menu::Site;
@@ -26,6 +24,8 @@ use crate::services::protected::{self, Change};
 use crate::session::Session;
 use crate::store::audit::Action;
 use crate::views::{self, text, Ctx};
+use crate::web::page::Page;
+use crate::web::{state::take_form, state::AppState};
 
 const TOKEN: &str = "cp-regst";
 
@@ -142,7 +142,7 @@ async fn ask(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
-    let form = super::page::read_form(body, ctx.profile.charset)?;
+    let form = crate::web::page::read_form(body, ctx.profile.charset)?;
     let req = read(&state, &sid, &posted_by, &form)?;
     Ok(page(&state, &session, &ctx, &req, None, StatusCode::OK))
 }
@@ -163,7 +163,7 @@ async fn confirm(
     };
     let source = format!("gateway:{}", req.site.id);
     let change = Change::subscription(req.site, req.register);
-    let line = super::session_line(&session);
+    let line = crate::web::state::session_line(&session);
     let pin = form.text("pin")?;
     let outcome = protected::apply(&state.services(), &line, audit, source, change, pin).await?;
     let again =

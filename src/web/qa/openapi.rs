@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::api::Admin;
-use super::AppState;
+use crate::web::qa::auth::Admin;
+use crate::web::state::AppState;
 
 /// The document (built once: it never changes while the server runs).
 pub fn document() -> &'static Value {

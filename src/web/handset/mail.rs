@@ -7,8 +7,6 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::page::{page_param, Page};
-use super::{take_form, AppState};
 use crate::error::AppError;
 use crate::mail::address::valid_address;
 use crate::mail::delivery::MAILBOX_FULL;
@@ -17,6 +15,8 @@ use crate::services::mail::Draft;
 use crate::session::Session;
 use crate::store::mail;
 use crate::views::{self, text, Ctx};
+use crate::web::page::{page_param, Page};
+use crate::web::{state::take_form, state::AppState};
 
 pub const INBOX: &str = "mail-inbox";
 pub const COMPOSE: &str = "mail-compose";

@@ -8,8 +8,6 @@ use axum::routing::get;
 use axum::Router;
 use maud::Markup;
 
-use super::page::Page;
-use super::{audit_invalid, take_form, AppState};
 use crate::domain::Pin;
 use crate::error::AppError;
 use crate::services::gate::GateOutcome;
@@ -17,6 +15,8 @@ use crate::services::protected;
 use crate::session::Session;
 use crate::store::audit::Action;
 use crate::views::{self, notice, text, Ctx};
+use crate::web::page::Page;
+use crate::web::{state::audit_invalid, state::take_form, state::AppState};
 
 pub const CHANGE_PIN: &str = "change-imode-password";
 const AUDIT_ACTION: Action = Action::ChangeImodePassword;
@@ -87,7 +87,7 @@ async fn change_pin(
         }
     };
 
-    let line = super::session_line(&session);
+    let line = crate::web::state::session_line(&session);
     let outcome =
         protected::change_imode_password(&state.services(), &line, new_pin, form.text("pin")?)
             .await?;
