@@ -443,9 +443,20 @@ fn is(name: &[u8], want: &str) -> bool {
 impl<'a> Pass<'_, 'a, '_> {
     /// The token at hand is replaced (by what is written next, if anything):
     /// the unchanged page before it goes out first.
+    ///
+    /// A `<` right before the token is text (the token's own `<` kept it
+    /// from opening anything); with the token gone it would open whatever
+    /// follows (`<<script>…</script>img onerror=…>` would become `<img
+    /// onerror=…>`), so it goes out as `&lt;`, which reads as the same text.
     fn cut(&mut self) {
         let (start, end) = self.span;
-        self.out.extend_from_slice(&self.page[self.copied..start]);
+        match self.page[self.copied..start].split_last() {
+            Some((b'<', before)) => {
+                self.out.extend_from_slice(before);
+                self.out.extend_from_slice(b"&lt;");
+            }
+            _ => self.out.extend_from_slice(&self.page[self.copied..start]),
+        }
         self.copied = end;
     }
 
@@ -1363,6 +1374,25 @@ mod tests {
         );
         assert!(out.ends_with("<p>end"), "{out}");
         assert_eq!(report.removed["svg/math"], 2);
+    }
+
+    #[test]
+    fn a_stray_lt_before_what_goes_opens_nothing_after_it() {
+        // `<<script>` is the text `<` and a script: with the script gone, the
+        // `<` must not open what followed it.
+        let (out, report) = run(concat!(
+            "<<script>x</script>img src=x onerror=alert(1)>",
+            "<</script>b onclick=y()>",
+            "a<<svg>iframe srcdoc=z>"
+        ));
+        assert_eq!(
+            out,
+            "&lt;img src=x onerror=alert(1)>&lt;b onclick=y()>a&lt;iframe srcdoc=z>"
+        );
+        assert_eq!(report.removed["script"], 1);
+        // Before a tag written again, the `<` is text either way.
+        let (out, _) = run("<<a href=\"/cp/x\" onclick=y>");
+        assert_eq!(out, "&lt;<a href=\"/s/SID/g/news/x\">");
     }
 
     #[test]
