@@ -500,17 +500,12 @@ impl<'a> Pass<'_, 'a, '_> {
         fates.clear();
         self.values.clear();
         fates.extend(attrs.iter().map(|a| self.attribute_fate(a)));
-        let extra = if is(name, "meta") {
-            match self.meta(attrs, &mut fates) {
-                Some(()) => None,
-                None => {
-                    self.fates = fates;
-                    return self.cut();
-                }
-            }
-        } else {
-            self.links(name, attrs, &mut fates)
-        };
+        if is(name, "meta") && self.meta(attrs, &mut fates).is_none() {
+            self.fates = fates;
+            return self.cut();
+        }
+        // Every URL attribute, on any tag (a kept `<meta>`'s too).
+        let extra = self.links(name, attrs, &mut fates);
         let unchanged =
             !repeated && extra.is_none() && fates.iter().all(|f| matches!(f, Fate::Keep));
         if !unchanged {
@@ -1039,6 +1034,21 @@ mod tests {
         assert_eq!(report.removed["frame"], 3);
         assert_eq!(report.removed["srcdoc"], 1);
         assert_eq!(report.removed["referrerpolicy"], 2);
+    }
+
+    #[test]
+    fn a_kept_meta_has_its_url_attributes_rewritten_too() {
+        let (out, report) = run(concat!(
+            "<meta http-equiv=refresh src=\"javascript:alert(1)\" href=/cp/a>",
+            "<meta name=viewport content=x data=\"http://elsewhere.example/\">",
+        ));
+        assert_eq!(
+            out,
+            "<meta http-equiv=\"refresh\" href=\"/s/SID/g/news/a\">\
+             <meta name=\"viewport\" content=\"x\" \
+             data=\"/s/SID/url?url=http%3A%2F%2Felsewhere.example%2F\">"
+        );
+        assert_eq!(report.removed["script URL"], 1);
     }
 
     #[test]
