@@ -213,7 +213,54 @@ fn refresh_parts(content: &str) -> Option<(&str, Option<&str>)> {
     Some((delay, Some(url)))
 }
 
-/// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`, …).
+/// Every named character reference that stands for an ASCII character,
+/// but the four a browser also reads without their `;` (`amp`, `lt`, `gt`,
+/// `quot`, in either case): with these, what a scheme or a style says reads
+/// as the browser reads it (`javascript&colon;`, `expression&lpar;`). The
+/// other references stand for characters beyond ASCII, which spell no
+/// scheme and no CSS keyword.
+const ASCII_REFERENCES: &[(&str, char)] = &[
+    ("Tab", '\t'),
+    ("NewLine", '\n'),
+    ("excl", '!'),
+    ("num", '#'),
+    ("dollar", '$'),
+    ("percnt", '%'),
+    ("apos", '\''),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("ast", '*'),
+    ("midast", '*'),
+    ("plus", '+'),
+    ("comma", ','),
+    ("period", '.'),
+    ("sol", '/'),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("equals", '='),
+    ("quest", '?'),
+    ("commat", '@'),
+    ("lsqb", '['),
+    ("lbrack", '['),
+    ("bsol", '\\'),
+    ("rsqb", ']'),
+    ("rbrack", ']'),
+    ("Hat", '^'),
+    ("lowbar", '_'),
+    ("UnderBar", '_'),
+    ("grave", '`'),
+    ("DiacriticalGrave", '`'),
+    ("lcub", '{'),
+    ("lbrace", '{'),
+    ("verbar", '|'),
+    ("vert", '|'),
+    ("VerticalLine", '|'),
+    ("rcub", '}'),
+    ("rbrace", '}'),
+];
+
+/// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`,
+/// `&colon;`, …).
 pub fn decode_entities(value: &str) -> Cow<'_, str> {
     if !value.contains('&') {
         return Cow::Borrowed(value);
@@ -231,15 +278,19 @@ pub fn decode_entities(value: &str) -> Cow<'_, str> {
             None => (&rest[1..], ""),
         };
         let decoded = match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
+            "amp" | "AMP" => Some('&'),
+            "lt" | "LT" => Some('<'),
+            "gt" | "GT" => Some('>'),
+            "quot" | "QUOT" => Some('"'),
             n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
                 .ok()
                 .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            // The others a browser reads only with their `;`.
+            n if after.starts_with(';') => ASCII_REFERENCES
+                .iter()
+                .find(|(name, _)| *name == n)
+                .map(|&(_, c)| c),
             _ => None,
         };
         match decoded {
@@ -1497,5 +1548,27 @@ mod tests {
             decode_entities("a&amp;b&#38;c&#x26;d&lt;&unknown;&"),
             "a&b&c&d<&unknown;&"
         );
+        // Every reference of an ASCII character, as a browser reads it: the
+        // four legacy ones without `;` too, the others only with it.
+        assert_eq!(
+            decode_entities("javascript&colon;x&lpar;1&rpar;&AMP&LT;&Tab;&colon&apos"),
+            "javascript:x(1)&<\t&colon&apos"
+        );
+    }
+
+    #[test]
+    fn a_style_or_link_spelled_with_references_reads_as_a_browser_reads_it() {
+        let (out, report) = run(concat!(
+            "<div style=\"width:expression&lpar;alert(1))\">a</div>",
+            "<div style=\"background:url(javascript&colon;alert(1))\">b</div>",
+            "<a href=\"javascript&colon;alert(1)\">c</a>",
+            "<a href=\"a&sol;b.html\">d</a>",
+        ));
+        assert_eq!(
+            out,
+            "<div>a</div><div>b</div><a>c</a><a href=\"/s/SID/g/news/dir/a/b.html\">d</a>"
+        );
+        assert_eq!(report.removed["style expression"], 2);
+        assert_eq!(report.removed["script URL"], 1);
     }
 }
