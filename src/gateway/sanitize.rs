@@ -604,6 +604,14 @@ impl<'a> Pass<'_, 'a, '_> {
             self.report.count("on* attribute");
             return Fate::Drop;
         }
+        // A name that starts with `=` (`<a p/=x>` has `p` and `=x`) means
+        // nothing to a browser, and written again after an attribute without
+        // a value (` p =x`) it would read as that one's value, with what
+        // follows read anew: it goes.
+        if name.first() == Some(&b'=') {
+            self.report.count("malformed attribute");
+            return Fate::Drop;
+        }
         if let Some((_, kind)) = find_lower(name, DROPPED_ATTRIBUTES, |(n, _)| n) {
             self.report.count(kind);
             return Fate::Drop;
@@ -1454,6 +1462,23 @@ mod tests {
         // Before a tag written again, the `<` is text either way.
         let (out, _) = run("<<a href=\"/cp/x\" onclick=y>");
         assert_eq!(out, "&lt;<a href=\"/s/SID/g/news/x\">");
+    }
+
+    #[test]
+    fn an_attribute_named_with_an_equals_sign_goes() {
+        // `p`, `=` and `q`: written again as ` p = q=…`, `q=…` would be p's
+        // value and the onclick in q's value an attribute.
+        let page = "<a href=/cp/x p/=/q=\"<b onclick=y>\">t</a>";
+        let (out, report) = run(page);
+        assert_eq!(
+            out,
+            "<a href=\"/s/SID/g/news/x\" p q=\"<b onclick=y>\">t</a>"
+        );
+        assert_eq!(report.removed["malformed attribute"], 1);
+        let mut lexer = Lexer::new(out.as_bytes());
+        lexer.next();
+        let names: Vec<&[u8]> = lexer.attrs().iter().map(|a| a.name).collect();
+        assert_eq!(names, [&b"href"[..], b"p", b"q"]);
     }
 
     #[test]
