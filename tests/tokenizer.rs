@@ -41,7 +41,7 @@
 //!   `<` is left in raw-text content). `noscript` is ordinary markup, as in a
 //!   browser without script (the i-mode browser; the emulator's sandbox).
 //!
-//! `cargo test --test tokenizer` runs 2,000 pages (`TOKENIZER_CASES=N` for
+//! `cargo test --test tokenizer` runs 10,000 pages (`TOKENIZER_CASES=N` for
 //! more; docs/gateway.md has the long run's command and figures).
 
 use std::cell::RefCell;
@@ -733,12 +733,12 @@ fn page() -> BoxedStrategy<Bytes> {
         .boxed()
 }
 
-/// How many pages: `TOKENIZER_CASES`, or 2,000.
+/// How many pages: `TOKENIZER_CASES`, or 10,000.
 fn cases() -> u32 {
     std::env::var("TOKENIZER_CASES")
         .ok()
         .and_then(|n| n.replace(['_', ','], "").parse().ok())
-        .unwrap_or(2_000)
+        .unwrap_or(10_000)
 }
 
 #[test]
