@@ -41,8 +41,13 @@
 //!   `<` is left in raw-text content). `noscript` is ordinary markup, as in a
 //!   browser without script (the i-mode browser; the emulator's sandbox).
 //!
-//! `cargo test --test tokenizer` runs 10,000 pages (`TOKENIZER_CASES=N` for
-//! more; docs/gateway.md has the long run's command and figures).
+//! The same pages also go through the sanitizer, whose output must keep the
+//! promises `support/sanitizer_promises.rs` lists (the HTML fuzz target
+//! checks them too, on any bytes).
+//!
+//! `cargo test --test tokenizer` runs 10,000 pages through each
+//! (`TOKENIZER_CASES=N` for more; docs/gateway.md has the long run's command
+//! and figures).
 
 use std::cell::RefCell;
 
@@ -54,6 +59,9 @@ use html5ever::tokenizer::{
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+#[path = "support/sanitizer_promises.rs"]
+mod promises;
 
 /// What a page reads as, in either tokenizer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -478,10 +486,36 @@ const PIECES: &[&[u8]] = &[
     b"</script>",
 ];
 
+/// What a page would slip past the sanitizer if it could: script URLs,
+/// off-site links, handlers, and text that would make a tag if what stands
+/// before it went (`<` + a removed tag + `img onerror=…>`).
+const ATTACKS: &[&str] = &[
+    "javascript:alert(1)",
+    " JaVa\tScript:x",
+    "data:text/html,x",
+    "vbscript:x",
+    "http://elsewhere.example/",
+    "//evil.example/x",
+    " onclick=alert(1) ",
+    "<b onclick=y>",
+    "img src=x onerror=alert(1)>",
+    "b onclick=y>",
+    "script>alert(1)</script>",
+    "/script>",
+    "svg onload=x>",
+    "expression(alert(1))",
+    "url(javascript:x)",
+];
+
+/// A piece of a value: mostly the tokenizer's hard bytes, sometimes an attack.
+fn value_piece() -> BoxedStrategy<Bytes> {
+    prop_oneof![4 => bytes_of(PIECES), 1 => one_of(ATTACKS)].boxed()
+}
+
 fn attribute() -> BoxedStrategy<Bytes> {
     let before = one_of(&["", " ", "\n", "\t", "\x0c", "\r\n", "/", " / ", "//"]);
     let around_eq = one_of(&["", " ", "\n", " \t "]);
-    let raw = some(bytes_of(PIECES), 4);
+    let raw = some(value_piece(), 4);
     let value = (0..5u8, raw).prop_map(|(style, raw)| {
         let drop = |out: &mut Bytes, not: &dyn Fn(u8) -> bool| {
             out.extend(raw.iter().copied().filter(|&b| not(b)));
@@ -586,6 +620,7 @@ fn declaration() -> BoxedStrategy<Bytes> {
 fn text() -> BoxedStrategy<Bytes> {
     prop_oneof![
         3 => bytes_of(PIECES),
+        1 => one_of(ATTACKS),
         1 => one_of(&[
             "hello", "< b", "<3", "a<", "</", "<!", "<?", "<>", "<=", "]]>", "&lt;b&gt;",
             "&#12354;",
@@ -669,6 +704,14 @@ fn structured() -> BoxedStrategy<Bytes> {
         4 => raw_element(),
         1 => (mixed_case(&["plaintext"]), some(text(), 3))
             .prop_map(|(n, rest)| [b"<".to_vec(), n, b">".to_vec(), rest].concat()),
+        // A stray `<` right before markup, and text after it: what the
+        // sanitizer must not join into a tag when it removes the markup.
+        2 => (
+            one_of(&["<", "a<", "<<"]),
+            prop_oneof![start_tag(mixed_case(TAG_NAMES)), end_tag(), raw_element()],
+            one_of(ATTACKS),
+        )
+            .prop_map(|(lt, markup, after)| [lt, markup, after].concat()),
     ];
     some(fragment.boxed(), 12)
 }
@@ -759,6 +802,29 @@ fn the_tokenizer_reads_generated_pages_as_html5ever_does() {
         "tokenizer: {cases} generated pages read alike in {:.1} s",
         took.as_secs_f64()
     );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn the_sanitizer_keeps_its_promises_on_generated_pages() {
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&page(), |page| {
+        let checked = std::panic::catch_unwind(|| promises::sanitize_and_check(&page));
+        checked.map_err(|e| {
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            TestCaseError::fail(format!("{}\n{why}", show(&page)))
+        })
+    });
     if let Err(e) = result {
         panic!("{e}");
     }
