@@ -809,11 +809,13 @@ fn the_tokenizer_reads_generated_pages_as_html5ever_does() {
 
 #[test]
 fn the_sanitizer_keeps_its_promises_on_generated_pages() {
+    let cases = cases();
     let mut runner = TestRunner::new(Config {
-        cases: cases(),
+        cases,
         failure_persistence: None,
         ..Config::default()
     });
+    let started = std::time::Instant::now();
     let result = runner.run(&page(), |page| {
         let checked = std::panic::catch_unwind(|| promises::sanitize_and_check(&page));
         checked.map_err(|e| {
@@ -825,6 +827,10 @@ fn the_sanitizer_keeps_its_promises_on_generated_pages() {
             TestCaseError::fail(format!("{}\n{why}", show(&page)))
         })
     });
+    eprintln!(
+        "sanitizer: {cases} generated pages kept its promises in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     if let Err(e) = result {
         panic!("{e}");
     }
