@@ -101,13 +101,13 @@ impl Registry {
                     conn.evict.notify_one();
                     self.shed.fetch_add(1, Ordering::Relaxed);
                     if let Some(m) = &self.metrics {
-                        m.limit_hit("connections_closed");
+                        m.limit_hit(crate::metrics::Limit::ConnectionsClosed);
                     }
                 }
                 None => {
                     self.refused.fetch_add(1, Ordering::Relaxed);
                     if let Some(m) = &self.metrics {
-                        m.limit_hit("connections_refused");
+                        m.limit_hit(crate::metrics::Limit::ConnectionsRefused);
                     }
                     return None;
                 }

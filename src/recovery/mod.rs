@@ -290,7 +290,7 @@ pub async fn submit(
             })
             .await?;
         if let throttle::Reserved::Wait(wait) = reserved {
-            cx.metrics.limit_hit("rate_limited");
+            cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             return Ok(Answer::TooMany(wait));
         }
     }
@@ -472,7 +472,7 @@ pub async fn submit(
         })
         .await?;
     if held {
-        cx.metrics.limit_hit("rate_limited");
+        cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
     }
     Ok(Answer::Sent { warning })
 }
@@ -485,7 +485,7 @@ async fn site_full(cx: &Ctx<'_>, site: &str) -> Result<bool, AppError> {
         .call(move |conn| Ok(partners::members(conn, &site)? >= max))
         .await?;
     if full {
-        cx.metrics.limit_hit("partner_site_full");
+        cx.metrics.limit_hit(crate::metrics::Limit::PartnerSiteFull);
     }
     Ok(full)
 }
@@ -575,7 +575,7 @@ async fn signup(
         })
         .await?;
     if answer == Answer::Full {
-        cx.metrics.limit_hit("partner_site_full");
+        cx.metrics.limit_hit(crate::metrics::Limit::PartnerSiteFull);
     }
     Ok(answer)
 }
@@ -634,7 +634,7 @@ pub async fn login(
         })
         .await?;
     if let throttle::Reserved::Wait(wait) = reserved {
-        cx.metrics.limit_hit("rate_limited");
+        cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
         return Ok(Login::Throttled(wait));
     }
     // Which secret matched: the password, the initialized one, or a temporary one.

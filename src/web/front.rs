@@ -67,7 +67,7 @@ impl App {
             // Answered from memory in well under the first bucket's bound:
             // counted there without reading the clock twice.
             self.state.metrics.request(
-                kind_index(Kind::Handset),
+                Kind::Handset,
                 page.status().as_u16(),
                 std::time::Duration::ZERO,
             );
@@ -144,20 +144,10 @@ pub struct Finish {
     started: std::time::Instant,
 }
 
-/// A kind's place in the metrics' list of kinds.
-fn kind_index(kind: Kind) -> usize {
-    match kind {
-        Kind::Handset => 0,
-        Kind::Pc => 1,
-        Kind::Emulator => 2,
-        Kind::Api => 3,
-    }
-}
-
 impl Finish {
     fn apply(self, response: &mut Response) {
         self.state.metrics.request(
-            kind_index(self.kind),
+            self.kind,
             response.status().as_u16(),
             self.started.elapsed(),
         );

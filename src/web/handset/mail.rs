@@ -207,7 +207,7 @@ async fn compose(
     let outcome =
         crate::services::mail::compose(&state.services(), session.line_id, draft, rate).await?;
     let Ok(outcome) = outcome else {
-        state.metrics.limit_hit("rate_limited");
+        state.metrics.limit_hit(crate::metrics::Limit::RateLimited);
         let message = views::notice(ctx.t(text::MAIL_RATE));
         return Ok(compose_page(
             &state,

@@ -129,7 +129,7 @@ async fn login(
     }
     let line = match logins::mydocomo(&state.services(), id, password, &client.name()).await? {
         Login::Wait(wait) => {
-            state.metrics.limit_hit("rate_limited");
+            state.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             let text = format!("ログインの失敗が続いたため、{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             return Ok((StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response());
         }

@@ -116,7 +116,7 @@ async fn login(
     let check = logins::shop_staff(&state.services(), id.clone(), password, &client.name()).await?;
     Ok(match check {
         Login::Wait(wait) => {
-            state.metrics.limit_hit("rate_limited");
+            state.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             let text = format!("{wait}秒後に再度お試しください。 / Too many failed logins: try again in {wait} seconds.");
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }

@@ -239,7 +239,7 @@ async fn send_mail(
     let outcome = crate::services::mail::send_as(&state.services(), m.from, draft, rate, source)
         .await?
         .map_err(|wait| {
-            state.metrics.limit_hit("rate_limited");
+            state.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             AppError::TooMany(wait)
         })?;
     Ok(Json(outcome))

@@ -33,7 +33,7 @@ pub async fn check_admin_token(
         Token::Right => Ok(()),
         Token::Wrong => Err(AppError::Unauthorized),
         Token::Throttled(wait) => {
-            state.metrics.limit_hit("rate_limited");
+            state.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             Err(AppError::TooMany(wait))
         }
     }
