@@ -158,6 +158,8 @@ pub struct Report {
     pub html_version: Option<String>,
     pub unknown_html: Vec<String>,
     pub unreached: Vec<String>,
+    /// Links and redirects of a world's pages that lead out of it.
+    pub outside: Vec<String>,
 }
 
 impl Report {
@@ -168,6 +170,7 @@ impl Report {
             + self.dead_ends.len()
             + self.unknown_html.len()
             + self.unreached.len()
+            + self.outside.len()
     }
 }
 
@@ -202,12 +205,33 @@ pub fn walk(
             opts.profile
         )
     })?;
-    let host = opts
+    let base = opts
         .base
         .strip_prefix("http://")
         .ok_or_else(|| format!("--base must be an http:// URL, got `{}`", opts.base))?
-        .trim_end_matches('/')
-        .to_string();
+        .trim_end_matches('/');
+    // A base with a path (`http://HOST/w/ID`) walks that world: every path
+    // below is the world's, its prefix taken off what pages say and put
+    // back on what is asked for; a link without it leaves the world.
+    let (host, prefix) = match base.find('/') {
+        Some(i) => (base[..i].to_string(), base[i..].to_string()),
+        None => (base.to_string(), String::new()),
+    };
+    let get = |host: &str, path: &str, ua: &str| get(host, &format!("{prefix}{path}"), ua);
+    let inside = |url: &str| -> Option<String> {
+        if prefix.is_empty() {
+            return Some(url.to_string());
+        }
+        url.strip_prefix(prefix.as_str())
+            .filter(|rest| rest.starts_with(['/', '?']))
+            .map(|rest| {
+                if rest.starts_with('?') {
+                    format!("/{rest}")
+                } else {
+                    rest.to_string()
+                }
+            })
+    };
     let menu = Menu::load(opts.menus, &crate::web::KNOWN).ok();
     let line = opts
         .line
@@ -251,6 +275,12 @@ pub fn walk(
         let mut hops = 0;
         while matches!(fetched.status, 301 | 302 | 303 | 307 | 308) && hops < 5 {
             let Some(location) = fetched.header("location").map(path_of) else {
+                break;
+            };
+            let Some(location) = inside(&location) else {
+                report
+                    .outside
+                    .push(format!("{} redirects to {location}", page_key(&path)));
                 break;
             };
             // A power-on starts a session in the language it was asked for;
@@ -352,8 +382,23 @@ pub fn walk(
             lang.clone(),
             page_key(&shown).split('?').next().unwrap_or("").to_string(),
         ));
-        let links = hrefs(&text);
         let key = page_key(&shown);
+        let links: Vec<String> = hrefs(&text)
+            .into_iter()
+            .filter_map(|href| {
+                if !href.starts_with('/') || href.starts_with("//") {
+                    return Some(href);
+                }
+                let found = inside(&href);
+                if found.is_none() {
+                    let out = format!("{key} links to {href}");
+                    if !report.outside.contains(&out) {
+                        report.outside.push(out);
+                    }
+                }
+                found
+            })
+            .collect();
         let is_entry = shown == "/" || shown.starts_with("/?");
         // A content provider's page behind the gateway is the provider's
         // business (the handset's own keys lead back from it); its tags are
@@ -450,13 +495,14 @@ pub fn print_problems(report: &Report, out: &mut dyn Write) {
             .as_deref()
             .unwrap_or("(none: no version to check)")
     );
-    let sections: [(&str, &Vec<String>); 6] = [
+    let sections: [(&str, &Vec<String>); 7] = [
         ("broken links", &report.broken),
         ("over-budget pages", &report.over_budget),
         ("charset errors", &report.charset),
         ("dead ends", &report.dead_ends),
         (&unknown, &report.unknown_html),
         ("menu nodes never reached", &report.unreached),
+        ("links out of the world", &report.outside),
     ];
     for (title, items) in sections {
         let _ = writeln!(out, "{title}: {}", items.len());

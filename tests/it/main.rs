@@ -19,3 +19,4 @@ mod power_on;
 mod protected;
 mod qa;
 mod recovery;
+mod worlds;
