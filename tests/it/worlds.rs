@@ -605,3 +605,30 @@ async fn menu_pages_inside_a_world_keep_the_handset_s_budget() {
 async fn inbox(app: &TestApp) -> serde_json::Value {
     app.api(&format!("/api/lines/{HANAKO}/mail")).await.json()
 }
+
+#[tokio::test]
+async fn with_an_in_memory_database_worlds_are_in_memory_too() {
+    let app = TestApp::with(|c| c.db = ":memory:".into()).await;
+    let a = app.new_world("{}").await;
+    let b = app.new_world(r#"{"fixtures": "empty"}"#).await;
+    assert_eq!(a.line(TARO).await["msisdn"], TARO);
+    let none = b.api(&format!("/api/lines/{TARO}")).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "an empty world has no lines");
+    let h = a.handset(TARO, P501I).await;
+    assert_eq!(h.change_pin("0000", "4321", "4321").await.status, StatusCode::OK);
+    assert_eq!(a.audit(TARO).await.len(), 1);
+    assert_eq!(app.audit(TARO).await.len(), 0);
+    // No files anywhere.
+    assert!(world_files(&app).is_empty());
+    // An in-memory world is never closed (it is the only copy), only deleted.
+    let id = a.prefix.trim_start_matches("/w/").to_string();
+    drop(a);
+    let report = app
+        .state
+        .worlds
+        .sweep_at(garake::clock::real_now() + 600)
+        .await
+        .unwrap();
+    assert_eq!(report.closed, 0);
+    assert!(app.state.worlds.is_open(&id));
+}

@@ -365,8 +365,15 @@ pub async fn metrics(_: Admin, state: AppState) -> Result<Response, AppError> {
     let gauges = [
         (
             "garake_sessions",
-            "Handset sessions kept.",
-            state.sessions.len() as f64,
+            "Handset sessions kept, in every world.",
+            state
+                .session_count
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
+        ),
+        (
+            "garake_worlds",
+            "Worlds besides the default one.",
+            state.worlds.len() as f64,
         ),
         (
             "garake_sessions_forgotten_total",
@@ -380,8 +387,10 @@ pub async fn metrics(_: Admin, state: AppState) -> Result<Response, AppError> {
         ),
         (
             "garake_pc_logins",
-            "PC logins kept (console, My docomo, docomo Shop).",
-            state.pc_logins.len() as f64,
+            "PC logins kept (console, My docomo, docomo Shop), in every world.",
+            state
+                .pc_login_count
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
         ),
         (
             "garake_pc_logins_forgotten_total",
