@@ -57,6 +57,9 @@ pub struct World {
     pub events: crate::events::Events,
     /// Which world this is and where its pages live.
     pub place: Place,
+    /// The base of links in this world's mails: the server's public URL
+    /// and the world's prefix.
+    pub world_url: String,
     server: Arc<Server>,
 }
 
@@ -176,6 +179,7 @@ impl World {
         let events = crate::events::Events::for_world(place.id.clone(), &server.all_events);
         db.watch(events.watcher());
         World {
+            world_url: format!("{}{}", server.public_url, place.base),
             db,
             clock: lasting.clock,
             sessions: lasting.sessions,
@@ -226,10 +230,6 @@ impl World {
         Ok((cookies, throttle, mail, logs))
     }
 
-    /// The base of links in this world's mails.
-    pub fn world_url(&self) -> String {
-        format!("{}{}", self.public_url, self.place.base)
-    }
 }
 
 impl Server {
@@ -360,7 +360,7 @@ impl AppState {
             db: &self.db,
             pins: &self.pins,
             clock: &self.clock,
-            base_url: &self.public_url,
+            base_url: &self.world_url,
             source,
             partner_rate: self.limits.partner_rate(),
             max_members: self.limits.max_partner_members,
