@@ -229,7 +229,6 @@ impl World {
         })?;
         Ok((cookies, throttle, mail, logs))
     }
-
 }
 
 impl Server {

@@ -1227,7 +1227,10 @@ fn a_webhook_that_is_not_an_http_url_stops_the_start() {
 }
 
 /// Reads an SSE stream until an `audit` event's data, or `None` after `wait`.
-fn next_audit(reader: &mut BufReader<TcpStream>, wait: std::time::Duration) -> Option<serde_json::Value> {
+fn next_audit(
+    reader: &mut BufReader<TcpStream>,
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
     let started = std::time::Instant::now();
     let mut event = None;
     while started.elapsed() < wait {
@@ -1296,7 +1299,8 @@ fn a_world_s_events_stream_apart_and_reach_the_webhook_with_its_id() {
         "",
     );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let seen = next_audit(&mut in_world, std::time::Duration::from_secs(2)).expect("the world's stream has it");
+    let seen = next_audit(&mut in_world, std::time::Duration::from_secs(2))
+        .expect("the world's stream has it");
     assert_eq!(seen["action"], "reset_line");
     assert!(
         next_audit(&mut in_default, std::time::Duration::from_secs(1)).is_none(),

@@ -1832,7 +1832,9 @@ async fn a_world_s_gateway_links_stay_in_the_world() {
     let handset = world.handset(TARO, P501I).await;
     let inside = format!("{}/s/{}/", world.prefix, handset.sid);
     for path in ["echo", "hostile", "go"] {
-        let page = handset.get(&format!("/s/{}/g/cp/{path}", handset.sid)).await;
+        let page = handset
+            .get(&format!("/s/{}/g/cp/{path}", handset.sid))
+            .await;
         if path == "go" {
             // The provider's redirect, into the world's gateway path.
             assert!(page.status.is_redirection(), "{}", page.text);

@@ -613,9 +613,16 @@ async fn with_an_in_memory_database_worlds_are_in_memory_too() {
     let b = app.new_world(r#"{"fixtures": "empty"}"#).await;
     assert_eq!(a.line(TARO).await["msisdn"], TARO);
     let none = b.api(&format!("/api/lines/{TARO}")).await;
-    assert_eq!(none.status, StatusCode::NOT_FOUND, "an empty world has no lines");
+    assert_eq!(
+        none.status,
+        StatusCode::NOT_FOUND,
+        "an empty world has no lines"
+    );
     let h = a.handset(TARO, P501I).await;
-    assert_eq!(h.change_pin("0000", "4321", "4321").await.status, StatusCode::OK);
+    assert_eq!(
+        h.change_pin("0000", "4321", "4321").await.status,
+        StatusCode::OK
+    );
     assert_eq!(a.audit(TARO).await.len(), 1);
     assert_eq!(app.audit(TARO).await.len(), 0);
     // No files anywhere.
