@@ -4,6 +4,7 @@
 //! `serve` runs and tests drive in-process.
 
 pub mod blocking;
+pub mod browse;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -21,6 +22,7 @@ pub mod problem;
 pub mod queue;
 pub mod random;
 pub mod recovery;
+pub mod scenario;
 pub mod serve;
 pub mod services;
 pub mod session;
