@@ -449,6 +449,11 @@ mod tests {
     }
 
     #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
+    }
+
+    #[test]
     fn form_values_are_encoded_in_the_page_charset() {
         use crate::handset::Charset;
         assert_eq!(form_encode("a b&", Charset::Utf8), "a+b%26");

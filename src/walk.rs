@@ -432,9 +432,4 @@ mod tests {
         let html = r#"<a href="/a?x=1&amp;y=2">A</a><a href="/b" accesskey="1">B</a>"#;
         assert_eq!(hrefs(html), ["/a?x=1&y=2", "/b"]);
     }
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
-    }
 }

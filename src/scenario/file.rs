@@ -316,8 +316,7 @@ open = "/mydocomo"
 
     fn problems(text: &str) -> Vec<String> {
         parse("f.toml", text, &known)
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .iter()
             .map(ToString::to_string)
             .collect()
