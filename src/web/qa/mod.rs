@@ -7,7 +7,6 @@ pub mod auth;
 pub mod emulator;
 pub mod openapi;
 
-use axum::routing::get;
 use axum::Router;
 
 use crate::web::state::AppState;
@@ -17,6 +16,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(admin::routes())
         .merge(emulator::routes())
-        .nest("/api", api::routes())
-        .route("/metrics", get(api::metrics))
+        // `/api/…` and `/metrics`, with their OpenAPI document.
+        .merge(openapi::router())
 }
