@@ -40,8 +40,7 @@ pub fn blank() -> String {
 /// `mail::address::valid_address`: printable ASCII, a non-empty local part
 /// before the last `@`, a domain with a dot, neither starting nor ending
 /// with one (the length, at most 254, is `maxLength`).
-pub const MAIL_ADDRESS: &str =
-    r"^[!-~]+@[!-\-/-?A-~](?:[!-?A-~]*\.[!-?A-~]*)[!-\-/-?A-~]$";
+pub const MAIL_ADDRESS: &str = r"^[!-~]+@[!-\-/-?A-~](?:[!-?A-~]*\.[!-?A-~]*)[!-\-/-?A-~]$";
 
 #[cfg(test)]
 mod tests {

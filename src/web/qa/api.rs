@@ -249,10 +249,24 @@ fn time_param(name: &str, description: &str) -> Parameter {
     use utoipa::openapi::schema::AnyOfBuilder;
     use utoipa::openapi::{KnownFormat, SchemaFormat};
     let schema = AnyOfBuilder::new()
-        .item(ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))))
-        .item(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
-        .item(ObjectBuilder::new().schema_type(Type::String).max_length(Some(0)))
-        .description(Some("Unix seconds or an RFC 3339 time (`2026-12-01T09:00:00+09:00`); empty: none."));
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .description(Some(
+            "Unix seconds or an RFC 3339 time (`2026-12-01T09:00:00+09:00`); empty: none.",
+        ));
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -1092,8 +1106,29 @@ async fn clock(_: Admin, State(state): State<AppState>) -> Json<Clock> {
 #[serde(deny_unknown_fields)]
 struct Advance {
     /// Seconds forward: 1 to 10 years of 366 days.
+    #[serde(deserialize_with = "whole_number")]
     #[schema(schema_with = step_schema)]
     seconds: i64,
+}
+
+/// A JSON number that is a whole number, as an `i64`: `60` and `60.0` alike,
+/// as JSON Schema's `integer` counts them.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::{Deserialize, Error};
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    // i64::MAX as f64 is 2^63, one past the largest i64.
+    const END: f64 = 9_223_372_036_854_775_808.0;
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && (-END..END).contains(&f) => Ok(f as i64),
+        _ => Err(D::Error::custom(format!(
+            "`{n}` is not a whole number from {} to {}",
+            i64::MIN,
+            i64::MAX
+        ))),
+    }
 }
 
 fn step_schema() -> ObjectBuilder {
@@ -1199,9 +1234,7 @@ async fn create_line(
     let req = json_body(body)?;
     match provision_line(&state, req).await? {
         Ok(line) => Ok((axum::http::StatusCode::CREATED, Json(line)).into_response()),
-        Err((status, message)) => {
-            Ok((status, Json(ApiError { error: message })).into_response())
-        }
+        Err((status, message)) => Ok((status, Json(ApiError { error: message })).into_response()),
     }
 }
 

@@ -190,7 +190,10 @@ fn every_operation(doc: &mut OpenApi) {
                     &[],
                 ),
             );
-            add("500", error("An internal error (logged by the server).", &[]));
+            add(
+                "500",
+                error("An internal error (logged by the server).", &[]),
+            );
             if reads_body {
                 add(
                     "408",
@@ -280,7 +283,11 @@ impl IntParam {
 
 /// A text query parameter (any string).
 pub fn text_param(name: &str, description: &str) -> Parameter {
-    text_param_with(name, description, ObjectBuilder::new().schema_type(Type::String))
+    text_param_with(
+        name,
+        description,
+        ObjectBuilder::new().schema_type(Type::String),
+    )
 }
 
 pub fn text_param_with(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
@@ -326,11 +333,9 @@ impl IntoParams for OutboxIdPath {
             .required(Required::True)
             .description(Some("The outbox message's id."))
             .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int64,
-                    ))),
+                ObjectBuilder::new().schema_type(Type::Integer).format(Some(
+                    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64),
+                )),
             ))
             .build()]
     }
