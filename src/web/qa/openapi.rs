@@ -333,9 +333,12 @@ impl IntoParams for OutboxIdPath {
             .required(Required::True)
             .description(Some("The outbox message's id."))
             .schema(Some(
-                ObjectBuilder::new().schema_type(Type::Integer).format(Some(
-                    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64),
-                )),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .examples([1]),
             ))
             .build()]
     }
