@@ -68,6 +68,8 @@ done
 seed=()
 [ "$SEED" = random ] || seed=(--seed "$SEED")
 status=0
+# From the temporary folder: Schemathesis keeps a cache (.schemathesis/) where it runs.
+cd "$WORK"
 "$WORK/venv/bin/schemathesis" --config-file "$HERE/schemathesis.toml" run "$base/api/openapi.json" \
   --url "$base" \
   --header "Authorization: Bearer $TOKEN" \
