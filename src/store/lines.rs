@@ -11,7 +11,7 @@ use crate::domain::Msisdn;
 use crate::mail::address::MAIL_DOMAIN;
 
 /// A line's public state: settings and lock flags, never a secret.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LineState {
     pub msisdn: String,
     pub name: String,
@@ -32,13 +32,13 @@ pub struct LineState {
     pub has_daccount: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MailRejection {
     pub mode: String,
     pub list: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MessageService {
     pub message_r: bool,
     pub message_f: bool,
