@@ -106,11 +106,13 @@ pub struct MadeWorld {
 
 /// Reads and checks a new world's request; a bad field is a 400 naming it.
 pub fn read_request(body: &[u8]) -> Result<NewWorld, AppError> {
+    // No body, and a JSON `null`, are the empty request.
     let request: NewWorldRequest = if body.iter().all(u8::is_ascii_whitespace) {
         NewWorldRequest::default()
     } else {
-        serde_json::from_slice(body)
+        serde_json::from_slice::<Option<NewWorldRequest>>(body)
             .map_err(|e| AppError::BadRequest(format!("the body is not a world's request: {e}")))?
+            .unwrap_or_default()
     };
     let fixtures = match request.fixtures.as_deref() {
         None | Some("demo") => Fixtures::Demo,
@@ -254,4 +256,35 @@ async fn remove(
         return Err(AppError::NotFoundMsg(format!("no world `{id}`")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_body_null_and_an_empty_object_are_the_same_request() {
+        for body in ["", "  ", "null", "{}"] {
+            let new = read_request(body.as_bytes()).unwrap();
+            assert_eq!(new.fixtures, Fixtures::Demo, "{body:?}");
+            assert_eq!(new.ttl_secs, crate::limits::WORLD_TTL_MINUTES * 60);
+            assert!(new.clock.is_none());
+        }
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        for (body, name) in [
+            (r#"{"fixtures":"full"}"#, "fixtures"),
+            (r#"{"ttl_minutes":0}"#, "ttl_minutes"),
+            (r#"{"clock":"soon"}"#, "clock"),
+            (r#"{"x":1}"#, "x"),
+            ("[]", "request"),
+        ] {
+            match read_request(body.as_bytes()) {
+                Err(AppError::BadRequest(m)) => assert!(m.contains(name), "{body}: {m}"),
+                other => panic!("{body}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
 }
