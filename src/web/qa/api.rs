@@ -1107,7 +1107,7 @@ struct Advance {
 
 /// A JSON number that is a whole number, as an `i64`: `60` and `60.0` alike,
 /// as JSON Schema's `integer` counts them.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     use serde::de::{Deserialize, Error};
     let n = serde_json::Number::deserialize(d)?;
     if let Some(i) = n.as_i64() {

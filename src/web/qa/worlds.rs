@@ -74,11 +74,20 @@ pub struct NewWorldRequest {
     #[schema(value_type = Option<Fixtures>)]
     pub fixtures: Option<String>,
     /// Minutes the world lives after its last request (default 120).
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 1, maximum = 1440)]
     pub ttl_minutes: Option<i64>,
     /// Where the world's simulated clock starts (RFC 3339; default now).
     #[schema(format = DateTime)]
     pub clock: Option<String>,
+}
+
+/// An optional whole number, `30` and `30.0` alike (as JSON Schema's
+/// `integer` counts them).
+fn optional_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "crate::web::qa::api::whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 /// A world as the API lists it (never its token).
@@ -264,12 +273,19 @@ mod tests {
 
     #[test]
     fn no_body_null_and_an_empty_object_are_the_same_request() {
-        for body in ["", "  ", "null", "{}"] {
+        for body in ["", "  ", "null", "{}", r#"{"ttl_minutes":null}"#] {
             let new = read_request(body.as_bytes()).unwrap();
             assert_eq!(new.fixtures, Fixtures::Demo, "{body:?}");
             assert_eq!(new.ttl_secs, crate::limits::WORLD_TTL_MINUTES * 60);
             assert!(new.clock.is_none());
         }
+    }
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_fraction() {
+        let new = read_request(br#"{"ttl_minutes": 30.0}"#).unwrap();
+        assert_eq!(new.ttl_secs, 1800);
+        assert!(read_request(br#"{"ttl_minutes": 30.5}"#).is_err());
     }
 
     #[test]
