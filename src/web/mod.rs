@@ -199,7 +199,6 @@ impl AppState {
         let pc_logins = self.pc_logins.sweep();
         self.pins.release_idle(crate::limits::ARGON2_IDLE);
         let cookies = self.cookies.sweep(|sid| self.sessions.exists(sid));
-        let gateway_connections = self.upstreams.sweep();
         let now = self.clock.now();
         let mail_before = now - self.limits.mail_retention_secs();
         let (throttle, mail, logs) = self.db.with_conn(move |conn| {
@@ -216,7 +215,6 @@ impl AppState {
             sessions,
             pc_logins,
             cookies,
-            gateway_connections,
             throttle,
             mail,
             logs,
@@ -344,8 +342,6 @@ pub struct Sweep {
     pub sessions: usize,
     pub pc_logins: usize,
     pub cookies: usize,
-    /// Connections to content providers closed after sitting unused.
-    pub gateway_connections: usize,
     pub throttle: usize,
     pub mail: usize,
     pub logs: usize,
