@@ -12,9 +12,11 @@ pub struct Config {
     /// SQLite database file (`:memory:` for a throw-away one).
     #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
     pub db: String,
-    /// Folder of menu files.
-    #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
-    pub menus: PathBuf,
+    /// Folder of menu files that replaces the built-in ones (`garake menus
+    /// export DIR` writes those out to start from) [default: none, the
+    /// built-in menus].
+    #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
+    pub menus: Option<PathBuf>,
     /// Token for the admin console and the QA API, at least 16 characters
     /// (random if not given).
     #[arg(long, env = "GARAKE_ADMIN_TOKEN")]
@@ -79,12 +81,12 @@ pub fn check_admin_token(token: &str) -> Result<(), String> {
 }
 
 impl Config {
-    /// A config for tests and tools: the given database, the shipped menus.
+    /// A config for tests and tools: the given database, the built-in menus.
     pub fn for_db(db: impl Into<String>) -> Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             db: db.into(),
-            menus: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("menus"),
+            menus: None,
             admin_token: None,
             no_demo: false,
             smtp_relay: None,
@@ -138,6 +140,11 @@ impl Config {
             return Err("--body-timeout must be at least 1 second".into());
         }
         Ok(())
+    }
+
+    /// The menu files: the `--menus` folder, or the built-in set.
+    pub fn menu_source(&self) -> Box<dyn crate::menu::MenuSource> {
+        crate::menu::source(self.menus.as_deref())
     }
 
     /// The base of links in mails: `--public-url`, else `http://ADDR`. Never

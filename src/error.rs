@@ -67,7 +67,7 @@ pub struct ErrorMark {
     pub kind: ErrorKind,
     pub detail: String,
     /// The limit that refused the request, as the metrics name it.
-    pub limit: Option<&'static str>,
+    pub limit: Option<crate::metrics::Limit>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,8 +113,8 @@ impl AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(err: rusqlite::Error) -> AppError {
+impl From<crate::store::error::Error> for AppError {
+    fn from(err: crate::store::error::Error) -> AppError {
         AppError::internal(err)
     }
 }
@@ -168,8 +168,10 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from(secs),
             );
         }
-        if let AppError::Timeout = self {
-            // The body never came: the connection cannot be reused.
+        if let AppError::Timeout | AppError::Busy(_) = self {
+            // The body never came: the connection cannot be reused. And a
+            // busy server sheds the connection with the request: a flood's
+            // connections do not sit on the server's memory between tries.
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),
@@ -178,10 +180,10 @@ impl IntoResponse for AppError {
         // A throttle's refusals (`rate_limited`) are counted where the
         // throttle says no, whatever page answers them.
         let limit = match &self {
-            AppError::TooLarge => Some("body_too_large"),
-            AppError::Timeout => Some("body_too_slow"),
+            AppError::TooLarge => Some(crate::metrics::Limit::BodyTooLarge),
+            AppError::Timeout => Some(crate::metrics::Limit::BodyTooSlow),
             AppError::Busy(busy) => Some(busy.0.limit()),
-            AppError::Full(_) => Some("streams_or_waits_full"),
+            AppError::Full(_) => Some(crate::metrics::Limit::StreamsOrWaitsFull),
             _ => None,
         };
         response.extensions_mut().insert(ErrorMark {

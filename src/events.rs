@@ -90,8 +90,8 @@ impl Events {
         &self,
         conn: &Connection,
         change: &Change,
-    ) -> Result<Option<(&'static str, serde_json::Value)>, crate::error::AppError> {
-        use crate::mail::store as mail;
+    ) -> Result<Option<(&'static str, serde_json::Value)>, crate::store::Error> {
+        use crate::store::mail;
         let json = |v: serde_json::Result<serde_json::Value>| v.ok();
         Ok(match (change.table, change.op) {
             (Table::Audit, Op::Insert) => crate::store::audit::entry(conn, change.rowid)?
@@ -201,4 +201,49 @@ pub fn check_webhook(url: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{audit, write_tx, Db};
+
+    #[test]
+    fn a_row_undone_with_its_savepoint_is_no_event_and_a_kept_one_is_one() {
+        let db = Db::open(":memory:").unwrap();
+        let events = Events::new();
+        db.watch(events.watcher());
+        let mut rx = events.subscribe();
+        db.with_conn(|c| {
+            let mut tx = write_tx(c)?;
+            let undone = tx.savepoint()?;
+            audit::record(
+                &undone,
+                60,
+                None,
+                audit::Action::ShopReset,
+                audit::Outcome::Refused,
+                "t",
+            )?;
+            drop(undone);
+            // The kept row takes the undone row's id.
+            audit::record(
+                &tx,
+                60,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .unwrap();
+        let event = rx.try_recv().unwrap();
+        assert_eq!(
+            (event.kind, event.data["action"].as_str()),
+            ("audit", Some("new_line"))
+        );
+        assert!(rx.try_recv().is_err(), "one committed row, one event");
+    }
 }

@@ -55,8 +55,8 @@ pub enum Token<'a> {
     /// as written (a browser shows none of them).
     Other(&'a [u8]),
     /// The content of the raw-text element that just started, and its end
-    /// tag (`end_name` is empty when the page ended first; `end_plain` when
-    /// the end tag is exactly `</name>`).
+    /// tag (`end_name` is empty when the page ended first, before the end
+    /// tag or inside it; `end_plain` when the end tag is exactly `</name>`).
     RawText {
         element: RawKind,
         content: &'a [u8],
@@ -373,23 +373,25 @@ impl<'a> Lexer<'a> {
             RawKind::Script => script_end(src, start),
             _ => end_tag_from(src, start, name),
         };
-        let Some(lt) = found else {
-            self.pos = src.len();
+        // The end tag, read like any tag (its attributes mean nothing).
+        let end_tag = found.and_then(|lt| Some((lt, self.read_tag(lt + 2)?)));
+        let Some((lt, tag)) = end_tag else {
+            // No end tag, or one the end of the page cuts off: the content
+            // runs up to it, and the cut tag is dropped as any cut tag is
+            // (a browser reads no end tag there either).
+            let end = found.unwrap_or(src.len());
+            self.pos = end;
             return Token::RawText {
                 element,
-                content: &src[start..],
-                end_name: &src[src.len()..],
+                content: &src[start..end],
+                end_name: &src[end..end],
                 end_plain: true,
             };
         };
         let content = &src[start..lt];
-        // The end tag, read like any tag (its attributes mean nothing).
         let end_name = &src[lt + 2..lt + 2 + name.len()];
-        let (end, end_plain) = match self.read_tag(lt + 2) {
-            Some(tag) => (tag.end, tag.end == tag.name_end + 1),
-            None => (src.len(), false),
-        };
-        self.pos = end;
+        let end_plain = tag.end == tag.name_end + 1;
+        self.pos = tag.end;
         Token::RawText {
             element,
             content,
@@ -502,6 +504,8 @@ impl<'a> Lexer<'a> {
                     self.pos = lt + 3;
                     Token::Other(&src[lt..lt + 3])
                 }
+                // `</` at the end of the page is text, as a browser reads it.
+                None => return None,
                 // `</` and anything else: a comment to the next `>`.
                 _ => self.bogus_comment(lt),
             },
@@ -725,6 +729,29 @@ mod tests {
             ["<plaintext >", "raw Plaintext </plaintext><a> end "]
         );
         assert_eq!(tokens("<xmp>x"), ["<xmp >", "raw Rawtext x end "]);
+    }
+
+    #[test]
+    fn an_end_tag_cut_off_by_the_end_of_the_page_ends_nothing() {
+        // A browser reads no end tag there: the content runs up to it, and
+        // the cut tag is dropped as any cut tag is.
+        assert_eq!(
+            tokens("<title>t</title x"),
+            ["<title >", "raw Rcdata t end "]
+        );
+        assert_eq!(
+            tokens("<script>s</script a='>"),
+            ["<script >", "raw Script s end "]
+        );
+        let page = "<style>x</style ";
+        assert_eq!(spans(Lexer::markup(page.as_bytes())).1, page.len() - 8);
+        assert_eq!(spans(Lexer::new(page.as_bytes())).1, page.len() - 8);
+    }
+
+    #[test]
+    fn a_slash_after_a_lt_at_the_end_of_the_page_is_text() {
+        assert_eq!(tokens("a</"), ["text a", "text <", "text /"]);
+        assert_eq!(spans(Lexer::markup(b"a</")), (vec![], 3));
     }
 
     #[test]

@@ -6,7 +6,6 @@
 pub mod blocking;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod events;
@@ -18,10 +17,12 @@ pub mod mail;
 pub mod menu;
 pub mod metrics;
 pub mod pin;
+pub mod problem;
 pub mod queue;
 pub mod random;
 pub mod recovery;
 pub mod serve;
+pub mod services;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -34,7 +35,7 @@ pub use config::Config;
 pub use web::{app, AppState};
 
 use clock::Clock;
-use menu::{Menu, Problem};
+use menu::{Menu, MenuSource, Problem};
 use pin::PinHasher;
 use store::Db;
 
@@ -44,7 +45,7 @@ pub enum StartError {
     #[error("the menu files have {} problem(s):\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Menus(Vec<Problem>),
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Store(#[from] store::Error),
     #[error(transparent)]
     Secret(#[from] pin::SecretFileError),
     #[error("cannot load the demo fixtures: {0:?}")]
@@ -79,7 +80,7 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
     let secret = match config.secret_path() {
         Some(path) => {
             let has_hashes = db
-                .with_conn(|c| store::holds_hashes(c))
+                .with_conn(|c| Ok(store::holds_hashes(c)?))
                 .map_err(StartError::Fixtures)?;
             PinHasher::load_secret(&path, has_hashes, config.new_secret)?
         }
@@ -97,9 +98,10 @@ pub fn open_store(config: &Config) -> Result<(Db, PinHasher, bool), StartError> 
 /// Loads menus and storage; a new database gets the demo fixtures (never an
 /// existing one).
 pub fn build(config: &Config) -> Result<AppState, StartError> {
-    let menu = Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
-    let partners = load_partners(&config.menus)?;
-    let handsets = handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
+    let menus = config.menu_source();
+    let menu = Menu::load(menus.as_ref(), &web::KNOWN).map_err(StartError::Menus)?;
+    let partners = load_partners(menus.as_ref())?;
+    let handsets = handset::Catalogue::load(menus.as_ref()).map_err(StartError::Menus)?;
     // Every configuration check before the database is touched.
     let upstreams = gateway::client::Upstreams::new(
         config.gateway_ca.as_deref(),
@@ -117,8 +119,9 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
     let relay = config.smtp_relay.clone();
     let mailbox = config.limits.mailbox_messages.to_string();
     db.with_conn(move |c| {
-        store::set_setting(c, store::SMTP_RELAY, relay.as_deref())?;
-        store::set_setting(c, mail::store::MAILBOX_MESSAGES, Some(&mailbox))
+        use store::server::{set, Setting};
+        set(c, Setting::SmtpRelay, relay.as_deref())?;
+        Ok(set(c, Setting::MailboxMessages, Some(&mailbox))?)
     })
     .map_err(StartError::Fixtures)?;
     let token = config
@@ -131,19 +134,20 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         menu,
         partners,
         pins,
-        web::Options {
+        web::state::Options {
             admin_token: token,
             public_url: config.public_url(),
             upstreams,
             limits: config.limits.clone(),
             handsets,
+            policies: web::policies(),
         },
     ))
 }
 
-/// The partner sites of `menus/partners/`.
-pub fn load_partners(menus: &Path) -> Result<recovery::config::Partners, StartError> {
-    recovery::config::Partners::load(&menus.join("partners")).map_err(StartError::Menus)
+/// The partner sites of the menu set (`partners/*.toml`).
+pub fn load_partners(menus: &dyn MenuSource) -> Result<recovery::config::Partners, StartError> {
+    recovery::config::Partners::load(menus).map_err(StartError::Menus)
 }
 
 /// Replaces all lines with the demo fixtures.
@@ -153,7 +157,7 @@ pub fn restore_fixtures(
     partners: &recovery::config::Partners,
     clock: &Clock,
 ) -> Result<(), StartError> {
-    db.with_conn(|conn| demo::restore(conn, pins, partners, clock.now()))
+    db.with_conn(|conn| services::fixtures::restore(conn, pins, partners, clock.now()))
         .map_err(StartError::Fixtures)
 }
 
@@ -167,14 +171,13 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         .transpose()
         .map_err(StartError::Relay)?;
     // Menus first: an invalid tree must fail before anything else happens.
-    Menu::load(&config.menus, &web::KNOWN).map_err(StartError::Menus)?;
-    handset::Catalogue::load(&config.menus).map_err(StartError::Menus)?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })?;
+    let menus = config.menu_source();
+    Menu::load(menus.as_ref(), &web::KNOWN).map_err(StartError::Menus)?;
+    handset::Catalogue::load(menus.as_ref()).map_err(StartError::Menus)?;
+    let listener = listen(config.addr).map_err(|source| StartError::Bind {
+        addr: config.addr,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     config.addr = addr;
     let max_connections = serve::connection_limit(config.limits.max_connections);
@@ -212,6 +215,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         )));
     }
     tasks.push(tokio::spawn(sweeper(state.clone())));
+    tasks.push(tokio::spawn(give_back_memory()));
     tracing::info!(%addr, db = %config.db, max_connections, "serving");
     let options = serve::Options {
         max_connections,
@@ -229,12 +233,49 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         shutdown_signal().await;
         events.close();
     };
-    serve::run(listener, app(state), options, shutdown).await;
+    let app = app(state);
+    serve::run(
+        listener,
+        move |remote| app.for_peer(remote),
+        options,
+        shutdown,
+    )
+    .await;
     for task in tasks {
         task.abort();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Listens on `addr` with a listen queue of `LISTEN_BACKLOG` (the default,
+/// 128, overflows in a flood and a dropped connection attempt is only
+/// retried by the client a second later).
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(limits::LISTEN_BACKLOG)
+}
+
+/// Gives the heap's free pages back to the system every second. glibc keeps
+/// freed memory in the heap (a flood of requests leaves many pages free
+/// between a few live blocks, which it cannot trim from the top); without
+/// this, the resident size after a flood stays near its peak.
+async fn give_back_memory() {
+    let mut tick = tokio::time::interval(limits::TRIM_EVERY);
+    loop {
+        tick.tick().await;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free pages of the allocator's own
+        // heaps to the system; it takes the allocator's locks itself.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
 }
 
 /// Forgets what has expired, every minute (`AppState::sweep`).

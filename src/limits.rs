@@ -69,6 +69,15 @@ pub const COOKIE_JAR_BYTES: usize = 8 * 1024 * 1024;
 pub const GATEWAY_IDLE_CONNECTIONS: usize = 32;
 pub const GATEWAY_IDLE: Duration = Duration::from_secs(30);
 
+/// Threads of the blocking pool (SQLite calls, Argon2, large page rewrites).
+pub const BLOCKING_THREADS: usize = 32;
+/// How often free heap pages are given back to the system.
+pub const TRIM_EVERY: Duration = Duration::from_secs(1);
+/// The page cache of each pooled database connection, in KiB.
+pub const SQLITE_CACHE_KIB: usize = 512;
+/// The listen queue: connections the kernel holds until garake accepts them.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
 /// Argon2 checks that may wait for a slot (beyond them "busy" at once), and
 /// how long one waits before "busy".
 pub const ARGON2_QUEUE: usize = 64;

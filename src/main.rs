@@ -1,6 +1,7 @@
 //! The `garake` command: parse the CLI and hand over to the library.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -44,8 +45,9 @@ enum Command {
     Serve(Box<Config>),
     /// Validate the menu files; print every problem as file:line:col: message.
     Check {
-        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
-        menus: PathBuf,
+        /// Folder of menu files to check [default: none, the built-in menus].
+        #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
+        menus: Option<PathBuf>,
     },
     /// Crawl every handset page reachable from the power-on page as one handset.
     Walk {
@@ -58,9 +60,10 @@ enum Command {
         /// The line to power on as (default: the first line listed).
         #[arg(long)]
         line: Option<String>,
-        /// Menu folder, to report menu nodes never reached.
-        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
-        menus: PathBuf,
+        /// Menu folder, to report menu nodes never reached [default: none, the
+        /// built-in menus].
+        #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
+        menus: Option<PathBuf>,
     },
     /// Add synthetic lines (070-0000-0000 upwards) for load and scale tests.
     Seed {
@@ -74,9 +77,28 @@ enum Command {
     Reset {
         #[arg(long, env = "GARAKE_DB", default_value = "garake.db")]
         db: String,
-        /// Folder of menu files (the partner sites' demo members come from it).
-        #[arg(long, env = "GARAKE_MENUS", default_value = "menus")]
-        menus: PathBuf,
+        /// Folder of menu files (the partner sites' demo members come from it)
+        /// [default: none, the built-in menus].
+        #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
+        menus: Option<PathBuf>,
+    },
+    /// The menu files built into garake.
+    Menus {
+        #[command(subcommand)]
+        command: MenusCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MenusCommand {
+    /// Write the built-in menu files into DIR, to start a custom set from
+    /// (then `garake serve --menus DIR`).
+    Export {
+        /// The folder to write them into (created if missing).
+        dir: PathBuf,
+        /// Overwrite files that are already there.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -88,12 +110,15 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "garake=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a log written to a file or a
+        // pipe stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     match cli.command {
         None => serve(cli.serve),
         Some(Command::Serve(config)) => serve(*config),
-        Some(Command::Check { menus }) => check(&menus),
+        Some(Command::Check { menus }) => check(menus.as_deref()),
         Some(Command::Reset { db, menus }) => reset(db, menus),
         Some(Command::Seed { db, lines }) => seed(db, lines),
         Some(Command::Walk {
@@ -101,12 +126,22 @@ fn main() -> ExitCode {
             profile,
             line,
             menus,
-        }) => walk(&base, &profile, line.as_deref(), &menus),
+        }) => walk(&base, &profile, line.as_deref(), menus.as_deref()),
+        Some(Command::Menus {
+            command: MenusCommand::Export { dir, force },
+        }) => export(&dir, force),
     }
 }
 
 fn serve(config: Config) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    // A flood of requests that each need a database call must not start a
+    // thread for each (tokio's default allows 512): the blocking pool is
+    // bounded, and what waits for it waits in its queue, not on a thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(garake::limits::BLOCKING_THREADS)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("garake: cannot start the runtime: {e}");
@@ -126,15 +161,24 @@ fn serve(config: Config) -> ExitCode {
     }
 }
 
-fn check(menus: &std::path::Path) -> ExitCode {
-    let menu = garake::menu::Menu::load(menus, &garake::web::KNOWN);
-    let partners = garake::recovery::config::Partners::load(&menus.join("partners"));
-    let handsets = garake::handset::Catalogue::load(menus);
+fn check(menus: Option<&Path>) -> ExitCode {
+    let source = garake::menu::source(menus);
+    // A folder that cannot be read is one problem, not one per kind of file.
+    if let Err(problems) = source.files() {
+        for p in &problems {
+            println!("{p}");
+        }
+        eprintln!("{} problem(s)", problems.len());
+        return ExitCode::FAILURE;
+    }
+    let menu = garake::menu::Menu::load(source.as_ref(), &garake::web::KNOWN);
+    let partners = garake::recovery::config::Partners::load(source.as_ref());
+    let handsets = garake::handset::Catalogue::load(source.as_ref());
     match (menu, partners, handsets) {
         (Ok(menu), Ok(partners), Ok(handsets)) => {
             println!(
                 "{}: ok ({} nodes, {} partner sites, {} handsets)",
-                menus.display(),
+                source.name(),
                 menu.nodes().count(),
                 partners.sites.len(),
                 handsets.handsets().len()
@@ -158,13 +202,13 @@ fn check(menus: &std::path::Path) -> ExitCode {
     }
 }
 
-fn reset(db: String, menus: PathBuf) -> ExitCode {
+fn reset(db: String, menus: Option<PathBuf>) -> ExitCode {
     let config = Config {
         db,
         menus,
         ..Config::for_db("")
     };
-    let result = garake::load_partners(&config.menus).and_then(|partners| {
+    let result = garake::load_partners(config.menu_source().as_ref()).and_then(|partners| {
         let (db, pins, _) = garake::open_store(&config)?;
         garake::restore_fixtures(&db, &pins, &partners, &garake::clock::Clock::default())
     });
@@ -180,12 +224,14 @@ fn reset(db: String, menus: PathBuf) -> ExitCode {
     }
 }
 
-fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) -> ExitCode {
+fn walk(base: &str, profile: &str, line: Option<&str>, menus: Option<&Path>) -> ExitCode {
+    let menus = garake::menu::source(menus);
     let opts = garake::walk::Options {
         base,
         profile,
         line,
-        menus,
+        menus: menus.as_ref(),
+        live_progress: std::io::stderr().is_terminal(),
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match garake::walk::walk(&opts, &mut out, &mut err) {
@@ -204,6 +250,21 @@ fn walk(base: &str, profile: &str, line: Option<&str>, menus: &std::path::Path) 
     }
 }
 
+fn export(dir: &Path, force: bool) -> ExitCode {
+    match garake::menu::files::export(dir, force) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("garake: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn seed(db: String, lines: u32) -> ExitCode {
     let config = Config {
         db,
@@ -212,8 +273,7 @@ fn seed(db: String, lines: u32) -> ExitCode {
     let started = std::time::Instant::now();
     let result = garake::open_store(&config).and_then(|(db, pins, _)| {
         let now = garake::clock::Clock::default().now();
-        db.with_conn(|conn| garake::store::provision::seed(conn, &pins, lines, now))
-            .map_err(garake::StartError::Fixtures)
+        garake::services::lines::seed(&db, &pins, lines, now).map_err(garake::StartError::Fixtures)
     });
     match result {
         Ok(added) => {

@@ -7,27 +7,101 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Route kinds, as the security headers name them.
-pub const KINDS: [&str; 4] = ["handset", "pc", "emulator", "api"];
+/// What kind of page a route serves (the security headers and the request
+/// counters go by it; `web::headers` tells a path's kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteKind {
+    /// Power-on, menus, settings, mail, the gateway: what a handset shows.
+    Handset,
+    /// My docomo, the shop counter, partner sites, the admin console, the outbox.
+    Pc,
+    /// The emulator's shell: the one page with script.
+    Emulator,
+    /// JSON and text for scripts.
+    Api,
+}
+
+impl RouteKind {
+    pub const ALL: [RouteKind; 4] = [
+        RouteKind::Handset,
+        RouteKind::Pc,
+        RouteKind::Emulator,
+        RouteKind::Api,
+    ];
+
+    /// The name in `/metrics`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteKind::Handset => "handset",
+            RouteKind::Pc => "pc",
+            RouteKind::Emulator => "emulator",
+            RouteKind::Api => "api",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
 pub const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// The limits whose hits are counted, by the name the metric gives them.
-pub const LIMITS: [&str; 10] = [
-    "connections_closed",
-    "connections_refused",
-    "body_too_large",
-    "body_too_slow",
-    "rate_limited",
-    "argon2_busy",
-    "gateway_busy",
-    "gateway_bytes_busy",
-    "streams_or_waits_full",
-    "partner_site_full",
-];
+/// The limits whose hits are counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// An open connection closed to make room for a new one.
+    ConnectionsClosed,
+    /// A new connection closed at once: every open one was being answered.
+    ConnectionsRefused,
+    BodyTooLarge,
+    BodyTooSlow,
+    /// A throttle or rate limit said no (429).
+    RateLimited,
+    /// The Argon2 queue was full or a check waited too long (503).
+    Argon2Busy,
+    /// The gateway's queue of fetches was full or a fetch waited too long (503).
+    GatewayBusy,
+    /// The gateway's budget of page bytes had no room in time (503).
+    GatewayBytesBusy,
+    /// Event streams or mail waits at their limit (503).
+    StreamsOrWaitsFull,
+    /// A partner site at its member cap (429).
+    PartnerSiteFull,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 10] = [
+        Limit::ConnectionsClosed,
+        Limit::ConnectionsRefused,
+        Limit::BodyTooLarge,
+        Limit::BodyTooSlow,
+        Limit::RateLimited,
+        Limit::Argon2Busy,
+        Limit::GatewayBusy,
+        Limit::GatewayBytesBusy,
+        Limit::StreamsOrWaitsFull,
+        Limit::PartnerSiteFull,
+    ];
+
+    /// The name in `/metrics` (`garake_limit_hits_total{limit=…}`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::ConnectionsClosed => "connections_closed",
+            Limit::ConnectionsRefused => "connections_refused",
+            Limit::BodyTooLarge => "body_too_large",
+            Limit::BodyTooSlow => "body_too_slow",
+            Limit::RateLimited => "rate_limited",
+            Limit::Argon2Busy => "argon2_busy",
+            Limit::GatewayBusy => "gateway_busy",
+            Limit::GatewayBytesBusy => "gateway_bytes_busy",
+            Limit::StreamsOrWaitsFull => "streams_or_waits_full",
+            Limit::PartnerSiteFull => "partner_site_full",
+        }
+    }
+}
 
 /// Status codes 100–599, one counter each per kind.
 const CODES: usize = 500;
@@ -50,7 +124,7 @@ struct Shard {
 impl Default for Shard {
     fn default() -> Shard {
         Shard {
-            requests: (0..KINDS.len() * CODES)
+            requests: (0..RouteKind::ALL.len() * CODES)
                 .map(|_| AtomicU64::new(0))
                 .collect(),
             buckets: Default::default(),
@@ -72,7 +146,7 @@ fn shard_index() -> usize {
 #[derive(Default)]
 pub struct Metrics {
     shards: [Shard; SHARDS],
-    limits: [AtomicU64; LIMITS.len()],
+    limits: [AtomicU64; Limit::ALL.len()],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -84,13 +158,13 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// One answered request: its kind (an index of `KINDS`), status and time
-    /// to the response head.
-    pub fn request(&self, kind: usize, status: u16, took: Duration) {
+    /// One answered request: its kind, status and time to the response head.
+    pub fn request(&self, kind: RouteKind, status: u16, took: Duration) {
+        let kind = kind.index();
         let shard = &self.shards[shard_index()];
         if let Some(slot) = (status as usize)
             .checked_sub(100)
-            .filter(|c| *c < CODES && kind < KINDS.len())
+            .filter(|c| *c < CODES)
             .map(|c| kind * CODES + c)
         {
             shard.requests[slot].fetch_add(1, Ordering::Relaxed);
@@ -126,11 +200,9 @@ impl Metrics {
             .sum()
     }
 
-    /// A limit bit (a name of `LIMITS`; any other is ignored).
-    pub fn limit_hit(&self, limit: &str) {
-        if let Some(i) = LIMITS.iter().position(|l| *l == limit) {
-            self.limits[i].fetch_add(1, Ordering::Relaxed);
-        }
+    /// A limit bit.
+    pub fn limit_hit(&self, limit: Limit) {
+        self.limits[limit as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counters in Prometheus text format, followed by `gauges`
@@ -139,7 +211,8 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP garake_requests_total Requests answered, by route kind and status.\n");
         out.push_str("# TYPE garake_requests_total counter\n");
-        for (k, kind) in KINDS.iter().enumerate() {
+        for kind in RouteKind::ALL {
+            let (k, kind) = (kind.index(), kind.as_str());
             for code in 0..CODES {
                 let n = self.total(|s| &s.requests[k * CODES + code]);
                 if n > 0 {
@@ -176,7 +249,8 @@ impl Metrics {
         let _ = writeln!(out, "garake_request_duration_seconds_count {count}");
         out.push_str("# HELP garake_limit_hits_total Times a limit refused or dropped something, by limit.\n");
         out.push_str("# TYPE garake_limit_hits_total counter\n");
-        for (i, limit) in LIMITS.iter().enumerate() {
+        for limit in Limit::ALL {
+            let (i, limit) = (limit as usize, limit.as_str());
             let _ = writeln!(
                 out,
                 "garake_limit_hits_total{{limit=\"{limit}\"}} {}",
@@ -210,7 +284,7 @@ mod tests {
                 let m = m.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        m.request(0, 200, Duration::from_micros(1));
+                        m.request(RouteKind::Handset, 200, Duration::from_micros(1));
                     }
                 })
             })
@@ -227,12 +301,11 @@ mod tests {
     #[test]
     fn requests_land_in_one_bucket_and_limits_by_name() {
         let m = Metrics::default();
-        m.request(0, 200, Duration::from_micros(300));
-        m.request(0, 200, Duration::from_millis(30));
-        m.request(3, 404, Duration::from_secs(20));
-        m.request(9, 200, Duration::ZERO); // no such kind: counted in the histogram only
-        m.limit_hit("rate_limited");
-        m.limit_hit("no such limit");
+        m.request(RouteKind::Handset, 200, Duration::from_micros(300));
+        m.request(RouteKind::Handset, 200, Duration::from_millis(30));
+        m.request(RouteKind::Api, 404, Duration::from_secs(20));
+        m.request(RouteKind::Pc, 99, Duration::ZERO); // no such status: counted in the histogram only
+        m.limit_hit(Limit::RateLimited);
         let text = m.render(&[("garake_sessions", "Handset sessions.", 3.0)]);
         assert!(text.contains("garake_requests_total{kind=\"handset\",status=\"200\"} 2\n"));
         assert!(text.contains("garake_requests_total{kind=\"api\",status=\"404\"} 1\n"));

@@ -28,11 +28,12 @@ pub enum Kind {
 
 impl Kind {
     /// The name of the limit in `/metrics` (`garake_limit_hits_total{limit=…}`).
-    pub fn limit(self) -> &'static str {
+    pub fn limit(self) -> crate::metrics::Limit {
+        use crate::metrics::Limit;
         match self {
-            Kind::Argon2 => "argon2_busy",
-            Kind::Gateway => "gateway_busy",
-            Kind::GatewayBytes => "gateway_bytes_busy",
+            Kind::Argon2 => Limit::Argon2Busy,
+            Kind::Gateway => Limit::GatewayBusy,
+            Kind::GatewayBytes => Limit::GatewayBytesBusy,
         }
     }
 
@@ -47,7 +48,7 @@ impl Kind {
 
 /// The work could not start in time: answered 503 with `Retry-After`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("busy: {} (try again in {} s)", .0.limit(), .0.retry_after())]
+#[error("busy: {} (try again in {} s)", .0.limit().as_str(), .0.retry_after())]
 pub struct Busy(pub Kind);
 
 /// One kind's queue: how many may wait, and how long.

@@ -23,8 +23,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use crate::web::front::App;
-
 /// A request body that took longer than the body deadline.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body did not arrive in time")]
@@ -103,13 +101,13 @@ impl Registry {
                     conn.evict.notify_one();
                     self.shed.fetch_add(1, Ordering::Relaxed);
                     if let Some(m) = &self.metrics {
-                        m.limit_hit("connections_closed");
+                        m.limit_hit(crate::metrics::Limit::ConnectionsClosed);
                     }
                 }
                 None => {
                     self.refused.fetch_add(1, Ordering::Relaxed);
                     if let Some(m) = &self.metrics {
-                        m.limit_hit("connections_refused");
+                        m.limit_hit(crate::metrics::Limit::ConnectionsRefused);
                     }
                     return None;
                 }
@@ -188,14 +186,29 @@ fn raise_file_limit() -> Option<u64> {
     None
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish for at most `grace`.
-pub async fn run(
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish for at most `grace`. `service_for` gives the service that
+/// answers a connection's requests, from the client's address; it must be
+/// ready at every call (as axum's routers are), and it is cloned per request.
+pub async fn run<M, S, B>(
     listener: TcpListener,
-    app: App,
+    service_for: M,
     options: Options,
     shutdown: impl Future<Output = ()>,
-) {
+) where
+    M: Fn(std::net::SocketAddr) -> S,
+    S: tower_service::Service<
+            hyper::Request<TimedBody>,
+            Response = hyper::Response<B>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<axum::BoxError>,
+{
     let registry = Arc::new(Registry {
         conns: Mutex::default(),
         epoch: Instant::now(),
@@ -238,14 +251,15 @@ pub async fn run(
             registry: registry.clone(),
         };
         let service = {
-            let (app, conn, body_timeout) = (app.clone(), conn.clone(), options.body_timeout);
+            let (app, conn, body_timeout) =
+                (service_for(remote), conn.clone(), options.body_timeout);
             hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 conn.in_flight.store(true, Ordering::Relaxed);
                 conn.body_pending
                     .store(!req.body().is_end_stream(), Ordering::Relaxed);
                 let limit = crate::limits::body_limit(req.uri().path());
                 let req = req.map(|body| TimedBody::new(body, body_timeout, limit, conn.clone()));
-                let answer = app.respond_from(req, Some(remote));
+                let answer = tower_service::Service::call(&mut app.clone(), req);
                 let conn = conn.clone();
                 async move {
                     let response = answer.await;
@@ -255,14 +269,26 @@ pub async fn run(
                 }
             })
         };
-        let connection =
-            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
-        let registry = registry.clone();
+        let (registry, http, watcher) = (registry.clone(), http.clone(), graceful.watcher());
+        let header_timeout = options.header_timeout;
         tokio::spawn(async move {
-            tokio::select! {
-                _ = connection => {}
-                // Closed to make room: dropping the connection closes the socket.
-                _ = conn.evict.notified() => {}
+            // hyper gives a connection its buffers (16 KiB) as it takes it
+            // over: a connection that has sent nothing yet waits here without
+            // them, within the head's deadline.
+            let spoke = tokio::select! {
+                ready = tokio::time::timeout(header_timeout, io.io.readable()) => {
+                    matches!(ready, Ok(Ok(())))
+                }
+                _ = conn.evict.notified() => false,
+            };
+            if spoke {
+                let connection =
+                    watcher.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
+                tokio::select! {
+                    _ = connection => {}
+                    // Closed to make room: dropping the connection closes the socket.
+                    _ = conn.evict.notified() => {}
+                }
             }
             registry.forget(id);
         });

@@ -7,11 +7,10 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::Path;
 use std::time::Duration;
 
 use crate::handset::Charset;
-use crate::menu::{Menu, Target, SITE_ACTION};
+use crate::menu::{Menu, MenuSource, Target, SITE_ACTION};
 
 /// Paths that are PC sites or tools, not handset pages.
 const NOT_HANDSET: &[&str] = &[
@@ -23,6 +22,7 @@ const NOT_HANDSET: &[&str] = &[
     "/outbox",
     "/emulator",
     "/api",
+    "/assets",
 ];
 /// A crawl stops after this many pages (a loop guard).
 const MAX_PAGES: usize = 5000;
@@ -176,7 +176,11 @@ pub struct Options<'a> {
     pub base: &'a str,
     pub profile: &'a str,
     pub line: Option<&'a str>,
-    pub menus: &'a Path,
+    /// The menu set whose nodes must all be reached.
+    pub menus: &'a dyn MenuSource,
+    /// Redraw one progress line as pages come (a terminal); otherwise only
+    /// the closing count is written, with no control characters.
+    pub live_progress: bool,
 }
 
 /// Crawls and prints; returns the report, or an error that stops the crawl.
@@ -187,8 +191,9 @@ pub fn walk(
 ) -> Result<Report, String> {
     let catalogue = crate::handset::Catalogue::load(opts.menus).map_err(|p| {
         format!(
-            "the handset catalogue has {} problem(s); run `garake check`",
-            p.len()
+            "cannot load the handset catalogue ({} problem(s), the first: {}); run `garake check`",
+            p.len(),
+            p.first().map(ToString::to_string).unwrap_or_default()
         )
     })?;
     let profile = catalogue.by_name(opts.profile).ok_or_else(|| {
@@ -225,14 +230,19 @@ pub fn walk(
     let mut came_from: HashMap<String, String> = HashMap::new();
     let mut seen: BTreeSet<String> =
         ["ja:/?lang=ja".to_string(), "en:/?lang=en".to_string()].into();
-    let mut reached: BTreeSet<String> = BTreeSet::new();
-    let mut queue: VecDeque<String> =
-        VecDeque::from(["/?lang=ja".to_string(), "/?lang=en".to_string()]);
+    // Page paths reached, by language: every menu node is due in both.
+    let mut reached: BTreeSet<(String, String)> = BTreeSet::new();
+    // Each queued page with the language of the session it belongs to.
+    let mut queue: VecDeque<(String, String)> = VecDeque::from([
+        ("/?lang=ja".to_string(), "ja".to_string()),
+        ("/?lang=en".to_string(), "en".to_string()),
+    ]);
     // Lines chosen on the power-on page: the given one, else the first listed.
     let mut chosen: Option<String> = line.map(|l| l.as_str().to_string());
+    // The language of each session: the one it was powered on with.
     let mut sessions: HashMap<String, String> = HashMap::new();
 
-    while let Some(path) = queue.pop_front() {
+    while let Some((path, queued_lang)) = queue.pop_front() {
         if report.pages >= MAX_PAGES {
             break;
         }
@@ -243,10 +253,12 @@ pub fn walk(
             let Some(location) = fetched.header("location").map(path_of) else {
                 break;
             };
+            // A power-on starts a session in the language it was asked for;
+            // a redirect inside a session (the URL entry, a provider's
+            // redirect) keeps that session's language.
             if let Some(rest) = location.strip_prefix("/s/") {
                 let sid = rest.split('/').next().unwrap_or("").to_string();
-                let lang = if path.contains("lang=en") { "en" } else { "ja" };
-                sessions.insert(sid, lang.to_string());
+                sessions.entry(sid).or_insert_with(|| queued_lang.clone());
             }
             shown = location.clone();
             fetched = get(&host, &location, &ua)?;
@@ -258,23 +270,19 @@ pub fn walk(
             .and_then(|r| r.split('/').next())
             .and_then(|sid| sessions.get(sid))
             .cloned()
-            .unwrap_or_else(|| {
-                if shown.contains("lang=en") {
-                    "en".into()
-                } else {
-                    "ja".into()
-                }
-            });
+            .unwrap_or_else(|| queued_lang.clone());
         // A redirect's target counts as seen too (the power-on link lands on iMenu).
         seen.insert(format!("{lang}:{}", page_key(&shown)));
-        let _ = write!(
-            progress,
-            "\r\x1b[K[{} pages, {} queued] {}",
-            report.pages,
-            queue.len(),
-            page_key(&shown)
-        );
-        let _ = progress.flush();
+        if opts.live_progress {
+            let _ = write!(
+                progress,
+                "\r\x1b[K[{} pages, {} queued] {}",
+                report.pages,
+                queue.len(),
+                page_key(&shown)
+            );
+            let _ = progress.flush();
+        }
         let _ = writeln!(
             out,
             "{}\t{}\t{}",
@@ -282,6 +290,20 @@ pub fn walk(
             fetched.body.len(),
             target
         );
+        // The gateway answers a provider's page too large for the handset
+        // with a page of its own that names the size: over budget, not broken.
+        if let Some(size) = fetched.header(crate::gateway::TOO_LARGE_HEADER) {
+            let size = match size.parse::<usize>() {
+                Ok(n) => format!("{n} > {} bytes", profile.budget),
+                Err(_) => format!("{size} bytes, over {}", profile.budget),
+            };
+            // The same page in the other language says the same.
+            let found = format!("{} ({size}, the provider's page)", page_key(&shown));
+            if !report.over_budget.contains(&found) {
+                report.over_budget.push(found);
+            }
+            continue;
+        }
         if fetched.status >= 400 {
             report
                 .broken
@@ -326,7 +348,10 @@ pub fn walk(
                 .charset
                 .push(format!("{}: no Shift_JIS <meta>", page_key(&shown)));
         }
-        reached.insert(page_key(&shown).split('?').next().unwrap_or("").to_string());
+        reached.insert((
+            lang.clone(),
+            page_key(&shown).split('?').next().unwrap_or("").to_string(),
+        ));
         let links = hrefs(&text);
         let key = page_key(&shown);
         let is_entry = shown == "/" || shown.starts_with("/?");
@@ -376,11 +401,14 @@ pub fn walk(
             let seen_key = format!("{link_lang}:{}", page_key(&href));
             if seen.insert(seen_key) {
                 came_from.insert(page_key(&href), key.clone());
-                queue.push_back(href);
+                queue.push_back((href, link_lang.to_string()));
             }
         }
     }
-    let _ = writeln!(progress, "\r\x1b[K[{} pages] done", report.pages);
+    if opts.live_progress {
+        let _ = write!(progress, "\r\x1b[K");
+    }
+    let _ = writeln!(progress, "[{} pages] done", report.pages);
     if let Some(menu) = &menu {
         for node in menu.nodes() {
             let expected = match &node.action {
@@ -394,8 +422,19 @@ pub fn walk(
                 .entries
                 .iter()
                 .all(|e| matches!(e.target, Target::Node(_) | Target::Action(_)));
-            if linked && !reached.contains(&expected) {
-                report.unreached.push(format!("{} ({expected})", node.id));
+            if !linked {
+                continue;
+            }
+            let missing: Vec<&str> = ["ja", "en"]
+                .into_iter()
+                .filter(|l| !reached.contains(&(l.to_string(), expected.clone())))
+                .collect();
+            match missing.as_slice() {
+                [] => {}
+                [only] => report
+                    .unreached
+                    .push(format!("{} ({expected}, in {only})", node.id)),
+                _ => report.unreached.push(format!("{} ({expected})", node.id)),
             }
         }
     }

@@ -10,6 +10,14 @@ pub use pin::{Pin, PinError};
 /// The i-mode password of a new line, and what every reset returns to.
 pub const DEFAULT_PIN: &str = "0000";
 
+/// Identity documents a line may have registered (the shop's list).
+pub const DOCUMENT_TYPES: [&str; 4] = [
+    "drivers_license",
+    "my_number_card",
+    "passport",
+    "health_insurance_card",
+];
+
 /// The handset's display language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {

@@ -171,7 +171,13 @@ impl Upstreams {
             // (unless the few bytes left had already arrived: it drops them).
             Err(BodyError::TooBig)
         } else {
-            read(body, limit, budget.map(|b| (b, &mut charge))).await
+            read(
+                body,
+                limit,
+                declared.and_then(|n| usize::try_from(n).ok()),
+                budget.map(|b| (b, &mut charge)),
+            )
+            .await
         };
         if body.is_err() {
             charge = Charge::default();
@@ -186,12 +192,22 @@ impl Upstreams {
 }
 
 /// Reads an answer's body to its end, or to `limit` bytes, charging the
-/// budget (if any) for every byte as it arrives.
+/// budget (if any) for its bytes: for the whole body at once when its length
+/// is declared (so that no page holds part of the budget while it waits for
+/// the rest, which would let many pages hold it all and none finish), else as
+/// they arrive.
 async fn read(
     mut body: Incoming,
     limit: usize,
+    declared: Option<usize>,
     mut budget: Option<(&Budget, &mut Charge)>,
 ) -> Result<Bytes, BodyError> {
+    if let (Some((budget, charge)), Some(declared)) = (&mut budget, declared) {
+        budget
+            .charge(charge, declared * WORKING_COPIES)
+            .await
+            .map_err(|_| BodyError::Busy)?;
+    }
     let mut first: Option<Bytes> = None;
     let mut more: Vec<u8> = Vec::new();
     let mut len = 0usize;
@@ -206,16 +222,21 @@ async fn read(
             return Err(BodyError::TooBig);
         }
         if let Some((budget, charge)) = &mut budget {
-            budget
-                .charge(charge, data.len() * WORKING_COPIES)
-                .await
-                .map_err(|_| BodyError::Busy)?;
+            // What the bytes so far need, beyond what is held already.
+            let owed = (len * WORKING_COPIES).saturating_sub(charge.bytes());
+            if owed > 0 {
+                budget
+                    .charge(charge, owed)
+                    .await
+                    .map_err(|_| BodyError::Busy)?;
+            }
         }
         // One chunk (the usual case for a page) is kept as it came.
         match &first {
             None => first = Some(data),
             Some(head) => {
                 if more.is_empty() {
+                    more.reserve_exact(declared.unwrap_or(0).max(head.len() + data.len()));
                     more.extend_from_slice(head);
                 }
                 more.extend_from_slice(&data);

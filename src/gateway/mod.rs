@@ -27,6 +27,11 @@ pub fn is_gateway_path(path: &str) -> bool {
         .is_some_and(|(_, rest)| ["g/", "f/", "u/"].iter().any(|p| rest.starts_with(p)))
 }
 
+/// The header on the gateway's "too large for your handset" page: the size of
+/// the provider's page in bytes (`more than N` when it was not read to its
+/// end), so tools such as `garake walk` count it as over budget, not broken.
+pub const TOO_LARGE_HEADER: &str = "x-garake-too-large";
+
 /// The placeholder a content provider puts where it wants the user ID.
 pub const UID_PLACEHOLDER: &str = "NULLGWDOCOMO";
 

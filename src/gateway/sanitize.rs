@@ -213,7 +213,54 @@ fn refresh_parts(content: &str) -> Option<(&str, Option<&str>)> {
     Some((delay, Some(url)))
 }
 
-/// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`, …).
+/// Every named character reference that stands for an ASCII character,
+/// but the four a browser also reads without their `;` (`amp`, `lt`, `gt`,
+/// `quot`, in either case): with these, what a scheme or a style says reads
+/// as the browser reads it (`javascript&colon;`, `expression&lpar;`). The
+/// other references stand for characters beyond ASCII, which spell no
+/// scheme and no CSS keyword.
+const ASCII_REFERENCES: &[(&str, char)] = &[
+    ("Tab", '\t'),
+    ("NewLine", '\n'),
+    ("excl", '!'),
+    ("num", '#'),
+    ("dollar", '$'),
+    ("percnt", '%'),
+    ("apos", '\''),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("ast", '*'),
+    ("midast", '*'),
+    ("plus", '+'),
+    ("comma", ','),
+    ("period", '.'),
+    ("sol", '/'),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("equals", '='),
+    ("quest", '?'),
+    ("commat", '@'),
+    ("lsqb", '['),
+    ("lbrack", '['),
+    ("bsol", '\\'),
+    ("rsqb", ']'),
+    ("rbrack", ']'),
+    ("Hat", '^'),
+    ("lowbar", '_'),
+    ("UnderBar", '_'),
+    ("grave", '`'),
+    ("DiacriticalGrave", '`'),
+    ("lcub", '{'),
+    ("lbrace", '{'),
+    ("verbar", '|'),
+    ("vert", '|'),
+    ("VerticalLine", '|'),
+    ("rcub", '}'),
+    ("rbrace", '}'),
+];
+
+/// Decodes the entities an attribute value may carry (`&amp;`, `&#38;`, `&#x26;`,
+/// `&colon;`, …).
 pub fn decode_entities(value: &str) -> Cow<'_, str> {
     if !value.contains('&') {
         return Cow::Borrowed(value);
@@ -231,15 +278,19 @@ pub fn decode_entities(value: &str) -> Cow<'_, str> {
             None => (&rest[1..], ""),
         };
         let decoded = match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
+            "amp" | "AMP" => Some('&'),
+            "lt" | "LT" => Some('<'),
+            "gt" | "GT" => Some('>'),
+            "quot" | "QUOT" => Some('"'),
             n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
                 .ok()
                 .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            // The others a browser reads only with their `;`.
+            n if after.starts_with(';') => ASCII_REFERENCES
+                .iter()
+                .find(|(name, _)| *name == n)
+                .map(|&(_, c)| c),
             _ => None,
         };
         match decoded {
@@ -443,9 +494,20 @@ fn is(name: &[u8], want: &str) -> bool {
 impl<'a> Pass<'_, 'a, '_> {
     /// The token at hand is replaced (by what is written next, if anything):
     /// the unchanged page before it goes out first.
+    ///
+    /// A `<` right before the token is text (the token's own `<` kept it
+    /// from opening anything); with the token gone it would open whatever
+    /// follows (`<<script>…</script>img onerror=…>` would become `<img
+    /// onerror=…>`), so it goes out as `&lt;`, which reads as the same text.
     fn cut(&mut self) {
         let (start, end) = self.span;
-        self.out.extend_from_slice(&self.page[self.copied..start]);
+        match self.page[self.copied..start].split_last() {
+            Some((b'<', before)) => {
+                self.out.extend_from_slice(before);
+                self.out.extend_from_slice(b"&lt;");
+            }
+            _ => self.out.extend_from_slice(&self.page[self.copied..start]),
+        }
         self.copied = end;
     }
 
@@ -489,17 +551,12 @@ impl<'a> Pass<'_, 'a, '_> {
         fates.clear();
         self.values.clear();
         fates.extend(attrs.iter().map(|a| self.attribute_fate(a)));
-        let extra = if is(name, "meta") {
-            match self.meta(attrs, &mut fates) {
-                Some(()) => None,
-                None => {
-                    self.fates = fates;
-                    return self.cut();
-                }
-            }
-        } else {
-            self.links(name, attrs, &mut fates)
-        };
+        if is(name, "meta") && self.meta(attrs, &mut fates).is_none() {
+            self.fates = fates;
+            return self.cut();
+        }
+        // Every URL attribute, on any tag (a kept `<meta>`'s too).
+        let extra = self.links(name, attrs, &mut fates);
         let unchanged =
             !repeated && extra.is_none() && fates.iter().all(|f| matches!(f, Fate::Keep));
         if !unchanged {
@@ -545,6 +602,14 @@ impl<'a> Pass<'_, 'a, '_> {
         let name = a.name;
         if name.len() >= 2 && name[..2].eq_ignore_ascii_case(b"on") {
             self.report.count("on* attribute");
+            return Fate::Drop;
+        }
+        // A name that starts with `=` (`<a p/=x>` has `p` and `=x`) means
+        // nothing to a browser, and written again after an attribute without
+        // a value (` p =x`) it would read as that one's value, with what
+        // follows read anew: it goes.
+        if name.first() == Some(&b'=') {
+            self.report.count("malformed attribute");
             return Fate::Drop;
         }
         if let Some((_, kind)) = find_lower(name, DROPPED_ATTRIBUTES, |(n, _)| n) {
@@ -1031,6 +1096,21 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_meta_has_its_url_attributes_rewritten_too() {
+        let (out, report) = run(concat!(
+            "<meta http-equiv=refresh src=\"javascript:alert(1)\" href=/cp/a>",
+            "<meta name=viewport content=x data=\"http://elsewhere.example/\">",
+        ));
+        assert_eq!(
+            out,
+            "<meta http-equiv=\"refresh\" href=\"/s/SID/g/news/a\">\
+             <meta name=\"viewport\" content=\"x\" \
+             data=\"/s/SID/url?url=http%3A%2F%2Felsewhere.example%2F\">"
+        );
+        assert_eq!(report.removed["script URL"], 1);
+    }
+
+    #[test]
     fn a_refresh_is_kept_only_in_the_strict_form() {
         assert_eq!(refresh_parts("5"), Some(("5", None)));
         assert_eq!(refresh_parts(" 10 \t"), Some(("10", None)));
@@ -1366,6 +1446,42 @@ mod tests {
     }
 
     #[test]
+    fn a_stray_lt_before_what_goes_opens_nothing_after_it() {
+        // `<<script>` is the text `<` and a script: with the script gone, the
+        // `<` must not open what followed it.
+        let (out, report) = run(concat!(
+            "<<script>x</script>img src=x onerror=alert(1)>",
+            "<</script>b onclick=y()>",
+            "a<<svg>iframe srcdoc=z>"
+        ));
+        assert_eq!(
+            out,
+            "&lt;img src=x onerror=alert(1)>&lt;b onclick=y()>a&lt;iframe srcdoc=z>"
+        );
+        assert_eq!(report.removed["script"], 1);
+        // Before a tag written again, the `<` is text either way.
+        let (out, _) = run("<<a href=\"/cp/x\" onclick=y>");
+        assert_eq!(out, "&lt;<a href=\"/s/SID/g/news/x\">");
+    }
+
+    #[test]
+    fn an_attribute_named_with_an_equals_sign_goes() {
+        // `p`, `=` and `q`: written again as ` p = q=…`, `q=…` would be p's
+        // value and the onclick in q's value an attribute.
+        let page = "<a href=/cp/x p/=/q=\"<b onclick=y>\">t</a>";
+        let (out, report) = run(page);
+        assert_eq!(
+            out,
+            "<a href=\"/s/SID/g/news/x\" p q=\"<b onclick=y>\">t</a>"
+        );
+        assert_eq!(report.removed["malformed attribute"], 1);
+        let mut lexer = Lexer::new(out.as_bytes());
+        lexer.next();
+        let names: Vec<&[u8]> = lexer.attrs().iter().map(|a| a.name).collect();
+        assert_eq!(names, [&b"href"[..], b"p", b"q"]);
+    }
+
+    #[test]
     fn untouched_markup_keeps_its_bytes() {
         let page = concat!(
             "<!DOCTYPE html><html><!-- note --><body bgcolor=#ffffff>",
@@ -1457,5 +1573,27 @@ mod tests {
             decode_entities("a&amp;b&#38;c&#x26;d&lt;&unknown;&"),
             "a&b&c&d<&unknown;&"
         );
+        // Every reference of an ASCII character, as a browser reads it: the
+        // four legacy ones without `;` too, the others only with it.
+        assert_eq!(
+            decode_entities("javascript&colon;x&lpar;1&rpar;&AMP&LT;&Tab;&colon&apos"),
+            "javascript:x(1)&<\t&colon&apos"
+        );
+    }
+
+    #[test]
+    fn a_style_or_link_spelled_with_references_reads_as_a_browser_reads_it() {
+        let (out, report) = run(concat!(
+            "<div style=\"width:expression&lpar;alert(1))\">a</div>",
+            "<div style=\"background:url(javascript&colon;alert(1))\">b</div>",
+            "<a href=\"javascript&colon;alert(1)\">c</a>",
+            "<a href=\"a&sol;b.html\">d</a>",
+        ));
+        assert_eq!(
+            out,
+            "<div>a</div><div>b</div><a>c</a><a href=\"/s/SID/g/news/dir/a/b.html\">d</a>"
+        );
+        assert_eq!(report.removed["style expression"], 2);
+        assert_eq!(report.removed["script URL"], 1);
     }
 }

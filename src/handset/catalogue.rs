@@ -1,27 +1,47 @@
-//! The handset catalogue (`menus/handsets.toml`): every docomo model garake
-//! knows, with the facts a page depends on. Loaded and validated like the
+//! The handset catalogue (`handsets.toml` of the menu set): every docomo model
+//! garake knows, with the facts a page depends on. Loaded and validated like the
 //! menus (every problem at once, as `file:line:col: message`); profiles, the
 //! User-Agent parser, the emulator's picker and `GET /api/handsets` read it.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::{html::HtmlVersion, Browser, Charset, Pictograms, Profile};
+use super::charset::Charset;
+use super::html::HtmlVersion;
+use super::pictograms::Pictograms;
+use super::profile::{Bearer, Browser, Profile, PC_BUDGET};
+use crate::menu::files::CATALOGUE_FILE;
+use crate::menu::files::{builtin_text, MenuSource, BUILTIN_NAME};
 use crate::menu::{Problem, Source};
 
-/// The catalogue shipped with garake (the same file as `menus/handsets.toml`),
-/// used where no menu folder is at hand (tests, `walk`) or the folder has none.
-const BUILTIN: &str = include_str!("../../menus/handsets.toml");
+/// The catalogue built into garake, used where no menu set is at hand (tests,
+/// tools) or a folder has none.
+fn builtin_source() -> (String, &'static str) {
+    (
+        format!("{BUILTIN_NAME} {CATALOGUE_FILE}"),
+        builtin_text(CATALOGUE_FILE).expect("the built-in set has a handset catalogue"),
+    )
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDef {
+    #[serde(default, rename = "bearer")]
+    bearers: Vec<BearerDef>,
     #[serde(default, rename = "handset")]
     handsets: Vec<EntryDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BearerDef {
+    id: Spanned<String>,
+    name: Spanned<String>,
+    kbps: Spanned<f64>,
+    yen_per_packet: Spanned<f64>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +57,9 @@ struct EntryDef {
     cookies: Spanned<bool>,
     utn: Spanned<bool>,
     pictograms: Spanned<String>,
+    /// The `id` of a `[[bearer]]` (optional: without one the emulator's meter
+    /// shows no fee or time for the model).
+    bearer: Option<Spanned<String>>,
 }
 
 /// One model, as `GET /api/handsets` lists it (exactly these keys).
@@ -149,25 +172,23 @@ impl Catalogue {
     pub fn builtin() -> &'static Catalogue {
         static BUILT: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
         BUILT.get_or_init(|| {
-            Catalogue::from_source("menus/handsets.toml", BUILTIN)
-                .expect("the shipped catalogue is valid (tested)")
+            let (name, text) = builtin_source();
+            Catalogue::from_source(&name, text).expect("the shipped catalogue is valid (tested)")
         })
     }
 
-    /// `dir/handsets.toml`, or the shipped catalogue if the folder has none.
-    pub fn load(dir: &Path) -> Result<Catalogue, Vec<Problem>> {
-        let path = dir.join(super::CATALOGUE_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Catalogue::from_source(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Catalogue::from_source("menus/handsets.toml", BUILTIN)
+    /// The set's `handsets.toml`, or the built-in catalogue if it has none.
+    pub fn load(source: &dyn MenuSource) -> Result<Catalogue, Vec<Problem>> {
+        match source
+            .files()?
+            .into_iter()
+            .find(|f| f.path == CATALOGUE_FILE)
+        {
+            Some(file) => Catalogue::from_source(&file.name, &file.text),
+            None => {
+                let (name, text) = builtin_source();
+                Catalogue::from_source(&name, text)
             }
-            Err(e) => Err(vec![Problem {
-                file: path.display().to_string(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read: {e}"),
-            }]),
         }
     }
 
@@ -181,6 +202,50 @@ impl Catalogue {
             vec![src.problem(e.span().map_or(0, |s| s.start), e.message().to_string())]
         })?;
         let mut problems = Vec::new();
+        let mut bearers: HashMap<String, Bearer> = HashMap::new();
+        for def in &file.bearers {
+            let id = def.id.get_ref().clone();
+            let mut bad = |span: std::ops::Range<usize>, msg: String| {
+                problems.push(src.problem(span.start, format!("bearer `{id}`: {msg}")))
+            };
+            let well_formed = !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b));
+            if !well_formed {
+                bad(
+                    def.id.span(),
+                    "an id is lower-case letters, digits, `-` and `.`".into(),
+                );
+            }
+            if def.name.get_ref().trim().is_empty() {
+                bad(def.name.span(), "the name is empty".into());
+            }
+            let kbps = *def.kbps.get_ref();
+            if !(kbps.is_finite() && kbps > 0.0 && kbps <= 1_000_000.0) {
+                bad(
+                    def.kbps.span(),
+                    format!("kbps {kbps} must be more than 0 and at most 1000000"),
+                );
+            }
+            let fee = *def.yen_per_packet.get_ref();
+            if !(fee.is_finite() && (0.0..=100.0).contains(&fee)) {
+                bad(
+                    def.yen_per_packet.span(),
+                    format!("yen_per_packet {fee} must be from 0 to 100"),
+                );
+            }
+            let bearer = Bearer {
+                id: id.clone(),
+                name: def.name.get_ref().trim().to_string(),
+                kbps,
+                yen_per_packet: fee,
+            };
+            if bearers.insert(id.clone(), bearer).is_some() {
+                bad(def.id.span(), "a second bearer with this id".into());
+            }
+        }
+        let mut bearer_of: HashMap<String, Bearer> = HashMap::new();
         let mut handsets = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         for def in &file.handsets {
@@ -300,6 +365,32 @@ impl Catalogue {
                     "the screen needs a width and a height".into(),
                 );
             }
+            if let Some(named) = &def.bearer {
+                match bearers.get(named.get_ref()) {
+                    Some(b) => {
+                        bearer_of.insert(key(&model), b.clone());
+                    }
+                    None => {
+                        let mut known: Vec<&str> = bearers.keys().map(String::as_str).collect();
+                        known.sort_unstable();
+                        bad(
+                            named.span(),
+                            if known.is_empty() {
+                                format!(
+                                    "bearer `{}`, but the file has no [[bearer]]",
+                                    named.get_ref()
+                                )
+                            } else {
+                                format!(
+                                    "bearer `{}` is not one of {}",
+                                    named.get_ref(),
+                                    known.join(", ")
+                                )
+                            },
+                        );
+                    }
+                }
+            }
             handsets.push(Handset {
                 model: model.clone(),
                 user_agent: ua.clone(),
@@ -322,7 +413,8 @@ impl Catalogue {
         let mut profiles = HashMap::new();
         let mut by_ua_model = HashMap::new();
         for h in &handsets {
-            let profile = Arc::new(Profile::of_handset(h, &h.user_agent));
+            let bearer = bearer_of.get(&key(&h.model)).cloned();
+            let profile = Arc::new(Profile::of_handset(h, &h.user_agent, bearer));
             profiles.insert(key(&h.model), profile.clone());
             if let Some(parts) = parse_user_agent(&h.user_agent) {
                 by_ua_model.insert(parts.model.to_ascii_lowercase(), profile);
@@ -406,7 +498,7 @@ impl Catalogue {
 
 impl Profile {
     /// A catalogue model's profile, sending `user_agent`.
-    fn of_handset(h: &Handset, user_agent: &str) -> Profile {
+    fn of_handset(h: &Handset, user_agent: &str, bearer: Option<Bearer>) -> Profile {
         Profile {
             name: h.model.clone(),
             user_agent: user_agent.to_string(),
@@ -426,6 +518,7 @@ impl Profile {
             },
             html: HtmlVersion::parse(&h.html_version),
             utn: h.utn,
+            bearer,
         }
     }
 
@@ -475,6 +568,8 @@ impl Profile {
             pictograms: Pictograms::Basic,
             html: None,
             utn: true,
+            // What a model the catalogue does not know browsed over is unknown.
+            bearer: None,
         }
     }
 
@@ -483,7 +578,7 @@ impl Profile {
         Profile {
             name: "PC".into(),
             user_agent: ua.chars().take(200).collect(),
-            budget: super::PC_BUDGET,
+            budget: PC_BUDGET,
             width: 80,
             height: 40,
             browser: Browser::Pc,
@@ -491,7 +586,21 @@ impl Profile {
             pictograms: Pictograms::None,
             html: None,
             utn: false,
+            bearer: None,
         }
+    }
+}
+
+impl Profile {
+    /// A profile of the shipped catalogue by name (tests and tools; the server
+    /// asks its own loaded catalogue).
+    pub fn by_name(name: &str) -> Option<Profile> {
+        Catalogue::builtin().by_name(name).map(|p| (*p).clone())
+    }
+
+    /// The profile a User-Agent stands for, by the shipped catalogue.
+    pub fn from_user_agent(ua: &str) -> Profile {
+        (*Catalogue::builtin().for_user_agent(ua)).clone()
     }
 }
 
@@ -573,6 +682,98 @@ mod tests {
             let p = problems(&ONE.replace(from, to));
             assert!(p.iter().any(|m| m.contains(says)), "{from} → {to}: {p:?}");
         }
+    }
+
+    #[test]
+    fn every_shipped_model_has_a_bearer_and_a_packet_fee() {
+        let c = Catalogue::builtin();
+        for h in c.handsets() {
+            let p = c.by_name(&h.model).unwrap();
+            let b = p
+                .bearer
+                .as_ref()
+                .unwrap_or_else(|| panic!("{}: no bearer", h.model));
+            // mova is DoCoMo/1.0, FOMA DoCoMo/2.0; the fee follows the network.
+            let mova = h.user_agent.starts_with("DoCoMo/1.0/");
+            assert_eq!(b.id == "mova", mova, "{}: {b:?}", h.model);
+            assert_eq!(
+                b.yen_per_packet,
+                if mova { 0.3 } else { 0.2 },
+                "{}",
+                h.model
+            );
+        }
+        let rate = |m: &str| c.by_name(m).unwrap().bearer.clone().unwrap().kbps;
+        assert_eq!(rate("P501i"), 9.6);
+        assert_eq!(rate("P903i"), 384.0);
+        assert_eq!(rate("P905i"), 3600.0);
+        assert_eq!(rate("P-07B"), 7200.0);
+        assert_eq!(c.by_name("PC").unwrap().bearer, None);
+        assert_eq!(c.for_user_agent("DoCoMo/2.0 X9999(c100)").bearer, None);
+    }
+
+    #[test]
+    fn a_pages_bytes_become_packets_yen_and_seconds() {
+        let mova = Catalogue::builtin()
+            .by_name("P501i")
+            .unwrap()
+            .bearer
+            .clone()
+            .unwrap();
+        // 2,048 bytes: 16 packets of 128 bytes at 0.3 yen, 16,384 bits at 9,600 a second.
+        assert_eq!(Bearer::packets(2048), 16);
+        assert_eq!(Bearer::packets(2049), 17);
+        assert!((mova.yen(2048) - 4.8).abs() < 1e-9);
+        assert!((mova.seconds(2048) - 1.706_666).abs() < 1e-5);
+        assert_eq!(Bearer::packets(0), 0);
+    }
+
+    #[test]
+    fn bearers_are_checked_like_the_handsets() {
+        let mova =
+            "[[bearer]]\nid = \"mova\"\nname = \"mova PDC-P\"\nkbps = 9.6\nyen_per_packet = 0.3\n";
+        let with = |bearers: &str| format!("{bearers}{}bearer = \"mova\"\n", ONE);
+        assert!(
+            problems(&with(mova)).is_empty(),
+            "{:?}",
+            problems(&with(mova))
+        );
+        let c = Catalogue::from_source("h.toml", &with(mova)).unwrap();
+        assert_eq!(
+            c.by_name("P503i").unwrap().bearer.as_ref().unwrap().kbps,
+            9.6
+        );
+        assert_eq!(
+            problems(&format!("{ONE}bearer = \"pdc\"\n")),
+            ["h.toml:12:10: handset `P503i`: bearer `pdc`, but the file has no [[bearer]]"]
+        );
+        assert_eq!(
+            problems(&format!("{mova}{ONE}bearer = \"pdc\"\n")),
+            ["h.toml:17:10: handset `P503i`: bearer `pdc` is not one of mova"]
+        );
+        for (from, to, says) in [
+            ("kbps = 9.6", "kbps = 0.0", "kbps 0 must be more than 0"),
+            ("kbps = 9.6", "kbps = nan", "kbps NaN must be"),
+            (
+                "yen_per_packet = 0.3",
+                "yen_per_packet = -1.0",
+                "yen_per_packet -1 must be from 0",
+            ),
+            ("id = \"mova\"", "id = \"Mova!\"", "an id is lower-case"),
+            ("name = \"mova PDC-P\"", "name = \" \"", "the name is empty"),
+            (
+                "kbps = 9.6\n",
+                "kbps = 9.6\nspeed = 1\n",
+                "unknown field `speed`",
+            ),
+        ] {
+            let p = problems(&with(&mova.replace(from, to)));
+            assert!(p.iter().any(|m| m.contains(says)), "{from} → {to}: {p:?}");
+        }
+        assert_eq!(
+            problems(&with(&format!("{mova}{mova}"))),
+            ["h.toml:7:6: bearer `mova`: a second bearer with this id"]
+        );
     }
 
     #[test]

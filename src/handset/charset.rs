@@ -63,14 +63,18 @@ fn twin_bytes(c: char) -> Option<[u8; 2]> {
 
 /// Encodes a rendered page for a handset with every pictogram.
 pub fn encode_page(html: &str, charset: Charset) -> Vec<u8> {
-    encode_page_for(html, charset, super::Pictograms::Extended)
+    encode_page_for(html, charset, super::pictograms::Pictograms::Extended)
 }
 
 /// Encodes a rendered page. In Shift_JIS, a pictogram the handset has is
 /// written in the user-defined area (the WHATWG encoder refuses it, so by
 /// hand), and any other character Shift_JIS cannot carry, a pictogram of a
 /// set the handset lacks included, becomes 〓, as the handset showed it.
-pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::Pictograms) -> Vec<u8> {
+pub fn encode_page_for(
+    html: &str,
+    charset: Charset,
+    pictograms: super::pictograms::Pictograms,
+) -> Vec<u8> {
     use encoding_rs::EncoderResult;
     match charset {
         Charset::Utf8 => html.as_bytes().to_vec(),
@@ -94,13 +98,17 @@ pub fn encode_page_for(html: &str, charset: Charset, pictograms: super::Pictogra
                         }
                         let shown = match super::pictograms::of(c) {
                             Some(p)
-                                if pictograms == super::Pictograms::Extended
-                                    || (pictograms == super::Pictograms::Basic && !p.extended) =>
+                                if pictograms == super::pictograms::Pictograms::Extended
+                                    || (pictograms == super::pictograms::Pictograms::Basic
+                                        && !p.extended) =>
                             {
                                 true
                             }
                             Some(_) => false,
-                            None => EUDC.contains(&c) && pictograms != super::Pictograms::None,
+                            None => {
+                                EUDC.contains(&c)
+                                    && pictograms != super::pictograms::Pictograms::None
+                            }
                         };
                         if shown {
                             out.extend_from_slice(&eudc_bytes(c));

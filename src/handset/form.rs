@@ -4,7 +4,7 @@
 //! bytes, so the body is percent-decoded to bytes first and then decoded strictly
 //! in the charset of the page that carried the form.
 
-use super::Charset;
+use super::charset::Charset;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FormError {

@@ -7,112 +7,14 @@ mod form;
 pub mod html;
 pub mod pictograms;
 
+mod profile;
+
 pub use catalogue::Catalogue;
 pub use charset::{encode_page, encode_page_for, Charset};
 pub use form::{FormData, FormError};
 pub use html::HtmlVersion;
-
-/// Which browser generation the handset has; i-mode browser 1.0 has no cookies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Browser {
-    IMode1,
-    IMode2,
-    Pc,
-}
-
-/// Which docomo pictograms a handset shows: none (a PC), the 176 basic ones,
-/// or basic and the 76 extended (i-mode HTML 4.0 and later).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pictograms {
-    None,
-    Basic,
-    Extended,
-}
-
-/// Everything the server needs to know to render for one handset.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Profile {
-    /// Profile name as shown in pickers and the API (`P501i`, `P-07B`, `PC`, or the UA's model).
-    pub name: String,
-    /// The User-Agent this handset sends (and the gateway forwards).
-    pub user_agent: String,
-    /// Cache size: the largest page the handset can hold, in bytes.
-    pub budget: usize,
-    /// Screen size in half-width characters and lines.
-    pub width: u16,
-    pub height: u16,
-    pub browser: Browser,
-    pub charset: Charset,
-    pub pictograms: Pictograms,
-    /// The i-mode HTML version (none for a PC or a model the catalogue does not know).
-    pub html: Option<HtmlVersion>,
-    /// Whether the browser has the `utn` attribute (HTML 3.0 and later).
-    pub utn: bool,
-}
-
-/// The handset catalogue's file in the menu folder.
-pub const CATALOGUE_FILE: &str = "handsets.toml";
-/// Budget when a DoCoMo User-Agent names no cache size (the 501i generation).
-pub const DEFAULT_DOCOMO_BUDGET: usize = 5 * 1024;
-/// Built-in pages for 5 KB handsets are kept to DoCoMo's advised 2 KB.
-pub const SMALL_PAGE_TARGET: usize = 2048;
-const PC_BUDGET: usize = 1024 * 1024;
-
-impl Profile {
-    /// A profile of the shipped catalogue by name (tests and tools; the server
-    /// asks its own loaded catalogue).
-    pub fn by_name(name: &str) -> Option<Profile> {
-        Catalogue::builtin().by_name(name).map(|p| (*p).clone())
-    }
-
-    /// The profile a User-Agent stands for, by the shipped catalogue.
-    pub fn from_user_agent(ua: &str) -> Profile {
-        (*Catalogue::builtin().for_user_agent(ua)).clone()
-    }
-
-    /// Whether the browser keeps cookies (i-mode browser 1.0 does not).
-    pub fn cookies(&self) -> bool {
-        self.browser != Browser::IMode1
-    }
-
-    /// The size garake keeps its own pages under: DoCoMo's advised 2 KB on 5 KB
-    /// handsets, otherwise the cache size.
-    pub fn page_target(&self) -> usize {
-        if self.budget <= DEFAULT_DOCOMO_BUDGET {
-            // Never more than the cache itself (a c1 handset holds 1 KB).
-            SMALL_PAGE_TARGET.min(self.budget)
-        } else {
-            self.budget
-        }
-    }
-
-    pub fn is_handset(&self) -> bool {
-        self.browser != Browser::Pc
-    }
-
-    /// The label printed before a link with this access key: the docomo keycap
-    /// pictogram on a handset, else `[n]`.
-    pub fn key_label(&self, key: char) -> String {
-        if self.pictograms != Pictograms::None {
-            if let Some(p) = keycap(key) {
-                return p.to_string();
-            }
-        }
-        format!("[{key}]")
-    }
-}
-
-/// docomo keycap pictograms. Their Unicode values (U+E6E2…U+E6EB) are the
-/// Shift_JIS user-defined area F987…F990 as decoded by the WHATWG Shift_JIS
-/// table, so encoding_rs writes exactly the bytes docomo handsets expect.
-fn keycap(key: char) -> Option<char> {
-    let code = match key {
-        '1'..='9' => 0xE6E2 + (key as u32 - '1' as u32),
-        '0' => 0xE6EB,
-        _ => return None,
-    };
-    char::from_u32(code)
-}
+pub use pictograms::Pictograms;
+pub use profile::{Bearer, Browser, Profile, DEFAULT_DOCOMO_BUDGET, SMALL_PAGE_TARGET};
 
 #[cfg(test)]
 mod tests {

@@ -111,6 +111,15 @@ pub fn to_geta(text: &str) -> String {
         .collect()
 }
 
+/// Which docomo pictograms a handset shows: none (a PC), the 176 basic ones,
+/// or basic and the 76 extended (i-mode HTML 4.0 and later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pictograms {
+    None,
+    Basic,
+    Extended,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

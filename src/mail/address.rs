@@ -1,6 +1,25 @@
-//! The local part of an i-mode mail address (`local@docomo.ne.jp`).
+//! i-mode mail addresses: the carrier's domain, the local part a subscriber
+//! may choose (`local@docomo.ne.jp`), and what any address must look like to
+//! be routed.
 
 use std::fmt;
+
+/// The carrier's mail domain.
+pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
+
+/// Checks an address enough to route it: `local@domain`, a dot in the domain,
+/// printable ASCII, at most 254 characters.
+pub fn valid_address(addr: &str) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    addr.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && addr.bytes().all(|b| b.is_ascii_graphic())
+}
 
 /// A local part a subscriber may choose. The rules (docomo's, simplified):
 /// 3–30 characters; lower-case letters, digits, `.`, `-` and `_` (upper case is
@@ -29,7 +48,7 @@ impl MailLocal {
         let local = input.trim().to_ascii_lowercase();
         // Someone typing the whole address gets the same result as typing the local part.
         let local = local
-            .strip_suffix(&format!("@{}", crate::store::lines::MAIL_DOMAIN))
+            .strip_suffix(&format!("@{MAIL_DOMAIN}"))
             .map(str::to_owned)
             .unwrap_or(local);
         if !(MIN_LEN..=MAX_LEN).contains(&local.chars().count()) {

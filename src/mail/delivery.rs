@@ -46,6 +46,10 @@ impl Reason {
     }
 }
 
+/// Why mail to a line was refused when its mailbox is full: decided by the
+/// send path (`services::mail`), which alone counts what a mailbox holds.
+pub const MAILBOX_FULL: &str = "mailbox_full";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     Deliver {

@@ -3,8 +3,8 @@
 pub mod address;
 pub mod delivery;
 pub mod extract;
+pub mod message;
 pub mod notices;
 pub mod rejection;
 pub mod relay;
 pub mod rfc5322;
-pub mod store;

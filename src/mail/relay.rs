@@ -19,8 +19,8 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::Address;
 
-use super::store::{self, Attempt, Outgoing};
 use crate::error::AppError;
+use crate::store::mail::{self as outbox, Attempt, Outgoing};
 use crate::store::Db;
 
 /// How often the worker looks for new outbox mail.
@@ -178,12 +178,17 @@ impl Relay {
 
 /// Sends every outbox message that is due; returns how many were relayed.
 pub async fn relay_due(db: &Db, relay: &Relay, now: i64) -> Result<usize, AppError> {
-    let due = db.call(move |conn| store::relay_due(conn, now, 50)).await?;
+    let due = db
+        .call(move |conn| Ok(outbox::relay_due(conn, now, 50)?))
+        .await?;
     let mut sent = 0;
     for m in due {
         let id = m.id;
         // The attempt is on record before the message leaves.
-        if !db.call(move |conn| store::claim_relay(conn, id)).await? {
+        if !db
+            .call(move |conn| Ok(outbox::claim_relay(conn, id)?))
+            .await?
+        {
             continue;
         }
         let attempt = match relay.send(&m).await {
@@ -205,7 +210,7 @@ pub async fn relay_due(db: &Db, relay: &Relay, now: i64) -> Result<usize, AppErr
                 Attempt::Unconfirmed
             }
         };
-        db.call(move |conn| store::relay_done(conn, id, now, &attempt))
+        db.call(move |conn| Ok(outbox::relay_done(conn, id, now, &attempt)?))
             .await?;
     }
     Ok(sent)
@@ -213,7 +218,7 @@ pub async fn relay_due(db: &Db, relay: &Relay, now: i64) -> Result<usize, AppErr
 
 /// The worker: relays outbox mail as it becomes due, until stopped.
 pub async fn run(db: Db, relay: Relay, clock: crate::clock::Clock) {
-    match db.call(|conn| store::relay_interrupted(conn)).await {
+    match db.call(|conn| Ok(outbox::relay_interrupted(conn)?)).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             n,

@@ -2,7 +2,7 @@
 //! a MIME encoded-word (RFC 2047, base64) and the body base64-encoded with
 //! `Content-Type: text/plain; charset=UTF-8` (RFC 2045), so every line is ASCII.
 
-use super::store::Outgoing;
+use crate::store::mail::Outgoing;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -130,7 +130,7 @@ mod tests {
             subject: "パスワード再設定のご案内".into(),
             body: "以下のURLから再設定してください。".into(),
             message_id: "1795575600.0123456789abcdef0123456789abcdef@garake.invalid".into(),
-            relay: crate::mail::store::RelayState {
+            relay: crate::store::mail::RelayState {
                 state: "off".into(),
                 attempts: 0,
                 last_error: None,

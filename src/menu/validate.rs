@@ -1,13 +1,13 @@
 //! Loading and validating menu files: collect every problem, then give up.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt;
-use std::path::Path;
 
 use toml::Spanned;
 
-use super::schema::{MenuFile, NodeDef, SiteDef};
-use super::{Entry, Menu, Node, Site, Target, SITE_ACTION};
+use super::files::{MenuFile, MenuSource};
+use super::schema::{self, NodeDef, SiteDef};
+use super::tree::{Entry, Menu, Node, Site, Target, SITE_ACTION};
+use crate::problem::{Problem, Source};
 
 /// The built-in actions and panels the server implements; menus may name no others.
 pub struct Known {
@@ -15,89 +15,36 @@ pub struct Known {
     pub panels: &'static [&'static str],
 }
 
-/// One problem, printed as `file:line:col: message`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )
+impl Menu {
+    /// Validates menu files given as (name, text) pairs, as `load` does for a set.
+    pub fn from_sources(files: &[(&str, &str)], known: &Known) -> Result<Menu, Vec<Problem>> {
+        from_sources(files, known)
     }
-}
 
-/// A parsed file and where its text is, for turning byte offsets into line:col.
-pub struct Source {
-    pub name: String,
-    pub text: String,
-}
-
-impl Source {
-    /// A problem at byte `offset` of this file.
-    pub fn problem(&self, offset: usize, message: impl Into<String>) -> Problem {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Problem {
-            file: self.name.clone(),
-            line,
-            col,
-            message: message.into(),
-        }
+    /// Loads and validates the menu files of a set: every `*.toml` at its top
+    /// but the handset catalogue.
+    pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>> {
+        load(source, known)
     }
 }
 
 /// The keys a menu entry may claim (9 goes back, 0 to iMenu, `*` `#` page).
 const ALLOWED_KEYS: &str = "12345678";
 
-pub fn load_dir(dir: &Path, known: &Known) -> Result<Menu, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            return Err(vec![Problem {
-                file: dir.display().to_string(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read the menu folder: {e}"),
-            }])
-        }
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+/// Loads the menu files of `source`: every file at its top but the handset
+/// catalogue.
+pub fn load(source: &dyn MenuSource, known: &Known) -> Result<Menu, Vec<Problem>> {
+    let files: Vec<Source> = source
+        .files()?
+        .iter()
         // The handset catalogue lives beside the menus but is not a menu file.
-        .filter(|p| {
-            p.file_name()
-                .is_none_or(|n| n != crate::handset::CATALOGUE_FILE)
-        })
+        .filter(|f| f.is_top() && f.path != super::files::CATALOGUE_FILE)
+        .map(MenuFile::to_source)
         .collect();
-    paths.sort();
-    for path in paths {
-        let name = path.display().to_string();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => files.push(Source { name, text }),
-            Err(e) => problems.push(Problem {
-                file: name,
-                line: 1,
-                col: 1,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-    if files.is_empty() && problems.is_empty() {
+    let mut problems = Vec::new();
+    if files.is_empty() {
         problems.push(Problem {
-            file: dir.display().to_string(),
+            file: source.name(),
             line: 1,
             col: 1,
             message: "no .toml menu files".into(),
@@ -131,9 +78,9 @@ fn validate(
     mut problems: Vec<Problem>,
 ) -> (Option<Menu>, Vec<Problem>) {
     // 1. Parse every file.
-    let mut parsed: Vec<(&Source, MenuFile)> = Vec::new();
+    let mut parsed: Vec<(&Source, schema::MenuFile)> = Vec::new();
     for src in files {
-        match toml::from_str::<MenuFile>(&src.text) {
+        match toml::from_str::<schema::MenuFile>(&src.text) {
             Ok(file) => parsed.push((src, file)),
             Err(e) => {
                 let at = e.span().map_or(0, |s| s.start);

@@ -1,14 +1,13 @@
-//! Partner sites as data (`menus/partners/*.toml`): pages, fields, texts,
+//! Partner sites as data (`partners/*.toml` of the menu set): pages, fields, texts,
 //! lifetimes and policies. The mechanisms that use them live beside this file;
-//! a new site of the same kinds needs a new file here and no new code.
+//! a new site of the same kinds needs a new file and no new code.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use serde::Deserialize;
 
 use super::fields::{Kind, PasswordPolicy};
-use crate::menu::{Problem, Source};
+use crate::menu::{MenuSource, Problem, Source};
 
 /// How a typed login ID is read.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -182,24 +181,12 @@ impl Partners {
         self.by_id.get(id).map(|i| &self.sites[*i])
     }
 
-    /// Loads `dir/*.toml`; a missing folder means no partner sites.
-    pub fn load(dir: &Path) -> Result<Partners, Vec<Problem>> {
+    /// Loads the set's `partners/*.toml`; a set without them has no partner sites.
+    pub fn load(source: &dyn MenuSource) -> Result<Partners, Vec<Problem>> {
         let mut problems = Vec::new();
         let mut partners = Partners::default();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(partners);
-        };
-        let mut paths: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let src = Source {
-                name: path.display().to_string(),
-                text: std::fs::read_to_string(&path).unwrap_or_default(),
-            };
+        for file in source.files()?.iter().filter(|f| f.is_partner()) {
+            let src = file.to_source();
             match toml::from_str::<SiteDef>(&src.text) {
                 Ok(site) => {
                     let before = problems.len();

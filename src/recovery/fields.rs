@@ -45,7 +45,7 @@ pub fn normalise(kind: Kind, raw: &str, options: &[String]) -> Result<String, Fi
         Kind::Text => ok(value.to_string()),
         Kind::Email => {
             let v = value.to_ascii_lowercase();
-            let valid = crate::mail::store::valid_address(&v) && v.matches('@').count() == 1;
+            let valid = crate::mail::address::valid_address(&v) && v.matches('@').count() == 1;
             if valid {
                 ok(v)
             } else {

@@ -10,7 +10,6 @@
 
 pub mod config;
 pub mod fields;
-pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -19,9 +18,12 @@ use fields::{FieldError, Kind};
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::AppError;
-use crate::mail::store::{self as mail, Mail};
+use crate::mail::address::valid_address;
+use crate::mail::message::Mail;
 use crate::pin::PinHasher;
-use crate::store::audit::{self, Outcome};
+use crate::services::mail;
+use crate::store::audit::{self, Action, Outcome, PartnerStep};
+use crate::store::partners;
 use crate::store::{throttle, write_tx, Db};
 
 /// Everything a mechanism needs.
@@ -195,7 +197,7 @@ pub fn read_fields(
 
 /// Whether an account matches one of the procedure's field sets.
 fn matches(
-    account: &store::Account,
+    account: &partners::Account,
     proc_: &ProcedureDef,
     values: &BTreeMap<String, String>,
 ) -> bool {
@@ -226,17 +228,11 @@ fn audit_step(
     conn: &rusqlite::Connection,
     now: i64,
     site: &str,
-    step: &str,
+    step: PartnerStep<'_>,
     outcome: Outcome,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        now,
-        None,
-        &format!("partner:{site}:{step}"),
-        outcome,
-        "partner",
-    )
+    let action = Action::Partner { site, step };
+    Ok(audit::record(conn, now, None, action, outcome, "partner")?)
 }
 
 /// The answer to a procedure's form.
@@ -278,22 +274,23 @@ pub async fn submit(
     if matches!(proc_.mechanism, Mechanism::Inquiry | Mechanism::Signup) {
         let key = source_key("partner-write", &site.id, cx.source.as_deref());
         let policy = cx.partner_rate;
-        let (action, source) = (
-            format!("partner:{}:{}", site.id, proc_.id),
-            cx.throttled_source(),
-        );
+        let (site_id, proc_id, source) = (site.id.clone(), proc_.id.clone(), cx.throttled_source());
         let reserved = cx
             .db
             .call(move |conn| {
                 let reserved = throttle::reserve(conn, &key, policy, now)?;
                 if !reserved.is_go() {
-                    audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                    let action = Action::Partner {
+                        site: &site_id,
+                        step: PartnerStep::Procedure(&proc_id),
+                    };
+                    audit::summarise(conn, now, None, action, Outcome::Throttled, &source)?;
                 }
                 Ok(reserved)
             })
             .await?;
         if let throttle::Reserved::Wait(wait) = reserved {
-            cx.metrics.limit_hit("rate_limited");
+            cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
             return Ok(Answer::TooMany(wait));
         }
     }
@@ -302,8 +299,14 @@ pub async fn submit(
         cx.db
             .call(move |conn| {
                 let tx = write_tx(conn)?;
-                store::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
-                audit_step(&tx, now, &site_id, &proc_id, Outcome::Ok)?;
+                partners::add_inquiry(&tx, &site_id, &proc_id, &values, now)?;
+                audit_step(
+                    &tx,
+                    now,
+                    &site_id,
+                    PartnerStep::Procedure(&proc_id),
+                    Outcome::Ok,
+                )?;
                 tx.commit()?;
                 Ok(())
             })
@@ -362,19 +365,22 @@ pub async fn submit(
             if !allowed {
                 // Held back silently (the page stays the same): counted in
                 // the minute's summary, not written on its own.
-                let action = format!("partner:{site_id}:{}", proc_def.id);
+                let action = Action::Partner {
+                    site: &site_id,
+                    step: PartnerStep::Procedure(&proc_def.id),
+                };
                 audit::summarise(
                     &tx,
                     now,
                     None,
-                    &action,
+                    action,
                     Outcome::Throttled,
                     &throttled_source,
                 )?;
                 tx.commit()?;
                 return Ok(true);
             }
-            let found = store::accounts(&tx, &site_id)?
+            let found = partners::accounts(&tx, &site_id)?
                 .into_iter()
                 .find(|a| matches(a, &proc_def, &values))
                 .filter(|a| {
@@ -384,7 +390,8 @@ pub async fn submit(
                         .is_none_or(|r| a.value(r).is_some())
                 });
             let Some(account) = found else {
-                audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Refused)?;
+                let step = PartnerStep::Procedure(&proc_def.id);
+                audit_step(&tx, now, &site_id, step, Outcome::Refused)?;
                 tx.commit()?;
                 return Ok(false);
             };
@@ -396,7 +403,7 @@ pub async fn submit(
             let expires = jst_minutes(now + lifetime);
             let body = match proc_def.mechanism {
                 Mechanism::EmailLink => {
-                    let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+                    let token = partners::new_token(&tx, account.id, "link", now + lifetime)?;
                     let link = format!("{base}/p/{site_id}/change?t={token}");
                     fill(
                         &proc_def.mail_body,
@@ -408,7 +415,7 @@ pub async fn submit(
                     )
                 }
                 Mechanism::TemporaryPassword => {
-                    store::add_temp(
+                    partners::add_temp(
                         &tx,
                         account.id,
                         generated_hash.as_deref().unwrap_or_default(),
@@ -425,7 +432,7 @@ pub async fn submit(
                     )
                 }
                 Mechanism::Initialize => {
-                    store::set_pending(
+                    partners::set_pending(
                         &tx,
                         account.id,
                         generated_hash.as_deref().unwrap_or_default(),
@@ -440,7 +447,7 @@ pub async fn submit(
                     fill(&proc_def.mail_body, &[("login_id", &account.login_id)])
                 }
             };
-            if mail::valid_address(&to) {
+            if valid_address(&to) {
                 mail::send(
                     &tx,
                     now,
@@ -453,13 +460,19 @@ pub async fn submit(
                     },
                 )?;
             }
-            audit_step(&tx, now, &site_id, &proc_def.id, Outcome::Ok)?;
+            audit_step(
+                &tx,
+                now,
+                &site_id,
+                PartnerStep::Procedure(&proc_def.id),
+                Outcome::Ok,
+            )?;
             tx.commit()?;
             Ok(false)
         })
         .await?;
     if held {
-        cx.metrics.limit_hit("rate_limited");
+        cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
     }
     Ok(Answer::Sent { warning })
 }
@@ -469,10 +482,10 @@ async fn site_full(cx: &Ctx<'_>, site: &str) -> Result<bool, AppError> {
     let (site, max) = (site.to_string(), cx.max_members);
     let full = cx
         .db
-        .call(move |conn| Ok(store::members(conn, &site)? >= max))
+        .call(move |conn| Ok(partners::members(conn, &site)? >= max))
         .await?;
     if full {
-        cx.metrics.limit_hit("partner_site_full");
+        cx.metrics.limit_hit(crate::metrics::Limit::PartnerSiteFull);
     }
     Ok(full)
 }
@@ -514,10 +527,10 @@ async fn signup(
             let tx = write_tx(conn)?;
             // Checked again under the write lock: simultaneous sign-ups never
             // take a site past its most members.
-            if store::members(&tx, &site_def.id)? >= max_members {
+            if partners::members(&tx, &site_def.id)? >= max_members {
                 return Ok(Answer::Full);
             }
-            if store::by_login(&tx, &site_def.id, &login_id)?.is_some() {
+            if partners::by_login(&tx, &site_def.id, &login_id)?.is_some() {
                 return Ok(Answer::Refused(vec![Refusal {
                     field: "login_id".into(),
                     message: format!(
@@ -526,10 +539,10 @@ async fn signup(
                     ),
                 }]));
             }
-            store::insert(&tx, &site_def.id, &login_id, &hash, &values)?;
+            partners::insert(&tx, &site_def.id, &login_id, &hash, &values)?;
             let account =
-                store::by_login(&tx, &site_def.id, &login_id)?.ok_or(AppError::NotFound)?;
-            store::require_change(&tx, account.id)?;
+                partners::by_login(&tx, &site_def.id, &login_id)?.ok_or(AppError::NotFound)?;
+            partners::require_change(&tx, account.id)?;
             let to = account
                 .value(&proc_def.mail_to)
                 .unwrap_or_default()
@@ -542,7 +555,7 @@ async fn signup(
                     ("reference", &reference),
                 ],
             );
-            if mail::valid_address(&to) {
+            if valid_address(&to) {
                 mail::send(
                     &tx,
                     now,
@@ -555,13 +568,14 @@ async fn signup(
                     },
                 )?;
             }
-            audit_step(&tx, now, &site_def.id, &proc_def.id, Outcome::Ok)?;
+            let step = PartnerStep::Procedure(&proc_def.id);
+            audit_step(&tx, now, &site_def.id, step, Outcome::Ok)?;
             tx.commit()?;
             Ok(Answer::Sent { warning: None })
         })
         .await?;
     if answer == Answer::Full {
-        cx.metrics.limit_hit("partner_site_full");
+        cx.metrics.limit_hit(crate::metrics::Limit::PartnerSiteFull);
     }
     Ok(answer)
 }
@@ -597,26 +611,30 @@ pub async fn login(
     // sequential ones.
     let admitted = cx.pins.admit(Some(key.clone())).await?;
     let (site_id, lookup, reserve_key) = (site.id.clone(), login_id.clone(), key.clone());
-    let (action, source) = (format!("partner:{}:login", site.id), cx.throttled_source());
+    let source = cx.throttled_source();
     let (reserved, account, temps) = cx
         .db
         .call(move |conn| {
             let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
             if !reserved.is_go() {
                 // Refused before any check: counted in the minute's summary only.
-                audit::summarise(conn, now, None, &action, Outcome::Throttled, &source)?;
+                let action = Action::Partner {
+                    site: &site_id,
+                    step: PartnerStep::Login,
+                };
+                audit::summarise(conn, now, None, action, Outcome::Throttled, &source)?;
                 return Ok((reserved, None, Vec::new()));
             }
-            let account = store::by_login(conn, &site_id, &lookup)?;
+            let account = partners::by_login(conn, &site_id, &lookup)?;
             let temps = match &account {
-                Some(a) => store::live_temps(conn, a.id, now)?,
+                Some(a) => partners::live_temps(conn, a.id, now)?,
                 None => Vec::new(),
             };
             Ok((reserved, account, temps))
         })
         .await?;
     if let throttle::Reserved::Wait(wait) = reserved {
-        cx.metrics.limit_hit("rate_limited");
+        cx.metrics.limit_hit(crate::metrics::Limit::RateLimited);
         return Ok(Login::Throttled(wait));
     }
     // Which secret matched: the password, the initialized one, or a temporary one.
@@ -659,7 +677,7 @@ pub async fn login(
                     throttle::clear(&tx, &key)?;
                     if a.must_change {
                         Login::MustChange {
-                            ticket: store::new_token(
+                            ticket: partners::new_token(
                                 &tx,
                                 a.id,
                                 "change",
@@ -674,16 +692,16 @@ pub async fn login(
                 }
                 (Some(a), Hit::Pending) => {
                     throttle::clear(&tx, &key)?;
-                    store::promote_pending(&tx, a.id)?;
+                    partners::promote_pending(&tx, a.id)?;
                     Login::MustChange {
-                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                        ticket: partners::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
                     }
                 }
-                (Some(a), Hit::Temp(id)) if store::consume_temp(&tx, id, now)? => {
+                (Some(a), Hit::Temp(id)) if partners::consume_temp(&tx, id, now)? => {
                     throttle::clear(&tx, &key)?;
-                    store::require_change(&tx, a.id)?;
+                    partners::require_change(&tx, a.id)?;
                     Login::MustChange {
-                        ticket: store::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
+                        ticket: partners::new_token(&tx, a.id, "change", now + CHANGE_TICKET_SECS)?,
                     }
                 }
                 // The reservation already counted the failure.
@@ -694,7 +712,7 @@ pub async fn login(
             } else {
                 Outcome::Ok
             };
-            audit_step(&tx, now, &site_id, "login", result)?;
+            audit_step(&tx, now, &site_id, PartnerStep::Login, result)?;
             tx.commit()?;
             Ok(outcome)
         })
@@ -706,15 +724,15 @@ pub async fn peek(
     cx: &Ctx<'_>,
     site: &SiteDef,
     token: &str,
-) -> Result<store::TokenState, AppError> {
+) -> Result<partners::TokenState, AppError> {
     let (now, token, site) = (cx.clock.now(), token.to_string(), site.id.clone());
     cx.db
         .call(move |conn| {
-            let link = store::peek_token(conn, &site, &token, "link", now)?;
-            if link != store::TokenState::Unknown {
+            let link = partners::peek_token(conn, &site, &token, "link", now)?;
+            if link != partners::TokenState::Unknown {
                 return Ok(link);
             }
-            store::peek_token(conn, &site, &token, "change", now)
+            Ok(partners::peek_token(conn, &site, &token, "change", now)?)
         })
         .await
 }
@@ -750,16 +768,16 @@ pub async fn change_password(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let used = match store::consume_token(&tx, &site_def.id, &token, "link", now)? {
+            let used = match partners::consume_token(&tx, &site_def.id, &token, "link", now)? {
                 Some(id) => Some(id),
-                None => store::consume_token(&tx, &site_def.id, &token, "change", now)?,
+                None => partners::consume_token(&tx, &site_def.id, &token, "change", now)?,
             };
             let Some(account_id) = used else {
                 return Ok(Change::Gone);
             };
-            store::set_password(&tx, account_id, &hash)?;
-            let account = store::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
-            if let Some(to) = account.value(&site_def.notice_to).filter(|t| mail::valid_address(t)) {
+            partners::set_password(&tx, account_id, &hash)?;
+            let account = partners::by_id(&tx, account_id)?.ok_or(AppError::NotFound)?;
+            if let Some(to) = account.value(&site_def.notice_to).filter(|t| valid_address(t)) {
                 let body = format!(
                     "{}のパスワードが変更されました({})。お心当たりがない場合はお問い合わせください。\nThe password of {} ({}) was changed at {}.",
                     site_def.name,
@@ -771,7 +789,7 @@ pub async fn change_password(
                 let subject = format!("パスワード変更のお知らせ / {}: password changed", site_def.name);
                 mail::send(&tx, now, &Mail { from: &site_def.mail_from, to, subject: &subject, body: &body, system: false })?;
             }
-            audit_step(&tx, now, &site_def.id, "change_password", Outcome::Ok)?;
+            audit_step(&tx, now, &site_def.id, PartnerStep::ChangePassword, Outcome::Ok)?;
             tx.commit()?;
             Ok(Change::Done)
         })
@@ -794,7 +812,7 @@ pub async fn resolve_inquiry(
     );
     let inquiry = cx
         .db
-        .call(move |conn| store::inquiry_by_id(conn, inquiry_id))
+        .call(move |conn| Ok(partners::inquiry_by_id(conn, inquiry_id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let site = partners
@@ -809,14 +827,14 @@ pub async fn resolve_inquiry(
     cx.db
         .call(move |conn| {
             let tx = write_tx(conn)?;
-            let Some(account) = store::by_login(&tx, &site.id, &login_id)? else {
+            let Some(account) = partners::by_login(&tx, &site.id, &login_id)? else {
                 return Ok(false);
             };
-            if !store::close_inquiry(&tx, inquiry_id, "reset_sent", &staff, now)? {
+            if !partners::close_inquiry(&tx, inquiry_id, "reset_sent", &staff, now)? {
                 return Ok(false);
             }
             let lifetime = link_proc.as_ref().and_then(|p| p.lifetime_secs).unwrap_or(86_400);
-            let token = store::new_token(&tx, account.id, "link", now + lifetime)?;
+            let token = partners::new_token(&tx, account.id, "link", now + lifetime)?;
             let link = format!("{base}/p/{}/change?t={token}", site.id);
             let to = account.value(&site.notice_to).unwrap_or_default().to_string();
             let body = format!(
@@ -826,7 +844,8 @@ pub async fn resolve_inquiry(
             );
             let subject = format!("パスワード再設定のご案内 / {}: reset your password", site.name);
             mail::send(&tx, now, &Mail { from: &site.mail_from, to: &to, subject: &subject, body: &body, system: false })?;
-            audit::record(&tx, now, None, &format!("partner:{}:inquiry_reset", site.id), Outcome::Ok, &format!("admin:{staff}"))?;
+            let action = Action::Partner { site: &site.id, step: PartnerStep::InquiryReset };
+            audit::record(&tx, now, None, action, Outcome::Ok, &format!("admin:{staff}"))?;
             tx.commit()?;
             Ok(true)
         })
@@ -860,7 +879,7 @@ pub fn load_members(
                     .unwrap_or_else(|_| raw.trim().to_string());
                 fields.insert(name.clone(), value);
             }
-            store::insert(conn, &site.id, &m.login_id, &hash(), &fields)?;
+            partners::insert(conn, &site.id, &m.login_id, &hash(), &fields)?;
         }
     }
     Ok(())

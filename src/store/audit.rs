@@ -6,11 +6,13 @@
 //! security events (`is_security`) are trimmed only against each other, so
 //! ordinary rows, however many, never rotate them out.
 
+use std::borrow::Cow;
+
 use rusqlite::Connection;
 use serde::Serialize;
 
+use super::error::Error;
 use crate::domain::Msisdn;
-use crate::error::AppError;
 
 /// The outcome words of the audit log (as the API and console show them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +54,94 @@ impl Outcome {
     }
 }
 
-/// The actions that reset a secret, by any route: the i-mode password (the
-/// handset with the network PIN, My docomo), the shop counter, a line reset
-/// by the admin.
-const RESETS: [&str; 3] = ["reset_imode_password", "shop_reset", "reset_line"];
+/// What an audit entry is about. Its stored name (`as_str`) is what the
+/// API, the console and their filters show; it never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// An admin token given to the console or the API.
+    AdminLogin,
+    MydocomoLogin,
+    ShopLogin,
+    /// The shop counter looked a line up.
+    ShopLookup,
+    /// The shop counter compared an identity document to reset a line.
+    ShopReset,
+    NewLine,
+    /// A line back to its demo or purchase state (console, API).
+    ResetLine,
+    ChangeImodePassword,
+    /// The i-mode password reset with the network PIN (handset, My docomo).
+    ResetImodePassword,
+    SendMail,
+    /// Official-site registration through the gateway (`cp/regst`).
+    CpRegister,
+    CpRelease,
+    // The protected actions behind the i-mode password.
+    MailRejection,
+    ChangeMailAddress,
+    SuspendMail,
+    RegisterSecretCode,
+    MessageService,
+    IdNotification,
+    MyMenuRegister,
+    MyMenuUnregister,
+    Subscribe,
+    Unsubscribe,
+    /// A step on a partner site, stored as `partner:{site}:{step}`.
+    Partner {
+        site: &'a str,
+        step: PartnerStep<'a>,
+    },
+}
+
+/// A step on a partner site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartnerStep<'a> {
+    /// One of the site's procedures, by its id in the site's file.
+    Procedure(&'a str),
+    Login,
+    ChangePassword,
+    /// The support desk sent a reset link for an inquiry.
+    InquiryReset,
+}
+
+impl<'a> Action<'a> {
+    pub fn as_str(&self) -> Cow<'a, str> {
+        Cow::Borrowed(match *self {
+            Action::AdminLogin => "admin_login",
+            Action::MydocomoLogin => "mydocomo_login",
+            Action::ShopLogin => "shop_login",
+            Action::ShopLookup => "shop_lookup",
+            Action::ShopReset => "shop_reset",
+            Action::NewLine => "new_line",
+            Action::ResetLine => "reset_line",
+            Action::ChangeImodePassword => "change_imode_password",
+            Action::ResetImodePassword => "reset_imode_password",
+            Action::SendMail => "send_mail",
+            Action::CpRegister => "cp_register",
+            Action::CpRelease => "cp_release",
+            Action::MailRejection => "mail_rejection",
+            Action::ChangeMailAddress => "change_mail_address",
+            Action::SuspendMail => "suspend_mail",
+            Action::RegisterSecretCode => "register_secret_code",
+            Action::MessageService => "message_service",
+            Action::IdNotification => "id_notification",
+            Action::MyMenuRegister => "my_menu_register",
+            Action::MyMenuUnregister => "my_menu_unregister",
+            Action::Subscribe => "subscribe",
+            Action::Unsubscribe => "unsubscribe",
+            Action::Partner { site, step } => {
+                let step = match step {
+                    PartnerStep::Procedure(id) => id,
+                    PartnerStep::Login => "login",
+                    PartnerStep::ChangePassword => "change_password",
+                    PartnerStep::InquiryReset => "inquiry_reset",
+                };
+                return Cow::Owned(format!("partner:{site}:{step}"));
+            }
+        })
+    }
+}
 
 /// Whether an entry is a security event, kept apart from the rotation of
 /// ordinary rows: wrong admin tokens, failed checks and locks of a line's
@@ -64,11 +150,21 @@ const RESETS: [&str; 3] = ["reset_imode_password", "shop_reset", "reset_line"];
 /// input refused before any check. Each is bounded without a secret (a
 /// throttle, a lock, a summary a minute, or a secret needed to reach it), so
 /// a stranger cannot write them fast enough to rotate one another out.
-pub fn is_security(action: &str, outcome: Outcome) -> bool {
-    let reset = RESETS.contains(&action)
-        || (action.starts_with("partner:")
-            && (action.ends_with(":change_password") || action.ends_with(":inquiry_reset")));
-    action == "admin_login"
+pub fn is_security(action: Action<'_>, outcome: Outcome) -> bool {
+    // The actions that reset a secret, by any route: the i-mode password (the
+    // handset with the network PIN, My docomo), the shop counter, a line
+    // reset by the admin, a partner member's password set anew.
+    let reset = matches!(
+        action,
+        Action::ResetImodePassword
+            | Action::ShopReset
+            | Action::ResetLine
+            | Action::Partner {
+                step: PartnerStep::ChangePassword | PartnerStep::InquiryReset,
+                ..
+            }
+    );
+    action == Action::AdminLogin
         || matches!(
             outcome,
             Outcome::WrongPin | Outcome::Locked | Outcome::WrongToken | Outcome::Throttled
@@ -110,10 +206,10 @@ pub fn record(
     conn: &Connection,
     at: i64,
     line: Option<&Msisdn>,
-    action: &str,
+    action: Action<'_>,
     outcome: Outcome,
     source: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO audit (at, line, action, outcome, source, security)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -121,7 +217,7 @@ pub fn record(
     .execute(rusqlite::params![
         at,
         line.map(Msisdn::as_str),
-        action,
+        action.as_str(),
         outcome.as_str(),
         source,
         is_security(action, outcome)
@@ -138,10 +234,10 @@ pub fn summarise(
     conn: &Connection,
     at: i64,
     line: Option<&Msisdn>,
-    action: &str,
+    action: Action<'_>,
     outcome: Outcome,
     source: &str,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO audit (at, line, action, outcome, source, security, minute)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -151,7 +247,7 @@ pub fn summarise(
     .execute(rusqlite::params![
         at,
         line.map(Msisdn::as_str),
-        action,
+        action.as_str(),
         outcome.as_str(),
         source,
         is_security(action, outcome),
@@ -163,7 +259,7 @@ pub fn summarise(
 /// Keeps the newest `keep` ordinary rows and the newest `keep_security`
 /// security events (each trimmed only against its own kind); returns how
 /// many older rows went.
-pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
+pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, Error> {
     use rusqlite::OptionalExtension;
     let mut gone = 0;
     for (security, keep) in [(false, keep), (true, keep_security)] {
@@ -184,7 +280,7 @@ pub fn trim(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, A
 }
 
 /// Newest entries first, optionally for one line.
-pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, AppError> {
+pub fn list(conn: &Connection, line: Option<&Msisdn>, limit: i64) -> Result<Vec<Entry>, Error> {
     Ok(filtered(
         conn,
         &Filter {
@@ -211,7 +307,7 @@ pub fn filtered(
     filter: &Filter<'_>,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<Entry>, i64), AppError> {
+) -> Result<(Vec<Entry>, i64), Error> {
     const WHERE: &str = "WHERE (?1 IS NULL OR line = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR outcome = ?3)";
     let keys = (
         filter.line.map(Msisdn::as_str),
@@ -232,7 +328,7 @@ pub fn filtered(
 }
 
 /// The entry with row id `id`, if it is still kept.
-pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, AppError> {
+pub fn entry(conn: &Connection, id: i64) -> Result<Option<Entry>, Error> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM audit WHERE id = ?1"))?
@@ -262,20 +358,35 @@ mod tests {
     fn refusals_are_one_row_per_source_action_and_minute_with_their_count() {
         db().with_conn(|c| {
             for at in [600, 610, 659] {
-                summarise(c, at, None, "admin_login", Outcome::Throttled, "api:a")?;
+                summarise(c, at, None, Action::AdminLogin, Outcome::Throttled, "api:a")?;
             }
-            summarise(c, 620, None, "admin_login", Outcome::Throttled, "api:b")?;
-            summarise(c, 660, None, "admin_login", Outcome::Throttled, "api:a")?;
+            summarise(
+                c,
+                620,
+                None,
+                Action::AdminLogin,
+                Outcome::Throttled,
+                "api:b",
+            )?;
+            summarise(
+                c,
+                660,
+                None,
+                Action::AdminLogin,
+                Outcome::Throttled,
+                "api:a",
+            )?;
             let line = Msisdn::parse("09012340001").unwrap();
-            summarise(c, 630, Some(&line), "x", Outcome::Locked, "handset")?;
-            summarise(c, 640, Some(&line), "x", Outcome::Locked, "handset")?;
+            let x = Action::SuspendMail;
+            summarise(c, 630, Some(&line), x, Outcome::Locked, "handset")?;
+            summarise(c, 640, Some(&line), x, Outcome::Locked, "handset")?;
             assert_eq!(
                 rows(c),
                 [
                     ("admin_login".into(), "throttled".into(), 3),
                     ("admin_login".into(), "throttled".into(), 1),
                     ("admin_login".into(), "throttled".into(), 1),
-                    ("x".into(), "locked".into(), 2),
+                    ("suspend_mail".into(), "locked".into(), 2),
                 ]
             );
             let first = entry(c, 1)?.unwrap();
@@ -291,11 +402,18 @@ mod tests {
     #[test]
     fn security_events_are_trimmed_only_against_each_other() {
         db().with_conn(|c| {
-            record(c, 1, None, "admin_login", Outcome::WrongToken, "api:a")?;
+            record(c, 1, None, Action::AdminLogin, Outcome::WrongToken, "api:a")?;
             for at in 2..12 {
-                record(c, at, None, "mydocomo_login", Outcome::Refused, "mydocomo")?;
+                record(
+                    c,
+                    at,
+                    None,
+                    Action::MydocomoLogin,
+                    Outcome::Refused,
+                    "mydocomo",
+                )?;
             }
-            record(c, 12, None, "shop_reset", Outcome::Ok, "shop:staff01")?;
+            record(c, 12, None, Action::ShopReset, Outcome::Ok, "shop:staff01")?;
             assert_eq!(trim(c, 3, 10)?, 7);
             let kept: Vec<String> = rows(c).into_iter().map(|(a, _, _)| a).collect();
             assert_eq!(
@@ -317,15 +435,74 @@ mod tests {
 
     #[test]
     fn what_counts_as_a_security_event() {
-        assert!(is_security("admin_login", Outcome::WrongToken));
-        assert!(is_security("change_imode_password", Outcome::WrongPin));
-        assert!(is_security("suspend-mail", Outcome::Locked));
-        assert!(is_security("partner:ims:login", Outcome::Throttled));
-        assert!(is_security("reset_imode_password", Outcome::Ok));
-        assert!(is_security("partner:koku:change_password", Outcome::Ok));
-        assert!(!is_security("reset_imode_password", Outcome::InvalidInput));
-        assert!(!is_security("mydocomo_login", Outcome::Refused));
-        assert!(!is_security("partner:plus-member:forgot", Outcome::Refused));
-        assert!(!is_security("change_imode_password", Outcome::Ok));
+        let partner = |site, step| Action::Partner { site, step };
+        assert!(is_security(Action::AdminLogin, Outcome::WrongToken));
+        assert!(is_security(Action::ChangeImodePassword, Outcome::WrongPin));
+        assert!(is_security(Action::SuspendMail, Outcome::Locked));
+        assert!(is_security(
+            partner("ims", PartnerStep::Login),
+            Outcome::Throttled
+        ));
+        assert!(is_security(Action::ResetImodePassword, Outcome::Ok));
+        assert!(is_security(
+            partner("koku", PartnerStep::ChangePassword),
+            Outcome::Ok
+        ));
+        assert!(!is_security(
+            Action::ResetImodePassword,
+            Outcome::InvalidInput
+        ));
+        assert!(!is_security(Action::MydocomoLogin, Outcome::Refused));
+        assert!(!is_security(
+            partner("plus-member", PartnerStep::Procedure("forgot")),
+            Outcome::Refused
+        ));
+        assert!(!is_security(Action::ChangeImodePassword, Outcome::Ok));
+    }
+
+    #[test]
+    fn actions_keep_their_stored_names() {
+        use Action::*;
+        let fixed = [
+            (AdminLogin, "admin_login"),
+            (MydocomoLogin, "mydocomo_login"),
+            (ShopLogin, "shop_login"),
+            (ShopLookup, "shop_lookup"),
+            (ShopReset, "shop_reset"),
+            (NewLine, "new_line"),
+            (ResetLine, "reset_line"),
+            (ChangeImodePassword, "change_imode_password"),
+            (ResetImodePassword, "reset_imode_password"),
+            (SendMail, "send_mail"),
+            (CpRegister, "cp_register"),
+            (CpRelease, "cp_release"),
+            (MailRejection, "mail_rejection"),
+            (ChangeMailAddress, "change_mail_address"),
+            (SuspendMail, "suspend_mail"),
+            (RegisterSecretCode, "register_secret_code"),
+            (MessageService, "message_service"),
+            (IdNotification, "id_notification"),
+            (MyMenuRegister, "my_menu_register"),
+            (MyMenuUnregister, "my_menu_unregister"),
+            (Subscribe, "subscribe"),
+            (Unsubscribe, "unsubscribe"),
+        ];
+        for (action, name) in fixed {
+            assert_eq!(action.as_str(), name);
+        }
+        let step = |step| Partner { site: "koku", step }.as_str().into_owned();
+        assert_eq!(
+            step(PartnerStep::Procedure("forgot")),
+            "partner:koku:forgot"
+        );
+        assert_eq!(step(PartnerStep::Login), "partner:koku:login");
+        assert_eq!(
+            step(PartnerStep::ChangePassword),
+            "partner:koku:change_password"
+        );
+        assert_eq!(
+            step(PartnerStep::InquiryReset),
+            "partner:koku:inquiry_reset"
+        );
     }
 }

@@ -2,8 +2,8 @@
 
 use rusqlite::Connection;
 
+use super::error::Error;
 use crate::domain::Msisdn;
-use crate::error::AppError;
 use crate::store::lines::{self, NewLine};
 
 /// One demo line with its secrets in clear (they are documented in the README).
@@ -85,7 +85,7 @@ pub fn replace_with_demo(
     tx: &Connection,
     next: &mut dyn FnMut() -> String,
     now: i64,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     tx.execute_batch(
         "DELETE FROM support_inquiries; DELETE FROM partner_temp_passwords; DELETE FROM partner_tokens;
          DELETE FROM partner_accounts; DELETE FROM staff; DELETE FROM throttle; DELETE FROM mailbox; DELETE FROM mail_log; DELETE FROM outbox; DELETE FROM billing_ledger; DELETE FROM subscriptions; DELETE FROM my_menu;
@@ -114,10 +114,7 @@ pub fn replace_with_demo(
         )?;
     }
     for (id, _) in DEMO_STAFF {
-        tx.execute(
-            "INSERT INTO staff (id, password_hash) VALUES (?1, ?2)",
-            [*id, next().as_str()],
-        )?;
+        super::staff::insert(tx, id, &next())?;
     }
     Ok(())
 }

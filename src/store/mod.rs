@@ -1,11 +1,14 @@
 //! SQLite storage: opening with pragmas, migrations, a small connection pool.
 
 pub mod audit;
+pub mod error;
 pub mod fixtures;
 pub mod lines;
-pub mod provision;
-pub mod services;
-pub mod settings;
+pub mod mail;
+pub mod partners;
+pub mod server;
+pub mod sites;
+pub mod staff;
 pub mod throttle;
 
 use std::sync::{Arc, Mutex};
@@ -14,6 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{Migrations, M};
 
 use crate::error::AppError;
+
+pub use error::Error;
 
 /// Numbered migrations, embedded in the binary and applied at start.
 fn migrations() -> Migrations<'static> {
@@ -30,19 +35,6 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot open database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("cannot migrate database: {0}")]
-    Migrate(#[from] rusqlite_migration::Error),
-    #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
-}
-
 /// A pool of connections to one database. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -52,7 +44,7 @@ pub struct Db {
 struct Inner {
     uri: String,
     flags: OpenFlags,
-    idle: Mutex<Vec<Pooled>>,
+    idle: Mutex<Vec<Conn>>,
     /// Told about the watched rows each committed use of a connection wrote.
     watcher: std::sync::OnceLock<Watcher>,
     // Keeps a shared in-memory database alive while the pool lends out the others.
@@ -85,22 +77,50 @@ pub struct Change {
 }
 
 /// Called, on the connection that wrote them, with the changes of each use
-/// of a pooled connection that ended committed (nothing for a rollback).
+/// of a pooled connection that were committed (nothing rolled back, whether
+/// by a whole transaction or back to a savepoint).
 pub type Watcher = Box<dyn Fn(&Connection, &[Change]) + Send + Sync>;
 
 /// Changes one use of a connection may collect before the rest are dropped
 /// (a fixture restore writes no watched rows; no request writes more than a few).
 const MAX_CHANGES: usize = 10_000;
 
-/// A pooled connection and the changes its hooks collected.
-struct Pooled {
-    conn: Connection,
-    changes: Arc<Mutex<Vec<Change>>>,
+/// What a connection's hooks collected: the changes of the transaction under
+/// way, and those committed since the connection was lent out.
+#[derive(Default)]
+struct Changes {
+    pending: Vec<Change>,
+    committed: Vec<Change>,
 }
 
-impl Pooled {
-    fn new(conn: Connection) -> Result<Pooled, rusqlite::Error> {
-        let changes: Arc<Mutex<Vec<Change>>> = Arc::default();
+impl Changes {
+    fn lock(changes: &Mutex<Changes>) -> std::sync::MutexGuard<'_, Changes> {
+        // A panic while holding this lock cannot leave the Vecs half-updated.
+        changes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A pooled connection, as `Db::call` lends it out: reads through it
+/// directly (it derefs to a `rusqlite::Connection`), writes that span
+/// statements through `write_tx`. Its hooks note the watched rows each
+/// statement writes; a change is reported once its transaction commits, and
+/// forgotten if the transaction, or the savepoint it was written under,
+/// rolls back.
+pub struct Conn {
+    conn: Connection,
+    changes: Arc<Mutex<Changes>>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl Conn {
+    fn new(conn: Connection) -> Result<Conn, rusqlite::Error> {
+        let changes: Arc<Mutex<Changes>> = Arc::default();
         let seen = changes.clone();
         conn.update_hook(Some(
             move |action: rusqlite::hooks::Action, _: &str, table: &str, rowid: i64| {
@@ -115,28 +135,108 @@ impl Pooled {
                     rusqlite::hooks::Action::SQLITE_UPDATE => Op::Update,
                     _ => return,
                 };
-                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                if seen.len() < MAX_CHANGES {
-                    seen.push(Change { table, rowid, op });
+                let mut seen = Changes::lock(&seen);
+                if seen.pending.len() + seen.committed.len() < MAX_CHANGES {
+                    seen.pending.push(Change { table, rowid, op });
                 }
             },
         ))?;
+        // Every commit, of a transaction or of a single statement outside
+        // one, makes what it wrote news.
+        let done = changes.clone();
+        conn.commit_hook(Some(move || {
+            let mut done = Changes::lock(&done);
+            let pending = std::mem::take(&mut done.pending);
+            done.committed.extend(pending);
+            false // let the commit go ahead
+        }))?;
+        // A whole rollback undoes what its transaction wrote. (A rollback to
+        // a savepoint calls no hook: `Savepoint` forgets its own changes.)
         let undone = changes.clone();
         conn.rollback_hook(Some(move || {
-            undone.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            Changes::lock(&undone).pending.clear();
         }))?;
-        Ok(Pooled { conn, changes })
+        Ok(Conn { conn, changes })
     }
 
-    fn take_changes(&self) -> Vec<Change> {
-        std::mem::take(&mut *self.changes.lock().unwrap_or_else(|p| p.into_inner()))
+    /// The committed changes since the last call; anything still pending
+    /// (never committed) is forgotten.
+    fn take_committed(&self) -> Vec<Change> {
+        let mut changes = Changes::lock(&self.changes);
+        changes.pending.clear();
+        std::mem::take(&mut changes.committed)
+    }
+}
+
+/// A write transaction (`write_tx`): reads and writes through it (it derefs
+/// to a `rusqlite::Connection`), then `commit`; dropped without a commit it
+/// rolls back.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    changes: Arc<Mutex<Changes>>,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<(), Error> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// A savepoint inside the transaction: what is written under it is kept
+    /// by `Savepoint::commit`, and undone (and never reported) when it is
+    /// dropped without one.
+    pub fn savepoint(&mut self) -> Result<Savepoint<'_>, Error> {
+        let mark = Changes::lock(&self.changes).pending.len();
+        Ok(Savepoint {
+            sp: Some(self.tx.savepoint()?),
+            changes: self.changes.clone(),
+            mark,
+        })
+    }
+}
+
+/// A savepoint of a `Tx`: derefs to a `rusqlite::Connection`; dropped
+/// without `commit`, its writes roll back and their changes are forgotten.
+pub struct Savepoint<'t> {
+    sp: Option<rusqlite::Savepoint<'t>>,
+    changes: Arc<Mutex<Changes>>,
+    /// How many changes the transaction had pending when it began.
+    mark: usize,
+}
+
+impl std::ops::Deref for Savepoint<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.sp.as_ref().expect("a savepoint is held until it ends")
+    }
+}
+
+impl Savepoint<'_> {
+    pub fn commit(mut self) -> Result<(), Error> {
+        let sp = self.sp.take().expect("a savepoint is held until it ends");
+        Ok(sp.commit()?)
+    }
+}
+
+impl Drop for Savepoint<'_> {
+    fn drop(&mut self) {
+        if let Some(sp) = self.sp.take() {
+            drop(sp); // rolls back to the savepoint and releases it
+            Changes::lock(&self.changes).pending.truncate(self.mark);
+        }
     }
 }
 
 impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
     /// `:memory:` gives a private in-memory database shared by the pool.
-    pub fn open(path: &str) -> Result<Db, StoreError> {
+    pub fn open(path: &str) -> Result<Db, Error> {
         let base = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -161,7 +261,7 @@ impl Db {
             inner: Arc::new(Inner {
                 uri,
                 flags,
-                idle: Mutex::new(vec![Pooled::new(first)?]),
+                idle: Mutex::new(vec![Conn::new(first)?]),
                 watcher: std::sync::OnceLock::new(),
                 _anchor: anchor,
             }),
@@ -172,7 +272,7 @@ impl Db {
     pub async fn call<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
         crate::blocking::run(move || db.with_conn(f)).await
@@ -181,7 +281,7 @@ impl Db {
     /// Runs `f` with a pooled connection on this thread (CLI, tests, fixtures).
     pub fn with_conn<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, AppError>,
+        f: impl FnOnce(&mut Conn) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let pooled = self.idle().pop();
         let mut pooled = match pooled {
@@ -191,16 +291,15 @@ impl Db {
                 self.inner.flags,
                 self.inner._anchor.is_some(),
             )
-            .map_err(AppError::internal)
-            .and_then(|c| Pooled::new(c).map_err(AppError::internal))?,
+            .and_then(|c| Conn::new(c).map_err(Error::from))?,
         };
-        let result = f(&mut pooled.conn);
+        let result = f(&mut pooled);
         // A connection left inside a transaction by an error path is rolled back
         // before it is lent out again (which also forgets its changes).
         if !pooled.conn.is_autocommit() {
             let _ = pooled.conn.execute_batch("ROLLBACK");
         }
-        let changes = pooled.take_changes();
+        let changes = pooled.take_committed();
         if let (false, Some(watch)) = (changes.is_empty(), self.inner.watcher.get()) {
             watch(&pooled.conn, &changes);
         }
@@ -216,14 +315,14 @@ impl Db {
         let _ = self.inner.watcher.set(watcher);
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Pooled>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
         // A panic while holding this lock cannot leave the Vec half-updated.
         self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(uri, flags).map_err(|source| StoreError::Open {
+fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Error> {
+    let conn = Connection::open_with_flags(uri, flags).map_err(|source| Error::Open {
         path: uri.to_string(),
         source,
     })?;
@@ -232,12 +331,17 @@ fn connect(uri: &str, flags: OpenFlags, memory: bool) -> Result<Connection, Stor
         // WAL returns the mode it ended up in; an error here is a real problem.
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    // Each pooled connection keeps its own page cache: at SQLite's default
+    // (2 MiB) the pool alone could hold 16 MiB of a busy database.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{};",
+        crate::limits::SQLITE_CACHE_KIB
+    ))?;
     Ok(conn)
 }
 
 /// Whether the database holds any password hash made with the server secret.
-pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
+pub fn holds_hashes(conn: &Connection) -> Result<bool, Error> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM lines) OR EXISTS (SELECT 1 FROM staff)
              OR EXISTS (SELECT 1 FROM partner_accounts)",
@@ -250,35 +354,18 @@ pub fn holds_hashes(conn: &Connection) -> Result<bool, AppError> {
 /// ordinary rows, and the newest `keep_security` security events of the audit
 /// log (trimmed apart: ordinary rows never push one out); returns how many
 /// older rows went.
-pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, AppError> {
-    let mail = conn.execute(
-        "DELETE FROM mail_log WHERE id <= (SELECT max(id) FROM mail_log) - ?1",
-        [keep],
-    )?;
-    Ok(mail + audit::trim(conn, keep, keep_security)?)
-}
-
-/// The server setting naming the SMTP relay (absent: no relay).
-pub const SMTP_RELAY: &str = "smtp_relay";
-
-/// Sets (or, with `None`, removes) a setting of the running server.
-pub fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> Result<(), AppError> {
-    match value {
-        Some(v) => conn.execute(
-            "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = ?2",
-            [key, v],
-        )?,
-        None => conn.execute("DELETE FROM server_settings WHERE key = ?1", [key])?,
-    };
-    Ok(())
+pub fn trim_logs(conn: &Connection, keep: i64, keep_security: i64) -> Result<usize, Error> {
+    Ok(mail::trim_log(conn, keep)? + audit::trim(conn, keep, keep_security)?)
 }
 
 /// Starts a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`),
 /// so two writers never both read then both write.
-pub fn write_tx(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, AppError> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(AppError::internal)
+pub fn write_tx(conn: &mut Conn) -> Result<Tx<'_>, Error> {
+    let Conn { conn, changes } = conn;
+    Ok(Tx {
+        tx: conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+        changes: changes.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -316,7 +403,7 @@ mod tests {
             db.with_conn(|c2| {
                 let n: i64 = c2
                     .query_row("SELECT count(*) FROM lines", [], |r| r.get(0))
-                    .map_err(AppError::internal)?;
+                    .map_err(Error::from)?;
                 assert_eq!(n, 0);
                 Ok(())
             })?;
@@ -324,5 +411,81 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    /// The watcher's calls, recorded: (table, rowid, op) of each change.
+    fn watched(db: &Db) -> Arc<Mutex<Vec<(Table, i64, Op)>>> {
+        let seen: Arc<Mutex<Vec<(Table, i64, Op)>>> = Arc::default();
+        let log = seen.clone();
+        db.watch(Box::new(move |_, changes| {
+            let mut log = log.lock().unwrap();
+            log.extend(changes.iter().map(|c| (c.table, c.rowid, c.op)));
+        }));
+        seen
+    }
+
+    #[test]
+    fn a_write_rolled_back_to_a_savepoint_is_never_reported() {
+        let db = Db::open(":memory:").unwrap();
+        let seen = watched(&db);
+        db.with_conn(|c| {
+            let mut tx = write_tx(c)?;
+            {
+                // Written, then undone: its row id is taken again below.
+                let sp = tx.savepoint()?;
+                audit::record(
+                    &sp,
+                    1,
+                    None,
+                    audit::Action::ShopReset,
+                    audit::Outcome::Refused,
+                    "t",
+                )?;
+                drop(sp);
+            }
+            audit::record(
+                &tx,
+                2,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(Table::Audit, 1, Op::Insert)]);
+    }
+
+    #[test]
+    fn a_committed_write_is_reported_even_if_a_later_one_rolls_back() {
+        let db = Db::open(":memory:").unwrap();
+        let seen = watched(&db);
+        db.with_conn(|c| {
+            let tx = write_tx(c)?;
+            audit::record(
+                &tx,
+                1,
+                None,
+                audit::Action::NewLine,
+                audit::Outcome::Ok,
+                "t",
+            )?;
+            tx.commit()?;
+            let tx = write_tx(c)?;
+            audit::record(
+                &tx,
+                2,
+                None,
+                audit::Action::ShopReset,
+                audit::Outcome::Ok,
+                "t",
+            )?;
+            drop(tx);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(*seen.lock().unwrap(), [(Table::Audit, 1, Op::Insert)]);
     }
 }

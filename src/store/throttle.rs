@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::error::AppError;
+use super::error::Error;
 
 /// How attempts under one key are allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,12 +76,7 @@ pub fn backoff_wait(policy: Policy, n: i64) -> i64 {
 }
 
 /// Reserves one attempt under `key` at `now`, in one statement.
-pub fn reserve(
-    conn: &Connection,
-    key: &str,
-    policy: Policy,
-    now: i64,
-) -> Result<Reserved, AppError> {
+pub fn reserve(conn: &Connection, key: &str, policy: Policy, now: i64) -> Result<Reserved, Error> {
     let counted: Option<i64> = match policy {
         Policy::Backoff {
             free,
@@ -129,12 +124,7 @@ pub fn reserve(
 
 /// Whether `key` may try now, without counting anything: for a check done
 /// inside the caller's write transaction together with `reserve`.
-pub fn allowed(
-    conn: &Connection,
-    key: &str,
-    policy: Policy,
-    now: i64,
-) -> Result<Reserved, AppError> {
+pub fn allowed(conn: &Connection, key: &str, policy: Policy, now: i64) -> Result<Reserved, Error> {
     let row: Option<(i64, i64)> = conn
         .prepare_cached("SELECT count, until FROM throttle WHERE key = ?1")?
         .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -151,14 +141,14 @@ pub fn allowed(
 }
 
 /// A success forgets the attempts (backoff policies).
-pub fn clear(conn: &Connection, key: &str) -> Result<(), AppError> {
+pub fn clear(conn: &Connection, key: &str) -> Result<(), Error> {
     conn.prepare_cached("DELETE FROM throttle WHERE key = ?1")?
         .execute([key])?;
     Ok(())
 }
 
 /// Forgets every key whose attempts no longer matter; returns how many.
-pub fn sweep(conn: &Connection, now: i64) -> Result<usize, AppError> {
+pub fn sweep(conn: &Connection, now: i64) -> Result<usize, Error> {
     Ok(conn.execute("DELETE FROM throttle WHERE forget_at < ?1", [now])?)
 }
 
@@ -227,7 +217,9 @@ mod tests {
             reserve(c, "old", LOGIN, 0)?;
             reserve(c, "new", LOGIN, 90_000)?;
             assert_eq!(sweep(c, 90_000)?, 1);
-            let left: i64 = c.query_row("SELECT count(*) FROM throttle", [], |r| r.get(0))?;
+            let left: i64 = c
+                .query_row("SELECT count(*) FROM throttle", [], |r| r.get(0))
+                .map_err(Error::from)?;
             assert_eq!(left, 1);
             Ok(())
         })
@@ -242,7 +234,9 @@ mod tests {
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 let db = db.clone();
-                std::thread::spawn(move || db.with_conn(|c| reserve(c, "race", LOGIN, 5)).unwrap())
+                std::thread::spawn(move || {
+                    db.with_conn(|c| Ok(reserve(c, "race", LOGIN, 5)?)).unwrap()
+                })
             })
             .collect();
         let go = handles

@@ -2,9 +2,9 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::mail::store::{LogEntry, OutboxFilter, Outgoing};
 use crate::store::audit;
 use crate::store::lines::LineState;
+use crate::store::mail::{LogEntry, OutboxFilter, Outgoing};
 
 /// The console's one style sheet: readable tables, a header with the
 /// product name and the current page, wrapped message bodies.
@@ -22,6 +22,7 @@ main{padding:1em 1.5em 3em;max-width:78em;overflow-x:auto}\
 h1{font-size:1.4em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.4em 0 .4em}\
 table{border-collapse:collapse;background:#fff;margin:.3em 0 1em}\
 td,th{border:1px solid var(--line);padding:.3em .6em;text-align:left;vertical-align:top}\
+table{font-size:.94em}td{overflow-wrap:anywhere}td>a:only-child,td:has(>.button),td:has(>form){white-space:nowrap}\
 th{background:#eef1f5;font-weight:600}\
 time{white-space:nowrap}small.utc{color:var(--muted);white-space:nowrap}\
 pre,.body{background:#fff;border:1px solid var(--line);padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere;max-width:60em}\
@@ -32,6 +33,7 @@ input,select{font:inherit;padding:.2em .35em}\
 form.inline{display:inline}\
 .note{padding:.5em .8em;background:#e8f5e9;border-left:4px solid #2e7d32}\
 .err{color:#b3261e}.pager{color:var(--muted)}\
+.empty{padding:.8em 1em;background:#fff;border:1px dashed #9aa3ad;color:var(--muted);max-width:60em}\
 .state-failed{color:#b3261e;font-weight:600}.state-pending{color:#8a6d00}.state-relayed{color:#2e7d32}";
 
 /// The pages of the console's navigation: (path, label).
@@ -192,6 +194,9 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                 p { a.button.danger href="/admin/restore" { "Restore demo fixtures…" } }
             }
             p { (total) " lines" }
+            @if lines.is_empty() {
+                (empty("No lines. Restore the demo fixtures above, or create a line below."))
+            } @else {
             table {
                 tr { th { "Number" } th { "Name" } th { "Mail address" } th { "Mail" } th { "Rejection" } th { "My Menu" } th { "Subscriptions" } th { "Locks" } th { "" } }
                 @for l in lines {
@@ -208,6 +213,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                     }
                 }
             }
+            }
             h2 { "New line" }
             p { "A line as at purchase: i-mode password 0000, the phone-number mail address." }
             form method="post" action="/admin/lines" {
@@ -221,7 +227,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
                 label { "Identity document "
                     select name="id_doc_type" {
                         option value="" { "—" }
-                        @for t in crate::store::provision::DOCUMENT_TYPES { option value=(t) { (t) } }
+                        @for t in crate::domain::DOCUMENT_TYPES { option value=(t) { (t) } }
                     }
                 } " "
                 label { "number " input name="id_doc_number"; } " "
@@ -256,10 +262,18 @@ pub fn audit(
                 }
                 " " button { "Filter" }
             }
-            table {
-                tr { th { "At" } th { "Line" } th { "Action" } th { "Outcome" } th { "Source" } }
-                @for e in entries {
-                    tr { td { (when(&e.at)) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) (times(e.count)) } td { (e.source) } }
+            @if entries.is_empty() {
+                @if filter.iter().any(Option::is_some) {
+                    (empty("No audit entry matches this filter."))
+                } @else {
+                    (empty("The audit log is empty. Every password attempt, protected action, reset and console login is written here."))
+                }
+            } @else {
+                table {
+                    tr { th { "At" } th { "Line" } th { "Action" } th { "Outcome" } th { "Source" } }
+                    @for e in entries {
+                        tr { td { (when(&e.at)) } td { (e.line.as_deref().unwrap_or("")) } td { (e.action) } td { (e.outcome) (times(e.count)) } td { (e.source) } }
+                    }
                 }
             }
             (pager("/admin/audit", offset, crate::limits::PAGE_ROWS, total, &[("line", line.unwrap_or("").to_string()), ("action", action.unwrap_or("").to_string()), ("outcome", outcome.unwrap_or("").to_string())]))
@@ -272,10 +286,14 @@ pub fn mail_log(csrf: &str, entries: &[LogEntry], offset: i64, total: i64) -> Ma
         "Mail log",
         Some(csrf),
         html! {
-            table {
-                tr { th { "At" } th { "From" } th { "To" } th { "Line" } th { "Status" } th { "Reason" } }
-                @for e in entries {
-                    tr { td { (when(&e.at)) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
+            @if entries.is_empty() {
+                (empty("No mail yet. Every mail sent from a handset or through the API is listed here with the rule that delivered or refused it."))
+            } @else {
+                table {
+                    tr { th { "At" } th { "From" } th { "To" } th { "Line" } th { "Status" } th { "Reason" } }
+                    @for e in entries {
+                        tr { td { (when(&e.at)) } td { (e.from) } td { (e.to) } td { (e.line.as_deref().unwrap_or("")) } td { (e.status) } td { (e.reason.as_deref().unwrap_or("")) } }
+                    }
                 }
             }
             (pager("/admin/mail-log", offset, crate::limits::PAGE_ROWS, total, &[]))
@@ -297,13 +315,25 @@ pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter)
                 " " button { "Search" }
             }
             p { (total) " messages" }
-            table {
-                tr { th { "#" } th { "At" } th { "From" } th { "To" } th { "Subject" } th { "Relay" } }
-                @for m in mails {
-                    tr {
-                        td { a href={ "/outbox/" (m.id) } { (m.id) } }
-                        td { (when(&m.at)) } td { (m.from) } td { (m.to) } td { (m.subject) }
-                        td { (relay_state(m)) }
+            @if mails.is_empty() {
+                @if [&filter.from, &filter.to, &filter.subject].iter().any(|f| f.as_deref().is_some_and(|v| !v.is_empty())) {
+                    (empty("No message matches this search."))
+                } @else {
+                    p.empty {
+                        "The outbox is empty. Mail to an address outside docomo.ne.jp lands here, never sent on: "
+                        "a partner site's password reset (" a href="/partners" { "partner sites" } "), "
+                        "a handset mail to an outside address, or " code { "POST /api/mail" } "."
+                    }
+                }
+            } @else {
+                table {
+                    tr { th { "#" } th { "At" } th { "From" } th { "To" } th { "Subject" } th { "Relay" } }
+                    @for m in mails {
+                        tr {
+                            td { a href={ "/outbox/" (m.id) } { (m.id) } }
+                            td { (when(&m.at)) } td { (m.from) } td { (m.to) } td { (m.subject) }
+                            td { (relay_state(m)) }
+                        }
                     }
                 }
             }
@@ -311,6 +341,12 @@ pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter)
             p { a.button.danger href="/outbox/clear" { "Delete all…" } }
         },
     )
+}
+
+/// What an empty list says instead of a bare table header: why it is empty
+/// and how something gets there.
+fn empty(text: &str) -> Markup {
+    html! { p.empty { (text) } }
 }
 
 /// Previous / next links of a paginated list, keeping its other query fields.
@@ -398,10 +434,10 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option
 pub struct LineView<'a> {
     pub state: &'a LineState,
     pub audit: &'a [audit::Entry],
-    pub mails: &'a [crate::mail::store::Received],
+    pub mails: &'a [crate::store::mail::Received],
     pub mail_total: i64,
-    pub subscriptions: &'a [crate::store::services::Subscription],
-    pub ledger: &'a [crate::store::services::LedgerEntry],
+    pub subscriptions: &'a [crate::store::sites::Subscription],
+    pub ledger: &'a [crate::store::sites::LedgerEntry],
 }
 
 pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
@@ -466,7 +502,7 @@ pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
 
 /// One inquiry beside the member record it names (if any).
 pub struct InquiryView<'a> {
-    pub inquiry: &'a crate::recovery::store::Inquiry,
+    pub inquiry: &'a crate::store::partners::Inquiry,
     /// (login ID, stored fields) of the member with the inquiry's member ID.
     pub member: Option<(&'a str, &'a std::collections::BTreeMap<String, String>)>,
 }
@@ -486,6 +522,13 @@ pub fn support(
         html! {
             @if let Some(n) = note { p { strong { (n) } } }
             p { "Inquiries from partner sites. Compare with the member record; \"Send reset link\" mails the member a link to set a new password (the original password is never shown)." }
+            @if items.is_empty() {
+                p.empty {
+                    "No inquiries. A member who cannot reset a password alone (a Plus member without a date of birth) "
+                    "writes through the site's inquiry form, and the inquiry waits here: see the "
+                    a href="/partners" { "partner sites" } "."
+                }
+            }
             @for item in items {
                 h2 { "#" (item.inquiry.id) " " (item.inquiry.site) " — " (item.inquiry.status) }
                 table {

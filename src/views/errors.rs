@@ -1,4 +1,5 @@
-//! The error page a handset sees: a short message in its language.
+//! The error pages: a handset's (a short message in its language) and a PC
+//! site's (both languages, the site's own frame, a link to its top).
 
 use maud::{html, Markup};
 
@@ -10,7 +11,12 @@ pub fn page(ctx: &Ctx, kind: ErrorKind, detail: &str, root: &str) -> Markup {
     if kind == ErrorKind::UnknownProfile {
         return unknown_profile(ctx, detail, root);
     }
-    let message = ctx.t(match kind {
+    with_way_home(ctx, root, html! { (ctx.t(message(kind))) })
+}
+
+/// What each kind of error says.
+fn message(kind: ErrorKind) -> text::Text {
+    match kind {
         ErrorKind::NotFound => text::ERR_NOT_FOUND,
         ErrorKind::MethodNotAllowed => text::ERR_METHOD,
         ErrorKind::TooLarge => text::ERR_TOO_LARGE,
@@ -22,8 +28,22 @@ pub fn page(ctx: &Ctx, kind: ErrorKind, detail: &str, root: &str) -> Markup {
         ErrorKind::Unauthorized => text::ERR_UNAUTHORIZED,
         ErrorKind::BadRequest | ErrorKind::UnknownProfile => text::ERR_BAD_REQUEST,
         ErrorKind::Internal => text::ERR_INTERNAL,
-    });
-    with_way_home(ctx, root, html! { (message) })
+    }
+}
+
+/// A PC site's error page (My docomo, the shop counter, the partner sites,
+/// the console): `site` names the site, `home` is its top page.
+pub fn pc_page(kind: ErrorKind, site: &str, home: &str) -> Markup {
+    let (ja, en) = message(kind);
+    super::pc::layout(
+        site,
+        "エラー / Error",
+        html! {
+            p lang="ja" { (ja) }
+            p lang="en" { (en) }
+            p { a href=(home) { "トップへ / Back to the top" } }
+        },
+    )
 }
 
 /// A model the catalogue does not have: which one, and where the models are listed.

@@ -4,7 +4,7 @@ use maud::{html, Markup};
 
 use super::menu::{list_page, Item, Nav};
 use super::{layout, notice, text, to_imenu, token_field, Ctx};
-use crate::mail::store::Received;
+use crate::store::mail::Received;
 
 /// Bytes of the page frame of an inbox page (layout, title, paging and
 /// back links), and of one listed mail at its longest.

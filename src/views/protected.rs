@@ -4,8 +4,9 @@ use maud::{html, Markup};
 
 use super::{notice, pin_input, text, to_imenu, token_field, Ctx};
 use crate::domain::actions;
+use crate::mail::address::MAIL_DOMAIN;
 use crate::mail::rejection::Mode;
-use crate::store::lines::{LineState, MAIL_DOMAIN};
+use crate::store::lines::LineState;
 
 /// The label of a mail-rejection mode.
 pub fn mode_label(ctx: &Ctx, mode: Mode) -> &'static str {

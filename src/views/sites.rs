@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use super::menu::{paged, Item};
 use super::{key_link, text, to_imenu, Ctx};
 use crate::menu::{Site, SITE_ACTION};
-use crate::store::services::Subscription;
+use crate::store::sites::Subscription;
 
 /// "Monthly 330 yen" or "Free".
 pub fn fee(ctx: &Ctx, fee: u32) -> String {

@@ -30,8 +30,8 @@ use axum::routing::future::RouteFuture;
 use axum::Router;
 use tower_service::Service;
 
-use super::headers::Kind;
-use super::AppState;
+use crate::web::headers::Kind;
+use crate::web::state::AppState;
 
 /// The application: the cached-page shortcut in front of the router.
 #[derive(Clone)]
@@ -67,7 +67,7 @@ impl App {
             // Answered from memory in well under the first bucket's bound:
             // counted there without reading the clock twice.
             self.state.metrics.request(
-                kind_index(Kind::Handset),
+                Kind::Handset,
                 page.status().as_u16(),
                 std::time::Duration::ZERO,
             );
@@ -100,7 +100,7 @@ impl App {
     /// A plain gateway link, answered without the router: the same handler,
     /// its errors rendered by the same function as the router's.
     fn gateway_link<B>(&self, req: &Request<B>, started: std::time::Instant) -> Option<AppFuture> {
-        let (sid, site, rest) = super::gateway::plain_link_path(req.uri().path())?;
+        let (sid, site, rest) = crate::web::gateway::plain_link_path(req.uri().path())?;
         // A GET with a body is the router's (it refuses a large one unread).
         let headers = req.headers();
         if headers.contains_key(axum::http::header::CONTENT_LENGTH)
@@ -108,7 +108,7 @@ impl App {
         {
             return None;
         }
-        let call = super::gateway::Call {
+        let call = crate::web::gateway::Call {
             sid: sid.to_string(),
             site: site.to_string(),
             rest: rest.to_string(),
@@ -125,10 +125,10 @@ impl App {
             started,
         };
         Some(AppFuture::Gateway(Box::pin(async move {
-            let answer = super::gateway::link_get(state.clone(), call)
+            let answer = crate::web::gateway::link_get(state.clone(), call)
                 .await
                 .unwrap_or_else(IntoResponse::into_response);
-            let mut response = super::error_page(&state, &uri, ua.as_ref(), answer);
+            let mut response = crate::web::errors::error_page(&state, &uri, ua.as_ref(), answer);
             finish.apply(&mut response);
             response
         })))
@@ -144,20 +144,10 @@ pub struct Finish {
     started: std::time::Instant,
 }
 
-/// A kind's place in the metrics' list of kinds.
-fn kind_index(kind: Kind) -> usize {
-    match kind {
-        Kind::Handset => 0,
-        Kind::Pc => 1,
-        Kind::Emulator => 2,
-        Kind::Api => 3,
-    }
-}
-
 impl Finish {
     fn apply(self, response: &mut Response) {
         self.state.metrics.request(
-            kind_index(self.kind),
+            self.kind,
             response.status().as_u16(),
             self.started.elapsed(),
         );
@@ -166,8 +156,8 @@ impl Finish {
             .headers()
             .contains_key(axum::http::header::LOCATION)
         {
-            let origin = super::headers::origin(self.host.as_ref(), &self.state.public_url);
-            super::headers::absolute_location(response, &origin);
+            let origin = crate::web::headers::origin(self.host.as_ref(), &self.state.public_url);
+            crate::web::headers::absolute_location(response, &origin);
         }
     }
 }
@@ -187,6 +177,42 @@ where
 
     fn call(&mut self, req: Request<B>) -> AppFuture {
         self.respond(req)
+    }
+}
+
+impl App {
+    /// The service answering the requests of a client at `remote`.
+    pub fn for_peer(&self, remote: SocketAddr) -> Peer {
+        Peer {
+            app: self.clone(),
+            remote,
+        }
+    }
+}
+
+/// The application as one client's connection sees it: its requests carry
+/// the client's address.
+#[derive(Clone)]
+pub struct Peer {
+    app: App,
+    remote: SocketAddr,
+}
+
+impl<B> Service<Request<B>> for Peer
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> AppFuture {
+        self.app.respond_from(req, Some(self.remote))
     }
 }
 
@@ -250,5 +276,5 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     };
     let node = state.menu.node(node_id)?;
     let session = state.sessions.touch(sid)?;
-    super::imenu::cached_page(state, &session, sid, node, page)
+    crate::web::handset::imenu::cached_page(state, &session, sid, node, page)
 }

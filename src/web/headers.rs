@@ -12,18 +12,8 @@ use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::uri::Authority;
 use axum::response::Response;
 
-/// What kind of page a path serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Power-on, menus, settings, mail, the gateway: what a handset shows.
-    Handset,
-    /// My docomo, the shop counter, partner sites, the admin console, the outbox.
-    Pc,
-    /// The emulator's shell: the one page with script.
-    Emulator,
-    /// JSON and text for scripts.
-    Api,
-}
+/// What kind of page a path serves (one list, shared with the metrics).
+pub use crate::metrics::RouteKind as Kind;
 
 impl Kind {
     pub fn of(path: &str) -> Kind {

@@ -135,75 +135,6 @@ impl<T: Clone + Send + Sync + 'static> PcSessions<T> {
     }
 }
 
-/// The outcome of a throttled password login.
-pub enum LoginCheck<T> {
-    /// Too many failures: try again in this many seconds (nothing was checked).
-    Wait(i64),
-    Ok(T),
-    /// Unknown account or wrong password: the same answer, the same Argon2 work.
-    Failed,
-}
-
-/// Checks a password login, throttled per `key`: the attempt is reserved
-/// before Argon2 runs (simultaneous attempts get no more checks than
-/// sequential ones), and an unknown account costs the same one check as a
-/// wrong password. A refused attempt is counted in the audit log's summary
-/// of `action` from `source` for the minute, not written on its own.
-/// `lookup` finds the account: what to hand back on success, and its stored
-/// hash.
-pub async fn check_login<T: Send + 'static>(
-    state: &super::AppState,
-    key: String,
-    (action, source): (&'static str, String),
-    password: String,
-    lookup: impl FnOnce(&rusqlite::Connection) -> Result<Option<(T, String)>, crate::error::AppError>
-        + Send
-        + 'static,
-) -> Result<LoginCheck<T>, crate::error::AppError> {
-    use crate::store::throttle::{self, Reserved};
-    let now = state.clock.now();
-    // One check of this account at a time; then a slot (a busy pool answers
-    // "busy" without counting an attempt).
-    let admitted = state.pins.admit(Some(key.clone())).await?;
-    let reserve_key = key.clone();
-    let (reserved, account) = state
-        .db
-        .call(move |conn| {
-            let reserved = throttle::reserve(conn, &reserve_key, throttle::LOGIN, now)?;
-            if !reserved.is_go() {
-                use crate::store::audit::{summarise, Outcome};
-                summarise(conn, now, None, action, Outcome::Throttled, &source)?;
-                return Ok((reserved, None));
-            }
-            Ok((reserved, lookup(conn)?))
-        })
-        .await?;
-    if let Reserved::Wait(wait) = reserved {
-        state.metrics.limit_hit("rate_limited");
-        return Ok(LoginCheck::Wait(wait));
-    }
-    let (who, stored) = match account {
-        Some((who, hash)) => (Some(who), Some(hash)),
-        None => (None, None),
-    };
-    let ok = state
-        .pins
-        .run_with(admitted.permit, move |slot| {
-            slot.verify_or_dummy(&password, stored.as_deref())
-        })
-        .await;
-    match who.filter(|_| ok) {
-        Some(who) => {
-            state
-                .db
-                .call(move |conn| throttle::clear(conn, &key))
-                .await?;
-            Ok(LoginCheck::Ok(who))
-        }
-        None => Ok(LoginCheck::Failed),
-    }
-}
-
 /// A 303 to `location` that also sets (or clears) a session cookie.
 pub fn see_other(cookie: HeaderValue, location: &'static str) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -222,7 +153,7 @@ pub fn check_csrf(
     csrf: &str,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<crate::handset::FormData, crate::error::AppError> {
-    let form = super::page::read_form(body, crate::handset::Charset::Utf8)?;
+    let form = crate::web::page::read_form(body, crate::handset::Charset::Utf8)?;
     if !crate::random::constant_time_eq(form.text("csrf")?.as_bytes(), csrf.as_bytes()) {
         return Err(crate::error::AppError::StaleForm);
     }

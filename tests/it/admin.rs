@@ -581,7 +581,7 @@ async fn a_message_mid_send_when_garake_stopped_is_failed_and_not_sent_again() {
     let claimed = app
         .state
         .db
-        .call(move |conn| garake::mail::store::claim_relay(conn, id))
+        .call(move |conn| Ok(garake::store::mail::claim_relay(conn, id)?))
         .await
         .unwrap();
     assert!(claimed);
@@ -990,4 +990,32 @@ async fn the_console_refuses_to_move_the_clock_past_9999_with_a_clear_page() {
     let day = console_post(&app, &cookie, "/admin/clock", &advance("1")).await;
     assert_eq!(day.status, StatusCode::SEE_OTHER);
     assert_eq!(app.state.clock.offset(), offset + 1);
+}
+
+#[tokio::test]
+async fn empty_console_lists_say_why_they_are_empty_instead_of_a_bare_header() {
+    let app = TestApp::new().await;
+    let (cookie, _) = login(&app).await;
+    for (path, says) in [
+        ("/outbox", "The outbox is empty."),
+        (
+            "/outbox?to=nobody.example",
+            "No message matches this search.",
+        ),
+        ("/admin/support", "No inquiries."),
+        ("/admin/mail-log", "No mail yet."),
+        (
+            "/admin/audit?action=shop_reset",
+            "No audit entry matches this filter.",
+        ),
+    ] {
+        let page = console(&app, &cookie, path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.text.contains(says), "{path}: {}", page.text);
+        assert!(!page.text.contains("<th>"), "{path}: no table without rows");
+    }
+    send_external(&app, "member@example.com", "hello").await;
+    let outbox = console(&app, &cookie, "/outbox").await;
+    assert!(!outbox.text.contains("The outbox is empty."));
+    assert!(outbox.text.contains("member@example.com"));
 }

@@ -113,3 +113,27 @@ async fn the_audit_log_is_newest_first_and_filters_by_line() {
         "no PIN in the audit log"
     );
 }
+
+#[tokio::test]
+async fn json_answers_and_json_errors_end_with_a_newline() {
+    // So `curl` output ends its line instead of running into the prompt.
+    let app = TestApp::new().await;
+    for path in ["/api/lines", "/api/clock", "/api/lines/123", "/api/nowhere"] {
+        let r = app.api(path).await;
+        assert_eq!(r.header("content-type"), "application/json", "{path}");
+        assert!(
+            r.text.ends_with("}\n") || r.text.ends_with("]\n"),
+            "{path}: {:?}",
+            r.text
+        );
+        assert!(!r.text.ends_with("\n\n"), "{path}: one newline");
+        let _ = r.json();
+    }
+    let reset = app.request(
+        Request::post("/api/reset")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .body(Body::empty())
+            .unwrap(),
+    );
+    assert_eq!(reset.await.text, "{\"restored\":\"demo fixtures\"}\n");
+}

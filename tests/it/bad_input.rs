@@ -326,3 +326,25 @@ async fn path_tricks_find_nothing() {
         assert!(!r.text.contains("09012340002"), "{path} leaked data");
     }
 }
+
+#[tokio::test]
+async fn an_error_on_a_pc_site_is_that_sites_page_in_both_languages_not_a_handset_page() {
+    let app = TestApp::new().await;
+    for (path, site, home) in [
+        ("/mydocomo/login", "My docomo", "/mydocomo"),
+        ("/shop/login", "docomo Shop", "/shop"),
+        ("/p/plus-member/login", "garake partner sites", "/partners"),
+    ] {
+        let r = app.post(path, PC, vec![b'x'; 17 * 1024]).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert_eq!(r.header("content-type"), "text/html; charset=utf-8");
+        assert!(r.text.contains(site), "{path}: {}", r.text);
+        assert!(
+            r.text.contains("What you sent is too large."),
+            "{path}: {}",
+            r.text
+        );
+        assert!(r.text.contains(&format!("href=\"{home}\"")), "{path}");
+        assert!(!r.text.contains("iMenu"), "no handset way home: {}", r.text);
+    }
+}

@@ -28,19 +28,30 @@ impl Server {
 
     /// The same with the menu files of `menus`.
     pub fn start_on(db: &std::path::Path, menus: &std::path::Path, flags: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--admin-token",
-                TOKEN,
-                "--db",
-            ])
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", TOKEN])
+            .arg("--db")
             .arg(db)
             .arg("--menus")
             .arg(menus)
-            .args(flags)
+            .args(flags);
+        Server::spawn(command)
+    }
+
+    /// `garake serve` on port 0 started in `dir` (its working directory), with
+    /// only `flags` besides the address and the admin token: no database and
+    /// no menu folder unless they name them.
+    pub fn start_in(dir: &std::path::Path, flags: &[&str]) -> Server {
+        let mut command = garake_in(dir);
+        command
+            .args(["serve", "--addr", "127.0.0.1:0", "--admin-token", TOKEN])
+            .args(flags);
+        Server::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -101,6 +112,13 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `garake` run in `dir`, with no menu folder from the environment.
+fn garake_in(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir).env_remove("GARAKE_MENUS");
+    command
 }
 
 fn read_response(mut stream: TcpStream) -> (u16, String, Vec<u8>) {
@@ -294,6 +312,160 @@ fn an_existing_database_is_never_re_seeded_and_reset_restores_the_fixtures() {
         server.page("/").2.contains("鈴木一郎"),
         "reset restored the fixtures"
     );
+}
+
+/// The iMenu page a P501i handset reaches by powering on as Taro.
+fn imenu_of(server: &Server) -> String {
+    let (status, head, _) = server.send("GET", "/on/09012340001", "");
+    assert_eq!(status, 303, "{head}");
+    let (status, _, imenu) = server.page(header(&head, "location"));
+    assert_eq!(status, 200, "{imenu}");
+    imenu
+}
+
+#[test]
+fn serve_from_an_empty_directory_answers_imenu_with_the_built_in_menus() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), &["--db", ":memory:"]);
+
+    let imenu = imenu_of(&server);
+    for label in ["マイメニュー", "メニューリスト", "メール", "お客様サポート"]
+    {
+        assert!(imenu.contains(label), "{label} missing from:\n{imenu}");
+    }
+    // walk, from the same empty directory, knows the built-in nodes too.
+    let out = garake_in(dir.path())
+        .args(["walk", "--base", &format!("http://{}", server.addr)])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("menu nodes never reached: 0"), "{stdout}");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was written beside it"
+    );
+}
+
+#[test]
+fn check_without_menus_checks_the_built_in_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = garake_in(dir.path()).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("(built-in): ok ("), "{stdout}");
+    assert!(stdout.contains(" 3 partner sites, "), "{stdout}");
+}
+
+#[test]
+fn menus_export_writes_the_built_in_files_and_check_accepts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = garake_in(dir.path())
+        .args(["menus", "export", "custom"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for file in [
+        "handsets.toml",
+        "imenu.toml",
+        "sites.toml",
+        "partners/ims.toml",
+        "partners/koku.toml",
+        "partners/plus-member.toml",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == format!("wrote custom/{file}")),
+            "{file} not listed in:\n{stdout}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("custom").join(file)).unwrap(),
+            std::fs::read(shipped_menus().join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+
+    let out = garake_in(dir.path())
+        .args(["check", "--menus", "custom"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("custom: ok ("), "{stdout}");
+}
+
+#[test]
+fn serve_with_menus_uses_a_changed_exported_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = garake_in(dir.path())
+        .args(["menus", "export", "custom"])
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let imenu_toml = dir.path().join("custom/imenu.toml");
+    let text = std::fs::read_to_string(&imenu_toml).unwrap();
+    std::fs::write(
+        &imenu_toml,
+        text.replace("ja = \"お客様サポート\"", "ja = \"サポート窓口\""),
+    )
+    .unwrap();
+
+    let server = Server::start_in(dir.path(), &["--db", ":memory:", "--menus", "custom"]);
+    let imenu = imenu_of(&server);
+    assert!(imenu.contains("サポート窓口"), "{imenu}");
+    assert!(!imenu.contains("お客様サポート"), "{imenu}");
+    drop(server);
+
+    // Without --menus the built-in label is back.
+    let server = Server::start_in(dir.path(), &["--db", ":memory:"]);
+    assert!(imenu_of(&server).contains("お客様サポート"));
+}
+
+#[test]
+fn menus_export_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = |flags: &[&str]| {
+        garake_in(dir.path())
+            .args(["menus", "export"])
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    assert!(export(&["custom"]).status.success());
+    let mine = dir.path().join("custom/imenu.toml");
+    std::fs::write(&mine, "# mine\n").unwrap();
+
+    let out = export(&["custom"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("custom/imenu.toml") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing written");
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "# mine\n");
+
+    let out = export(&["--force", "custom"]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        std::fs::read(shipped_menus().join("imenu.toml")).unwrap()
+    );
+
+    // A folder that cannot be made: one line, exit 1. No folder named: exit 2.
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    let out = export(&["a-file/custom"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot write a-file/custom"), "{stderr}");
+    assert_eq!(export(&[]).status.code(), Some(2));
 }
 
 #[test]
@@ -556,6 +728,114 @@ fn walk_reports_a_tag_the_handsets_html_version_lacks_on_a_providers_page() {
     assert_eq!(new, Some(0), "{new_out}");
 }
 
+/// The shipped menu files with one more site for `upstream`: an unofficial
+/// one (reached through iMenu's URL entry), or an official one in the Menu list.
+fn menus_with_site(upstream: &str, official: bool) -> tempfile::TempDir {
+    let menus = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(shipped_menus()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("sites.toml") {
+            if official {
+                text = text.replace(
+                    "children = [\"s-transit\", \"s-gourmet\"]",
+                    "children = [\"s-transit\", \"s-gourmet\", \"s-cp\"]",
+                );
+                text.push_str("\n[[node]]\nid = \"s-cp\"\nja = \"CPサイト\"\nen = \"CP site\"\naction = \"site:cp\"\n");
+            }
+            text.push_str(&format!(
+                "\n[[site]]\nid = \"cp\"\nja = \"CPサイト\"\nen = \"CP site\"\nabout_ja = \"外部\"\nabout_en = \"Outside\"\nupstream = \"http://{upstream}/cp/\"\nofficial = {official}\n"
+            ));
+        }
+        std::fs::write(menus.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    menus
+}
+
+/// The pages a walk's output lists (one line per page, before the lists),
+/// each with how many times it was fetched (once per language).
+fn pages_walked(stdout: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut pages = std::collections::BTreeMap::new();
+    for line in stdout.lines().filter(|l| l.contains('\t')) {
+        let path = line.split('\t').next().unwrap().to_string();
+        *pages.entry(path).or_insert(0) += 1;
+    }
+    pages
+}
+
+#[test]
+fn walk_with_an_unofficial_site_configured_finds_every_built_in_page() {
+    // The URL entry's redirect into the gateway carries no `lang=`: the
+    // English session must stay English, or its pages are skipped as seen.
+    let upstream = provider(
+        "<html><head><title>cp</title></head><body>cp top<br><a href=\"about.html\">about</a></body></html>",
+    );
+    let menus = menus_with_site(&upstream, false);
+    let plain_db = tempfile::tempdir().unwrap();
+    let plain = Server::start(&plain_db.path().join("g.db"));
+    let with_db = tempfile::tempdir().unwrap();
+    let with_site = Server::start_on(&with_db.path().join("g.db"), menus.path(), &[]);
+    for profile in ["P501i", "PC"] {
+        let (code, base_out) = walk_as(&plain.addr, profile, shipped_menus());
+        assert_eq!(code, Some(0), "{profile}: {base_out}");
+        let (code, out) = walk_as(&with_site.addr, profile, menus.path());
+        assert_eq!(code, Some(0), "{profile}: {out}");
+        let (base, found) = (pages_walked(&base_out), pages_walked(&out));
+        for (page, times) in &base {
+            assert!(
+                found.get(page).is_some_and(|n| n >= times),
+                "{profile}: {page} fetched {times}× without the site, {:?}× with it:\n{out}",
+                found.get(page)
+            );
+        }
+        let total = |o: &str| -> usize {
+            o.lines()
+                .last()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert!(total(&out) > total(&base_out), "{profile}: {out}");
+        assert_eq!(
+            found.get("/s/{sid}/g/cp/about.html"),
+            Some(&2),
+            "{profile}: {out}"
+        );
+        assert!(out.contains("menu nodes never reached: 0\n"), "{out}");
+    }
+}
+
+#[test]
+fn walk_counts_a_providers_page_too_large_for_the_handset_as_over_budget() {
+    let big: &'static str = Box::leak(
+        format!(
+            "<html><head><title>big</title></head><body>{}</body></html>",
+            "x".repeat(6000)
+        )
+        .into_boxed_str(),
+    );
+    let upstream = provider(big);
+    let menus = menus_with_site(&upstream, true);
+    let db = tempfile::tempdir().unwrap();
+    let server = Server::start_on(&db.path().join("g.db"), menus.path(), &[]);
+    let (code, out) = walk_as(&server.addr, "P501i", menus.path());
+    drop(server);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("broken links: 0\n"), "{out}");
+    assert!(
+        out.contains(
+            "over-budget pages: 1\n  /s/{sid}/g/cp/ (6057 > 5120 bytes, the provider's page)\n"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn walk_reports_an_over_budget_page_and_exits_1() {
     // A menu whose labels are far too long for a P501i page.
@@ -677,7 +957,10 @@ fn a_body_that_does_not_arrive_in_time_gets_a_408_page() {
     assert_eq!(status, 408, "{head}");
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     assert!(header(&head, "content-type").starts_with("text/html"));
-    assert!(String::from_utf8_lossy(&body).contains("garake"));
+    // My docomo's own error page, in both languages.
+    let page = String::from_utf8_lossy(&body);
+    assert!(page.contains("My docomo"), "{page}");
+    assert!(page.contains("took too long to arrive"), "{page}");
 }
 
 #[test]

@@ -81,7 +81,7 @@ async fn app_with(
     let menus = menus_with_upstream(&provider.addr, None, None);
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 5;
         tweak(c);
     })

@@ -411,7 +411,7 @@ async fn setup() -> (TestApp, String, tempfile::TempDir) {
     let menus = menus_with_upstream(&base, None, Some(&short));
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 1;
     })
     .await;
@@ -628,6 +628,9 @@ async fn a_page_over_the_handsets_cache_is_cut_off_with_its_error() {
     let r = small.get(&format!("/s/{}/g/cp/big", small.sid)).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);
     assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    // The page's size, for walk: over the 5 KB cache.
+    let size: usize = r.header("x-garake-too-large").parse().unwrap();
+    assert!(size > 5 * 1024, "{size}");
     let big = app.handset(TARO, "DoCoMo/1.0/N505i/c20/TB/W20H10").await;
     assert_eq!(
         big.get(&format!("/s/{}/g/cp/big", big.sid)).await.status,
@@ -936,7 +939,7 @@ async fn setup_secure(trust: bool) -> (TestApp, tempfile::TempDir) {
     std::fs::write(&ca, ca_pem).unwrap();
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 5;
         c.gateway_ca = trust.then_some(ca);
     })
@@ -1063,6 +1066,7 @@ async fn size_limits_hold_both_ways() {
     let r = big.get(&format!("/s/{}/g/cp/huge", big.sid)).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY);
     assert!(r.text.contains("too large for your handset"), "{}", r.text);
+    assert_eq!(r.header("x-garake-too-large"), "more than 614400");
     // A posted body over the server's 16 KiB limit never reaches the provider.
     let handset = app.handset(TARO, P501I).await;
     let before = HITS.load(std::sync::atomic::Ordering::SeqCst);
@@ -1336,7 +1340,7 @@ async fn a_post_the_site_breaks_off_is_a_failure_page_and_reaches_it_once() {
     let menus = menus_with_upstream(&base, None, Some(&breaking));
     let path = menus.path().to_path_buf();
     let app = TestApp::with(move |c| {
-        c.menus = path;
+        c.menus = Some(path);
         c.gateway_timeout = 5;
     })
     .await;

@@ -217,19 +217,24 @@ impl TestApp {
             .collect()
     }
 
+    /// Reads (or writes) the database directly, as a test may.
+    pub fn sql<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> T {
+        self.state
+            .db
+            .with_conn(|c| Ok(f(c).map_err(garake::store::Error::from)?))
+            .unwrap()
+    }
+
     /// The stored i-mode password hash of a line, read directly.
     pub fn pin_hash(&self, msisdn: &str) -> String {
         let msisdn = msisdn.to_string();
-        self.state
-            .db
-            .with_conn(move |c| {
-                Ok(c.query_row(
-                    "SELECT pin_hash FROM lines WHERE msisdn = ?1",
-                    [msisdn],
-                    |r| r.get(0),
-                )?)
-            })
-            .unwrap()
+        self.sql(move |c| {
+            c.query_row(
+                "SELECT pin_hash FROM lines WHERE msisdn = ?1",
+                [msisdn],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// Every table's rows as text: to prove a refused request wrote nothing.
@@ -246,16 +251,13 @@ impl TestApp {
 
     /// How many wrong admin tokens the audit log holds.
     pub fn wrong_tokens(&self) -> i64 {
-        self.state
-            .db
-            .with_conn(|c| {
-                Ok(c.query_row(
+        self.sql(|c| {
+                c.query_row(
                     "SELECT count(*) FROM audit WHERE action = 'admin_login' AND outcome = 'wrong_token'",
                     [],
                     |r| r.get(0),
-                )?)
+                )
             })
-            .unwrap()
     }
 
     /// Every row of every table but those in `skip`, as text: to prove a
@@ -263,10 +265,7 @@ impl TestApp {
     /// members included).
     pub fn snapshot_all_but(&self, skip: &[&str]) -> String {
         let skip: Vec<String> = skip.iter().map(|t| t.to_string()).collect();
-        let names: Vec<String> = self
-            .state
-            .db
-            .with_conn(move |c| {
+        let names: Vec<String> = self.sql(move |c| {
                 let mut stmt = c.prepare(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
                 )?;
@@ -276,8 +275,7 @@ impl TestApp {
                     .into_iter()
                     .filter(|n| !skip.contains(n))
                     .collect())
-            })
-            .unwrap();
+            });
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         self.tables(&names)
     }
@@ -298,29 +296,26 @@ impl TestApp {
 
     fn tables(&self, tables: &[&str]) -> String {
         let tables: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
-        self.state
-            .db
-            .with_conn(move |c| {
-                let mut out = String::new();
-                for table in &tables {
-                    let mut stmt = c.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
-                    let cols = stmt.column_count();
-                    let rows = stmt.query_map([], |r| {
-                        let mut line = String::new();
-                        for i in 0..cols {
-                            let v: rusqlite::types::Value = r.get(i)?;
-                            line.push_str(&format!("{v:?}|"));
-                        }
-                        Ok(line)
-                    })?;
-                    for row in rows {
-                        out.push_str(&row?);
-                        out.push('\n');
+        self.sql(move |c| {
+            let mut out = String::new();
+            for table in &tables {
+                let mut stmt = c.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
+                let cols = stmt.column_count();
+                let rows = stmt.query_map([], |r| {
+                    let mut line = String::new();
+                    for i in 0..cols {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        line.push_str(&format!("{v:?}|"));
                     }
+                    Ok(line)
+                })?;
+                for row in rows {
+                    out.push_str(&row?);
+                    out.push('\n');
                 }
-                Ok(out)
-            })
-            .unwrap()
+            }
+            Ok(out)
+        })
     }
 }
 

@@ -546,12 +546,7 @@ async fn partner_inquiries_are_limited_per_client_address_and_a_refusal_writes_n
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
     let count = |app: &TestApp| -> i64 {
-        app.state
-            .db
-            .with_conn(|c| {
-                Ok(c.query_row("SELECT count(*) FROM support_inquiries", [], |r| r.get(0))?)
-            })
-            .unwrap()
+        app.sql(|c| c.query_row("SELECT count(*) FROM support_inquiries", [], |r| r.get(0)))
     };
     assert_eq!(count(&app), 2);
     let refused = post(&app, "/p/plus-member/r/inquiry", &inquiry(&[])).await;
@@ -915,16 +910,13 @@ async fn security_events_outlive_a_flood_of_ordinary_rows() {
     }
     assert_eq!(handset.reset_pin("5678").await.status, StatusCode::OK);
     let kept = |app: &TestApp| -> (i64, i64) {
-        app.state
-            .db
-            .with_conn(|c| {
-                Ok(c.query_row(
+        app.sql(|c| {
+                c.query_row(
                     "SELECT count(*) FILTER (WHERE security = 0), count(*) FILTER (WHERE security = 1) FROM audit",
                     [],
                     |r| Ok((r.get(0)?, r.get(1)?)),
-                )?)
+                )
             })
-            .unwrap()
     };
     let (_, security) = kept(&app);
     assert_eq!(
@@ -940,18 +932,15 @@ async fn security_events_outlive_a_flood_of_ordinary_rows() {
         .collect();
     // A flood of ordinary rows past the cap (as a flood of refused logins writes).
     let flood = garake::limits::LOG_ROWS + 500;
-    app.state
-        .db
-        .with_conn(move |c| {
-            c.execute(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+    app.sql(move |c| {
+        c.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
                  INSERT INTO audit (at, line, action, outcome, source)
                  SELECT 1796137140 + i, NULL, 'mydocomo_login', 'refused', 'mydocomo' FROM n",
-                [flood],
-            )?;
-            Ok(())
-        })
-        .unwrap();
+            [flood],
+        )?;
+        Ok(())
+    });
     let swept = app.state.sweep().unwrap();
     assert!(swept.logs >= 500, "{swept:?}");
     assert_eq!(kept(&app), (garake::limits::LOG_ROWS, security));

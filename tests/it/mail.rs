@@ -346,17 +346,17 @@ async fn the_outbox_keeps_the_newest_1000() {
     app.state
         .db
         .with_conn(|conn| {
-            let tx = conn.transaction()?;
+            let tx = garake::store::write_tx(conn)?;
             for i in 0..1005 {
                 let subject = format!("m{i}");
-                let mail = garake::mail::store::Mail {
+                let mail = garake::mail::message::Mail {
                     from: "a@docomo.ne.jp",
                     to: "b@example.com",
                     subject: &subject,
                     body: "",
                     system: false,
                 };
-                garake::mail::store::send(&tx, 0, &mail)?;
+                garake::services::mail::send(&tx, 0, &mail)?;
             }
             tx.commit()?;
             Ok(())

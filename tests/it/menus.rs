@@ -7,9 +7,17 @@ use axum::http::StatusCode;
 use crate::helpers::*;
 
 #[test]
-fn the_shipped_menus_are_valid() {
-    let menu = garake::menu::Menu::load(shipped_menus(), &garake::web::KNOWN).unwrap();
-    assert_eq!(menu.root, "imenu");
+fn the_shipped_menus_are_valid_in_the_folder_and_built_in() {
+    let folder = garake::menu::Folder::new(shipped_menus());
+    for source in [
+        &folder as &dyn garake::menu::MenuSource,
+        &garake::menu::Builtin,
+    ] {
+        let menu = garake::menu::Menu::load(source, &garake::web::KNOWN).unwrap();
+        assert_eq!(menu.root, "imenu");
+        garake::recovery::config::Partners::load(source).unwrap();
+        garake::handset::Catalogue::load(source).unwrap();
+    }
 }
 
 #[tokio::test]
@@ -153,7 +161,11 @@ async fn every_built_in_page_for_p501i_is_at_most_2048_bytes_and_plain_chtml() {
         );
     }
     // Every node of the tree was reached, in both languages.
-    let menu = garake::menu::Menu::load(shipped_menus(), &garake::web::KNOWN).unwrap();
+    let menu = garake::menu::Menu::load(
+        &garake::menu::Folder::new(shipped_menus()),
+        &garake::web::KNOWN,
+    )
+    .unwrap();
     for node in menu.nodes() {
         let target = match &node.action {
             Some(a) => match a.strip_prefix("site:") {
@@ -252,7 +264,7 @@ fn long_menu(n: usize) -> String {
 async fn a_list_too_long_for_the_budget_is_paged_with_next_and_back() {
     let dir = menu_dir(&[("tree.toml", &long_menu(30))]);
     let path = dir.path().to_path_buf();
-    let app = TestApp::with(move |c| c.menus = path).await;
+    let app = TestApp::with(move |c| c.menus = Some(path)).await;
     let handset = app.handset(TARO, P501I).await;
     let mut page = handset.node("top").await;
     let mut seen = Vec::new();
@@ -305,7 +317,7 @@ async fn a_list_too_long_for_the_budget_is_paged_with_next_and_back() {
 async fn a_big_handset_gets_the_same_list_on_fewer_pages() {
     let dir = menu_dir(&[("tree.toml", &long_menu(8))]);
     let path = dir.path().to_path_buf();
-    let app = TestApp::with(move |c| c.menus = path).await;
+    let app = TestApp::with(move |c| c.menus = Some(path)).await;
     let small = app.handset(TARO, P501I).await.node("top").await;
     let big = app
         .handset(TARO, "DoCoMo/1.0/N505i/c20/TB/W20H10")

@@ -422,15 +422,11 @@ async fn the_support_desk_compares_an_inquiry_and_sends_a_reset_link_never_the_p
         let at = page.text.find("name=\"csrf\" value=\"").unwrap() + 19;
         page.text[at..at + 32].to_string()
     };
-    let id = app
-        .state
-        .db
-        .with_conn(|c| {
-            Ok(c.query_row("SELECT id FROM support_inquiries", [], |r| {
-                r.get::<_, i64>(0)
-            })?)
+    let id = app.sql(|c| {
+        c.query_row("SELECT id FROM support_inquiries", [], |r| {
+            r.get::<_, i64>(0)
         })
-        .unwrap();
+    });
     let reset = |csrf: String| {
         Request::post(format!("/admin/support/{id}/reset"))
             .header(header::COOKIE, &cookie)
@@ -736,12 +732,9 @@ async fn tokens_are_stored_only_as_hashes() {
     let token = link.split("t=").nth(1).unwrap().to_string();
     assert_eq!(token.len(), 32, "128 bits");
     assert!(!app.snapshot().contains(&token));
-    let stored: String = app
-        .state
-        .db
-        .with_conn(|c| Ok(c.query_row("SELECT hash FROM partner_tokens", [], |r| r.get(0))?))
-        .unwrap();
-    assert_eq!(stored, garake::recovery::store::token_hash(&token));
+    let stored: String =
+        app.sql(|c| c.query_row("SELECT hash FROM partner_tokens", [], |r| r.get(0)));
+    assert_eq!(stored, garake::store::partners::token_hash(&token));
 }
 
 const FOURTH: &str = r#"
@@ -810,7 +803,7 @@ fn menus_with(extra: &[(&str, &str)]) -> tempfile::TempDir {
 async fn a_fourth_site_needs_only_a_data_file() {
     let dir = menus_with(&[("quiz.toml", FOURTH)]);
     let path = dir.path().to_path_buf();
-    let app = TestApp::with(move |c| c.menus = path).await;
+    let app = TestApp::with(move |c| c.menus = Some(path)).await;
     assert!(app.get("/partners", PC).await.text.contains("Quiz Club"));
     assert_eq!(
         post(
@@ -848,8 +841,8 @@ fn a_broken_partner_file_is_reported_by_check() {
         "match_any = [[\"login_id\", \"phone\"]]",
     );
     let dir = menus_with(&[("quiz.toml", &broken)]);
-    let problems =
-        garake::recovery::config::Partners::load(&dir.path().join("partners")).unwrap_err();
+    let problems = garake::recovery::config::Partners::load(&garake::menu::Folder::new(dir.path()))
+        .unwrap_err();
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert!(
         text.iter()
@@ -861,8 +854,8 @@ fn a_broken_partner_file_is_reported_by_check() {
         "mechanism = \"carrier_pigeon\"",
     );
     let dir = menus_with(&[("quiz.toml", &typo)]);
-    let problems =
-        garake::recovery::config::Partners::load(&dir.path().join("partners")).unwrap_err();
+    let problems = garake::recovery::config::Partners::load(&garake::menu::Folder::new(dir.path()))
+        .unwrap_err();
     assert!(
         problems[0].to_string().contains("carrier_pigeon"),
         "{problems:?}"

@@ -145,3 +145,41 @@ async fn an_unknown_profile_name_is_a_clear_400_not_a_guess() {
         ja.text
     );
 }
+
+#[tokio::test]
+async fn a_pc_browser_gets_a_power_on_page_that_says_what_garake_is_and_links_the_emulator() {
+    let app = TestApp::new().await;
+    let pc = app.get("/?lang=en", PC).await;
+    assert_eq!(pc.status, StatusCode::OK);
+    assert!(pc.text.contains("i-mode carrier"), "{}", pc.text);
+    assert!(pc.text.contains(r#"href="/emulator""#), "{}", pc.text);
+    assert!(pc.text.contains("Open the handset emulator"));
+    // The same choices as the handset's page: every line, both languages.
+    assert!(
+        pc.text.contains(r#"href="/on/09012340001?lang=en""#),
+        "{}",
+        pc.text
+    );
+    assert!(pc.text.contains("090-1234-0003 Ichiro Suzuki"));
+    assert!(pc.text.contains(r#"href="/?lang=ja""#));
+    assert!(pc
+        .text
+        .contains(r#"<link rel="stylesheet" href="/assets/power-on.css">"#));
+    let css = app.get("/assets/power-on.css", PC).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.header("content-type"), "text/css; charset=utf-8");
+    let japanese = app.get("/?lang=ja", PC).await;
+    assert!(
+        japanese.text.contains("ハンドセット エミュレータを開く"),
+        "{}",
+        japanese.text
+    );
+
+    // A handset's page, and the emulator's PC profile, stay as they were.
+    let handset = app.get("/?lang=en", P501I).await;
+    assert!(!handset.text.contains("/emulator"), "{}", handset.text);
+    assert!(handset.text.contains("Choose a line"));
+    let framed = app.get("/?lang=en&profile=PC", PC).await;
+    assert!(!framed.text.contains("/emulator"), "{}", framed.text);
+    assert!(framed.text.contains("Choose a line"));
+}

@@ -457,7 +457,7 @@ async fn metrics_parse_as_prometheus_text_and_count_requests_and_limit_hits() {
 /// Every (method, path) the QA API's router declares, read from its source.
 fn declared_api_routes() -> Vec<(String, String)> {
     let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api.rs")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/qa/api.rs")).unwrap();
     let mut routes = Vec::new();
     for line in source
         .lines()
