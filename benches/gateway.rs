@@ -674,10 +674,11 @@ fn sanitizer_us(page: &[u8], upstream: &str) -> f64 {
     let sid = "0123456789abcdef0123456789abcdef";
     let elsewhere = format!("/s/{sid}/url?url=");
     let regst = format!("/s/{sid}/cp/regst/{SITE}");
+    let session = format!("/s/{sid}");
     let rules = Rules {
         page: &page_url,
         routes: &routes,
-        sid,
+        session: &session,
         elsewhere: &elsewhere,
         regst: &regst,
         charset: "Shift_JIS",

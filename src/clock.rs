@@ -27,7 +27,7 @@ pub enum Refused {
 }
 
 /// Real time in seconds since the Unix epoch.
-fn real_now() -> i64 {
+pub fn real_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -62,6 +62,27 @@ impl Clock {
             .map_err(|offset| Refused::PastLatest {
                 room: LATEST.saturating_sub(real.saturating_add(offset)).max(0),
             })
+    }
+
+    /// A clock `offset_secs` ahead of real time (a world's, from where it stood).
+    pub fn with_offset(offset_secs: i64) -> Clock {
+        Clock {
+            offset_secs: Arc::new(AtomicI64::new(offset_secs)),
+        }
+    }
+
+    /// A clock that reads `start` now (RFC 3339), or why not: the time must
+    /// be a valid RFC 3339 date from year 0000 to 9999.
+    pub fn starting_at(start: &str) -> Result<Clock, String> {
+        let at = chrono::DateTime::parse_from_rfc3339(start)
+            .map_err(|e| {
+                format!("`clock` must be an RFC 3339 time such as 2026-12-01T08:00:00+09:00 ({e})")
+            })?
+            .timestamp();
+        if !(EARLIEST..=LATEST).contains(&at) {
+            return Err("`clock` must be from year 0000 to 9999".into());
+        }
+        Ok(Clock::with_offset(at - real_now()))
     }
 
     pub fn offset(&self) -> i64 {

@@ -45,8 +45,19 @@ pub struct Config {
     /// with the old one (every stored password is then void).
     #[arg(long)]
     pub new_secret: bool,
+    /// Offer "Start a private demo" on the power-on page (`off`: only the
+    /// QA API makes worlds).
+    #[arg(long, env = "GARAKE_PUBLIC_WORLDS", value_enum, default_value_t = Switch::On)]
+    pub public_worlds: Switch,
     #[command(flatten)]
     pub limits: crate::limits::Limits,
+}
+
+/// A feature turned `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 /// The shortest admin token `serve` accepts.
@@ -95,6 +106,7 @@ impl Config {
             gateway_timeout: 10,
             gateway_ca: None,
             new_secret: false,
+            public_worlds: Switch::On,
             limits: crate::limits::Limits::default(),
         }
     }
@@ -161,6 +173,12 @@ impl Config {
     /// The server secret lives next to the database: `garake.db` → `garake.db.secret`.
     pub fn secret_path(&self) -> Option<PathBuf> {
         (self.db != ":memory:").then(|| PathBuf::from(format!("{}.secret", self.db)))
+    }
+
+    /// The folder of the worlds' database files, beside the database (none
+    /// with `:memory:`: worlds are then kept in memory too).
+    pub fn worlds_dir(&self) -> Option<PathBuf> {
+        (self.db != ":memory:").then(|| PathBuf::from(format!("{}.worlds", self.db)))
     }
 }
 

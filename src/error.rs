@@ -56,10 +56,15 @@ pub enum AppError {
     Unprocessable(String),
     #[error("internal error")]
     Internal(String),
+    /// The server holds its most worlds (`--max-worlds`).
+    #[error("this server holds its most worlds ({0}, --max-worlds): delete one (DELETE /api/worlds/ID) or wait until one expires")]
+    TooManyWorlds(usize),
 }
 
 /// Seconds to wait after a "too many streams or waits" answer.
 const FULL_RETRY_AFTER: u64 = 5;
+/// A world is deleted or expires in minutes, not seconds.
+const WORLDS_RETRY_AFTER: u64 = 60;
 
 /// What the error page renderer needs to know, stored in the response extensions.
 #[derive(Clone, Debug)]
@@ -106,7 +111,9 @@ impl AppError {
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::SessionExpired => StatusCode::SEE_OTHER,
             AppError::StaleForm | AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Busy(_) | AppError::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy(_) | AppError::Full(_) | AppError::TooManyWorlds(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -137,7 +144,7 @@ impl IntoResponse for AppError {
             AppError::TooMany(_) => ErrorKind::TooMany,
             AppError::BadForm(_) => ErrorKind::BadForm,
             AppError::StaleForm => ErrorKind::StaleForm,
-            AppError::Busy(_) | AppError::Full(_) => ErrorKind::Busy,
+            AppError::Busy(_) | AppError::Full(_) | AppError::TooManyWorlds(_) => ErrorKind::Busy,
             AppError::Unauthorized => ErrorKind::Unauthorized,
             AppError::BadRequest(_) | AppError::Unprocessable(_) | AppError::Conflict(_) => {
                 ErrorKind::BadRequest
@@ -160,6 +167,7 @@ impl IntoResponse for AppError {
             AppError::TooMany(wait) => Some((*wait).max(1) as u64),
             AppError::Busy(busy) => Some(busy.0.retry_after()),
             AppError::Full(_) => Some(FULL_RETRY_AFTER),
+            AppError::TooManyWorlds(_) => Some(WORLDS_RETRY_AFTER),
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -184,6 +192,7 @@ impl IntoResponse for AppError {
             AppError::Timeout => Some(crate::metrics::Limit::BodyTooSlow),
             AppError::Busy(busy) => Some(busy.0.limit()),
             AppError::Full(_) => Some(crate::metrics::Limit::StreamsOrWaitsFull),
+            AppError::TooManyWorlds(_) => Some(crate::metrics::Limit::Worlds),
             _ => None,
         };
         response.extensions_mut().insert(ErrorMark {

@@ -34,6 +34,37 @@ pub struct Events {
     tx: broadcast::Sender<Arc<Event>>,
     next: Arc<AtomicU64>,
     closed: watch::Sender<bool>,
+    /// Where every event also goes, with the world's id (the webhook reads it).
+    tap: Arc<std::sync::OnceLock<(Option<Arc<str>>, Tap)>>,
+}
+
+/// Every world's events on one channel, each with its world's id (`None`
+/// for the default world): what the webhook sends on. Cheap to clone.
+#[derive(Clone)]
+pub struct Tap {
+    tx: broadcast::Sender<(Option<Arc<str>>, Arc<Event>)>,
+    closed: watch::Sender<bool>,
+}
+
+impl Default for Tap {
+    fn default() -> Tap {
+        Tap {
+            tx: broadcast::channel(BACKLOG).0,
+            closed: watch::channel(false).0,
+        }
+    }
+}
+
+impl Tap {
+    pub fn subscribe(&self) -> broadcast::Receiver<(Option<Arc<str>>, Arc<Event>)> {
+        self.tx.subscribe()
+    }
+
+    /// Ends the webhook and every world's streams and waits (the server is
+    /// stopping).
+    pub fn close(&self) {
+        let _ = self.closed.send(true);
+    }
 }
 
 impl Default for Events {
@@ -48,13 +79,28 @@ impl Events {
             tx: broadcast::channel(BACKLOG).0,
             next: Arc::new(AtomicU64::new(1)),
             closed: watch::channel(false).0,
+            tap: Arc::default(),
         }
+    }
+
+    /// World `world`'s events: each also sent to `tap`, and ended with it.
+    pub fn for_world(world: Option<Arc<str>>, tap: &Tap) -> Events {
+        let mut events = Events::new();
+        events.closed = tap.closed.clone();
+        let _ = events.tap.set((world, tap.clone()));
+        events
     }
 
     /// Sends an event to every reader there is (none is fine).
     pub fn publish(&self, kind: &'static str, data: serde_json::Value) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let _ = self.tx.send(Arc::new(Event { id, kind, data }));
+        let event = Arc::new(Event { id, kind, data });
+        if let Some((world, tap)) = self.tap.get() {
+            if tap.tx.receiver_count() > 0 {
+                let _ = tap.tx.send((world.clone(), event.clone()));
+            }
+        }
+        let _ = self.tx.send(event);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
@@ -128,14 +174,15 @@ const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of a webhook answer's body that is read.
 const WEBHOOK_ANSWER: usize = 64 * 1024;
 
-/// POSTs `{"event": KIND, "data": {...}}` for every event to `url`, in
-/// order, retrying a failed one (`WEBHOOK_WAITS`); an answer other than 2xx
-/// counts as a failure. Runs until the server stops.
-pub async fn webhook(events: Events, url: String, client: crate::gateway::client::Upstreams) {
+/// POSTs `{"event": KIND, "world": ID or null, "data": {...}}` for every
+/// event of every world to `url`, in order, retrying a failed one
+/// (`WEBHOOK_WAITS`); an answer other than 2xx counts as a failure. Runs
+/// until the server stops.
+pub async fn webhook(events: Tap, url: String, client: crate::gateway::client::Upstreams) {
     let mut rx = events.subscribe();
-    let mut closed = events.closed();
+    let mut closed = events.closed.subscribe();
     loop {
-        let event = tokio::select! {
+        let (world, event) = tokio::select! {
             got = rx.recv() => match got {
                 Ok(event) => event,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -146,7 +193,9 @@ pub async fn webhook(events: Events, url: String, client: crate::gateway::client
             },
             _ = closed.changed() => return,
         };
-        let body = serde_json::json!({"event": event.kind, "data": event.data}).to_string();
+        let body =
+            serde_json::json!({"event": event.kind, "world": world.as_deref(), "data": event.data})
+                .to_string();
         let mut waits = WEBHOOK_WAITS.iter();
         loop {
             match post(&client, &url, &body).await {

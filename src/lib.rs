@@ -4,6 +4,7 @@
 //! `serve` runs and tests drive in-process.
 
 pub mod blocking;
+pub mod browse;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -21,6 +22,7 @@ pub mod problem;
 pub mod queue;
 pub mod random;
 pub mod recovery;
+pub mod scenario;
 pub mod serve;
 pub mod services;
 pub mod session;
@@ -128,7 +130,7 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         .admin_token
         .clone()
         .unwrap_or_else(|| random::token_hex(16));
-    Ok(AppState::new(
+    let state = AppState::new(
         db,
         clock,
         menu,
@@ -141,8 +143,16 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
             limits: config.limits.clone(),
             handsets,
             policies: web::policies(),
+            worlds_dir: config.worlds_dir(),
+            public_worlds: config.public_worlds == config::Switch::On,
         },
-    ))
+    );
+    // Worlds made before a restart are listed again (their files stay closed).
+    state
+        .worlds
+        .load(state.server())
+        .map_err(StartError::Fixtures)?;
+    Ok(state)
 }
 
 /// The partner sites of the menu set (`partners/*.toml`).
@@ -187,6 +197,10 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     println!("  emulator      : http://{addr}/emulator");
     println!("  admin console : http://{addr}/admin");
     println!("  QA API        : http://{addr}/api/lines  (Authorization: Bearer <admin token>)");
+    println!(
+        "  worlds        : POST http://{addr}/api/worlds makes one (at most {})",
+        config.limits.max_worlds
+    );
     if config.admin_token.is_some() {
         println!("  admin token   : (as given by --admin-token / GARAKE_ADMIN_TOKEN)");
     } else {
@@ -209,12 +223,19 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
         )
         .map_err(StartError::Gateway)?;
         tasks.push(tokio::spawn(events::webhook(
-            state.events.clone(),
+            state.all_events.clone(),
             url.clone(),
             client,
         )));
     }
     tasks.push(tokio::spawn(sweeper(state.clone())));
+    // The worlds' templates are made once, now, so that the first world is quick.
+    let preparing = state.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = preparing.worlds.prepare(preparing.server()).await {
+            tracing::warn!(error = ?e, "the worlds' templates could not be made");
+        }
+    }));
     tasks.push(tokio::spawn(give_back_memory()));
     tracing::info!(%addr, db = %config.db, max_connections, "serving");
     let options = serve::Options {
@@ -228,11 +249,12 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     };
     // At the signal, event streams and mail waits end first, so that the
     // connections they hold can close within the grace period.
-    let events = state.events.clone();
+    let events = state.all_events.clone();
     let shutdown = async move {
         shutdown_signal().await;
         events.close();
     };
+    let worlds = state.clone();
     let app = app(state);
     serve::run(
         listener,
@@ -243,6 +265,9 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     .await;
     for task in tasks {
         task.abort();
+    }
+    if let Err(e) = worlds.worlds.save() {
+        tracing::warn!(error = ?e, "the worlds' last use could not be written");
     }
     tracing::info!("stopped");
     Ok(())
@@ -290,6 +315,11 @@ async fn sweeper(state: AppState) {
             Ok(Ok(report)) => tracing::debug!(?report, "swept"),
             Ok(Err(e)) => tracing::warn!(error = ?e, "sweep failed"),
             Err(e) => tracing::warn!(error = %e, "sweep panicked"),
+        }
+        match state.worlds.sweep().await {
+            Ok(report) if report == Default::default() => {}
+            Ok(report) => tracing::debug!(?report, "worlds swept"),
+            Err(e) => tracing::warn!(error = ?e, "the worlds' sweep failed"),
         }
     }
 }

@@ -92,6 +92,18 @@ pub const GATEWAY_PATIENCE: Duration = Duration::from_secs(2);
 pub const GATEWAY_MEMORY_MIB: usize = 16;
 pub const GATEWAY_MEMORY_PATIENCE: Duration = Duration::from_secs(1);
 
+/// Worlds a server holds at once (the default world not counted).
+pub const MAX_WORLDS: usize = 1000;
+/// Private demos one client address may start an hour.
+pub const PUBLIC_WORLDS_PER_HOUR: i64 = 10;
+/// How long a world lives after its last request unless made with another
+/// `ttl_minutes` (minutes), and the longest it may be given.
+pub const WORLD_TTL_MINUTES: i64 = 120;
+pub const MAX_WORLD_TTL_MINUTES: i64 = 1440;
+/// A world with no request for this long closes its database (its data
+/// stays on disk; the next request opens it again).
+pub const WORLD_IDLE: Duration = Duration::from_secs(60);
+
 /// The flags of `garake serve` that set limits.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Limits {
@@ -151,6 +163,14 @@ pub struct Limits {
     #[arg(long, env = "GARAKE_GATEWAY_MEMORY_MIB", default_value_t = GATEWAY_MEMORY_MIB,
           value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=4096), usize::from))]
     pub gateway_memory_mib: usize,
+    /// Worlds held at once (`POST /api/worlds`, private demos); one more is
+    /// refused with 503 until one is deleted or expires.
+    #[arg(long, env = "GARAKE_MAX_WORLDS", default_value_t = MAX_WORLDS)]
+    pub max_worlds: usize,
+    /// Private demos one client address may start an hour (then 429).
+    #[arg(long, env = "GARAKE_PUBLIC_WORLDS_PER_HOUR", default_value_t = PUBLIC_WORLDS_PER_HOUR,
+          value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub public_worlds_per_hour: i64,
 }
 
 impl Default for Limits {
@@ -173,6 +193,8 @@ impl Default for Limits {
             gateway_fetches: GATEWAY_FETCHES,
             gateway_queue: GATEWAY_QUEUE,
             gateway_memory_mib: GATEWAY_MEMORY_MIB,
+            max_worlds: MAX_WORLDS,
+            public_worlds_per_hour: PUBLIC_WORLDS_PER_HOUR,
         }
     }
 }

@@ -82,6 +82,28 @@ enum Command {
         #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
         menus: Option<PathBuf>,
     },
+    /// Replay scenario files against a running garake, each in a fresh world.
+    Replay {
+        /// Scenario files, or folders of them (every *.toml inside).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The running garake, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        base: String,
+        /// The server's admin token (it makes and deletes a world per scenario).
+        #[arg(long, env = "GARAKE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Scenarios replayed at once [default: the number of cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Write a JUnit XML report here (one test case per scenario).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Folder of menu files whose handset catalogue the scenarios name
+        /// [default: none, the built-in one].
+        #[arg(long, env = "GARAKE_MENUS", value_name = "DIR")]
+        menus: Option<PathBuf>,
+    },
     /// The menu files built into garake.
     Menus {
         #[command(subcommand)]
@@ -130,6 +152,36 @@ fn main() -> ExitCode {
         Some(Command::Menus {
             command: MenusCommand::Export { dir, force },
         }) => export(&dir, force),
+        Some(Command::Replay {
+            paths,
+            base,
+            admin_token,
+            jobs,
+            junit,
+            menus,
+        }) => {
+            let menus = garake::menu::source(menus.as_deref());
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let pages = std::env::temp_dir().join(format!("garake-replay-{}", std::process::id()));
+            let cmd = garake::scenario::run::Command {
+                paths: &paths,
+                options: garake::scenario::run::Options {
+                    base,
+                    admin_token,
+                    jobs,
+                    pages,
+                },
+                junit: junit.as_deref(),
+                menus: menus.as_ref(),
+            };
+            let code = garake::scenario::run::command(
+                &cmd,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            );
+            ExitCode::from(code)
+        }
     }
 }
 

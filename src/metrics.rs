@@ -70,10 +70,12 @@ pub enum Limit {
     StreamsOrWaitsFull,
     /// A partner site at its member cap (429).
     PartnerSiteFull,
+    /// The server at its most worlds (503).
+    Worlds,
 }
 
 impl Limit {
-    pub const ALL: [Limit; 10] = [
+    pub const ALL: [Limit; 11] = [
         Limit::ConnectionsClosed,
         Limit::ConnectionsRefused,
         Limit::BodyTooLarge,
@@ -84,6 +86,7 @@ impl Limit {
         Limit::GatewayBytesBusy,
         Limit::StreamsOrWaitsFull,
         Limit::PartnerSiteFull,
+        Limit::Worlds,
     ];
 
     /// The name in `/metrics` (`garake_limit_hits_total{limit=…}`).
@@ -99,6 +102,7 @@ impl Limit {
             Limit::GatewayBytesBusy => "gateway_bytes_busy",
             Limit::StreamsOrWaitsFull => "streams_or_waits_full",
             Limit::PartnerSiteFull => "partner_site_full",
+            Limit::Worlds => "worlds_full",
         }
     }
 }

@@ -10,7 +10,7 @@
 //! tokens) and the PC sites' logins (`web::pc_session`) are both kept in one.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hmac::{Hmac, Mac};
@@ -121,11 +121,22 @@ struct Table<V> {
     /// moves `last_tick`; eviction and sweeps re-list stale entries lazily.
     order: BTreeMap<u64, SessionId>,
     groups: HashMap<i64, Vec<SessionId>>,
+    /// The count of every store sharing one capacity (each world keeps its
+    /// own store; the cap is the whole server's).
+    total: Arc<AtomicUsize>,
+}
+
+impl<V> Drop for Table<V> {
+    /// A store that goes (its world deleted) gives its share back.
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.map.len(), Ordering::Relaxed);
+    }
 }
 
 impl<V> Table<V> {
     fn remove(&mut self, id: &SessionId) -> Option<Entry<V>> {
         let entry = self.map.remove(id)?;
+        self.total.fetch_sub(1, Ordering::Relaxed);
         self.order.remove(&entry.indexed);
         if let Some(ids) = self.groups.get_mut(&entry.group) {
             ids.retain(|i| i != id);
@@ -168,11 +179,20 @@ pub struct Store<V> {
 
 impl<V> Store<V> {
     pub fn new(bounds: Bounds, time: Time) -> Store<V> {
+        Store::sharing(bounds, time, Arc::default())
+    }
+
+    /// A store whose capacity is shared with every other store counted in
+    /// `total`: at the cap a new session first makes room in its own store
+    /// (never in another's), so one store can hold at most one session more
+    /// than its share while the others hold the rest.
+    pub fn sharing(bounds: Bounds, time: Time, total: Arc<AtomicUsize>) -> Store<V> {
         Store {
             table: RwLock::new(Table {
                 map: HashMap::default(),
                 order: BTreeMap::new(),
                 groups: HashMap::new(),
+                total,
             }),
             tick: AtomicU64::new(1),
             bounds,
@@ -217,7 +237,8 @@ impl<V> Store<V> {
                 self.evicted.fetch_add(1, Ordering::Relaxed);
             }
         }
-        while t.map.len() >= self.bounds.capacity.max(1) {
+        let cap = self.bounds.capacity.max(1);
+        while t.map.len() >= cap || t.total.load(Ordering::Relaxed) >= cap {
             let Some(victim) = t.oldest() else { break };
             t.remove(&victim);
             self.evicted.fetch_add(1, Ordering::Relaxed);
@@ -234,6 +255,7 @@ impl<V> Store<V> {
             },
         );
         t.order.insert(tick, id);
+        t.total.fetch_add(1, Ordering::Relaxed);
         if self.bounds.per_group.is_some() {
             t.groups.entry(group).or_default().push(id);
         }
@@ -312,6 +334,7 @@ impl<V> Store<V> {
 
     pub fn clear(&self) {
         let mut t = self.write();
+        t.total.fetch_sub(t.map.len(), Ordering::Relaxed);
         t.map.clear();
         t.order.clear();
         t.groups.clear();
@@ -397,16 +420,28 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(clock: Clock, capacity: usize, per_line: usize) -> Sessions {
+        Sessions::sharing(clock, capacity, per_line, Arc::default())
+    }
+
+    /// One world's sessions, on its clock, counted against a capacity shared
+    /// with every world (`total`).
+    pub fn sharing(
+        clock: Clock,
+        capacity: usize,
+        per_line: usize,
+        total: Arc<AtomicUsize>,
+    ) -> Sessions {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).expect("the OS random number generator is available");
         Sessions {
-            store: Arc::new(Store::new(
+            store: Arc::new(Store::sharing(
                 Bounds {
                     capacity,
                     per_group: Some(per_line),
                     idle_secs: IDLE_SECS,
                 },
                 Time::Simulated(clock),
+                total,
             )),
             token_key: Arc::new(key),
         }

@@ -5,9 +5,7 @@
 //! have, and menu nodes never reached.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::io::Write;
 
 use crate::handset::Charset;
 use crate::menu::{Menu, MenuSource, Target, SITE_ACTION};
@@ -27,114 +25,15 @@ const NOT_HANDSET: &[&str] = &[
 /// A crawl stops after this many pages (a loop guard).
 const MAX_PAGES: usize = 5000;
 
-/// One fetched response.
-struct Fetched {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+use crate::browse::{get, path_of};
 
-impl Fetched {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A minimal HTTP/1.1 GET (Connection: close) with timeouts, so a dead or
-/// stuck server gives an error instead of a hang.
-fn get(host: &str, path: &str, ua: &str) -> Result<Fetched, String> {
-    let addr = host
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("cannot resolve {host}"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
-        .map_err(|e| format!("cannot connect to {host}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(15)))
-        .map_err(|e| e.to_string())?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(15)))
-        .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {ua}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| format!("cannot send to {host}: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("cannot read from {host}: {e}"))?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| format!("{host} sent an incomplete response"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("{host} did not answer HTTP"))?;
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    // Chunked bodies (not used by garake's pages, but be safe).
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = dechunk(&body);
-    }
-    Ok(Fetched {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&data[..end]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        let start = end + 2;
-        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
-        data = &data[(start + size + 2).min(data.len())..];
-    }
-    out
-}
-
-/// Every `href="..."` of a page.
+/// Every link of a page, as `browse` reads it.
 fn hrefs(html: &str) -> Vec<String> {
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .map(|h| h.replace("&amp;", "&"))
+    crate::browse::read(html)
+        .links
+        .into_iter()
+        .map(|l| l.href)
         .collect()
-}
-
-/// The path and query of a URL (garake's redirects are absolute).
-fn path_of(url: &str) -> String {
-    match url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    {
-        Some(rest) => rest
-            .find('/')
-            .map_or("/".to_string(), |i| rest[i..].to_string()),
-        None => url.to_string(),
-    }
 }
 
 /// `/s/<sid>/...` with the session id replaced, so pages of two sessions compare.
@@ -158,6 +57,8 @@ pub struct Report {
     pub html_version: Option<String>,
     pub unknown_html: Vec<String>,
     pub unreached: Vec<String>,
+    /// Links and redirects of a world's pages that lead out of it.
+    pub outside: Vec<String>,
 }
 
 impl Report {
@@ -168,6 +69,7 @@ impl Report {
             + self.dead_ends.len()
             + self.unknown_html.len()
             + self.unreached.len()
+            + self.outside.len()
     }
 }
 
@@ -202,12 +104,33 @@ pub fn walk(
             opts.profile
         )
     })?;
-    let host = opts
+    let base = opts
         .base
         .strip_prefix("http://")
         .ok_or_else(|| format!("--base must be an http:// URL, got `{}`", opts.base))?
-        .trim_end_matches('/')
-        .to_string();
+        .trim_end_matches('/');
+    // A base with a path (`http://HOST/w/ID`) walks that world: every path
+    // below is the world's, its prefix taken off what pages say and put
+    // back on what is asked for; a link without it leaves the world.
+    let (host, prefix) = match base.find('/') {
+        Some(i) => (base[..i].to_string(), base[i..].to_string()),
+        None => (base.to_string(), String::new()),
+    };
+    let get = |host: &str, path: &str, ua: &str| get(host, &format!("{prefix}{path}"), ua);
+    let inside = |url: &str| -> Option<String> {
+        if prefix.is_empty() {
+            return Some(url.to_string());
+        }
+        url.strip_prefix(prefix.as_str())
+            .filter(|rest| rest.starts_with(['/', '?']))
+            .map(|rest| {
+                if rest.starts_with('?') {
+                    format!("/{rest}")
+                } else {
+                    rest.to_string()
+                }
+            })
+    };
     let menu = Menu::load(opts.menus, &crate::web::KNOWN).ok();
     let line = opts
         .line
@@ -251,6 +174,12 @@ pub fn walk(
         let mut hops = 0;
         while matches!(fetched.status, 301 | 302 | 303 | 307 | 308) && hops < 5 {
             let Some(location) = fetched.header("location").map(path_of) else {
+                break;
+            };
+            let Some(location) = inside(&location) else {
+                report
+                    .outside
+                    .push(format!("{} redirects to {location}", page_key(&path)));
                 break;
             };
             // A power-on starts a session in the language it was asked for;
@@ -352,8 +281,23 @@ pub fn walk(
             lang.clone(),
             page_key(&shown).split('?').next().unwrap_or("").to_string(),
         ));
-        let links = hrefs(&text);
         let key = page_key(&shown);
+        let links: Vec<String> = hrefs(&text)
+            .into_iter()
+            .filter_map(|href| {
+                if !href.starts_with('/') || href.starts_with("//") {
+                    return Some(href);
+                }
+                let found = inside(&href);
+                if found.is_none() {
+                    let out = format!("{key} links to {href}");
+                    if !report.outside.contains(&out) {
+                        report.outside.push(out);
+                    }
+                }
+                found
+            })
+            .collect();
         let is_entry = shown == "/" || shown.starts_with("/?");
         // A content provider's page behind the gateway is the provider's
         // business (the handset's own keys lead back from it); its tags are
@@ -450,13 +394,14 @@ pub fn print_problems(report: &Report, out: &mut dyn Write) {
             .as_deref()
             .unwrap_or("(none: no version to check)")
     );
-    let sections: [(&str, &Vec<String>); 6] = [
+    let sections: [(&str, &Vec<String>); 7] = [
         ("broken links", &report.broken),
         ("over-budget pages", &report.over_budget),
         ("charset errors", &report.charset),
         ("dead ends", &report.dead_ends),
         (&unknown, &report.unknown_html),
         ("menu nodes never reached", &report.unreached),
+        ("links out of the world", &report.outside),
     ];
     for (title, items) in sections {
         let _ = writeln!(out, "{title}: {}", items.len());
@@ -486,10 +431,5 @@ mod tests {
     fn hrefs_are_found_and_unescaped() {
         let html = r#"<a href="/a?x=1&amp;y=2">A</a><a href="/b" accesskey="1">B</a>"#;
         assert_eq!(hrefs(html), ["/a?x=1&y=2", "/b"]);
-    }
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
     }
 }

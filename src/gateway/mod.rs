@@ -258,16 +258,17 @@ impl Route {
         }
     }
 
-    /// The gateway path of `tail` below this site for session `sid`.
-    pub fn path(&self, sid: &str, via: Via, tail: &str) -> String {
-        let mut path = String::with_capacity(8 + sid.len() + self.site.len() + tail.len());
-        self.write_path(&mut path, sid, via, tail);
+    /// The gateway path of `tail` below this site for the session whose
+    /// own path is `session` (`/s/{sid}`, or `/w/{id}/s/{sid}` in a world).
+    pub fn path(&self, session: &str, via: Via, tail: &str) -> String {
+        let mut path = String::with_capacity(8 + session.len() + self.site.len() + tail.len());
+        self.write_path(&mut path, session, via, tail);
         path
     }
 
     /// `path`, written at the end of `out` (built by hand: this runs for
     /// every link of every page).
-    pub fn write_path(&self, out: &mut String, sid: &str, via: Via, tail: &str) {
+    pub fn write_path(&self, out: &mut String, session: &str, via: Via, tail: &str) {
         // The serial-number consent exists for http sites only: over https
         // the centre only relayed.
         let kind = match via {
@@ -275,8 +276,7 @@ impl Route {
             Via::GetForm => 'f',
             _ => 'g',
         };
-        out.push_str("/s/");
-        out.push_str(sid);
+        out.push_str(session);
         out.push('/');
         out.push(kind);
         out.push('/');
@@ -371,13 +371,19 @@ pub enum Via {
     Consent,
 }
 
-/// Where a URL in a page (or a redirect) leads the handset of session
-/// `sid`: into the gateway path of the configured site it belongs to, or to
+/// Where a URL in a page (or a redirect) leads the handset of the session
+/// whose path is `session`: into the gateway path of the configured site it belongs to, or to
 /// garake's "not a configured site" page (`elsewhere`).
-pub fn gateway_target(url: &Url, routes: &[Route], sid: &str, via: Via, elsewhere: &str) -> String {
+pub fn gateway_target(
+    url: &Url,
+    routes: &[Route],
+    session: &str,
+    via: Via,
+    elsewhere: &str,
+) -> String {
     for route in routes {
         if let Some(tail) = route.tail(url) {
-            return route.path(sid, via, &tail);
+            return route.path(session, via, &tail);
         }
     }
     format!("{elsewhere}{}", percent_encode(url.as_str()))
@@ -389,13 +395,13 @@ pub fn gateway_target(url: &Url, routes: &[Route], sid: &str, via: Via, elsewher
 pub fn write_plain_target(
     url: &str,
     routes: &[Route],
-    sid: &str,
+    session: &str,
     via: Via,
     out: &mut String,
 ) -> bool {
     for route in routes {
         if let Some(tail) = route.plain_tail(url) {
-            route.write_path(out, sid, via, tail);
+            route.write_path(out, session, via, tail);
             return true;
         }
     }
@@ -785,7 +791,7 @@ mod tests {
             gateway_target(
                 &Url::parse(u).unwrap(),
                 &routes,
-                "SID",
+                "/s/SID",
                 via,
                 "/s/SID/url?u=",
             )

@@ -46,8 +46,9 @@ pub struct Rules<'a> {
     pub page: &'a PageUrl,
     /// Every configured site (`Route::all`).
     pub routes: &'a [Route],
-    /// The session whose gateway paths the links get.
-    pub sid: &'a str,
+    /// The path of the session whose gateway paths the links get
+    /// (`/s/{sid}`, or `/w/{id}/s/{sid}` in a world).
+    pub session: &'a str,
     /// Where links to anything else go, the URL appended percent-encoded.
     pub elsewhere: &'a str,
     /// This site's registration endpoint (the carrier's `cp/regst` form).
@@ -415,7 +416,7 @@ fn follow(
     }
     // Most links are plain URLs below a configured site: matched as text.
     if let Some(url) = base.plain(&value) {
-        if write_plain_target(&url, rules.routes, rules.sid, via, out) {
+        if write_plain_target(&url, rules.routes, rules.session, via, out) {
             return true;
         }
     }
@@ -434,7 +435,7 @@ fn follow(
             out.push_str(&gateway_target(
                 &url,
                 rules.routes,
-                rules.sid,
+                rules.session,
                 via,
                 rules.elsewhere,
             ));
@@ -984,7 +985,7 @@ mod tests {
         let rules = Rules {
             page: &page,
             routes: &routes,
-            sid: "SID",
+            session: "/s/SID",
             elsewhere: "/s/SID/url?url=",
             regst: "/s/SID/cp/regst/news",
             charset: "Shift_JIS",
@@ -1262,7 +1263,7 @@ mod tests {
         let rules = Rules {
             page: &page,
             routes: &routes,
-            sid: "SID",
+            session: "/s/SID",
             elsewhere: "/s/SID/url?url=",
             regst: "/r",
             charset: "Shift_JIS",
@@ -1342,12 +1343,12 @@ mod tests {
                 "9.html",
             ] {
                 let slow = match page.join(value) {
-                    Ok(url) => gateway_target(&url, &routes, "SID", Via::Link, "/else?u="),
+                    Ok(url) => gateway_target(&url, &routes, "/s/SID", Via::Link, "/else?u="),
                     Err(_) => continue,
                 };
                 if let Some(url) = base.plain(value) {
                     let mut fast = String::new();
-                    if write_plain_target(&url, &routes, "SID", Via::Link, &mut fast) {
+                    if write_plain_target(&url, &routes, "/s/SID", Via::Link, &mut fast) {
                         assert_eq!(fast, slow, "{value} on {page}");
                         checked += 1;
                     }
@@ -1358,7 +1359,7 @@ mod tests {
                     &Rules {
                         page: &lazy,
                         routes: &routes,
-                        sid: "SID",
+                        session: "/s/SID",
                         elsewhere: "/else?u=",
                         regst: "/r",
                         charset: "Shift_JIS",
@@ -1381,7 +1382,8 @@ mod tests {
             ]
             .into_iter(),
         );
-        let to = |u: &str| gateway_target(&Url::parse(u).unwrap(), &routes, "S", Via::Link, "/e?");
+        let to =
+            |u: &str| gateway_target(&Url::parse(u).unwrap(), &routes, "/s/S", Via::Link, "/e?");
         assert_eq!(to("http://cp.example/inner/a"), "/s/S/g/inner/a");
         assert_eq!(to("http://cp.example/inner"), "/s/S/g/inner/");
         assert_eq!(to("http://cp.example/innerx"), "/s/S/g/outer/innerx");

@@ -18,4 +18,10 @@ pub enum Error {
     /// unreadable JSON): the database was changed behind garake's back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// A world's database file could not be written or removed.
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
 }

@@ -10,6 +10,7 @@ pub mod server;
 pub mod sites;
 pub mod staff;
 pub mod throttle;
+pub mod worlds;
 
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +33,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0007_limits.sql")),
         M::up(include_str!("migrations/0008_id_notification.sql")),
         M::up(include_str!("migrations/0009_audit_apart.sql")),
+        M::up(include_str!("migrations/0010_worlds.sql")),
     ])
 }
 
@@ -237,6 +239,15 @@ impl Db {
     /// Opens (creating if needed) the database at `path` and migrates it.
     /// `:memory:` gives a private in-memory database shared by the pool.
     pub fn open(path: &str) -> Result<Db, Error> {
+        Db::open_with(path, |_| Ok(()))
+    }
+
+    /// Opens the database at `path` (`:memory:`: a new in-memory one), lets
+    /// `fill` write its first connection before anything else, and migrates it.
+    fn open_with(
+        path: &str,
+        fill: impl FnOnce(&mut Connection) -> Result<(), Error>,
+    ) -> Result<Db, Error> {
         let base = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -251,6 +262,7 @@ impl Db {
             (path.to_string(), base, false)
         };
         let mut first = connect(&uri, flags, memory)?;
+        fill(&mut first)?;
         migrations().to_latest(&mut first)?;
         let anchor = if memory {
             Some(Mutex::new(connect(&uri, flags, memory)?))
@@ -266,6 +278,54 @@ impl Db {
                 _anchor: anchor,
             }),
         })
+    }
+
+    /// A new in-memory database holding a copy of `template`'s.
+    pub fn copy_in_memory(template: &Db) -> Result<Db, Error> {
+        Db::open_with(":memory:", |to| {
+            template.with_store(|from| worlds::copy(from, to))
+        })
+    }
+
+    /// A new database file at `path` (mode 0600) holding `image`: written
+    /// beside it under a temporary name, synced, then renamed into place,
+    /// so a failure at any step leaves no file behind.
+    pub fn create_from_image(path: &std::path::Path, image: &[u8]) -> Result<Db, Error> {
+        let file_error = |source| Error::File {
+            path: path.display().to_string(),
+            source,
+        };
+        let part = path.with_extension("db.part");
+        let written = write_private(&part, image);
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&part);
+            return Err(file_error(e));
+        }
+        if let Err(e) = std::fs::rename(&part, path) {
+            let _ = std::fs::remove_file(&part);
+            return Err(file_error(e));
+        }
+        let path_text = path.to_str().ok_or_else(|| Error::File {
+            path: path.display().to_string(),
+            source: std::io::Error::other("the path is not UTF-8"),
+        })?;
+        Db::open(path_text).inspect_err(|_| remove_files(path))
+    }
+
+    /// The whole database as one image.
+    pub fn image(&self) -> Result<Vec<u8>, Error> {
+        self.with_store(worlds::image)
+    }
+
+    /// Runs `f` with a pooled connection, for the store's own use.
+    fn with_store<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let mut out = None;
+        self.with_conn(|c| {
+            out = Some(f(c));
+            Ok(())
+        })
+        .map_err(|e| Error::Corrupt(format!("{e:?}")))?;
+        out.expect("with_conn ran the closure")
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
@@ -318,6 +378,27 @@ impl Db {
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
         // A panic while holding this lock cannot leave the Vec half-updated.
         self.inner.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Writes `bytes` to a new file at `path` readable by this user only, synced.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Removes a database file and its write-ahead log and index, if there.
+pub fn remove_files(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", ".part"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(name));
     }
 }
 

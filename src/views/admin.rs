@@ -14,6 +14,7 @@ const CSS: &str = "\
 body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--ink);background:var(--bg)}\
 header.top{display:flex;flex-wrap:wrap;align-items:center;gap:.4em 1.4em;padding:.6em 1.5em;background:#fff;border-bottom:3px solid var(--accent)}\
 header.top .brand{font-weight:700;font-size:1.15em;color:var(--accent);text-decoration:none}\
+header.top .world{background:#fff3c4;padding:.1em .6em;border-radius:4px;font-size:.9em}\
 header.top .brand small{color:var(--muted);font-weight:400;margin-left:.4em}\
 header.top nav{display:flex;flex-wrap:wrap;gap:.2em .9em;align-items:center}\
 header.top nav a{color:var(--ink);text-decoration:none;padding:.15em 0;border-bottom:2px solid transparent}\
@@ -45,16 +46,23 @@ const PAGES: [(&str, &str); 5] = [
     ("/admin/support", "Support desk"),
 ];
 
+/// Who a console page is for: the login's CSRF token for its forms, and
+/// the world the console is in (none: the default world).
+pub struct Who<'a> {
+    pub csrf: &'a str,
+    pub world: Option<&'a str>,
+}
+
 /// The console frame: the product name, the navigation with the current
 /// page marked, and the page. Without `csrf` (the login page) there is no
 /// navigation.
-pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
-    layout_at(title, title, csrf, body)
+pub fn layout(title: &str, who: Option<&Who>, body: Markup) -> Markup {
+    layout_at(title, title, who, body)
 }
 
 /// `layout` for a page that belongs under another page's navigation entry
 /// (`section` is that entry's label, e.g. a line's page under "Lines").
-pub fn layout_at(title: &str, section: &str, csrf: Option<&str>, body: Markup) -> Markup {
+pub fn layout_at(title: &str, section: &str, who: Option<&Who>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -67,14 +75,17 @@ pub fn layout_at(title: &str, section: &str, csrf: Option<&str>, body: Markup) -
             body {
                 header.top {
                     a.brand href="/admin" { "garake" small { "admin console" } }
-                    @if let Some(csrf) = csrf {
+                    @if let Some(world) = who.and_then(|w| w.world) {
+                        span.world title="This console sees and changes this world only" { "world " code { (world) } }
+                    }
+                    @if let Some(who) = who {
                         nav aria-label="Console" {
                             @for (href, label) in PAGES {
                                 a href=(href) aria-current=[(label == section).then_some("page")] { (label) }
                             }
                             a href="/emulator" { "Emulator" }
                             form.inline method="post" action="/admin/logout" {
-                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="csrf" value=(who.csrf);
                                 button { "Log out" }
                             }
                         }
@@ -92,7 +103,7 @@ pub fn layout_at(title: &str, section: &str, csrf: Option<&str>, body: Markup) -
 /// A page that asks before something that cannot be undone: what will
 /// happen, a button that does it (a POST with `confirm=yes`) and a way back.
 pub fn confirm(
-    csrf: &str,
+    who: &Who,
     section: &str,
     title: &str,
     what: &str,
@@ -103,12 +114,12 @@ pub fn confirm(
     layout_at(
         title,
         section,
-        Some(csrf),
+        Some(who),
         html! {
             p { (what) }
             p { "This cannot be undone." }
             form method="post" action=(action) {
-                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="csrf" value=(who.csrf);
                 input type="hidden" name="confirm" value="yes";
                 button.danger { (button) } " "
                 a.button href=(back) { "Cancel" }
@@ -177,16 +188,16 @@ fn when(at: &str) -> Markup {
     html! { time datetime=(at) { (jst) } " " small.utc { (at) } }
 }
 
-pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Option<&str>) -> Markup {
+pub fn lines(who: &Who, lines: &[LineState], total: i64, now: &str, note: Option<&str>) -> Markup {
     layout(
         "Lines",
-        Some(csrf),
+        Some(who),
         html! {
             @if let Some(n) = note { p { strong { (n) } } }
             section {
                 p { "Simulated time: " strong { (when(now)) } }
                 form method="post" action="/admin/clock" {
-                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="csrf" value=(who.csrf);
                     @for (secs, label) in [(3600, "+1 hour"), (86_400, "+1 day"), (86_400 * 7, "+1 week"), (86_400 * 31, "+31 days")] {
                         button name="seconds" value=(secs) { (label) } " "
                     }
@@ -217,7 +228,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
             h2 { "New line" }
             p { "A line as at purchase: i-mode password 0000, the phone-number mail address." }
             form method="post" action="/admin/lines" {
-                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="csrf" value=(who.csrf);
                 label { "Number " input name="msisdn" placeholder="090-1234-0004" required; } " "
                 label { "Name " input name="name" required; } " "
                 label { "Name (en) " input name="name_en"; } br;
@@ -238,7 +249,7 @@ pub fn lines(csrf: &str, lines: &[LineState], total: i64, now: &str, note: Optio
 }
 
 pub fn audit(
-    csrf: &str,
+    who: &Who,
     entries: &[audit::Entry],
     filter: [Option<&str>; 3],
     offset: i64,
@@ -247,7 +258,7 @@ pub fn audit(
     let [line, action, outcome] = filter;
     layout(
         "Audit log",
-        Some(csrf),
+        Some(who),
         html! {
             form method="get" {
                 label { "Line " input name="line" value=(line.unwrap_or("")) placeholder="090-1234-0001"; } " "
@@ -281,10 +292,10 @@ pub fn audit(
     )
 }
 
-pub fn mail_log(csrf: &str, entries: &[LogEntry], offset: i64, total: i64) -> Markup {
+pub fn mail_log(who: &Who, entries: &[LogEntry], offset: i64, total: i64) -> Markup {
     layout(
         "Mail log",
-        Some(csrf),
+        Some(who),
         html! {
             @if entries.is_empty() {
                 (empty("No mail yet. Every mail sent from a handset or through the API is listed here with the rule that delivered or refused it."))
@@ -301,11 +312,11 @@ pub fn mail_log(csrf: &str, entries: &[LogEntry], offset: i64, total: i64) -> Ma
     )
 }
 
-pub fn outbox(csrf: &str, mails: &[Outgoing], total: i64, filter: &OutboxFilter) -> Markup {
+pub fn outbox(who: &Who, mails: &[Outgoing], total: i64, filter: &OutboxFilter) -> Markup {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     layout(
         "Outbox",
-        Some(csrf),
+        Some(who),
         html! {
             p { "Mail to addresses outside docomo.ne.jp. Newest first; the newest 1,000 are kept." }
             form method="get" {
@@ -392,11 +403,11 @@ fn relay_state(m: &Outgoing) -> Markup {
 
 /// One outbox message: headers, relay state, the body with clickable links,
 /// the raw message, and what can be done with it.
-pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option<&str>) -> Markup {
+pub fn outbox_one(who: &Who, m: &Outgoing, raw: &str, relay: bool, note: Option<&str>) -> Markup {
     layout_at(
         &format!("Outbox #{}", m.id),
         "Outbox",
-        Some(csrf),
+        Some(who),
         html! {
             @if let Some(n) = note { p.note { (n) } }
             table {
@@ -411,13 +422,13 @@ pub fn outbox_one(csrf: &str, m: &Outgoing, raw: &str, relay: bool, note: Option
                 a.button href={ "/outbox/" (m.id) "/raw" } download={ "outbox-" (m.id) ".eml" } { "Download .eml" } " "
                 @if relay {
                     form.inline method="post" action={ "/outbox/" (m.id) "/relay" } {
-                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="csrf" value=(who.csrf);
                         button { "Send again through the relay" }
                     }
                     " "
                 }
                 form.inline method="post" action={ "/outbox/" (m.id) "/delete" } {
-                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="csrf" value=(who.csrf);
                     button.danger { "Delete" }
                 }
             }
@@ -440,13 +451,13 @@ pub struct LineView<'a> {
     pub ledger: &'a [crate::store::sites::LedgerEntry],
 }
 
-pub fn line_page(csrf: &str, v: &LineView<'_>) -> Markup {
+pub fn line_page(who: &Who, v: &LineView<'_>) -> Markup {
     let l = v.state;
     let yes = |b: bool| if b { "yes" } else { "no" };
     layout_at(
         &format!("Line {} — {}", l.msisdn, l.name_en),
         "Lines",
-        Some(csrf),
+        Some(who),
         html! {
             p {
                 a.button href={ "/emulator?line=" (l.msisdn) } { "Open in the emulator" } " "
@@ -510,7 +521,7 @@ pub struct InquiryView<'a> {
 /// The partner support-desk queue: staff compare each inquiry with the member
 /// record and send a reset link. The password itself is never shown.
 pub fn support(
-    csrf: &str,
+    who: &Who,
     items: &[InquiryView<'_>],
     note: Option<&str>,
     offset: i64,
@@ -518,7 +529,7 @@ pub fn support(
 ) -> Markup {
     layout(
         "Support desk",
-        Some(csrf),
+        Some(who),
         html! {
             @if let Some(n) = note { p { strong { (n) } } }
             p { "Inquiries from partner sites. Compare with the member record; \"Send reset link\" mails the member a link to set a new password (the original password is never shown)." }
@@ -544,7 +555,7 @@ pub fn support(
                 @if item.inquiry.status == "open" {
                     @if let Some((login_id, _)) = item.member {
                         form method="post" action={ "/admin/support/" (item.inquiry.id) "/reset" } {
-                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="csrf" value=(who.csrf);
                             input type="hidden" name="login_id" value=(login_id);
                             button { "Send reset link to " (login_id) }
                         }

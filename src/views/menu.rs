@@ -79,11 +79,9 @@ pub fn paged(
     };
     // Measure with a two-digit page number so links never grow after measuring.
     let pages = paginate(items.len(), target, |range, prev, next| {
-        encode_page(
-            &render(range, prev, next, 10).into_string(),
-            ctx.profile.charset,
-        )
-        .len()
+        let html = render(range, prev, next, 10).into_string();
+        let prefixes = ctx.rebase * super::rebase::root_links(html.as_bytes());
+        encode_page(&html, ctx.profile.charset).len() + prefixes
     });
     let range = pages.get(page.checked_sub(1)?)?.clone();
     Some(render(range, page > 1, page < pages.len(), page))

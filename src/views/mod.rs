@@ -9,6 +9,7 @@ pub mod partner;
 pub mod pc;
 pub mod power_on;
 pub mod protected;
+pub mod rebase;
 pub mod settings;
 pub mod sites;
 pub mod text;
@@ -27,6 +28,10 @@ pub struct Ctx {
     pub profile: Arc<Profile>,
     pub lang: Lang,
     pub sid: Option<Arc<str>>,
+    /// The length of the prefix the front puts before each root-relative
+    /// link of the page (a world's `/w/{id}`; 0 in the default world), so
+    /// page sizes are measured as the handset gets them.
+    pub rebase: usize,
 }
 
 impl Ctx {

@@ -8,6 +8,23 @@ use super::menu::{list_page, Item, Nav};
 use super::{text, Ctx};
 use crate::store::lines::Listing;
 
+/// Which world the power-on page is in, and what it says about it.
+pub enum Where {
+    /// The default world; `offer_demo`: the private demo form is shown.
+    Default { offer_demo: bool },
+    /// A world of its own: its id, how long it lives after its last use, and
+    /// (once, for a private demo just made) its admin token.
+    World {
+        id: String,
+        ttl_minutes: i64,
+        expires_at: String,
+        token: Option<String>,
+    },
+}
+
+/// Where a private demo is started (a POST form).
+pub const DEMO_PATH: &str = "/demo";
+
 /// The lines of one page, the language switch, paging links.
 pub fn page(
     ctx: &Ctx,
@@ -16,6 +33,7 @@ pub fn page(
     query: &str,
     prev: Option<&str>,
     next: Option<&str>,
+    place: &Where,
 ) -> Markup {
     let items: Vec<Item> = lines
         .iter()
@@ -30,6 +48,9 @@ pub fn page(
         })
         .collect();
     let head = html! {
+        @if let Where::World { token: Some(token), .. } = place {
+            (ctx.t(("管理トークン(一度だけ表示):", "Admin token (shown once):"))) br; (token) br; hr;
+        }
         @if expired { (ctx.t(text::SESSION_EXPIRED)) br; }
         (ctx.t(text::LANGUAGE)) ":"
         a href={ "/?lang=ja" (query) } { "日本語" } "/"
@@ -74,7 +95,10 @@ a.button{display:inline-block;padding:.45em 1.1em;border-radius:6px;background:v
 ul.lines{list-style:none;padding:0;margin:.3em 0}ul.lines li{margin:.25em 0}\
 ul.lines a{display:inline-block;min-width:18em;padding:.3em .7em;background:#fff;border:1px solid var(--line);border-radius:4px;text-decoration:none}\
 .note{color:var(--muted);font-size:.92em}\
-.langs a{margin-right:.6em}";
+.langs a{margin-right:.6em}\
+button.button{border:0;font:inherit;cursor:pointer;padding:.45em 1.1em;border-radius:6px;background:var(--accent);color:#fff;font-weight:600}\
+section.world{background:#fff;border:1px solid var(--line);border-left:4px solid var(--accent);padding:.2em 1em;margin:.8em 0}\
+code.token{user-select:all;background:#fff3c4;padding:.1em .3em}";
 
 /// Where the welcome page's style sheet is served.
 pub const STYLESHEET_PATH: &str = "/assets/power-on.css";
@@ -87,6 +111,7 @@ pub fn welcome(
     expired: bool,
     prev: Option<&str>,
     next: Option<&str>,
+    place: &Where,
 ) -> Markup {
     let t = |pair: (&'static str, &'static str)| ctx.t(pair);
     html! {
@@ -102,6 +127,16 @@ pub fn welcome(
             body {
                 header { h1 { "garake" small { (t(("ガラケー · iモード キャリア シミュレータ", "an i-mode carrier simulator"))) } } }
                 main {
+                    @if let Where::World { id, ttl_minutes, expires_at, token } = place {
+                        section.world {
+                            p { strong { (t(("プライベートワールド ", "Private world "))) code { (id) } } }
+                            p.note { (t(("最後の利用から", "It lives "))) (ttl_minutes) (t(("分間残ります（現在の期限: ", " minutes after its last use (now until "))) (expires_at) (t(("）。ほかの人の操作は見えず、影響もしません。", "). Nobody else's clicks show here or change anything in it."))) }
+                            @if let Some(token) = token {
+                                p { (t(("このワールドの管理トークン（この一度だけ表示します）: ", "This world's admin token (shown this once only): "))) code.token { (token) } }
+                                p.note { (t(("管理コンソールとQA APIはこのトークンで開けます。", "It opens this world's admin console and QA API."))) }
+                            }
+                        }
+                    }
                     @if expired { p.note { (ctx.t(text::SESSION_EXPIRED)) } }
                     p.lead { (t((
                         "garakeは2000年代のNTTドコモのiモードを再現するサーバーです。携帯電話が見たメニュー、iモードパスワードで守られた設定、iモードメール、コンテンツプロバイダのサイトへのゲートウェイを、実機も回線もなしで試せます。",
@@ -135,6 +170,16 @@ pub fn welcome(
                         p {
                             @if let Some(href) = prev { a href=(href) { "← " (ctx.t(text::BACK)) } " " }
                             @if let Some(href) = next { a href=(href) { (ctx.t(text::NEXT)) " →" } }
+                        }
+                    }
+                    @if let Where::Default { offer_demo: true } = place {
+                        h2 { (t(("プライベートデモ", "A private demo"))) }
+                        p { (t((
+                            "自分だけのシミュレーション（ワールド）を作ります。そこでの操作はほかの訪問者に見えず、影響もしません。",
+                            "Makes a simulated carrier of your own (a world): nothing you do there shows to other visitors or changes anything for them.",
+                        ))) }
+                        form method="post" action=(DEMO_PATH) {
+                            button.button type="submit" { (t(("プライベートデモを始める", "Start a private demo"))) }
                         }
                     }
                     h2 { (t(("PC向けサイトとツール", "PC sites and tools"))) }

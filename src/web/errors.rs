@@ -2,7 +2,7 @@
 //! under `/api`, as a PC site's page on the PC sites, else as a handset page
 //! in the charset and language of the session (or of the User-Agent).
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,11 +16,7 @@ use super::state::{default_lang, AppState};
 
 /// Gives every error response its body: JSON under `/api`, otherwise a handset
 /// page in the charset and language of the session (or of the User-Agent).
-pub(super) async fn render_errors(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(super) async fn render_errors(state: AppState, req: Request, next: Next) -> Response {
     // Cheap clones (shared buffers): only an error page needs them.
     let uri = req.uri().clone();
     let ua_header = req.headers().get(header::USER_AGENT).cloned();
@@ -118,5 +114,6 @@ fn error_ctx(state: &AppState, path: &str, query: Option<&str>, ua: &str) -> Ctx
         profile,
         lang,
         sid: None,
+        rebase: state.base().len(),
     }
 }

@@ -56,17 +56,35 @@ impl App {
 
     /// The same for a request from a client at `remote`: the address is
     /// attached (as axum's `ConnectInfo`) only to requests the router answers,
-    /// so a cached page costs no extension map.
-    pub fn respond_from<B>(&self, mut req: Request<B>, remote: Option<SocketAddr>) -> AppFuture
+    /// so a cached page costs no extension map. A path under `/w/{id}` is
+    /// answered in that world.
+    pub fn respond_from<B>(&self, req: Request<B>, remote: Option<SocketAddr>) -> AppFuture
     where
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        if let Some(mut page) = cached_menu_page(&self.state, &req) {
-            self.state.policies.apply(Kind::Handset, page.headers_mut());
+        if req.uri().path().starts_with("/w/") {
+            return self.in_world(req, remote);
+        }
+        self.respond_in(&self.state, req, remote)
+    }
+
+    /// Answers `req` in the world of `state`.
+    fn respond_in<B>(
+        &self,
+        state: &AppState,
+        mut req: Request<B>,
+        remote: Option<SocketAddr>,
+    ) -> AppFuture
+    where
+        B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        if let Some(mut page) = cached_menu_page(state, &req) {
+            state.policies.apply(Kind::Handset, page.headers_mut());
             // Answered from memory in well under the first bucket's bound:
             // counted there without reading the clock twice.
-            self.state.metrics.request(
+            state.metrics.request(
                 Kind::Handset,
                 page.status().as_u16(),
                 std::time::Duration::ZERO,
@@ -75,31 +93,135 @@ impl App {
         }
         let started = std::time::Instant::now();
         if req.method() == Method::GET {
-            if let Some(answer) = self.gateway_link(&req, started) {
+            if let Some(answer) = self.gateway_link(state, &req, started) {
                 return answer;
             }
         }
         if let Some(remote) = remote {
             req.extensions_mut().insert(ConnectInfo(remote));
         }
+        if !state.is_default() {
+            req.extensions_mut().insert(state.clone());
+        }
         let kind = Kind::of(req.uri().path());
         let host = req.headers().get(axum::http::header::HOST).cloned();
         AppFuture::Routed {
             answer: self.router.clone().call(req),
             finish: Some(Finish {
-                state: self.state.clone(),
+                state: state.clone(),
                 kind,
                 host,
                 started,
             }),
         }
     }
+
+    /// A request under `/w/{id}`: the world is looked up (an unknown one is
+    /// a 404 page or JSON), opened if its database is closed, and the rest
+    /// of the path answered in it as the default world answers its own;
+    /// the answer's links and redirects then get the world's prefix.
+    fn in_world<B>(&self, req: Request<B>, remote: Option<SocketAddr>) -> AppFuture
+    where
+        B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let path = req.uri().path();
+        let after = &path["/w/".len()..];
+        let (id, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
+        let query = req
+            .uri()
+            .query()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        let Some(entry) = self.state.worlds.get(id) else {
+            let shown = if rest.is_empty() { "/" } else { rest };
+            return AppFuture::Cached(Some(self.no_such_world(&req, shown)));
+        };
+        if rest.is_empty() {
+            let to = format!("/w/{id}/{query}");
+            return AppFuture::Cached(Some(
+                axum::response::Redirect::permanent(&to).into_response(),
+            ));
+        }
+        let Ok(uri) = format!("{rest}{query}").parse::<axum::http::Uri>() else {
+            return AppFuture::Cached(Some(crate::error::AppError::NotFound.into_response()));
+        };
+        entry.touch();
+        let (mut parts, body) = req.into_parts();
+        parts.uri = uri;
+        let req = Request::from_parts(parts, body);
+        let app = self.clone();
+        AppFuture::Gateway(Box::pin(async move {
+            let world = match app.state.worlds.open(app.state.server(), &entry).await {
+                Ok(world) => world,
+                Err(e) => return e.into_response(),
+            };
+            let state = AppState::of(world);
+            let answer = match app.respond_in(&state, req, remote).await {
+                Ok(answer) => answer,
+                Err(never) => match never {},
+            };
+            rebase_answer(answer, state.base()).await
+        }))
+    }
+
+    /// The 404 for a world that is not (or no longer) there.
+    fn no_such_world<B>(&self, req: &Request<B>, rest: &str) -> Response {
+        let uri = rest.parse().unwrap_or_default();
+        let ua = req.headers().get(axum::http::header::USER_AGENT);
+        let error = crate::error::AppError::NotFoundMsg(
+            "no such world: it was deleted, it expired, or the address is wrong".into(),
+        );
+        let mut page = crate::web::errors::error_page(&self.state, &uri, ua, error.into_response());
+        self.state
+            .policies
+            .apply(Kind::of(rest), page.headers_mut());
+        page
+    }
+}
+
+/// Marks an answer whose links already carry the world's prefix (or that is
+/// not garake's page at all): the front leaves its body as it is.
+#[derive(Clone, Copy)]
+pub struct Based;
+
+/// A world's answer with its prefix before every root-relative link of an
+/// HTML page (its `Location` got it in `Finish`).
+async fn rebase_answer(response: Response, base: &str) -> Response {
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !html || response.extensions().get::<Based>().is_some() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // garake's own pages are made whole in memory: this reads a buffer
+    // that is already there.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return crate::error::AppError::Internal(format!("a page could not be read: {e}"))
+                .into_response()
+        }
+    };
+    let body = match crate::views::rebase::rebase(&bytes, base) {
+        std::borrow::Cow::Borrowed(_) => axum::body::Body::from(bytes),
+        std::borrow::Cow::Owned(out) => axum::body::Body::from(out),
+    };
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, body)
 }
 
 impl App {
     /// A plain gateway link, answered without the router: the same handler,
     /// its errors rendered by the same function as the router's.
-    fn gateway_link<B>(&self, req: &Request<B>, started: std::time::Instant) -> Option<AppFuture> {
+    fn gateway_link<B>(
+        &self,
+        state: &AppState,
+        req: &Request<B>,
+        started: std::time::Instant,
+    ) -> Option<AppFuture> {
         let (sid, site, rest) = crate::web::gateway::plain_link_path(req.uri().path())?;
         // A GET with a body is the router's (it refuses a large one unread).
         let headers = req.headers();
@@ -115,11 +237,11 @@ impl App {
             query: req.uri().query().map(str::to_string),
             body: None,
         };
-        let state = self.state.clone();
+        let state = state.clone();
         let uri = req.uri().clone();
         let ua = req.headers().get(axum::http::header::USER_AGENT).cloned();
         let finish = Finish {
-            state: self.state.clone(),
+            state: state.clone(),
             kind: Kind::Handset,
             host: req.headers().get(axum::http::header::HOST).cloned(),
             started,
@@ -156,6 +278,16 @@ impl Finish {
             .headers()
             .contains_key(axum::http::header::LOCATION)
         {
+            let location = response.headers().get(axum::http::header::LOCATION);
+            let based = location
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| crate::views::rebase::rebase_url(l, self.state.base()))
+                .and_then(|l| axum::http::HeaderValue::from_str(&l).ok());
+            if let Some(based) = based {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::LOCATION, based);
+            }
             let origin = crate::web::headers::origin(self.host.as_ref(), &self.state.public_url);
             crate::web::headers::absolute_location(response, &origin);
         }

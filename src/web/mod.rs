@@ -13,6 +13,7 @@ pub mod page;
 pub mod page_cache;
 pub mod pc_session;
 pub mod state;
+pub mod worlds;
 // By audience.
 pub mod gateway;
 pub mod handset;
@@ -75,12 +76,24 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(crate::limits::BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            errors::render_errors,
-        ))
+        .layer(axum::middleware::from_fn(errors::render_errors))
         .layer(axum::middleware::map_response(end_json_with_newline))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            in_default_world,
+        ))
+}
+
+/// A request `front` did not place in a world runs in the default one.
+async fn in_default_world(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if req.extensions().get::<AppState>().is_none() {
+        req.extensions_mut().insert(state);
+    }
+    next.run(req).await
 }
 
 /// A JSON answer (errors included) ends with a newline, as text for a

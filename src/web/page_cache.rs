@@ -23,11 +23,14 @@ struct Key {
     charset: Charset,
     pictograms: Pictograms,
     target: usize,
+    /// The length of the world's prefix the page was measured with.
+    rebase: usize,
 }
 
 impl Key {
-    fn new(node: usize, page: usize, lang: Lang, profile: &Profile) -> Key {
+    fn new(node: usize, page: usize, lang: Lang, profile: &Profile, rebase: usize) -> Key {
         Key {
+            rebase,
             node,
             page,
             lang,
@@ -80,8 +83,9 @@ impl PageCache {
         page: usize,
         lang: Lang,
         profile: &Profile,
+        rebase: usize,
     ) -> Option<Arc<Pieces>> {
-        let key = Key::new(node, page, lang, profile);
+        let key = Key::new(node, page, lang, profile, rebase);
         self.map
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -97,9 +101,10 @@ impl PageCache {
         page: usize,
         lang: Lang,
         profile: &Profile,
+        rebase: usize,
         f: impl FnOnce(&Pieces) -> R,
     ) -> Option<R> {
-        let key = Key::new(node, page, lang, profile);
+        let key = Key::new(node, page, lang, profile, rebase);
         self.map
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -115,12 +120,13 @@ impl PageCache {
         page: usize,
         lang: Lang,
         profile: &Profile,
+        rebase: usize,
         render: impl FnOnce() -> Option<String>,
     ) -> Option<Arc<Pieces>> {
-        if let Some(hit) = self.get(node, page, lang, profile) {
+        if let Some(hit) = self.get(node, page, lang, profile, rebase) {
             return Some(hit);
         }
-        let key = Key::new(node, page, lang, profile);
+        let key = Key::new(node, page, lang, profile, rebase);
         let pieces = Arc::new(Pieces::new(&render()?, profile.charset, profile.pictograms));
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         // Unknown models could grow the map without end; past a bound, serve uncached.
@@ -152,16 +158,16 @@ mod tests {
         let profile = Profile::by_name("P501i").unwrap();
         let mut renders = 0;
         for _ in 0..3 {
-            cache.get_or_render(0, 1, Lang::Ja, &profile, || {
+            cache.get_or_render(0, 1, Lang::Ja, &profile, 0, || {
                 renders += 1;
                 Some("x".into())
             });
         }
         assert_eq!(renders, 1);
         let other = Profile::by_name("P503i").unwrap();
-        cache.get_or_render(0, 1, Lang::Ja, &other, || Some("y".into()));
+        cache.get_or_render(0, 1, Lang::Ja, &other, 0, || Some("y".into()));
         assert!(cache
-            .get_or_render(9, 1, Lang::Ja, &profile, || None)
+            .get_or_render(9, 1, Lang::Ja, &profile, 0, || None)
             .is_none());
     }
 }

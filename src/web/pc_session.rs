@@ -38,19 +38,32 @@ pub type PcLogins = Arc<Store<PcLogin>>;
 
 /// A store for `capacity` logins in all.
 pub fn pc_logins(clock: &Clock, capacity: usize) -> PcLogins {
-    Arc::new(Store::new(
+    pc_logins_sharing(clock, capacity, Arc::default())
+}
+
+/// One world's store of PC logins, counted against a capacity shared with
+/// every world (`total`).
+pub fn pc_logins_sharing(
+    clock: &Clock,
+    capacity: usize,
+    total: Arc<std::sync::atomic::AtomicUsize>,
+) -> PcLogins {
+    Arc::new(Store::sharing(
         Bounds {
             capacity,
             per_group: None,
             idle_secs: MAX_IDLE_SECS,
         },
         Time::Real(clock.clone()),
+        total,
     ))
 }
 
 /// The logins of one PC site, under one cookie name, in the shared store.
 pub struct PcSessions<T> {
     cookie: &'static str,
+    /// The cookie's `Path`: `/`, or a world's prefix (its logins stay in it).
+    path: Arc<str>,
     lifetime: i64,
     store: PcLogins,
     who: PhantomData<fn() -> T>,
@@ -60,6 +73,7 @@ impl<T> Clone for PcSessions<T> {
     fn clone(&self) -> Self {
         PcSessions {
             cookie: self.cookie,
+            path: self.path.clone(),
             lifetime: self.lifetime,
             store: self.store.clone(),
             who: PhantomData,
@@ -73,10 +87,17 @@ impl<T: Clone + Send + Sync + 'static> PcSessions<T> {
     pub fn new(store: PcLogins, cookie: &'static str, lifetime: i64) -> PcSessions<T> {
         PcSessions {
             cookie,
+            path: Arc::from("/"),
             lifetime: lifetime.min(MAX_IDLE_SECS),
             store,
             who: PhantomData,
         }
+    }
+
+    /// The same logins with their cookie sent only below `path`.
+    pub fn under(mut self, path: &str) -> PcSessions<T> {
+        self.path = Arc::from(path);
+        self
     }
 
     /// Starts a session; returns it and its `Set-Cookie` value.
@@ -90,7 +111,10 @@ impl<T: Clone + Send + Sync + 'static> PcSessions<T> {
                 csrf: csrf.clone(),
             },
         );
-        let cookie = format!("{}={id}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
+        let cookie = format!(
+            "{}={id}; HttpOnly; SameSite=Strict; Path={}",
+            self.cookie, self.path
+        );
         let value = HeaderValue::from_str(&cookie).expect("hex ids make a valid header");
         (PcSession { id, who, csrf }, value)
     }
@@ -98,30 +122,35 @@ impl<T: Clone + Send + Sync + 'static> PcSessions<T> {
     /// The session named by the request's cookie, if it is live.
     pub fn find(&self, headers: &HeaderMap) -> Option<PcSession<T>> {
         let prefix = format!("{}=", self.cookie);
-        let id = headers
+        // A browser sends every cookie of that name whose path covers the
+        // request (the default world's and a world's own): the first one
+        // this store knows is the login.
+        headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix(&prefix).and_then(SessionId::parse))?;
-        let (who, csrf) = self
-            .store
-            .touch_within(&id, self.lifetime, |login| {
-                (login.cookie == self.cookie)
-                    .then(|| login.who.downcast_ref::<T>().cloned())
-                    .flatten()
-                    .map(|who| (who, login.csrf.clone()))
+            .filter_map(|c| c.trim().strip_prefix(&prefix).and_then(SessionId::parse))
+            .find_map(|id| {
+                let (who, csrf) = self
+                    .store
+                    .touch_within(&id, self.lifetime, |login| {
+                        (login.cookie == self.cookie)
+                            .then(|| login.who.downcast_ref::<T>().cloned())
+                            .flatten()
+                            .map(|who| (who, login.csrf.clone()))
+                    })
+                    .flatten()?;
+                Some(PcSession { id, who, csrf })
             })
-            .flatten()?;
-        Some(PcSession { id, who, csrf })
     }
 
     /// Ends a session; returns the `Set-Cookie` value that clears the cookie.
     pub fn end(&self, id: &SessionId) -> HeaderValue {
         self.store.remove(id);
         let cookie = format!(
-            "{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-            self.cookie
+            "{}=; HttpOnly; SameSite=Strict; Path={}; Max-Age=0",
+            self.cookie, self.path
         );
         HeaderValue::from_str(&cookie).expect("a fixed cookie is a valid header")
     }

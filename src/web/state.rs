@@ -27,6 +27,10 @@ pub struct Options {
     pub handsets: crate::handset::Catalogue,
     /// The security headers of each kind of page (`web::policies`).
     pub policies: headers::Policies,
+    /// Where worlds keep their database files (`None`: in memory).
+    pub worlds_dir: Option<std::path::PathBuf>,
+    /// Whether the power-on page offers private demos.
+    pub public_worlds: bool,
 }
 
 /// What a request handler may use: the world it runs in (cheap to clone).
@@ -38,35 +42,101 @@ pub struct AppState {
 }
 
 /// One simulated carrier: its store (lines, secrets, mailboxes, outbox,
-/// audit log, throttles, billing, partner members), its simulated clock and
-/// its stream of events.
+/// audit log, throttles, billing, partner members), its simulated clock,
+/// its handset sessions, PC logins and gateway cookies, and its stream of
+/// events.
 pub struct World {
     pub db: Db,
     pub clock: Clock,
+    pub sessions: Sessions,
+    /// Every PC site's logins in this world (console, My docomo, shop).
+    pub pc_logins: pc_session::PcLogins,
+    /// Cookies content providers gave browser-2.0 handsets, per session and site.
+    pub cookies: Arc<crate::gateway::CookieJar>,
     /// Committed audit entries, deliveries, outbox messages and relay results.
     pub events: crate::events::Events,
+    /// Which world this is and where its pages live.
+    pub place: Place,
+    /// The base of links in this world's mails: the server's public URL
+    /// and the world's prefix.
+    pub world_url: String,
     server: Arc<Server>,
 }
 
+/// A world's name and the prefix of its pages: the default world has none
+/// and its pages at `/`; any other lives under `/w/{id}`.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// A number for this run of the server (0: the default world).
+    pub key: u32,
+    pub id: Option<Arc<str>>,
+    /// `""` or `/w/{id}`: what every path of this world starts with.
+    pub base: Arc<str>,
+}
+
+impl Place {
+    pub fn default_world() -> Place {
+        Place {
+            key: 0,
+            id: None,
+            base: Arc::from(""),
+        }
+    }
+}
+
+/// The parts of a world kept in memory while its database is closed (an
+/// idle world holds no open file, but its sessions and clock go on).
+#[derive(Clone)]
+pub struct Lasting {
+    pub clock: Clock,
+    pub sessions: Sessions,
+    pub pc_logins: pc_session::PcLogins,
+    pub cookies: Arc<crate::gateway::CookieJar>,
+}
+
+impl Lasting {
+    /// A world's lasting parts on `clock`, counted against the server's caps.
+    pub fn new(server: &Server, clock: Clock) -> Lasting {
+        let limits = &server.limits;
+        Lasting {
+            sessions: Sessions::sharing(
+                clock.clone(),
+                limits.max_sessions,
+                limits.sessions_per_line,
+                server.session_count.clone(),
+            ),
+            pc_logins: pc_session::pc_logins_sharing(
+                &clock,
+                limits.max_pc_logins,
+                server.pc_login_count.clone(),
+            ),
+            cookies: Arc::default(),
+            clock,
+        }
+    }
+}
+
 /// What every world shares: the menus and the handset catalogue, the Argon2
-/// slots, the gateway's client and its bounds, handset sessions and PC
-/// logins (bounded in all), the page cache, the limits and the metrics.
+/// slots, the gateway's client and its bounds, the caps on sessions and PC
+/// logins, the page cache, the worlds, the limits and the metrics.
 pub struct Server {
     pub menu: Menu,
     pub partners: crate::recovery::config::Partners,
-    pub sessions: Sessions,
+    /// Handset sessions and PC logins of every world, against their caps.
+    pub session_count: Arc<std::sync::atomic::AtomicUsize>,
+    pub pc_login_count: Arc<std::sync::atomic::AtomicUsize>,
+    /// Every world but the default one.
+    pub worlds: super::worlds::Worlds,
+    /// Whether the power-on page offers private demos.
+    pub public_worlds: bool,
     pub pins: PinHasher,
     pub admin_token: String,
     /// The base of links in mails (`Config::public_url`).
     pub public_url: String,
-    /// Cookies content providers gave browser-2.0 handsets, per session and site.
-    pub cookies: crate::gateway::CookieJar,
     /// The gateway's client to content providers, with its timeout.
     pub upstreams: crate::gateway::client::Upstreams,
     /// Plain menu pages, rendered once per handset kind.
     pub pages: page_cache::PageCache,
-    /// The one store of every PC site's logins (console, My docomo, shop).
-    pub pc_logins: pc_session::PcLogins,
     pub limits: crate::limits::Limits,
     /// The security headers of each kind of page.
     pub policies: headers::Policies,
@@ -85,6 +155,8 @@ pub struct Server {
     pub fetches: crate::queue::Gate,
     /// The gateway's budget of page bytes held at once.
     pub budget: crate::gateway::budget::Budget,
+    /// Every world's events, each with its world's id (for the webhook).
+    pub all_events: crate::events::Tap,
 }
 
 impl std::ops::Deref for AppState {
@@ -102,14 +174,19 @@ impl std::ops::Deref for World {
 }
 
 impl World {
-    /// A world over `db` with its own clock, on `server`.
-    pub fn new(db: Db, clock: Clock, server: Arc<Server>) -> World {
-        let events = crate::events::Events::new();
+    /// The world `place` over `db`, with its lasting parts, on `server`.
+    pub fn new(db: Db, lasting: Lasting, place: Place, server: Arc<Server>) -> World {
+        let events = crate::events::Events::for_world(place.id.clone(), &server.all_events);
         db.watch(events.watcher());
         World {
+            world_url: format!("{}{}", server.public_url, place.base),
             db,
-            clock,
+            clock: lasting.clock,
+            sessions: lasting.sessions,
+            pc_logins: lasting.pc_logins,
+            cookies: lasting.cookies,
             events,
+            place,
             server,
         }
     }
@@ -118,11 +195,44 @@ impl World {
     pub fn server(&self) -> &Arc<Server> {
         &self.server
     }
+
+    /// `""` for the default world, else `/w/{id}`.
+    pub fn base(&self) -> &str {
+        &self.place.base
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.place.id.is_none()
+    }
+
+    /// The path the PC sites' login cookies are sent under.
+    pub fn cookie_path(&self) -> String {
+        format!("{}/", self.place.base)
+    }
+
+    /// Forgets this world's gateway cookies of forgotten sessions, expired
+    /// throttle keys, old mail and log rows: (cookies, throttle keys, mails,
+    /// log rows). Blocking.
+    pub fn sweep_store(&self) -> Result<(usize, usize, usize, usize), AppError> {
+        let cookies = self.cookies.sweep(|sid| self.sessions.exists(sid));
+        let now = self.clock.now();
+        let mail_before = now - self.limits.mail_retention_secs();
+        let (throttle, mail, logs) = self.db.with_conn(move |conn| {
+            let throttle = crate::store::throttle::sweep(conn, now)?;
+            let mail = crate::store::mail::expire(conn, mail_before)?;
+            let logs = crate::store::trim_logs(
+                conn,
+                crate::limits::LOG_ROWS,
+                crate::limits::SECURITY_LOG_ROWS,
+            )? + crate::store::partners::trim_inquiries(conn, crate::limits::INQUIRIES)?;
+            Ok((throttle, mail, logs))
+        })?;
+        Ok((cookies, throttle, mail, logs))
+    }
 }
 
 impl Server {
     pub fn new(
-        clock: &Clock,
         menu: Menu,
         partners: crate::recovery::config::Partners,
         pins: PinHasher,
@@ -134,15 +244,17 @@ impl Server {
                 .filter_map(|s| Some((s.upstream.as_deref()?, s.id.as_str()))),
         );
         Server {
-            sessions: Sessions::new(clock.clone(), limits.max_sessions, limits.sessions_per_line),
-            pc_logins: pc_session::pc_logins(clock, limits.max_pc_logins),
+            session_count: Arc::default(),
+            pc_login_count: Arc::default(),
+            worlds: super::worlds::Worlds::new(options.worlds_dir, limits.max_worlds),
+            public_worlds: options.public_worlds,
+            all_events: crate::events::Tap::default(),
             menu,
             partners,
             admin_token: options.admin_token,
             public_url: options.public_url,
             pages: page_cache::PageCache::default(),
             upstreams: options.upstreams,
-            cookies: crate::gateway::CookieJar::default(),
             policies: options.policies,
             handsets: options.handsets,
             id_key: pins.derive_key(crate::gateway::IDENTITY_KEY_LABEL),
@@ -177,8 +289,15 @@ impl AppState {
         pins: PinHasher,
         options: Options,
     ) -> AppState {
-        let server = Arc::new(Server::new(&clock, menu, partners, pins, options));
-        AppState::of(Arc::new(World::new(db, clock, server)))
+        let server = Arc::new(Server::new(menu, partners, pins, options));
+        server.worlds.attach(db.clone());
+        let lasting = Lasting::new(&server, clock);
+        AppState::of(Arc::new(World::new(
+            db,
+            lasting,
+            Place::default_world(),
+            server,
+        )))
     }
 
     /// The state of a request that runs in `world`.
@@ -191,27 +310,17 @@ impl AppState {
         &self.world
     }
 
-    /// Forgets everything that has expired or outgrown its bound: sessions,
-    /// PC logins, cookies of forgotten sessions, throttle keys, old mail and
-    /// log rows. Blocking (it runs a database transaction); `serve` calls it
-    /// every minute, tests call it directly.
+    /// Forgets everything that has expired or outgrown its bound in this
+    /// world: sessions, PC logins, cookies of forgotten sessions, throttle
+    /// keys, old mail and log rows; and the server's idle Argon2 slots (the
+    /// gateway's client closes its idle connections itself). Blocking (it runs
+    /// a database transaction); `serve` calls it every minute, tests call it
+    /// directly.
     pub fn sweep(&self) -> Result<Sweep, AppError> {
         let sessions = self.sessions.sweep();
         let pc_logins = self.pc_logins.sweep();
         self.pins.release_idle(crate::limits::ARGON2_IDLE);
-        let cookies = self.cookies.sweep(|sid| self.sessions.exists(sid));
-        let now = self.clock.now();
-        let mail_before = now - self.limits.mail_retention_secs();
-        let (throttle, mail, logs) = self.db.with_conn(move |conn| {
-            let throttle = crate::store::throttle::sweep(conn, now)?;
-            let mail = crate::store::mail::expire(conn, mail_before)?;
-            let logs = crate::store::trim_logs(
-                conn,
-                crate::limits::LOG_ROWS,
-                crate::limits::SECURITY_LOG_ROWS,
-            )? + crate::store::partners::trim_inquiries(conn, crate::limits::INQUIRIES)?;
-            Ok((throttle, mail, logs))
-        })?;
+        let (cookies, throttle, mail, logs) = self.world.sweep_store()?;
         Ok(Sweep {
             sessions,
             pc_logins,
@@ -249,7 +358,7 @@ impl AppState {
             db: &self.db,
             pins: &self.pins,
             clock: &self.clock,
-            base_url: &self.public_url,
+            base_url: &self.world_url,
             source,
             partner_rate: self.limits.partner_rate(),
             max_members: self.limits.max_partner_members,
@@ -264,8 +373,25 @@ impl AppState {
             profile: session.profile.clone(),
             lang: session.lang,
             sid: Some(sid.into()),
+            rebase: self.base().len(),
         };
         Ok((session, ctx))
+    }
+}
+
+/// The state of the world a request runs in, as `front` attached it (the
+/// router's own layer attaches the default world's to a request that
+/// reached it without one, as in tests that drive the router alone).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for AppState {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<AppState, AppError> {
+        parts.extensions.get::<AppState>().cloned().ok_or_else(|| {
+            AppError::Internal("a request reached a handler without its world".into())
+        })
     }
 }
 

@@ -1225,3 +1225,107 @@ fn a_webhook_that_is_not_an_http_url_stops_the_start() {
     );
     assert!(!dir.path().join("g.db").exists());
 }
+
+/// Reads an SSE stream until an `audit` event's data, or `None` after `wait`.
+fn next_audit(
+    reader: &mut BufReader<TcpStream>,
+    wait: std::time::Duration,
+) -> Option<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let mut event = None;
+    while started.elapsed() < wait {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return None;
+        }
+        if let Some(kind) = line.trim_end().strip_prefix("event: ") {
+            event = Some(kind.to_string());
+        } else if let Some(json) = line.trim_end().strip_prefix("data: ") {
+            if event.as_deref() == Some("audit") {
+                return serde_json::from_str(json).ok();
+            }
+        }
+    }
+    None
+}
+
+/// Opens `path` as an event stream with `token`, past the answer's head.
+fn open_stream(server: &Server, path: &str, token: &str) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    reader.read_line(&mut head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" {
+            break;
+        }
+    }
+    reader
+}
+
+#[test]
+fn a_world_s_events_stream_apart_and_reach_the_webhook_with_its_id() {
+    let (hook, posted) = webhook_receiver(0);
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &dir.path().join("g.db"),
+        &["--webhook", &format!("http://{hook}/hook")],
+    );
+    let auth = format!("Authorization: Bearer {TOKEN}\r\n");
+    let (status, _, body) = server.send_with("POST", "/api/worlds", &auth, "{}");
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let made: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let id = made["id"].as_str().unwrap().to_string();
+    let token = made["token"].as_str().unwrap().to_string();
+    let mut in_world = open_stream(&server, &format!("/w/{id}/api/events"), &token);
+    let mut in_default = open_stream(&server, "/api/events", TOKEN);
+    // An audited action in the world.
+    let (status, _, body) = server.send_with(
+        "POST",
+        &format!("/w/{id}/api/lines/09012340003/reset"),
+        &format!("Authorization: Bearer {token}\r\n"),
+        "",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let seen = next_audit(&mut in_world, std::time::Duration::from_secs(2))
+        .expect("the world's stream has it");
+    assert_eq!(seen["action"], "reset_line");
+    assert!(
+        next_audit(&mut in_default, std::time::Duration::from_secs(1)).is_none(),
+        "the default world's stream does not"
+    );
+    // And one in the default world: the webhook gets both, each named.
+    let (status, _, _) = server.send_with("POST", "/api/lines/09012340002/reset", &auth, "");
+    assert_eq!(status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while posted.lock().unwrap().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let posted: Vec<serde_json::Value> = posted
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect();
+    let world_of = |line: &str| {
+        posted
+            .iter()
+            .find(|p| p["data"]["line"] == line)
+            .map(|p| p["world"].clone())
+            .unwrap_or_else(|| panic!("no event for {line} in {posted:?}"))
+    };
+    assert_eq!(world_of("09012340003"), serde_json::json!(id));
+    assert_eq!(world_of("09012340002"), serde_json::Value::Null);
+}

@@ -1822,3 +1822,42 @@ async fn frames_srcdoc_referrer_policies_and_loose_refreshes_are_removed() {
         assert!(removed.contains(want), "{want} in {removed}");
     }
 }
+
+/// Inside a world, the gateway writes every link with the world's prefix,
+/// whatever quotes the provider used, and its redirects stay in the world.
+#[tokio::test]
+async fn a_world_s_gateway_links_stay_in_the_world() {
+    let (app, base, _menus) = setup().await;
+    let world = app.new_world("{}").await;
+    let handset = world.handset(TARO, P501I).await;
+    let inside = format!("{}/s/{}/", world.prefix, handset.sid);
+    for path in ["echo", "hostile", "go"] {
+        let page = handset
+            .get(&format!("/s/{}/g/cp/{path}", handset.sid))
+            .await;
+        if path == "go" {
+            // The provider's redirect, into the world's gateway path.
+            assert!(page.status.is_redirection(), "{}", page.text);
+            assert!(page.location().starts_with(&inside), "{}", page.location());
+            continue;
+        }
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        let mut links = 0;
+        for attr in ["href=", "action=", "src="] {
+            for value in page.text.split(attr).skip(1) {
+                let value = value.trim_start_matches(['"', '\'']);
+                if value.starts_with('/') {
+                    links += 1;
+                    assert!(value.starts_with(&inside), "{path}: {attr}{value}");
+                }
+            }
+        }
+        assert!(links > 0, "{path}: {}", page.text);
+        assert!(!page.text.contains(&base), "no link leaves the gateway");
+    }
+    // The same session id is unknown to the default world's gateway.
+    let outside = app
+        .get(&format!("/s/{}/g/cp/echo", handset.sid), P501I)
+        .await;
+    assert_eq!(outside.status, StatusCode::SEE_OTHER);
+}

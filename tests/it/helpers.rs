@@ -21,7 +21,12 @@ pub const ICHIRO: &str = "09012340003";
 pub struct TestApp {
     pub state: AppState,
     router: garake::web::front::App,
-    pub dir: tempfile::TempDir,
+    pub dir: std::sync::Arc<tempfile::TempDir>,
+    /// `""`, or a world's `/w/{id}`: every path this app asks for starts
+    /// with it (a path already under `/w/` is sent as it is).
+    pub prefix: String,
+    /// The admin token `api` and the API helpers send.
+    pub token: String,
 }
 
 /// A response with its body decoded in the charset its Content-Type names.
@@ -121,7 +126,50 @@ impl TestApp {
             .await
             .unwrap();
         let router = garake::app(state.clone());
-        TestApp { state, router, dir }
+        TestApp {
+            state,
+            router,
+            dir: std::sync::Arc::new(dir),
+            prefix: String::new(),
+            token: TOKEN.to_string(),
+        }
+    }
+
+    /// Makes a world (`POST /api/worlds` with `body`) and returns this app
+    /// as seen from inside it: its paths under the world's prefix, its API
+    /// calls with the world's own token, its state the world's.
+    pub async fn new_world(&self, body: &str) -> TestApp {
+        let req = Request::post("/api/worlds")
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let r = self.request(req).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let made = r.json();
+        self.world(
+            made["id"].as_str().unwrap(),
+            made["token"].as_str().unwrap(),
+        )
+        .await
+    }
+
+    /// This app inside the world `id`, using `token`.
+    pub async fn world(&self, id: &str, token: &str) -> TestApp {
+        let entry = self.state.worlds.get(id).expect("the world is listed");
+        let world = self
+            .state
+            .worlds
+            .open(self.state.server(), &entry)
+            .await
+            .unwrap();
+        TestApp {
+            state: AppState::of(world),
+            router: self.router.clone(),
+            dir: self.dir.clone(),
+            prefix: format!("/w/{id}"),
+            token: token.to_string(),
+        }
     }
 
     /// The router, for tests that fire many requests at once.
@@ -129,7 +177,11 @@ impl TestApp {
         self.router.clone()
     }
 
-    pub async fn request(&self, req: Request<Body>) -> Resp {
+    pub async fn request(&self, mut req: Request<Body>) -> Resp {
+        let path = req.uri().to_string();
+        if !self.prefix.is_empty() && path.starts_with('/') && !path.starts_with("/w/") {
+            *req.uri_mut() = format!("{}{path}", self.prefix).parse().unwrap();
+        }
         respond(self.router.clone(), req).await
     }
 
@@ -152,7 +204,7 @@ impl TestApp {
 
     pub async fn api(&self, path: &str) -> Resp {
         let req = Request::get(path)
-            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .body(Body::empty())
             .unwrap();
         self.request(req).await
@@ -162,7 +214,7 @@ impl TestApp {
     pub async fn send_mail_req(&self, from: &str, to: &str, subject: &str, body: &str) -> Resp {
         let payload = serde_json::json!({"from": from, "to": to, "subject": subject, "body": body});
         let req = Request::post("/api/mail")
-            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(payload.to_string()))
             .unwrap();
@@ -183,6 +235,7 @@ impl TestApp {
         );
         let location = r.location();
         let sid = location
+            .trim_start_matches(self.prefix.as_str())
             .trim_start_matches("/s/")
             .split('/')
             .next()

@@ -19,3 +19,5 @@ mod power_on;
 mod protected;
 mod qa;
 mod recovery;
+mod scenarios;
+mod worlds;

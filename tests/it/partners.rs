@@ -978,3 +978,28 @@ async fn a_full_site_refuses_a_sign_up_with_a_429_page_and_writes_nothing() {
         "{metrics}"
     );
 }
+
+/// A world's recovery mail links into that world, and the link works there.
+#[tokio::test]
+async fn a_world_s_reset_link_leads_into_the_world() {
+    let app = TestApp::new().await;
+    let world = app.new_world("{}").await;
+    let sent = post(&world, "/p/plus-member/r/forgot", "login_id=PM0012345").await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+    let mail = &mails_to(&world, HIKARI).await[0];
+    let body = mail["body"].as_str().unwrap();
+    let at = body
+        .find(&format!("http://127.0.0.1:0{}/p/", world.prefix))
+        .unwrap_or_else(|| panic!("no link into the world in {body}"))
+        + "http://127.0.0.1:0".len();
+    let link = body[at..].split_whitespace().next().unwrap().to_string();
+    let landing = world.get(&link, PC).await;
+    assert_eq!(landing.status, StatusCode::OK, "{}", landing.text);
+    assert!(
+        mails_to(&app, HIKARI).await.is_empty(),
+        "the default world sent nothing"
+    );
+    // The world's link is no link in the default world.
+    let stripped = link.trim_start_matches(world.prefix.as_str());
+    assert_ne!(app.get(stripped, PC).await.status, StatusCode::OK);
+}

@@ -65,7 +65,7 @@ pub fn sanitize_and_check(data: &[u8]) {
     let rules = Rules {
         page: &page,
         routes: &routes,
-        sid: "SID",
+        session: "/s/SID",
         elsewhere: "/s/SID/url?url=",
         regst: "/s/SID/cp/regst/news",
         charset: "Shift_JIS",

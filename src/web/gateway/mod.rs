@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -36,7 +36,7 @@ use crate::web::state::AppState;
 /// Largest upstream body read (the biggest handset cache, 500 KB, plus room).
 pub const MAX_UPSTREAM_BODY: usize = 600 * 1024;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/s/{sid}/g/{site}/", get(link).post(link))
         .route("/s/{sid}/g/{site}/{*rest}", get(link).post(link))
@@ -85,7 +85,7 @@ impl Call {
 }
 
 async fn link(
-    state: State<AppState>,
+    state: AppState,
     method: Method,
     Path(path): Path<HashMap<String, String>>,
     RawQuery(q): RawQuery,
@@ -98,7 +98,7 @@ async fn link(
 /// (no percent-escapes, so the parts are as the router would extract them):
 /// what `front` answers before the router, the gateway's most frequent request.
 pub(super) async fn link_get(state: AppState, call: Call) -> Result<Response, AppError> {
-    forward(State(state), call, Via::Link).await
+    forward(state, call, Via::Link).await
 }
 
 /// The parts of a gateway link path, `(sid, site, rest)`, when no decoding is
@@ -112,7 +112,7 @@ pub(super) fn plain_link_path(path: &str) -> Option<(&str, &str, &str)> {
 
 /// A GET form's submission: its query is form data.
 async fn form(
-    state: State<AppState>,
+    state: AppState,
     method: Method,
     Path(path): Path<HashMap<String, String>>,
     RawQuery(q): RawQuery,
@@ -122,7 +122,7 @@ async fn form(
 }
 
 async fn consent_any(
-    state: State<AppState>,
+    state: AppState,
     method: Method,
     Path(path): Path<HashMap<String, String>>,
     RawQuery(q): RawQuery,
@@ -138,7 +138,7 @@ const UTN_PARAM: &str = "__utn";
 
 /// The carrier's question before a `utn` link or form: send the serial number
 /// or not. A form's fields come along as hidden fields of two forms, Yes and No.
-async fn consent_page(State(state): State<AppState>, c: Call) -> Result<Response, AppError> {
+async fn consent_page(state: AppState, c: Call) -> Result<Response, AppError> {
     let (session, ctx) = state.session(&c.sid)?;
     let site = state
         .menu
@@ -287,7 +287,7 @@ impl From<crate::views::text::Text> for Failed {
     }
 }
 
-async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Response, AppError> {
+async fn forward(state: AppState, c: Call, via: Via) -> Result<Response, AppError> {
     let (session, ctx) = state.session(&c.sid)?;
     let site = state.menu.site(&c.site).ok_or(AppError::NotFound)?;
     let base = site.upstream.as_deref().ok_or(AppError::NotFound)?;
@@ -422,6 +422,8 @@ async fn forward(State(state): State<AppState>, c: Call, via: Via) -> Result<Res
         .status(status)
         .into_response();
     *response.body_mut() = Body::new(Charged::new(Bytes::from(page), charge));
+    // Its links were written with the world's prefix (`rewrite`).
+    response.extensions_mut().insert(crate::web::front::Based);
     if let Some(removed) = report
         .summary()
         .and_then(|s| HeaderValue::from_str(&s).ok())
@@ -451,12 +453,15 @@ fn rewrite(
     // One that does not decode in its own charset cannot be shown.
     let (text, encoding) = gateway::readable(bytes, encoding).ok_or(GARBAGE)?;
     // Joined without the formatting machinery: every page needs them.
-    let elsewhere = ["/s/", sid, "/url?url="].concat();
-    let regst = ["/s/", sid, "/cp/regst/", site_id].concat();
+    // A world's pages carry its prefix: these links are written whole here
+    // (the front adds it to garake's own pages only).
+    let session = [state.base(), "/s/", sid].concat();
+    let elsewhere = [&session, "/url?url="].concat();
+    let regst = [&session, "/cp/regst/", site_id].concat();
     let rules = Rules {
         page: page_url,
         routes: &state.routes,
-        sid,
+        session: &session,
         elsewhere: &elsewhere,
         regst: &regst,
         charset: charset.name(),
@@ -492,6 +497,8 @@ fn passed(
     state.budget.shrink(&mut charge, bytes.len());
     let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, named);
+    // Not garake's page: nothing in it is changed on the way out.
+    r.extensions_mut().insert(crate::web::front::Based);
     r
 }
 
@@ -563,9 +570,9 @@ async fn exchange(
         let target = Url::parse(url)
             .and_then(|u| u.join(location))
             .map_err(|_| GARBAGE)?;
-        let sid = session.id.to_string();
-        let elsewhere = format!("/s/{sid}/url?url=");
-        let next = gateway::gateway_target(&target, &state.routes, &sid, Via::Link, &elsewhere);
+        let path = format!("/s/{}", session.id);
+        let elsewhere = format!("{path}/url?url=");
+        let next = gateway::gateway_target(&target, &state.routes, &path, Via::Link, &elsewhere);
         return Ok(Exchange::Redirect(status, next));
     }
     let bytes = resp.body.map_err(|e| match e {
@@ -622,7 +629,7 @@ const NOT_CONFIGURED: (&str, &str) = (
 /// not configured, leads: into the gateway when the URL is below a
 /// configured site's upstream, else a clear page. Never an open proxy.
 async fn elsewhere(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
@@ -639,10 +646,10 @@ async fn elsewhere(
     };
     let target = Url::parse(&with_scheme).ok();
     let inside = target.as_ref().and_then(|u| {
-        state
-            .routes
-            .iter()
-            .find_map(|r| r.tail(u).map(|t| r.path(&sid, Via::Link, &t)))
+        state.routes.iter().find_map(|r| {
+            r.tail(u)
+                .map(|t| r.path(&format!("/s/{sid}"), Via::Link, &t))
+        })
     });
     match inside {
         Some(path) => Ok(Redirect::to(&path).into_response()),

@@ -9,7 +9,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -29,7 +29,7 @@ use crate::web::{state::take_form, state::AppState};
 
 const TOKEN: &str = "cp-regst";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/s/{sid}/cp/regst/{site}", post(ask))
         .route("/s/{sid}/cp/regst/{site}/confirm", post(confirm))
@@ -137,7 +137,7 @@ fn page(
 
 /// `POST /s/{sid}/cp/regst`: the provider's form arrives; ask the user.
 async fn ask(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, posted_by)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
@@ -149,7 +149,7 @@ async fn ask(
 
 /// `POST /s/{sid}/cp/regst/confirm`: the i-mode password decides.
 async fn confirm(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, posted_by)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {

@@ -1,6 +1,6 @@
 //! Menu pages of the iMenu tree, straight from the prepared menu.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::AppError;
@@ -17,7 +17,7 @@ pub const LINE_SETTINGS: &str = "line-settings";
 
 /// `GET /s/{sid}/m/{node}[?p=N]`.
 pub async fn node(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, node_id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
@@ -47,7 +47,7 @@ pub async fn node(
         // session id changes.
         let pieces = state
             .pages
-            .get_or_render(node.index, page, ctx.lang, &ctx.profile, || {
+            .get_or_render(node.index, page, ctx.lang, &ctx.profile, ctx.rebase, || {
                 let template = Ctx {
                     sid: Some(SID_PLACEHOLDER.into()),
                     ..ctx.clone()
@@ -76,11 +76,14 @@ pub(crate) fn cached_page(
     if node.action.is_some() || node.panel.is_some() {
         return None;
     }
-    let bytes = state
-        .pages
-        .with(node.index, page, session.lang, &session.profile, |p| {
-            p.with_sid(sid)
-        })?;
+    let bytes = state.pages.with(
+        node.index,
+        page,
+        session.lang,
+        &session.profile,
+        state.base().len(),
+        |p| p.with_sid(sid),
+    )?;
     Some(Page::encoded(session.profile.charset, bytes).into_response())
 }
 

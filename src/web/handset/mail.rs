@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -22,7 +22,7 @@ pub const INBOX: &str = "mail-inbox";
 pub const COMPOSE: &str = "mail-compose";
 const DELETE: &str = "mail-delete";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route(&format!("/s/{{sid}}/a/{INBOX}"), get(inbox))
         .route(
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn inbox(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
@@ -67,7 +67,7 @@ async fn inbox(
 }
 
 async fn read(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, id)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
@@ -87,7 +87,7 @@ async fn read(
 }
 
 async fn delete(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
@@ -126,10 +126,7 @@ fn compose_page(
     .status(status)
 }
 
-async fn compose_form(
-    State(state): State<AppState>,
-    Path(sid): Path<String>,
-) -> Result<Page, AppError> {
+async fn compose_form(state: AppState, Path(sid): Path<String>) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     Ok(compose_page(
         &state,
@@ -161,7 +158,7 @@ fn reason_text(reason: &str, ctx: &Ctx) -> &'static str {
 }
 
 async fn compose(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {

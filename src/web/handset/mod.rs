@@ -12,10 +12,8 @@ pub mod sites;
 use axum::routing::get;
 use axum::Router;
 
-use crate::web::state::AppState;
-
 /// Every handset route.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/", get(power_on::page))
         .route("/on/{msisdn}", get(power_on::start))

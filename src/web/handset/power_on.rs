@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -51,7 +51,7 @@ fn profile_and_lang(
 
 /// `GET /`: the demo lines and the language switch.
 pub async fn page(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
@@ -78,17 +78,25 @@ pub async fn page(
         profile,
         lang,
         sid: None,
+        rebase: state.base().len(),
     };
     let link = |n: i64| format!("/?lang={}{carried}&p={n}", lang.code());
     let prev = (p > 1).then(|| link(p - 1));
     let next = (offset + LINES_PER_PAGE < total).then(|| link(p + 1));
     let expired = query.get("expired")?.is_some();
+    let place = where_am_i(&state);
     // A PC browser that came here itself, not through the emulator's picker
     // (which names the profile): tell it what garake is. Handsets, and the
     // emulator's PC profile, get the page as it always was.
     if !ctx.profile.is_handset() && carried.is_empty() {
-        let markup =
-            views::power_on::welcome(&ctx, &listing, expired, prev.as_deref(), next.as_deref());
+        let markup = views::power_on::welcome(
+            &ctx,
+            &listing,
+            expired,
+            prev.as_deref(),
+            next.as_deref(),
+            &place,
+        );
         return Ok(Page::new(&ctx, markup));
     }
     let markup = views::power_on::page(
@@ -98,13 +106,36 @@ pub async fn page(
         &carried,
         prev.as_deref(),
         next.as_deref(),
+        &place,
     );
     Ok(Page::new(&ctx, markup))
 }
 
+/// What the power-on page says about its world: the default one offers
+/// private demos (unless turned off); a world names itself, and a private
+/// demo's page shows its token the first time only.
+fn where_am_i(state: &AppState) -> views::power_on::Where {
+    let entry = state
+        .place
+        .id
+        .as_deref()
+        .and_then(|id| state.worlds.get(id));
+    match entry {
+        None => views::power_on::Where::Default {
+            offer_demo: state.is_default() && state.public_worlds,
+        },
+        Some(entry) => views::power_on::Where::World {
+            id: entry.id().to_string(),
+            ttl_minutes: entry.ttl_secs / 60,
+            expires_at: crate::clock::rfc3339(entry.expires_at()),
+            token: entry.take_unshown_token(),
+        },
+    }
+}
+
 /// `GET /on/{msisdn}`: power on as this line: start a session, go to iMenu.
 pub async fn start(
-    State(state): State<AppState>,
+    state: AppState,
     Path(msisdn): Path<String>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -19,7 +19,7 @@ use crate::web::{state::take_form, state::AppState};
 
 pub const RESET_PIN: &str = "reset-imode-password";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new().route(
         &format!("/s/{{sid}}/a/{RESET_PIN}"),
         get(reset_form).post(reset),
@@ -41,16 +41,13 @@ fn form_page(
         .status(status)
 }
 
-async fn reset_form(
-    State(state): State<AppState>,
-    Path(sid): Path<String>,
-) -> Result<Page, AppError> {
+async fn reset_form(state: AppState, Path(sid): Path<String>) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     Ok(form_page(&state, &session, &ctx, None, StatusCode::OK))
 }
 
 async fn reset(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {

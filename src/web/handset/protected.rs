@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -110,7 +110,7 @@ fn def(name: &str) -> Result<&'static ActionDef, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/s/{sid}/a/{action}", get(input_page).post(apply_settings))
         .route("/s/{sid}/c/{action}", post(confirm_settings))
@@ -339,7 +339,7 @@ fn invalid_markup(ctx: &Ctx, Invalid(message, detail): Invalid) -> Markup {
 
 /// `GET /s/{sid}/a/{action}`: the input page of a settings action.
 async fn input_page(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, action)): Path<(String, String)>,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
@@ -348,7 +348,7 @@ async fn input_page(
 
 /// `POST /s/{sid}/c/{action}`: validate the input, show the confirmation page.
 async fn confirm_settings(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, action)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
@@ -379,7 +379,7 @@ async fn confirm_settings(
 
 /// `GET /s/{sid}/a/{action}/{site}`: the confirmation page of a site action.
 async fn confirm_site(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, action, site)): Path<(String, String, String)>,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
@@ -408,7 +408,7 @@ async fn confirm_site(
 }
 
 async fn apply_settings(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, action)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {
@@ -416,7 +416,7 @@ async fn apply_settings(
 }
 
 async fn apply_site(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, action, site)): Path<(String, String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {

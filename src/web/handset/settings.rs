@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -21,7 +21,7 @@ use crate::web::{state::audit_invalid, state::take_form, state::AppState};
 pub const CHANGE_PIN: &str = "change-imode-password";
 const AUDIT_ACTION: Action = Action::ChangeImodePassword;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new().route(
         &format!("/s/{{sid}}/a/{CHANGE_PIN}"),
         get(change_pin_form).post(change_pin),
@@ -43,16 +43,13 @@ fn form_page(
         .status(status)
 }
 
-async fn change_pin_form(
-    State(state): State<AppState>,
-    Path(sid): Path<String>,
-) -> Result<Page, AppError> {
+async fn change_pin_form(state: AppState, Path(sid): Path<String>) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
     Ok(form_page(&state, &session, &ctx, None, StatusCode::OK))
 }
 
 async fn change_pin(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Page, AppError> {

@@ -1,6 +1,6 @@
 //! Site pages of the Menu list, My Menu, and the fee-based services summary.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::routing::get;
 use axum::Router;
 
@@ -14,7 +14,7 @@ pub const MY_MENU: &str = "my-menu";
 pub const FEE_SERVICES: &str = "fee-services";
 pub const URL_ENTRY: &str = "url-entry";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/s/{sid}/site/{site}", get(site_page))
         .route(&format!("/s/{{sid}}/a/{URL_ENTRY}"), get(url_entry))
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn site_page(
-    State(state): State<AppState>,
+    state: AppState,
     Path((sid, site)): Path<(String, String)>,
 ) -> Result<Page, AppError> {
     let (session, ctx) = state.session(&sid)?;
@@ -47,7 +47,7 @@ async fn site_page(
 }
 
 async fn my_menu(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
@@ -68,7 +68,7 @@ async fn my_menu(
 }
 
 async fn fee_services(
-    State(state): State<AppState>,
+    state: AppState,
     Path(sid): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Page, AppError> {
@@ -113,10 +113,7 @@ pub fn url_entry_page(
     Page::new(ctx, views::layout(ctx, title, body))
 }
 
-async fn url_entry(
-    State(state): State<AppState>,
-    Path(sid): Path<String>,
-) -> Result<Page, AppError> {
+async fn url_entry(state: AppState, Path(sid): Path<String>) -> Result<Page, AppError> {
     let (_, ctx) = state.session(&sid)?;
     Ok(url_entry_page(&state, &ctx, None))
 }

@@ -7,10 +7,8 @@ pub mod shop;
 
 use axum::Router;
 
-use crate::web::state::AppState;
-
 /// Every PC site's route.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .merge(mydocomo::routes())
         .merge(shop::routes())

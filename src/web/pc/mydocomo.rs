@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -34,11 +33,12 @@ pub struct Subscriber {
     pub msisdn: Msisdn,
 }
 
-pub fn sessions(store: &crate::web::pc_session::PcLogins) -> PcSessions<Subscriber> {
-    PcSessions::new(store.clone(), "garake_mydocomo", LOGIN_SECS)
+pub fn sessions(state: &AppState) -> PcSessions<Subscriber> {
+    PcSessions::new(state.pc_logins.clone(), "garake_mydocomo", LOGIN_SECS)
+        .under(&state.cookie_path())
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/mydocomo", get(home))
         .route("/mydocomo/login", post(login))
@@ -72,11 +72,11 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn logged_in(state: &AppState, headers: &HeaderMap) -> Option<PcSession<Subscriber>> {
-    sessions(&state.pc_logins).find(headers)
+    sessions(state).find(headers)
 }
 
 /// `GET /mydocomo`: the login form, or Subscription details/procedures.
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
+async fn home(state: AppState, headers: HeaderMap) -> Html<String> {
     let Some(s) = logged_in(&state, &headers) else {
         return login_page(None);
     };
@@ -92,7 +92,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String>
 
 /// `GET /mydocomo/procedures`: Subscription details/procedures, the step
 /// between the top page and docomo Online Application.
-async fn procedures(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn procedures(state: AppState, headers: HeaderMap) -> Response {
     let Some(s) = logged_in(&state, &headers) else {
         return Redirect::to("/mydocomo").into_response();
     };
@@ -113,7 +113,7 @@ const LOGIN_FAILED: &str =
 /// `POST /mydocomo/login`: unknown ID and wrong password get the same answer,
 /// in the same time; failures per account are throttled with growing waits.
 async fn login(
-    State(state): State<AppState>,
+    state: AppState,
     client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -138,7 +138,7 @@ async fn login(
     };
     Ok(match line {
         Some((line_id, msisdn)) => {
-            let (_, cookie) = sessions(&state.pc_logins).start(Subscriber { line_id, msisdn });
+            let (_, cookie) = sessions(&state).start(Subscriber { line_id, msisdn });
             see_other(cookie, "/mydocomo")
         }
         None => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
@@ -146,7 +146,7 @@ async fn login(
 }
 
 async fn logout_post(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -154,13 +154,10 @@ async fn logout_post(
         return Ok(Redirect::to("/mydocomo").into_response());
     };
     check_csrf(&s.csrf, body)?;
-    Ok(see_other(
-        sessions(&state.pc_logins).end(&s.id),
-        "/mydocomo",
-    ))
+    Ok(see_other(sessions(&state).end(&s.id), "/mydocomo"))
 }
 
-async fn online_application(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn online_application(state: AppState, headers: HeaderMap) -> Response {
     if logged_in(&state, &headers).is_none() {
         return Redirect::to("/mydocomo").into_response();
     }
@@ -190,7 +187,7 @@ fn reset_page(s: &PcSession<Subscriber>, note: Option<Markup>) -> Html<String> {
     )
 }
 
-async fn reset_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn reset_form(state: AppState, headers: HeaderMap) -> Response {
     match logged_in(&state, &headers) {
         Some(s) => no_store(reset_page(&s, None).into_response()),
         None => Redirect::to("/mydocomo").into_response(),
@@ -206,7 +203,7 @@ fn no_store(mut r: Response) -> Response {
 }
 
 async fn reset(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {

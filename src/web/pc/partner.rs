@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -18,7 +18,7 @@ use crate::views;
 use crate::web::page::{read_form, read_query};
 use crate::web::{state::AppState, state::ClientAddr};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/partners", get(index))
         .route("/p/{site}", get(top))
@@ -43,11 +43,11 @@ fn html(status: StatusCode, markup: maud::Markup) -> Response {
     r
 }
 
-async fn index(State(state): State<AppState>) -> Html<String> {
+async fn index(state: AppState) -> Html<String> {
     Html(views::partner::index(&state.partners.sites).into_string())
 }
 
-async fn top(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn top(state: AppState, Path(id): Path<String>) -> Result<Response, AppError> {
     Ok(html(
         StatusCode::OK,
         views::partner::top(site(&state, &id)?, None),
@@ -55,7 +55,7 @@ async fn top(State(state): State<AppState>, Path(id): Path<String>) -> Result<Re
 }
 
 async fn login(
-    State(state): State<AppState>,
+    state: AppState,
     Path(id): Path<String>,
     ClientAddr(client): ClientAddr,
     body: Result<Bytes, BytesRejection>,
@@ -96,7 +96,7 @@ async fn login(
 }
 
 async fn procedure_form(
-    State(state): State<AppState>,
+    state: AppState,
     Path((id, proc_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let site = site(&state, &id)?;
@@ -108,7 +108,7 @@ async fn procedure_form(
 }
 
 async fn procedure_submit(
-    State(state): State<AppState>,
+    state: AppState,
     Path((id, proc_id)): Path<(String, String)>,
     ClientAddr(client): ClientAddr,
     body: Result<Bytes, BytesRejection>,
@@ -201,7 +201,7 @@ fn gone(site: &SiteDef, expired: bool) -> Response {
 }
 
 async fn change_form(
-    State(state): State<AppState>,
+    state: AppState,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
@@ -218,7 +218,7 @@ async fn change_form(
 }
 
 async fn change_submit(
-    State(state): State<AppState>,
+    state: AppState,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {

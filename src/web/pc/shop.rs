@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -41,11 +41,11 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
 
 const CANNOT_VERIFY: &str = "ご契約者さまご本人であることが確認できません。 / The shop cannot verify your identity as the subscriber.";
 
-pub fn sessions(store: &crate::web::pc_session::PcLogins) -> PcSessions<String> {
-    PcSessions::new(store.clone(), "garake_shop", LOGIN_SECS)
+pub fn sessions(state: &AppState) -> PcSessions<String> {
+    PcSessions::new(state.pc_logins.clone(), "garake_shop", LOGIN_SECS).under(&state.cookie_path())
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/shop", get(home))
         .route("/shop/login", post(login))
@@ -73,7 +73,7 @@ fn login_page(error: Option<&str>) -> Html<String> {
 }
 
 fn staff(state: &AppState, headers: &HeaderMap) -> Option<PcSession<String>> {
-    sessions(&state.pc_logins).find(headers)
+    sessions(state).find(headers)
 }
 
 fn lookup_form(s: &PcSession<String>, error: Option<&str>) -> Markup {
@@ -88,7 +88,7 @@ fn lookup_form(s: &PcSession<String>, error: Option<&str>) -> Markup {
     }
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
+async fn home(state: AppState, headers: HeaderMap) -> Html<String> {
     match staff(&state, &headers) {
         Some(s) => page("お客様検索 / Find a line", lookup_form(&s, None)),
         None => login_page(None),
@@ -99,7 +99,7 @@ const LOGIN_FAILED: &str =
     "スタッフIDまたはパスワードが違います。 / The staff ID or password is incorrect.";
 
 async fn login(
-    State(state): State<AppState>,
+    state: AppState,
     client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -121,7 +121,7 @@ async fn login(
             (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&text))).into_response()
         }
         Login::Ok(()) => {
-            let (_, cookie) = sessions(&state.pc_logins).start(id);
+            let (_, cookie) = sessions(&state).start(id);
             see_other(cookie, "/shop")
         }
         Login::Failed => (StatusCode::UNAUTHORIZED, login_page(Some(LOGIN_FAILED))).into_response(),
@@ -129,7 +129,7 @@ async fn login(
 }
 
 async fn logout_post(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -137,7 +137,7 @@ async fn logout_post(
         return Ok(Redirect::to("/shop").into_response());
     };
     check_csrf(&s.csrf, body)?;
-    Ok(see_other(sessions(&state.pc_logins).end(&s.id), "/shop"))
+    Ok(see_other(sessions(&state).end(&s.id), "/shop"))
 }
 
 /// What the counter shows of a line.
@@ -218,7 +218,7 @@ async fn audit_counter(
 
 /// `GET /shop/line?msisdn=`: look a line up.
 async fn find_line(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
@@ -260,7 +260,7 @@ async fn find_line(
 /// `POST /shop/line/{msisdn}/reset`: compare the document; a match resets the
 /// i-mode password to 0000 and unlocks the network PIN.
 async fn reset(
-    State(state): State<AppState>,
+    state: AppState,
     headers: HeaderMap,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -311,7 +311,7 @@ async fn reset(
             .into_response());
     }
     state.sessions.end_line_sessions(line.id, None);
-    crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|sub| sub.line_id == line.id);
+    crate::web::pc::mydocomo::sessions(&state).end_where(|sub| sub.line_id == line.id);
     let found = find(&state, msisdn).await?.ok_or(AppError::NotFound)?;
     let note = message("ご本人確認ができました。iモードパスワードを0000に戻し、ネットワーク暗証番号のロックを解除しました。 / Identity verified: the i-mode password is 0000 again and the network PIN is unlocked.", true);
     Ok(line_page(&s, &found, Some(note)).into_response())

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -25,18 +25,21 @@ use crate::web::state::AppState;
 const LOGIN_SECS: i64 = 8 * 3600;
 
 /// Logged-in consoles.
-pub fn consoles(store: &crate::web::pc_session::PcLogins) -> PcSessions<()> {
-    PcSessions::new(store.clone(), "garake_admin", LOGIN_SECS)
+pub fn consoles(state: &AppState) -> PcSessions<()> {
+    PcSessions::new(state.pc_logins.clone(), "garake_admin", LOGIN_SECS).under(&state.cookie_path())
 }
 
 /// A logged-in console and its CSRF token.
 pub struct Console(PcSession<()>);
 
-impl FromRequestParts<AppState> for Console {
+impl<S: Send + Sync> FromRequestParts<S> for Console {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Console, Response> {
-        consoles(&state.pc_logins)
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Console, Response> {
+        let state = &AppState::from_request_parts(parts, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        consoles(state)
             .find(&parts.headers)
             .map(Console)
             .ok_or_else(|| Redirect::to("/admin/login").into_response())
@@ -44,6 +47,14 @@ impl FromRequestParts<AppState> for Console {
 }
 
 impl Console {
+    /// Who the console's pages are for.
+    pub fn who<'a>(&'a self, state: &'a AppState) -> views::admin::Who<'a> {
+        views::admin::Who {
+            csrf: &self.0.csrf,
+            world: state.place.id.as_deref(),
+        }
+    }
+
     /// Checks the CSRF field of a posted console form.
     fn check(
         &self,
@@ -53,7 +64,7 @@ impl Console {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/admin/login", get(login_page).post(login))
         .route("/admin/logout", post(logout))
@@ -86,7 +97,7 @@ async fn login_page() -> Html<String> {
 }
 
 async fn login(
-    State(state): State<AppState>,
+    state: AppState,
     client: crate::web::state::ClientAddr,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -123,24 +134,21 @@ async fn login(
         }
         Err(other) => return Err(other),
     }
-    let (_, cookie) = consoles(&state.pc_logins).start(());
+    let (_, cookie) = consoles(&state).start(());
     Ok(see_other(cookie, "/admin"))
 }
 
 async fn logout(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
     console.check(body)?;
-    let cookie = consoles(&state.pc_logins).end(&console.0.id);
+    let cookie = consoles(&state).end(&console.0.id);
     Ok(see_other(cookie, "/admin/login"))
 }
 
-async fn lines_page(
-    State(state): State<AppState>,
-    console: Console,
-) -> Result<Html<String>, AppError> {
+async fn lines_page(state: AppState, console: Console) -> Result<Html<String>, AppError> {
     lines_view(&state, &console, None).await
 }
 
@@ -163,12 +171,12 @@ async fn lines_view(
         .await?;
     let now = crate::clock::rfc3339(now);
     Ok(Html(
-        views::admin::lines(&console.0.csrf, &states, total, &now, note).into_string(),
+        views::admin::lines(&console.who(state), &states, total, &now, note).into_string(),
     ))
 }
 
 async fn audit_page(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
@@ -207,7 +215,7 @@ async fn audit_page(
         .await?;
     let filter = [raw.as_deref(), action.as_deref(), outcome.as_deref()];
     Ok(Html(
-        views::admin::audit(&console.0.csrf, &entries, filter, offset, total).into_string(),
+        views::admin::audit(&console.who(&state), &entries, filter, offset, total).into_string(),
     ))
 }
 
@@ -224,7 +232,7 @@ fn page_offset(query: &crate::handset::FormData) -> Result<i64, AppError> {
 }
 
 async fn mail_log_page(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
@@ -234,12 +242,12 @@ async fn mail_log_page(
         .call(move |conn| Ok(mail::mail_log(conn, offset, crate::limits::PAGE_ROWS)?))
         .await?;
     Ok(Html(
-        views::admin::mail_log(&console.0.csrf, &entries, offset, total).into_string(),
+        views::admin::mail_log(&console.who(&state), &entries, offset, total).into_string(),
     ))
 }
 
 async fn outbox_page(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
@@ -251,7 +259,7 @@ async fn outbox_page(
         .call(move |conn| Ok(mail::outbox(conn, &filter)?))
         .await?;
     Ok(Html(
-        views::admin::outbox(&console.0.csrf, &mails, total, &shown).into_string(),
+        views::admin::outbox(&console.who(&state), &mails, total, &shown).into_string(),
     ))
 }
 
@@ -285,12 +293,12 @@ async fn outbox_view(
     let rfc = crate::mail::rfc5322::render(&m);
     let relay = has_relay(state).await?;
     Ok(Html(
-        views::admin::outbox_one(&console.0.csrf, &m, &rfc, relay, note).into_string(),
+        views::admin::outbox_one(&console.who(state), &m, &rfc, relay, note).into_string(),
     ))
 }
 
 async fn outbox_one(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, AppError> {
@@ -299,7 +307,7 @@ async fn outbox_one(
 
 /// `GET /outbox/{id}/raw`: the message as an .eml file.
 async fn outbox_eml(
-    State(state): State<AppState>,
+    state: AppState,
     _: Console,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
@@ -320,7 +328,7 @@ async fn outbox_eml(
 
 /// `POST /outbox/{id}/relay`: queues the message for the relay again.
 async fn outbox_relay(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -343,7 +351,7 @@ async fn outbox_relay(
 
 /// `POST /outbox/{id}/delete`: deletes one message.
 async fn outbox_delete(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -366,10 +374,10 @@ fn confirmed(form: &crate::handset::FormData, page: &str) -> Result<Option<Respo
     Ok((form.get("confirm")? != Some("yes")).then(|| Redirect::to(page).into_response()))
 }
 
-async fn confirm_clear_outbox(console: Console) -> Html<String> {
+async fn confirm_clear_outbox(state: AppState, console: Console) -> Html<String> {
     Html(
         views::admin::confirm(
-            &console.0.csrf,
+            &console.who(&state),
             "Outbox",
             "Delete all outbox mail?",
             "Every message in the outbox will be deleted, relayed or not.",
@@ -382,7 +390,7 @@ async fn confirm_clear_outbox(console: Console) -> Html<String> {
 }
 
 async fn clear_outbox(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -396,7 +404,7 @@ async fn clear_outbox(
 
 async fn support_view(
     state: &AppState,
-    csrf: &str,
+    who: &views::admin::Who<'_>,
     note: Option<&str>,
     offset: i64,
 ) -> Result<Html<String>, AppError> {
@@ -429,21 +437,21 @@ async fn support_view(
         })
         .collect();
     Ok(Html(
-        views::admin::support(csrf, &items, note, offset, total).into_string(),
+        views::admin::support(who, &items, note, offset, total).into_string(),
     ))
 }
 
 async fn support_page(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, AppError> {
     let offset = page_offset(&read_query(q.as_deref(), Charset::Utf8)?)?;
-    support_view(&state, &console.0.csrf, None, offset).await
+    support_view(&state, &console.who(&state), None, offset).await
 }
 
 async fn support_reset(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -466,13 +474,13 @@ async fn support_reset(
     };
     Ok((
         status,
-        support_view(&state, &console.0.csrf, Some(&note), 0).await?,
+        support_view(&state, &console.who(&state), Some(&note), 0).await?,
     )
         .into_response())
 }
 
 async fn new_line(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -505,7 +513,7 @@ async fn new_line(
 
 /// `GET /admin/lines/{msisdn}`: the line's state, audit, mailbox and bill.
 async fn line_page(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, AppError> {
@@ -547,18 +555,19 @@ async fn line_page(
         ledger: &ledger,
     };
     Ok(Html(
-        views::admin::line_page(&console.0.csrf, &view).into_string(),
+        views::admin::line_page(&console.who(&state), &view).into_string(),
     ))
 }
 
 async fn confirm_reset_line(
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, AppError> {
     let msisdn = Msisdn::parse(&raw).ok_or(AppError::NotFound)?;
     Ok(Html(
         views::admin::confirm(
-            &console.0.csrf,
+            &console.who(&state),
             "Lines",
             &format!("Reset line {}?", msisdn.as_str()),
             "The line goes back to its demo state (or, for a line made here, as at purchase): \
@@ -572,7 +581,7 @@ async fn confirm_reset_line(
 }
 
 async fn reset_line(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     Path(raw): Path<String>,
     body: Result<Bytes, BytesRejection>,
@@ -595,7 +604,7 @@ async fn reset_line(
 }
 
 async fn advance_clock(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -618,10 +627,10 @@ async fn advance_clock(
     }
 }
 
-async fn confirm_restore(console: Console) -> Html<String> {
+async fn confirm_restore(state: AppState, console: Console) -> Html<String> {
     Html(
         views::admin::confirm(
-            &console.0.csrf,
+            &console.who(&state),
             "Lines",
             "Restore the demo fixtures?",
             "Every line, partner member, mailbox, outbox message and log is replaced by the demo fixtures, and every session ends.",
@@ -634,7 +643,7 @@ async fn confirm_restore(console: Console) -> Html<String> {
 }
 
 async fn restore(
-    State(state): State<AppState>,
+    state: AppState,
     console: Console,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {

@@ -1,7 +1,7 @@
 //! The QA JSON API. Every route needs the admin token.
 
 use crate::web::qa::auth::Admin;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,7 +19,7 @@ use crate::store::{audit, lines, sites};
 use crate::web::page::read_query;
 use crate::web::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/lines", get(list_lines).post(create_line))
         .route("/lines/{msisdn}", get(line))
@@ -66,7 +66,7 @@ fn bounded(
 /// count is in `X-Total-Count`.
 async fn list_lines(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
@@ -100,7 +100,7 @@ fn parse_msisdn(raw: &str) -> Result<Msisdn, AppError> {
 /// `GET /api/lines/{msisdn}`: one line's state.
 async fn line(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Json<lines::LineState>, AppError> {
     let msisdn = parse_msisdn(&raw)?;
@@ -126,7 +126,7 @@ struct Billing {
 /// and every ledger entry (one per subscription started).
 async fn billing(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Json<Billing>, AppError> {
     let msisdn = parse_msisdn(&raw)?;
@@ -153,11 +153,7 @@ async fn billing(
 
 /// `GET /api/audit[?line=MSISDN&action=&outcome=&limit=N&offset=N]`: newest
 /// first; how many match is in `X-Total-Count`.
-async fn audit_log(
-    _: Admin,
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, AppError> {
+async fn audit_log(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let line = query.get("line")?.map(parse_msisdn).transpose()?;
     let action = query.get("action")?.map(str::to_owned);
@@ -201,7 +197,7 @@ struct SendMail {
 /// same delivery rules as handset mail.
 async fn send_mail(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     client: crate::web::state::ClientAddr,
     body: Result<Json<SendMail>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<message::Outcome>, AppError> {
@@ -249,7 +245,7 @@ async fn send_mail(
 /// inbox, newest first; the mailbox's size is in `X-Total-Count`.
 async fn line_mail(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
@@ -277,11 +273,7 @@ fn with_total(total: i64, body: impl IntoResponse) -> Response {
 
 /// `GET /api/mail-log[?limit=N&offset=N]`: every delivery decision, newest
 /// first; how many there are is in `X-Total-Count`.
-async fn mail_log(
-    _: Admin,
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, AppError> {
+async fn mail_log(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let limit = bounded(&query, "limit", 200, 10_000)?;
     let offset = bounded(&query, "offset", 0, i64::MAX)?;
@@ -332,11 +324,7 @@ pub fn outbox_filter(query: &crate::handset::FormData) -> Result<mail::OutboxFil
 
 /// `GET /api/outbox[?from=&to=&subject=&since=&before=&limit=&offset=]`:
 /// newest first; how many match is in `X-Total-Count`.
-async fn outbox(
-    _: Admin,
-    State(state): State<AppState>,
-    RawQuery(q): RawQuery,
-) -> Result<Response, AppError> {
+async fn outbox(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let filter = outbox_filter(&query)?;
     let (mails, total) = state
@@ -362,7 +350,7 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
 
 /// `GET /metrics`: requests, latencies and limit hits since start, and the
 /// sizes of what is kept now, in Prometheus text format.
-pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+pub async fn metrics(_: Admin, state: AppState) -> Result<Response, AppError> {
     let mail::Counts {
         outbox,
         relay_pending: pending,
@@ -377,8 +365,15 @@ pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response
     let gauges = [
         (
             "garake_sessions",
-            "Handset sessions kept.",
-            state.sessions.len() as f64,
+            "Handset sessions kept, in every world.",
+            state
+                .session_count
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
+        ),
+        (
+            "garake_worlds",
+            "Worlds besides the default one.",
+            state.worlds.len() as f64,
         ),
         (
             "garake_sessions_forgotten_total",
@@ -392,8 +387,10 @@ pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response
         ),
         (
             "garake_pc_logins",
-            "PC logins kept (console, My docomo, docomo Shop).",
-            state.pc_logins.len() as f64,
+            "PC logins kept (console, My docomo, docomo Shop), in every world.",
+            state
+                .pc_login_count
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
         ),
         (
             "garake_pc_logins_forgotten_total",
@@ -458,7 +455,7 @@ pub async fn metrics(_: Admin, State(state): State<AppState>) -> Result<Response
 /// `DELETE /api/outbox/{id}`: 204, or 404 if there is no such message.
 async fn delete_outgoing(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<axum::http::StatusCode, AppError> {
     let id = outbox_id(&raw)?;
@@ -478,7 +475,7 @@ async fn delete_outgoing(
 /// message; 409 without a relay or while an attempt is under way.
 async fn relay_again(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     let id = outbox_id(&raw)?;
@@ -586,7 +583,7 @@ where
 /// as soon as it exists.
 async fn wait_outbox(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     RawQuery(q): RawQuery,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
@@ -613,7 +610,7 @@ async fn wait_outbox(
 /// to the line's mailbox newer than `after`, as soon as it arrives.
 async fn wait_line_mail(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<serde_json::Value>, AppError> {
@@ -640,7 +637,7 @@ async fn wait_line_mail(
 /// outbox message and relay result, as they are committed. A reader that
 /// falls more than a backlog behind gets a `lagged` event saying how many
 /// it missed.
-async fn events(_: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
+async fn events(_: Admin, state: AppState) -> Result<Response, AppError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
     let permit = state.streams.clone().try_acquire_owned().map_err(|_| {
@@ -685,7 +682,7 @@ async fn events(_: Admin, State(state): State<AppState>) -> Result<Response, App
 /// `GET /api/outbox/{id}`.
 async fn outbox_one(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Json<mail::Outgoing>, AppError> {
     Ok(Json(find_outgoing(&state, &raw).await?))
@@ -694,7 +691,7 @@ async fn outbox_one(
 /// `GET /api/outbox/{id}/raw`: the message as RFC 5322 text.
 async fn outbox_raw(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     let m = find_outgoing(&state, &raw).await?;
@@ -703,10 +700,7 @@ async fn outbox_raw(
 }
 
 /// `DELETE /api/outbox`: empties it; answers how many were deleted.
-async fn clear_outbox(
-    _: Admin,
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, AppError> {
+async fn clear_outbox(_: Admin, state: AppState) -> Result<Json<serde_json::Value>, AppError> {
     let n = state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
     Ok(Json(serde_json::json!({ "deleted": n })))
 }
@@ -718,15 +712,12 @@ fn clock_json(state: &AppState) -> serde_json::Value {
 /// `GET /api/handsets`: the handset catalogue, oldest model first, one object
 /// per model (model, user_agent, cache_kb, width, height, html_version,
 /// browser, cookies, utn, pictograms).
-async fn handsets(
-    _: Admin,
-    State(state): State<AppState>,
-) -> Json<Vec<crate::handset::catalogue::Handset>> {
+async fn handsets(_: Admin, state: AppState) -> Json<Vec<crate::handset::catalogue::Handset>> {
     Json(state.handsets.handsets().to_vec())
 }
 
 /// `GET /api/clock`: the simulated time and how far it is ahead of real time.
-async fn clock(_: Admin, State(state): State<AppState>) -> Json<serde_json::Value> {
+async fn clock(_: Admin, state: AppState) -> Json<serde_json::Value> {
     Json(clock_json(&state))
 }
 
@@ -740,7 +731,7 @@ struct Advance {
 /// (1 second to 10 years; it never goes back, nor past the end of 9999).
 async fn advance_clock(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let Advance { seconds } = json_body(body)?;
@@ -752,10 +743,7 @@ async fn advance_clock(
 }
 
 /// `POST /api/reset`: restores the demo fixtures and ends every session.
-async fn reset_fixtures(
-    _: Admin,
-    State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, AppError> {
+async fn reset_fixtures(_: Admin, state: AppState) -> Result<Json<serde_json::Value>, AppError> {
     restore_fixtures(&state).await?;
     Ok(Json(serde_json::json!({ "restored": "demo fixtures" })))
 }
@@ -768,7 +756,7 @@ pub async fn restore_fixtures(state: &AppState) -> Result<(), AppError> {
         .call(move |conn| crate::services::fixtures::restore(conn, &pins, &s.partners, now))
         .await?;
     state.sessions.clear();
-    crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|_| true);
+    crate::web::pc::mydocomo::sessions(state).end_where(|_| true);
     Ok(())
 }
 
@@ -798,7 +786,7 @@ pub async fn provision_line(
 /// → 201 and the new line's state.
 async fn create_line(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     body: Result<Json<LineRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
     let req = json_body(body)?;
@@ -819,7 +807,7 @@ pub async fn reset_one_line(
     Ok(reset.map(|reset| {
         // The line was re-created: every session that held it ends.
         state.sessions.end_line_sessions(reset.old_id, None);
-        crate::web::pc::mydocomo::sessions(&state.pc_logins).end_where(|sub| sub.msisdn == msisdn);
+        crate::web::pc::mydocomo::sessions(state).end_where(|sub| sub.msisdn == msisdn);
         reset.line
     }))
 }
@@ -827,7 +815,7 @@ pub async fn reset_one_line(
 /// `POST /api/lines/{msisdn}/reset`: the line back to its demo (or purchase) state.
 async fn reset_line(
     _: Admin,
-    State(state): State<AppState>,
+    state: AppState,
     Path(raw): Path<String>,
 ) -> Result<Json<lines::LineState>, AppError> {
     let msisdn = parse_msisdn(&raw)?;

@@ -15,17 +15,39 @@ use crate::web::state::{AppState, ClientAddr};
 /// `admin_login`, never a row of its own; every wrong token is counted and
 /// audited (`admin_login`, `wrong_token`). `via` names the door (`api`,
 /// `console`).
+///
+/// The server's token opens every world; a world's own token opens that
+/// world only (another world, or the default one, answers it 401).
 pub async fn check_admin_token(
     state: &AppState,
     given: &str,
     client: &ClientAddr,
     via: &'static str,
 ) -> Result<(), AppError> {
+    check_admin_token_or(state, given, client, via, |_| false).await
+}
+
+/// `check_admin_token` that also takes what `also` accepts (a world's own
+/// token where the default world's API deletes that world).
+pub async fn check_admin_token_or(
+    state: &AppState,
+    given: &str,
+    client: &ClientAddr,
+    via: &'static str,
+    also: impl FnOnce(&str) -> bool,
+) -> Result<(), AppError> {
     use crate::services::logins::{admin_token, Token};
     if given.is_empty() {
         return Err(AppError::Unauthorized);
     }
-    let right = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
+    let server = crate::random::constant_time_eq(given.as_bytes(), state.admin_token.as_bytes());
+    let own = state
+        .place
+        .id
+        .as_deref()
+        .and_then(|id| state.worlds.get(id))
+        .is_some_and(|world| world.token_matches(given));
+    let right = server || own || also(given);
     let source = client.name();
     let who = format!("{via}:{source}");
     let policy = state.limits.admin_guesses();
@@ -39,21 +61,26 @@ pub async fn check_admin_token(
     }
 }
 
+/// The token of an `Authorization: Bearer …` header, or `""`.
+pub fn bearer(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_string()
+}
+
 /// Proof that the request carried `Authorization: Bearer <admin token>`.
 pub struct Admin;
 
-impl FromRequestParts<AppState> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, AppError> {
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("")
-            .to_string();
-        let client = match ClientAddr::from_request_parts(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Admin, AppError> {
+        let state = &AppState::from_request_parts(parts, s).await?;
+        let given = bearer(&parts.headers);
+        let client = match ClientAddr::from_request_parts(parts, s).await {
             Ok(c) => c,
             Err(never) => match never {},
         };

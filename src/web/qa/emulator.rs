@@ -5,7 +5,7 @@
 //! server-side; its style and script are the constant text of `emulator.html`. The
 //! handset pages run unchanged in an `<iframe>` on the same origin.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -56,7 +56,7 @@ fn data_block() -> &'static str {
     })
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .route("/emulator", get(shell))
         .route("/emulator/clock", get(clock))
@@ -65,7 +65,7 @@ pub fn routes() -> Router<AppState> {
 /// `GET /emulator/clock`: the simulated time, for the status bar's clock. Read
 /// only and public (it shows what every handset page already shows); never
 /// cached, as it moves whenever the QA API advances the clock.
-async fn clock(State(state): State<AppState>) -> impl IntoResponse {
+async fn clock(state: AppState) -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(clock_json(state.clock.now())),
@@ -87,7 +87,7 @@ struct Choice {
 
 /// `GET /emulator[?profile=&line=&lang=]`: the shell. The query lets a tester link
 /// to one configuration; values that do not parse fall back to the defaults.
-async fn shell(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<Markup, AppError> {
+async fn shell(state: AppState, RawQuery(q): RawQuery) -> Result<Markup, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let profiles = state.handsets.pickable();
     let profile = query
@@ -107,7 +107,16 @@ async fn shell(State(state): State<AppState>, RawQuery(q): RawQuery) -> Result<M
         .db
         .call(|conn| Ok(lines::directory(conn, 0, LINES_SHOWN)?))
         .await?;
-    Ok(page(&profiles, &listing, total, &choice, &state.menu.root))
+    let world = state.place.id.as_deref();
+    Ok(page(
+        &profiles,
+        &listing,
+        total,
+        &choice,
+        &state.menu.root,
+        state.base(),
+        world,
+    ))
 }
 
 /// The whole shell: pickers, the phone (screen, meter, keypad), the page log.
@@ -117,6 +126,8 @@ fn page(
     total: i64,
     choice: &Choice,
     root: &str,
+    base: &str,
+    world: Option<&str>,
 ) -> Markup {
     html! {
         (DOCTYPE)
@@ -130,9 +141,12 @@ fn page(
                 script #garake-data type="application/json" { (PreEscaped(data_block())) }
                 (PreEscaped(ASSETS))
             }
-            body data-root=(root) data-state="off" data-loads="0" {
+            body data-root=(root) data-base=(base) data-state="off" data-loads="0" {
                 header.top {
                     h1 { "garake" small { "handset emulator · 携帯エミュレータ" } }
+                    @if let Some(world) = world {
+                        p.world #world title="Everything here happens in this world only" { "world " code { (world) } }
+                    }
                     nav {
                         a href="/" { "power-on page" }
                         a href="/admin" { "admin console" }
@@ -416,6 +430,8 @@ mod tests {
             2,
             choice,
             "imenu",
+            "",
+            None,
         )
         .into_string()
     }

@@ -6,17 +6,17 @@ pub mod api;
 pub mod auth;
 pub mod emulator;
 pub mod openapi;
+pub mod worlds;
 
 use axum::routing::get;
 use axum::Router;
 
-use crate::web::state::AppState;
-
 /// Every QA route.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router {
     Router::new()
         .merge(admin::routes())
         .merge(emulator::routes())
-        .nest("/api", api::routes())
+        .nest("/api", api::routes().merge(worlds::routes()))
         .route("/metrics", get(api::metrics))
+        .merge(worlds::demo_routes())
 }
