@@ -271,7 +271,9 @@ struct Parsed {
     calls: Vec<(String, usize)>,
 }
 
-/// Method or path calls that run SQL.
+/// rusqlite's calls that run SQL: reported outside the store when the SQL is
+/// written into the call (a string literal, or `format!` of one, as the
+/// first argument); SQL kept in a constant is caught as a string of SQL.
 const SQL_CALLS: &[&str] = &[
     "execute",
     "execute_batch",
@@ -361,7 +363,10 @@ fn parse(src: &str) -> Parsed {
                         }
                     }
                     let last = path.last().expect("a segment");
-                    if is(k, Tok::Punct('(')) && SQL_CALLS.contains(&last.as_str()) {
+                    if is(k, Tok::Punct('('))
+                        && SQL_CALLS.contains(&last.as_str())
+                        && sql_argument(&toks, k + 1)
+                    {
                         p.calls.push((last.clone(), toks[i].line));
                     }
                     for t in &toks[i..k] {
@@ -383,7 +388,7 @@ fn parse(src: &str) -> Parsed {
                     let called = is(i + 1, Tok::Punct('('))
                         && (is(i.wrapping_sub(1), Tok::Punct('.'))
                             || is(i.wrapping_sub(1), Tok::PathSep));
-                    if called && SQL_CALLS.contains(&w.as_str()) {
+                    if called && SQL_CALLS.contains(&w.as_str()) && sql_argument(&toks, i + 2) {
                         p.calls.push((w.clone(), toks[i].line));
                     }
                     i += 1;
@@ -397,6 +402,21 @@ fn parse(src: &str) -> Parsed {
         }
     }
     p
+}
+
+/// Whether the argument starting at `k` is written text: a string literal
+/// (`"…"`, `&"…"`) or `format!` (`format!("…")`, `&format!(…)`).
+fn sql_argument(toks: &[Token], mut k: usize) -> bool {
+    if toks.get(k).map(|t| &t.tok) == Some(&Tok::Punct('&')) {
+        k += 1;
+    }
+    match toks.get(k).map(|t| &t.tok) {
+        Some(Tok::Str(_)) => true,
+        Some(Tok::Ident(m)) if m == "format" => {
+            toks.get(k + 1).map(|t| &t.tok) == Some(&Tok::Punct('!'))
+        }
+        _ => false,
+    }
 }
 
 /// Whether the `use` at `i` is `pub`, `pub(crate)`, `pub(super)`, ….
@@ -938,18 +958,64 @@ fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Circles the code had when this check came, each to be broken by the
+/// code's owner and then struck from this list (the test fails on a listed
+/// circle that is gone, so the list only shrinks): the modules, and why.
+const KNOWN_CIRCLES: &[(&[&str], &str)] = &[
+    (
+        &["store", "store::worlds"],
+        "store/mod.rs copies a world's database with worlds::copy and \
+         worlds::image; store/worlds.rs writes through super::Conn and super::write_tx",
+    ),
+    (
+        &["web::state", "web::worlds"],
+        "the Server holds the Worlds; worlds.rs makes each world's Lasting, \
+         Place and World from state.rs",
+    ),
+    (
+        &["scenario::junit", "scenario::run"],
+        "run.rs writes the JUnit report with junit::report, which reads run::Outcome",
+    ),
+];
+
 #[test]
 fn no_import_circle_between_modules() {
     let report = this_crate();
+    let known = |modules: &[String]| {
+        KNOWN_CIRCLES.iter().any(|(listed, _)| {
+            listed
+                .iter()
+                .copied()
+                .eq(modules.iter().map(String::as_str))
+        })
+    };
     let circles: Vec<String> = report
         .circles
         .iter()
+        .filter(|(modules, _)| !known(modules))
         .map(|(modules, why)| format!("{}\n    {}", modules.join(", "), why.join("\n    ")))
         .collect();
     assert!(
         circles.is_empty(),
         "import circles between modules:\n  {}",
         circles.join("\n  ")
+    );
+    let gone: Vec<String> = KNOWN_CIRCLES
+        .iter()
+        .filter(|(listed, _)| {
+            !report.circles.iter().any(|(modules, _)| {
+                listed
+                    .iter()
+                    .copied()
+                    .eq(modules.iter().map(String::as_str))
+            })
+        })
+        .map(|(listed, _)| listed.join(", "))
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "no longer a circle, strike it from KNOWN_CIRCLES: {}",
+        gone.join("; ")
     );
     // The graph was built: the gateway's handlers reach the gateway.
     assert!(report.graph["web::gateway"].contains("gateway"));
@@ -1080,16 +1146,21 @@ fn the_checker_finds_sql_and_layer_crossings_but_not_their_look_alikes() {
             "other.rs",
             "// conn.execute(\"SELECT 1\")\npub fn o(c: &C) {\n    c.query_row(\"SELECT id FROM lines\", [], |r| r.get(0));\n    \
              let _ = \"UPDATE your settings\";\n    let _ = \"INSERT OR REPLACE INTO t VALUES (1)\";\n    \
-             let _ = \"Please update the SET\";\n    executor.execute_later();\n}",
+             let _ = \"Please update the SET\";\n    executor.execute_later();\n    \
+             worlds.prepare(server);\n    conn.execute(&format!(\"X {}\", 1), []);\n}",
         ),
     ]));
-    assert_eq!(report.sql.len(), 3, "{:#?}", report.sql);
+    assert_eq!(report.sql.len(), 4, "{:#?}", report.sql);
     assert!(
         report.sql.iter().all(|s| s.starts_with("src/other.rs:")),
         "{:#?}",
         report.sql
     );
     assert!(report.sql.iter().any(|s| s.contains("`query_row(`")));
+    assert!(report
+        .sql
+        .iter()
+        .any(|s| s.contains(":9: a call of `execute(`")));
     assert_eq!(report.layers.len(), 2, "{:#?}", report.layers);
     assert!(
         report.layers[0].contains("src/store/lines.rs:1")
