@@ -2,6 +2,7 @@
 
 pub mod actions;
 mod msisdn;
+pub mod patterns;
 mod pin;
 
 pub use msisdn::Msisdn;

@@ -63,7 +63,7 @@ struct EntryDef {
 }
 
 /// One model, as `GET /api/handsets` lists it (exactly these keys).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Handset {
     pub model: String,
     pub user_agent: String,

@@ -38,7 +38,7 @@ pub fn new_message_id(now: i64) -> String {
 }
 
 /// The answer of `POST /api/mail` and of the compose page.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Outcome {
     pub status: &'static str,
     pub reason: Option<&'static str>,

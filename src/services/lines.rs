@@ -13,23 +13,114 @@ use crate::store::fixtures::{DemoLine, DEMO_LINES};
 use crate::store::lines::{self, LineState, NewLine};
 use crate::store::{self, write_tx, Db};
 
-/// A new line as requested: validated, secrets in clear until hashed.
-#[derive(Clone, Debug, serde::Deserialize)]
+// Validated by `check`, secrets in clear until hashed. Its OpenAPI schema
+// (`NewLine`) is derived from it: each field's rule is the one `check`
+// applies, and `schema::pairs` adds the rules across fields.
+/// A new line, as at purchase. A d ACCOUNT ID and its password come
+/// together or not at all, and so do an identity document's type and number
+/// (`null`, empty or only spaces count as not given).
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewLine)]
 pub struct LineRequest {
+    /// 11 digits starting 070, 080 or 090; hyphens and spaces are dropped.
+    #[schema(schema_with = schema::msisdn)]
     pub msisdn: String,
+    /// The subscriber's name: 1 to 40 characters once trimmed.
+    #[schema(schema_with = schema::name)]
     pub name: String,
+    /// The name in Latin letters: at most 40 characters once trimmed (blank: `name`).
     #[serde(default)]
+    #[schema(schema_with = schema::name_en)]
     pub name_en: String,
+    /// The network PIN: 4 digits.
+    #[schema(schema_with = schema::network_pin)]
     pub network_pin: String,
+    /// A d ACCOUNT ID (3 to 64 letters, digits, `.`, `_` or `-`), with `daccount_password`.
     #[serde(default)]
     pub daccount_id: Option<String>,
+    /// The d ACCOUNT's password (8 to 64 characters), with `daccount_id`.
     #[serde(default)]
     pub daccount_password: Option<String>,
+    /// An identity document's type, with `id_doc_number`.
     #[serde(default)]
     pub id_doc_type: Option<String>,
+    /// The identity document's number (at most 40 characters once trimmed), with `id_doc_type`.
     #[serde(default)]
     pub id_doc_number: Option<String>,
+}
+
+/// Characters of a name, trimmed.
+pub const NAME_MAX: usize = 40;
+/// A d ACCOUNT ID's length (ASCII) and its password's (characters).
+pub const DACCOUNT_ID_LEN: std::ops::RangeInclusive<usize> = 3..=64;
+pub const DACCOUNT_PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=64;
+/// Characters of an identity document's number, trimmed.
+pub const ID_DOC_NUMBER_MAX: usize = 40;
+
+/// The schemas of `LineRequest`'s fields, from the rules `check` applies.
+pub mod schema {
+    use super::*;
+    use crate::domain::patterns;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    fn text(pattern: String) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+    }
+
+    pub fn msisdn() -> ObjectBuilder {
+        text(patterns::MSISDN.to_string()).examples(["090-1234-0009"])
+    }
+
+    pub fn name() -> ObjectBuilder {
+        text(patterns::trimmed(1, NAME_MAX))
+    }
+
+    pub fn name_en() -> ObjectBuilder {
+        text(patterns::trimmed(0, NAME_MAX))
+    }
+
+    pub fn network_pin() -> ObjectBuilder {
+        text(patterns::pin()).examples(["1234"])
+    }
+
+    /// The rules across fields, as `allOf`: a d ACCOUNT ID and its password
+    /// come together or not at all, and so do an identity document's type
+    /// and number (`null`, empty or, for the ID and the number, only spaces
+    /// count as absent).
+    pub fn pairs() -> serde_json::Value {
+        let absent = serde_json::json!({ "anyOf": [{ "type": "null" }, { "type": "string", "pattern": patterns::blank() }] });
+        let unset = serde_json::json!({ "enum": [null, ""] });
+        let (id, pw) = (DACCOUNT_ID_LEN, DACCOUNT_PASSWORD_LEN);
+        let space = patterns::SPACE;
+        serde_json::json!([
+            { "anyOf": [
+                { "properties": { "daccount_id": absent, "daccount_password": unset } },
+                {
+                    "required": ["daccount_id", "daccount_password"],
+                    "properties": {
+                        "daccount_id": {
+                            "type": "string",
+                            "pattern": format!("^{space}*[A-Za-z0-9._-]{{{},{}}}{space}*$", id.start(), id.end()),
+                        },
+                        "daccount_password": { "type": "string", "minLength": pw.start(), "maxLength": pw.end() },
+                    },
+                },
+            ] },
+            { "anyOf": [
+                { "properties": { "id_doc_type": unset, "id_doc_number": absent } },
+                {
+                    "required": ["id_doc_type", "id_doc_number"],
+                    "properties": {
+                        "id_doc_type": { "enum": crate::domain::DOCUMENT_TYPES },
+                        "id_doc_number": { "type": "string", "pattern": patterns::trimmed(1, ID_DOC_NUMBER_MAX) },
+                    },
+                },
+            ] },
+        ])
+    }
 }
 
 /// A checked request.
@@ -48,16 +139,16 @@ impl LineRequest {
         let msisdn =
             Msisdn::parse(&self.msisdn).ok_or("`msisdn`: 11 digits starting 070, 080 or 090")?;
         let name = self.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > 40 {
-            return Err("`name`: 1 to 40 characters".into());
+        if name.is_empty() || name.chars().count() > NAME_MAX {
+            return Err(format!("`name`: 1 to {NAME_MAX} characters"));
         }
         let name_en = if self.name_en.trim().is_empty() {
             name.clone()
         } else {
             self.name_en.trim().to_string()
         };
-        if name_en.chars().count() > 40 {
-            return Err("`name_en`: at most 40 characters".into());
+        if name_en.chars().count() > NAME_MAX {
+            return Err(format!("`name_en`: at most {NAME_MAX} characters"));
         }
         let network_pin = Pin::parse(&self.network_pin).map_err(|_| "`network_pin`: 4 digits")?;
         let id = self
@@ -71,14 +162,14 @@ impl LineRequest {
         ) {
             (None, None) => None,
             (Some(id), Some(pw)) => {
-                let ok = (3..=64).contains(&id.len())
+                let ok = DACCOUNT_ID_LEN.contains(&id.len())
                     && id
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
                 if !ok {
                     return Err("`daccount_id`: 3 to 64 letters, digits, '.', '_' or '-'".into());
                 }
-                if !(8..=64).contains(&pw.chars().count()) {
+                if !DACCOUNT_PASSWORD_LEN.contains(&pw.chars().count()) {
                     return Err("`daccount_password`: 8 to 64 characters".into());
                 }
                 Some((id.to_ascii_lowercase(), pw.to_string()))
@@ -95,7 +186,10 @@ impl LineRequest {
             doc_number,
         ) {
             (None, None) => None,
-            (Some(t), Some(n)) if crate::domain::DOCUMENT_TYPES.contains(&t) && n.len() <= 40 => {
+            (Some(t), Some(n))
+                if crate::domain::DOCUMENT_TYPES.contains(&t)
+                    && n.chars().count() <= ID_DOC_NUMBER_MAX =>
+            {
                 Some((t.to_string(), n.to_string()))
             }
             _ => {

@@ -173,7 +173,7 @@ pub fn is_security(action: Action<'_>, outcome: Outcome) -> bool {
 }
 
 /// One audit entry as the API shows it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Entry {
     pub at: String,
     pub line: Option<String>,

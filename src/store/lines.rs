@@ -10,7 +10,7 @@ use super::error::Error;
 use crate::domain::{Msisdn, MAIL_DOMAIN};
 
 /// A line's public state: settings and lock flags, never a secret.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LineState {
     pub msisdn: String,
     pub name: String,
@@ -31,13 +31,13 @@ pub struct LineState {
     pub has_daccount: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MailRejection {
     pub mode: String,
     pub list: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MessageService {
     pub message_r: bool,
     pub message_f: bool,

@@ -98,7 +98,7 @@ pub fn expire(conn: &Connection, before: i64) -> Result<usize, Error> {
 }
 
 /// A mail in a mailbox.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Received {
     pub id: i64,
     pub from: String,
@@ -180,7 +180,7 @@ pub fn delete(conn: &Connection, line_id: i64, id: i64) -> Result<bool, Error> {
 }
 
 /// Where an outbox message stands with the SMTP relay.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct RelayState {
     /// `off` (no relay when it was queued), `pending`, `relayed` or `failed`.
     pub state: String,
@@ -189,7 +189,7 @@ pub struct RelayState {
 }
 
 /// A message in the outbox.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Outgoing {
     pub id: i64,
     pub at: String,
@@ -432,7 +432,7 @@ pub fn relay_again(conn: &Connection, id: i64, now: i64) -> Result<bool, Error> 
 }
 
 /// One delivery decision of the mail log.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LogEntry {
     pub at: String,
     pub from: String,

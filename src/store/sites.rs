@@ -38,7 +38,7 @@ pub fn unregister(conn: &Connection, line_id: i64, site: &str) -> Result<bool, E
 }
 
 /// An active subscription as the API and the fee-services page show it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Subscription {
     pub site: String,
     pub monthly_fee: i64,
@@ -113,7 +113,7 @@ pub fn unsubscribe(conn: &Connection, line_id: i64, site: &str, now: i64) -> Res
 }
 
 /// One ledger entry (QA API).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LedgerEntry {
     pub site: String,
     pub monthly_fee: i64,

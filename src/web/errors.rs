@@ -50,11 +50,8 @@ pub(crate) fn error_page(
         }
     };
     if path == "/api" || path.starts_with("/api/") || path == "/metrics" {
-        let mut json = (
-            status,
-            axum::Json(serde_json::json!({ "error": mark.detail })),
-        )
-            .into_response();
+        let body = super::qa::openapi::ApiError { error: mark.detail };
+        let mut json = (status, axum::Json(body)).into_response();
         if mark.kind == ErrorKind::Unauthorized {
             json.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

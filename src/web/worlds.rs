@@ -32,7 +32,7 @@ pub const ID_BYTES: usize = 10;
 const TOKEN_BYTES: usize = 20;
 
 /// What a new world starts with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Fixtures {
     /// The demo lines, shop staff and partner members.

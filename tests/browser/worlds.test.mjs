@@ -1,7 +1,8 @@
 // Browser test of worlds, in headless Chromium: the emulator inside a world
 // stays in it (its power-on, its keypad, the password change it makes), the
 // default world sees none of it, and a private demo started from the PC
-// power-on page lands in its own world with its token shown once.
+// power-on page lands in its own world with its token shown once; a path
+// recorded in the emulator is saved as a scenario that `garake replay` runs.
 //
 // Run by .ci/run after `cargo build`: `node --test tests/browser/`. It starts the real
 // garake binary on a free port with an in-memory database, and drives Debian's
@@ -9,7 +10,9 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -159,4 +162,47 @@ test("a private demo from the power-on page shows its token once", { timeout: 60
   await page.waitForURL(new RegExp(`/w/${id}/emulator`));
   await nextPage(page, 0);
   assert.match(await page.locator("#path").innerText(), new RegExp(`^/w/${id}/`));
+});
+
+test("a path recorded in the emulator replays green", { timeout: 120_000 }, async (t) => {
+  const { page } = await window(t);
+  await page.goto(`${base}/emulator?profile=P503i&line=09012340001&lang=en`);
+  await nextPage(page, 0);
+  const screen = page.frameLocator("#screen");
+
+  // Record: a keypad key, two links clicked on the screen, a form typed in.
+  let before = await page.evaluate(() => Number(document.body.dataset.loads));
+  await page.check("#record");
+  await nextPage(page, before);
+  const supportKey = await screen.locator("a[accesskey]", { hasText: "Customer support" }).first().getAttribute("accesskey");
+  before = await page.evaluate(() => Number(document.body.dataset.loads));
+  await page.click(`.keypad button[data-key="${supportKey}"]`);
+  await nextPage(page, before);
+  for (const label of ["Various settings", "Change i-mode password"]) {
+    before = await page.evaluate(() => Number(document.body.dataset.loads));
+    await screen.locator("a", { hasText: label }).first().click();
+    await nextPage(page, before);
+  }
+  await screen.locator('input[name="pin"]').fill("0000");
+  await screen.locator('input[name="new_pin"]').fill("4321");
+  await screen.locator('input[name="new_pin_confirm"]').fill("4321");
+  before = await page.evaluate(() => Number(document.body.dataset.loads));
+  await screen.locator('input[type="submit"]').click();
+  await nextPage(page, before);
+  assert.match(await page.locator("#recorded").innerText(), /4 steps/);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save-scenario")]);
+  const file = `${tmpdir()}/recorded-${process.pid}.toml`;
+  await download.saveAs(file);
+  const text = readFileSync(file, "utf8");
+  assert.match(text, new RegExp(`key = "${supportKey}"`));
+  assert.match(text, /follow = "Various settings \[confirm, change, use\]"/);
+  assert.match(text, /follow = "Change i-mode password"/);
+  assert.match(text, /submit = \{ new_pin = "4321", new_pin_confirm = "4321", pin = "0000" \}|submit = \{ pin = "0000", new_pin = "4321", new_pin_confirm = "4321" \}/);
+  assert.match(text, /expect = \[/);
+
+  // Replayed by garake itself, in a world of its own.
+  const replay = spawnSync(BINARY, ["replay", file, "--base", base, "--admin-token", TOKEN], { encoding: "utf8" });
+  assert.equal(replay.status, 0, replay.stdout + replay.stderr);
+  assert.match(replay.stdout, /1 passed, 0 failed/);
 });

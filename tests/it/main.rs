@@ -13,6 +13,7 @@ mod helpers;
 mod limits;
 mod mail;
 mod menus;
+mod openapi;
 pub mod partners;
 mod pin;
 mod power_on;

@@ -1,15 +1,19 @@
 //! The QA JSON API. Every route needs the admin token.
 
-use crate::web::qa::auth::Admin;
 use axum::extract::{Path, RawQuery};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::Required;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::domain::Msisdn;
 use crate::error::AppError;
-use crate::handset::Charset;
+use crate::handset::{Charset, FormData};
 use crate::mail::address::valid_address;
 use crate::mail::message::{self as message, Unfit};
 use crate::services::lines::{LineRequest, Refused};
@@ -17,61 +21,274 @@ use crate::services::mail::{Draft, Resend};
 use crate::store::mail;
 use crate::store::{audit, lines, sites};
 use crate::web::page::read_query;
+use crate::web::qa::auth::Admin;
+use crate::web::qa::openapi::{
+    self, text_param, text_param_with, ApiError, Argon2Busy, IntParam, MsisdnPath, NoLine,
+    NoMessage, OutboxIdPath, StreamsFull, WaitedTooLong, WaitsFull,
+};
 use crate::web::state::AppState;
 
-pub fn routes() -> Router {
-    Router::new()
-        .route("/lines", get(list_lines).post(create_line))
-        .route("/lines/{msisdn}", get(line))
-        .route("/lines/{msisdn}/reset", axum::routing::post(reset_line))
-        .route("/lines/{msisdn}/billing", get(billing))
-        .route("/audit", get(audit_log))
-        .route("/mail", axum::routing::post(send_mail))
-        .route("/clock", get(clock))
-        .route("/handsets", get(handsets))
-        .route("/clock/advance", axum::routing::post(advance_clock))
-        .route("/reset", axum::routing::post(reset_fixtures))
-        .route("/mail-log", get(mail_log))
-        .route("/lines/{msisdn}/mail", get(line_mail))
-        .route("/lines/{msisdn}/mail/wait", get(wait_line_mail))
-        .route("/outbox", get(outbox).delete(clear_outbox))
-        .route("/outbox/wait", get(wait_outbox))
-        .route("/outbox/{id}", get(outbox_one).delete(delete_outgoing))
-        .route("/outbox/{id}/relay", axum::routing::post(relay_again))
-        .route("/events", get(events))
-        .route("/openapi.json", get(crate::web::qa::openapi::serve))
-        .route("/outbox/{id}/raw", get(outbox_raw))
+/// Every route of the API (mounted under `/api`), each with its description.
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(list_lines, create_line))
+        .routes(routes!(line))
+        .routes(routes!(reset_line))
+        .routes(routes!(billing))
+        .routes(routes!(audit_log))
+        .routes(routes!(send_mail))
+        .routes(routes!(clock))
+        .routes(routes!(handsets))
+        .routes(routes!(advance_clock))
+        .routes(routes!(reset_fixtures))
+        .routes(routes!(mail_log))
+        .routes(routes!(line_mail))
+        .routes(routes!(wait_line_mail))
+        .routes(routes!(outbox, clear_outbox))
+        .routes(routes!(wait_outbox))
+        .routes(routes!(outbox_one, delete_outgoing))
+        .routes(routes!(relay_again))
+        .routes(routes!(events))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(outbox_raw))
 }
 
-/// A number from the query string within bounds, or a 400 naming the field.
-fn bounded(
-    query: &crate::handset::FormData,
-    name: &str,
-    default: i64,
-    max: i64,
-) -> Result<i64, AppError> {
-    match query.get(name)? {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (0..=max).contains(n))
-            .ok_or_else(|| {
-                AppError::BadRequest(format!("`{name}` must be a number from 0 to {max}"))
-            }),
+/// Where a list starts: entries to skip.
+const OFFSET: IntParam = IntParam {
+    name: "offset",
+    description: "Entries to skip.",
+    default: 0,
+    min: 0,
+    max: i64::MAX,
+};
+
+/// Entries per page of a list: `default` unless asked, at most `max`.
+const fn limit(default: i64, max: i64) -> IntParam {
+    IntParam {
+        name: "limit",
+        description: "Entries per page.",
+        default,
+        min: 0,
+        max,
     }
 }
 
-/// `GET /api/lines[?offset=N&limit=N]`: line states in number order; the total
-/// count is in `X-Total-Count`.
+/// Only messages with a larger id match.
+const AFTER: IntParam = IntParam {
+    name: "after",
+    description: "Only messages with a larger id match (0: any).",
+    default: 0,
+    min: 0,
+    max: i64::MAX,
+};
+
+/// How long a wait lasts at most.
+const TIMEOUT: IntParam = IntParam {
+    name: "timeout",
+    description: "Seconds to wait at most.",
+    default: crate::limits::WAIT_DEFAULT_SECS as i64,
+    min: 1,
+    max: crate::limits::WAIT_MAX_SECS as i64,
+};
+
+/// A page of a list: `offset`, and `limit` within its bounds.
+struct Page {
+    offset: i64,
+    limit: i64,
+}
+
+impl Page {
+    fn read(query: &FormData, limit: &IntParam) -> Result<Page, AppError> {
+        Ok(Page {
+            offset: OFFSET.read(query)?,
+            limit: limit.read(query)?,
+        })
+    }
+}
+
+/// The query of a route: read from the query string by `read` and described
+/// by `IntoParams` from the same values (each pair side by side below).
+macro_rules! params {
+    ($name:ident => $($param:expr),* $(,)?) => {
+        impl IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                vec![$($param),*]
+            }
+        }
+    };
+}
+
+const LINES_LIMIT: IntParam = limit(100, 1000);
+const LOG_LIMIT: IntParam = limit(200, 10_000);
+const PAGE_LIMIT: IntParam = limit(crate::limits::PAGE_ROWS, 1000);
+
+/// `?offset=&limit=` of the line list.
+struct LinesQuery;
+params!(LinesQuery => OFFSET.parameter(), LINES_LIMIT.parameter());
+impl LinesQuery {
+    fn read(raw: Option<&str>) -> Result<Page, AppError> {
+        Page::read(&read_query(raw, Charset::Utf8)?, &LINES_LIMIT)
+    }
+}
+
+/// `?offset=&limit=` of a mailbox.
+struct PageQuery;
+params!(PageQuery => OFFSET.parameter(), PAGE_LIMIT.parameter());
+impl PageQuery {
+    fn read(raw: Option<&str>) -> Result<Page, AppError> {
+        Page::read(&read_query(raw, Charset::Utf8)?, &PAGE_LIMIT)
+    }
+}
+
+/// `?limit=&offset=` of the mail log.
+struct LogQuery;
+params!(LogQuery => LOG_LIMIT.parameter(), OFFSET.parameter());
+impl LogQuery {
+    fn read(raw: Option<&str>) -> Result<Page, AppError> {
+        Page::read(&read_query(raw, Charset::Utf8)?, &LOG_LIMIT)
+    }
+}
+
+/// `?line=&action=&outcome=&limit=&offset=` of the audit log.
+struct AuditQuery {
+    line: Option<Msisdn>,
+    action: Option<String>,
+    outcome: Option<String>,
+    page: Page,
+}
+params!(AuditQuery =>
+    text_param_with(
+        "line",
+        "Only this line's entries.",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(crate::domain::patterns::MSISDN)),
+    ),
+    text_param("action", "Only this action, e.g. `change_imode_password`."),
+    text_param(
+        "outcome",
+        "Only this outcome: `ok`, `wrong_pin`, `locked`, `invalid_input`, `refused`, `wrong_token`, `throttled`.",
+    ),
+    LOG_LIMIT.parameter(),
+    OFFSET.parameter(),
+);
+impl AuditQuery {
+    fn read(raw: Option<&str>) -> Result<AuditQuery, AppError> {
+        let query = read_query(raw, Charset::Utf8)?;
+        Ok(AuditQuery {
+            line: query.get("line")?.map(parse_msisdn).transpose()?,
+            action: query.get("action")?.map(str::to_owned),
+            outcome: query.get("outcome")?.map(str::to_owned),
+            page: Page::read(&query, &LOG_LIMIT)?,
+        })
+    }
+}
+
+/// The outbox search (`outbox_filter`).
+struct OutboxQuery;
+params!(OutboxQuery =>
+    text_param("from", "Substring of the sender, any case."),
+    text_param(
+        "to",
+        "Substring of the recipient, any case (`example.com` matches a domain).",
+    ),
+    text_param("subject", "Substring of the subject, any case."),
+    time_param("since", "Sent at or after this time."),
+    time_param("before", "Sent before this time."),
+    PAGE_LIMIT.parameter(),
+    OFFSET.parameter(),
+);
+
+/// `?from=&to=&subject=&after=&timeout=` of an outbox wait.
+struct OutboxWaitQuery {
+    filter: mail::OutboxFilter,
+    after: i64,
+    timeout: std::time::Duration,
+}
+params!(OutboxWaitQuery =>
+    text_param("from", "Substring of the sender, any case."),
+    text_param("to", "Substring of the recipient, any case."),
+    text_param("subject", "Substring of the subject, any case."),
+    AFTER.parameter(),
+    TIMEOUT.parameter(),
+);
+impl OutboxWaitQuery {
+    fn read(raw: Option<&str>) -> Result<OutboxWaitQuery, AppError> {
+        let query = read_query(raw, Charset::Utf8)?;
+        Ok(OutboxWaitQuery {
+            filter: mail::OutboxFilter {
+                from: query.get("from")?.map(str::to_string),
+                to: query.get("to")?.map(str::to_string),
+                subject: query.get("subject")?.map(str::to_string),
+                ..Default::default()
+            },
+            after: AFTER.read(&query)?,
+            timeout: wait_timeout(&query)?,
+        })
+    }
+}
+
+/// `?after=&timeout=` of a line's mail wait.
+struct LineWaitQuery {
+    after: i64,
+    timeout: std::time::Duration,
+}
+params!(LineWaitQuery => AFTER.parameter(), TIMEOUT.parameter());
+impl LineWaitQuery {
+    fn read(raw: Option<&str>) -> Result<LineWaitQuery, AppError> {
+        let query = read_query(raw, Charset::Utf8)?;
+        Ok(LineWaitQuery {
+            after: AFTER.read(&query)?,
+            timeout: wait_timeout(&query)?,
+        })
+    }
+}
+
+/// A time query parameter, as `query_time` reads it.
+fn time_param(name: &str, description: &str) -> Parameter {
+    use utoipa::openapi::schema::AnyOfBuilder;
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let schema = AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .description(Some(
+            "Unix seconds or an RFC 3339 time (`2026-12-01T09:00:00+09:00`); empty: none.",
+        ));
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
+}
+
+/// Every line's state, in number order.
+///
+/// `GET /api/lines[?offset=N&limit=N]`: the total count is in `X-Total-Count`.
+#[utoipa::path(get, path = "/lines", tag = "lines", params(LinesQuery), responses(
+    (status = 200, description = "One page of lines.", body = Vec<lines::LineState>, headers(("X-Total-Count" = i64, description = "How many entries match in all."))),
+    (status = 400, description = "`offset` or `limit` is not a number in its range.", body = ApiError),
+))]
 async fn list_lines(
     _: Admin,
     state: AppState,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let offset = bounded(&query, "offset", 0, i64::MAX)?;
-    let limit = bounded(&query, "limit", 100, 1000)?;
+    let Page { offset, limit } = LinesQuery::read(q.as_deref())?;
     let now = state.clock.now();
     let (states, total) = state
         .db
@@ -97,7 +314,12 @@ fn parse_msisdn(raw: &str) -> Result<Msisdn, AppError> {
     })
 }
 
-/// `GET /api/lines/{msisdn}`: one line's state.
+/// One line's state.
+#[utoipa::path(get, path = "/lines/{msisdn}", tag = "lines", params(MsisdnPath), responses(
+    (status = 200, description = "The line.", body = lines::LineState),
+    (status = 400, description = "`msisdn` is not a phone number.", body = ApiError),
+    NoLine,
+))]
 async fn line(
     _: Admin,
     state: AppState,
@@ -115,15 +337,21 @@ async fn line(
 }
 
 /// A line's fee-based subscriptions and billing ledger.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 struct Billing {
     subscriptions: Vec<sites::Subscription>,
     monthly_total: i64,
     ledger: Vec<sites::LedgerEntry>,
 }
 
-/// `GET /api/lines/{msisdn}/billing`: active subscriptions, their monthly total,
-/// and every ledger entry (one per subscription started).
+/// Active subscriptions, their monthly total and the ledger.
+///
+/// Every ledger entry: one per subscription started.
+#[utoipa::path(get, path = "/lines/{msisdn}/billing", tag = "lines", params(MsisdnPath), responses(
+    (status = 200, description = "The bill.", body = Billing),
+    (status = 400, description = "`msisdn` is not a phone number.", body = ApiError),
+    NoLine,
+))]
 async fn billing(
     _: Admin,
     state: AppState,
@@ -151,15 +379,21 @@ async fn billing(
         .ok_or_else(|| AppError::NotFoundMsg(format!("no line {raw}")))
 }
 
-/// `GET /api/audit[?line=MSISDN&action=&outcome=&limit=N&offset=N]`: newest
-/// first; how many match is in `X-Total-Count`.
+/// The audit log, newest first.
+///
+/// `GET /api/audit[?line=MSISDN&action=&outcome=&limit=N&offset=N]`: how many
+/// match is in `X-Total-Count`.
+#[utoipa::path(get, path = "/audit", tag = "logs", params(AuditQuery), responses(
+    (status = 200, description = "One page of entries.", body = Vec<audit::Entry>, headers(("X-Total-Count" = i64, description = "How many entries match in all."))),
+    (status = 400, description = "`line` is not a phone number, or `limit` or `offset` not a number in its range.", body = ApiError),
+))]
 async fn audit_log(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let line = query.get("line")?.map(parse_msisdn).transpose()?;
-    let action = query.get("action")?.map(str::to_owned);
-    let outcome = query.get("outcome")?.map(str::to_owned);
-    let limit = bounded(&query, "limit", 200, 10_000)?;
-    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let AuditQuery {
+        line,
+        action,
+        outcome,
+        page: Page { offset, limit },
+    } = AuditQuery::read(q.as_deref())?;
     let (entries, total) = state
         .db
         .call(move |conn| {
@@ -182,19 +416,59 @@ fn json_body<T>(
         .map_err(|r| crate::web::page::body_error(&r, r.status(), r.body_text()))
 }
 
-#[derive(serde::Deserialize)]
+/// A mail to send. `subject` and `body` are counted in Shift_JIS bytes
+/// (pictograms and kanji two each): over their size, 422.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewMail)]
 struct SendMail {
+    /// The sender's address.
+    #[schema(schema_with = address_schema)]
     from: String,
+    /// The recipient's address.
+    #[schema(schema_with = address_schema)]
     to: String,
+    /// One line of at most 100 bytes in Shift_JIS (so at most 100 characters).
     #[serde(default)]
+    #[schema(schema_with = subject_schema)]
     subject: String,
+    /// At most 10,000 bytes in Shift_JIS (so at most 10,000 characters).
     #[serde(default)]
+    #[schema(schema_with = mail_body_schema)]
     body: String,
 }
 
-/// `POST /api/mail` {from, to, subject, body} → {status, reason}: through the
-/// same delivery rules as handset mail.
+fn address_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(254))
+        .pattern(Some(crate::domain::patterns::MAIL_ADDRESS))
+        .examples(["taro-demo@docomo.ne.jp"])
+}
+
+fn subject_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(crate::limits::MAIL_SUBJECT_BYTES))
+        .pattern(Some("^[^\\r\\n]*$"))
+}
+
+fn mail_body_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(crate::limits::MAIL_BODY_BYTES))
+}
+
+/// Send a mail through the same delivery rules as handset mail.
+///
+/// `POST /api/mail` {from, to, subject, body} → {status, reason}.
+#[utoipa::path(post, path = "/mail", tag = "mail", request_body = SendMail, responses(
+    (status = 200, description = "What became of it.", body = message::Outcome),
+    (status = 400, description = "The body is not JSON of the schema, or an address is not valid.", body = ApiError),
+    (status = 422, description = "The subject or the body is over its size in Shift_JIS bytes, or the subject has a line break.", body = ApiError),
+    (status = 429, description = "The sending line sent its most mail this minute (`--mail-per-minute`), or too many wrong admin tokens.", body = ApiError,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+))]
 async fn send_mail(
     _: Admin,
     state: AppState,
@@ -241,8 +515,15 @@ async fn send_mail(
     Ok(Json(outcome))
 }
 
-/// `GET /api/lines/{msisdn}/mail[?offset=N&limit=N]`: one page of the line's
-/// inbox, newest first; the mailbox's size is in `X-Total-Count`.
+/// One page of the line's i-mode mailbox, newest first.
+///
+/// `GET /api/lines/{msisdn}/mail[?offset=N&limit=N]`: the mailbox's size is
+/// in `X-Total-Count`.
+#[utoipa::path(get, path = "/lines/{msisdn}/mail", tag = "mail", params(MsisdnPath, PageQuery), responses(
+    (status = 200, description = "One page of mail.", body = Vec<mail::Received>, headers(("X-Total-Count" = i64, description = "How many entries match in all."))),
+    (status = 400, description = "`msisdn` is not a phone number, or `offset` or `limit` not a number in its range.", body = ApiError),
+    NoLine,
+))]
 async fn line_mail(
     _: Admin,
     state: AppState,
@@ -250,9 +531,7 @@ async fn line_mail(
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let msisdn = parse_msisdn(&raw)?;
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let offset = bounded(&query, "offset", 0, i64::MAX)?;
-    let limit = bounded(&query, "limit", crate::limits::PAGE_ROWS, 1000)?;
+    let Page { offset, limit } = PageQuery::read(q.as_deref())?;
     let (mails, total) = state
         .db
         .call(move |conn| match lines::find(conn, &msisdn)? {
@@ -271,12 +550,16 @@ fn with_total(total: i64, body: impl IntoResponse) -> Response {
     (headers, body).into_response()
 }
 
-/// `GET /api/mail-log[?limit=N&offset=N]`: every delivery decision, newest
-/// first; how many there are is in `X-Total-Count`.
+/// Every delivery decision, newest first.
+///
+/// `GET /api/mail-log[?limit=N&offset=N]`: how many there are is in
+/// `X-Total-Count`.
+#[utoipa::path(get, path = "/mail-log", tag = "logs", params(LogQuery), responses(
+    (status = 200, description = "One page of decisions.", body = Vec<mail::LogEntry>, headers(("X-Total-Count" = i64, description = "How many entries match in all."))),
+    (status = 400, description = "`limit` or `offset` is not a number in its range.", body = ApiError),
+))]
 async fn mail_log(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let limit = bounded(&query, "limit", 200, 10_000)?;
-    let offset = bounded(&query, "offset", 0, i64::MAX)?;
+    let Page { offset, limit } = LogQuery::read(q.as_deref())?;
     let (entries, total) = state
         .db
         .call(move |conn| Ok(mail::mail_log(conn, offset, limit)?))
@@ -317,13 +600,19 @@ pub fn outbox_filter(query: &crate::handset::FormData) -> Result<mail::OutboxFil
         subject: text("subject")?,
         since: query_time(query, "since")?,
         before: query_time(query, "before")?,
-        limit: bounded(query, "limit", crate::limits::PAGE_ROWS, 1000)?,
-        offset: bounded(query, "offset", 0, i64::MAX)?,
+        limit: PAGE_LIMIT.read(query)?,
+        offset: OFFSET.read(query)?,
     })
 }
 
-/// `GET /api/outbox[?from=&to=&subject=&since=&before=&limit=&offset=]`:
-/// newest first; how many match is in `X-Total-Count`.
+/// Search the mail that left the carrier, newest first.
+///
+/// `GET /api/outbox[?from=&to=&subject=&since=&before=&limit=&offset=]`: how
+/// many match is in `X-Total-Count`.
+#[utoipa::path(get, path = "/outbox", tag = "outbox", params(OutboxQuery), responses(
+    (status = 200, description = "One page of messages.", body = Vec<mail::Outgoing>, headers(("X-Total-Count" = i64, description = "How many entries match in all."))),
+    (status = 400, description = "`since` or `before` is not a time, or `limit` or `offset` not a number in its range.", body = ApiError),
+))]
 async fn outbox(_: Admin, state: AppState, RawQuery(q): RawQuery) -> Result<Response, AppError> {
     let query = read_query(q.as_deref(), Charset::Utf8)?;
     let filter = outbox_filter(&query)?;
@@ -348,8 +637,13 @@ async fn find_outgoing(state: &AppState, raw: &str) -> Result<mail::Outgoing, Ap
         .ok_or_else(|| AppError::NotFoundMsg(format!("no outbox message {raw}")))
 }
 
+/// Counters and sizes in Prometheus text format.
+///
 /// `GET /metrics`: requests, latencies and limit hits since start, and the
-/// sizes of what is kept now, in Prometheus text format.
+/// sizes of what is kept now.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses(
+    (status = 200, description = "Prometheus text format 0.0.4.", content_type = "text/plain", body = String),
+))]
 pub async fn metrics(_: Admin, state: AppState) -> Result<Response, AppError> {
     let mail::Counts {
         outbox,
@@ -452,7 +746,12 @@ pub async fn metrics(_: Admin, state: AppState) -> Result<Response, AppError> {
         .into_response())
 }
 
-/// `DELETE /api/outbox/{id}`: 204, or 404 if there is no such message.
+/// Delete one outbox message.
+#[utoipa::path(delete, path = "/outbox/{id}", tag = "outbox", params(OutboxIdPath), responses(
+    (status = 204, description = "Deleted."),
+    (status = 400, description = "`id` is not an outbox id.", body = ApiError),
+    NoMessage,
+))]
 async fn delete_outgoing(
     _: Admin,
     state: AppState,
@@ -470,9 +769,15 @@ async fn delete_outgoing(
     }
 }
 
-/// `POST /api/outbox/{id}/relay`: sends the message again through the SMTP
-/// relay (its state back to pending, its attempts from zero): 202 with the
-/// message; 409 without a relay or while an attempt is under way.
+/// Send the message again through the SMTP relay.
+///
+/// Its relay state goes back to pending, its attempts from zero.
+#[utoipa::path(post, path = "/outbox/{id}/relay", tag = "outbox", params(OutboxIdPath), responses(
+    (status = 202, description = "Queued: the message, its relay state pending again.", body = mail::Outgoing),
+    (status = 400, description = "`id` is not an outbox id.", body = ApiError),
+    NoMessage,
+    (status = 409, description = "No SMTP relay is configured, or an attempt for this message is under way.", body = ApiError),
+))]
 async fn relay_again(
     _: Admin,
     state: AppState,
@@ -494,41 +799,48 @@ async fn relay_again(
     }
 }
 
-/// The `timeout` of a wait: 1 to 60 seconds, 30 if not given.
-fn wait_timeout(query: &crate::handset::FormData) -> Result<std::time::Duration, AppError> {
-    use crate::limits::{WAIT_DEFAULT_SECS, WAIT_MAX_SECS};
-    let secs = bounded(
-        query,
-        "timeout",
-        WAIT_DEFAULT_SECS as i64,
-        WAIT_MAX_SECS as i64,
-    )?;
-    if secs < 1 {
-        return Err(AppError::BadRequest(format!(
-            "timeout must be 1 to {WAIT_MAX_SECS} seconds"
-        )));
-    }
-    Ok(std::time::Duration::from_secs(secs as u64))
+/// The `timeout` of a wait, in seconds (`TIMEOUT`).
+fn wait_timeout(query: &FormData) -> Result<std::time::Duration, AppError> {
+    let secs = TIMEOUT.read(query)?;
+    Ok(std::time::Duration::from_secs(secs.unsigned_abs()))
 }
 
-/// A message as a wait answers it: its usual fields plus `links` and `codes`
-/// taken from its body.
-fn with_extracts(
-    message: impl serde::Serialize,
-    body: &str,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let mut value = serde_json::to_value(message).map_err(AppError::internal)?;
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert(
-            "links".into(),
-            serde_json::json!(crate::mail::extract::links(body)),
-        );
-        obj.insert(
-            "codes".into(),
-            serde_json::json!(crate::mail::extract::codes(body)),
-        );
+/// An outbox message as a wait answers it: its usual fields plus the
+/// `links` and `codes` of its body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct WaitedOutgoing {
+    #[serde(flatten)]
+    message: mail::Outgoing,
+    #[serde(flatten)]
+    extracts: Extracts,
+}
+
+/// A mailbox message as a wait answers it: its usual fields plus the
+/// `links` and `codes` of its body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct WaitedMail {
+    #[serde(flatten)]
+    message: mail::Received,
+    #[serde(flatten)]
+    extracts: Extracts,
+}
+
+/// What a wait takes from a message's body.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Extracts {
+    /// Every URL in the body.
+    links: Vec<String>,
+    /// Every run of 4 to 12 digits and any handed-out password in the body.
+    codes: Vec<String>,
+}
+
+impl Extracts {
+    fn of(body: &str) -> Extracts {
+        Extracts {
+            links: crate::mail::extract::links(body),
+            codes: crate::mail::extract::codes(body),
+        }
     }
-    Ok(Json(value))
 }
 
 /// Long poll: runs `find` now and again after each event of `kind`, until it
@@ -578,23 +890,27 @@ where
     }
 }
 
+/// Wait for the next outbox message matching the filters.
+///
 /// `GET /api/outbox/wait?to=&from=&subject=&after=ID&timeout=S`: the first
-/// outbox message newer than `after` matching the filters (substrings),
-/// as soon as it exists.
+/// outbox message newer than `after` matching the filters (substrings), as
+/// soon as it exists.
+#[utoipa::path(get, path = "/outbox/wait", tag = "outbox", params(OutboxWaitQuery), responses(
+    (status = 200, description = "The message, with the links and codes of its body.", body = WaitedOutgoing),
+    (status = 400, description = "`after` or `timeout` is not a number in its range.", body = ApiError),
+    WaitedTooLong,
+    WaitsFull,
+))]
 async fn wait_outbox(
     _: Admin,
     state: AppState,
     RawQuery(q): RawQuery,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let timeout = wait_timeout(&query)?;
-    let after = bounded(&query, "after", 0, i64::MAX)?;
-    let filter = mail::OutboxFilter {
-        from: query.get("from")?.map(str::to_string),
-        to: query.get("to")?.map(str::to_string),
-        subject: query.get("subject")?.map(str::to_string),
-        ..Default::default()
-    };
+) -> Result<Json<WaitedOutgoing>, AppError> {
+    let OutboxWaitQuery {
+        filter,
+        after,
+        timeout,
+    } = OutboxWaitQuery::read(q.as_deref())?;
     let found = wait_for(&state, "outbox", timeout, || {
         let filter = filter.clone();
         state
@@ -602,22 +918,32 @@ async fn wait_outbox(
             .call(move |conn| Ok(mail::outbox_first_after(conn, after, &filter)?))
     })
     .await?;
-    let body = found.body.clone();
-    with_extracts(found, &body)
+    let extracts = Extracts::of(&found.body);
+    Ok(Json(WaitedOutgoing {
+        message: found,
+        extracts,
+    }))
 }
 
-/// `GET /api/lines/{msisdn}/mail/wait?after=ID&timeout=S`: the first mail
-/// to the line's mailbox newer than `after`, as soon as it arrives.
+/// Wait for the next mail to the line's mailbox.
+///
+/// `GET /api/lines/{msisdn}/mail/wait?after=ID&timeout=S`: the first mail to
+/// the line's mailbox newer than `after`, as soon as it arrives.
+#[utoipa::path(get, path = "/lines/{msisdn}/mail/wait", tag = "mail", params(MsisdnPath, LineWaitQuery), responses(
+    (status = 200, description = "The mail, with the links and codes of its body.", body = WaitedMail),
+    (status = 400, description = "`msisdn` is not a phone number, or `after` or `timeout` not a number in its range.", body = ApiError),
+    NoLine,
+    WaitedTooLong,
+    WaitsFull,
+))]
 async fn wait_line_mail(
     _: Admin,
     state: AppState,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<WaitedMail>, AppError> {
     let msisdn = parse_msisdn(&raw)?;
-    let query = read_query(q.as_deref(), Charset::Utf8)?;
-    let timeout = wait_timeout(&query)?;
-    let after = bounded(&query, "after", 0, i64::MAX)?;
+    let LineWaitQuery { after, timeout } = LineWaitQuery::read(q.as_deref())?;
     let line_id = state
         .db
         .call(move |conn| Ok(lines::find(conn, &msisdn)?))
@@ -629,14 +955,22 @@ async fn wait_line_mail(
             .call(move |conn| Ok(mail::mail_after(conn, line_id, after)?))
     })
     .await?;
-    let body = found.body.clone();
-    with_extracts(found, &body)
+    let extracts = Extracts::of(&found.body);
+    Ok(Json(WaitedMail {
+        message: found,
+        extracts,
+    }))
 }
 
-/// `GET /api/events`: Server-Sent Events of every audit entry, delivery,
-/// outbox message and relay result, as they are committed. A reader that
-/// falls more than a backlog behind gets a `lagged` event saying how many
-/// it missed.
+/// Server-Sent Events: `audit`, `delivery`, `outbox` and `relay`.
+///
+/// `GET /api/events`: every audit entry, delivery, outbox message and relay
+/// result, as they are committed. A reader that falls more than a backlog
+/// behind gets a `lagged` event saying how many it missed.
+#[utoipa::path(get, path = "/events", tag = "events", responses(
+    (status = 200, description = "An endless stream: `event:` is the kind, `data:` one line of JSON (an audit entry, a mail log entry, an outbox message).", content_type = "text/event-stream", body = String),
+    StreamsFull,
+))]
 async fn events(_: Admin, state: AppState) -> Result<Response, AppError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
@@ -679,7 +1013,12 @@ async fn events(_: Admin, state: AppState) -> Result<Response, AppError> {
     Ok(response)
 }
 
-/// `GET /api/outbox/{id}`.
+/// One outbox message.
+#[utoipa::path(get, path = "/outbox/{id}", tag = "outbox", params(OutboxIdPath), responses(
+    (status = 200, description = "The message.", body = mail::Outgoing),
+    (status = 400, description = "`id` is not an outbox id.", body = ApiError),
+    NoMessage,
+))]
 async fn outbox_one(
     _: Admin,
     state: AppState,
@@ -688,7 +1027,12 @@ async fn outbox_one(
     Ok(Json(find_outgoing(&state, &raw).await?))
 }
 
-/// `GET /api/outbox/{id}/raw`: the message as RFC 5322 text.
+/// One outbox message as RFC 5322 text (an .eml file).
+#[utoipa::path(get, path = "/outbox/{id}/raw", tag = "outbox", params(OutboxIdPath), responses(
+    (status = 200, description = "The message.", content_type = "message/rfc822", body = String),
+    (status = 400, description = "`id` is not an outbox id.", body = ApiError),
+    NoMessage,
+))]
 async fn outbox_raw(
     _: Admin,
     state: AppState,
@@ -699,53 +1043,135 @@ async fn outbox_raw(
     Ok(([(header::CONTENT_TYPE, "message/rfc822")], text).into_response())
 }
 
-/// `DELETE /api/outbox`: empties it; answers how many were deleted.
-async fn clear_outbox(_: Admin, state: AppState) -> Result<Json<serde_json::Value>, AppError> {
-    let n = state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
-    Ok(Json(serde_json::json!({ "deleted": n })))
+/// How many messages a clear deleted.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Deleted {
+    deleted: usize,
 }
 
-fn clock_json(state: &AppState) -> serde_json::Value {
-    serde_json::json!({ "now": crate::clock::rfc3339(state.clock.now()), "offset_seconds": state.clock.offset() })
+/// Empty the outbox.
+#[utoipa::path(delete, path = "/outbox", tag = "outbox", responses(
+    (status = 200, description = "How many messages went.", body = Deleted),
+))]
+async fn clear_outbox(_: Admin, state: AppState) -> Result<Json<Deleted>, AppError> {
+    let deleted = state.db.call(|conn| Ok(mail::clear_outbox(conn)?)).await?;
+    Ok(Json(Deleted { deleted }))
 }
 
-/// `GET /api/handsets`: the handset catalogue, oldest model first, one object
-/// per model (model, user_agent, cache_kb, width, height, html_version,
-/// browser, cookies, utn, pictograms).
+/// The simulated time.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Clock {
+    /// RFC 3339, in UTC.
+    now: String,
+    /// Seconds ahead of real time.
+    offset_seconds: i64,
+}
+
+fn clock_now(state: &AppState) -> Clock {
+    Clock {
+        now: crate::clock::rfc3339(state.clock.now()),
+        offset_seconds: state.clock.offset(),
+    }
+}
+
+/// The handset catalogue, oldest model first.
+///
+/// `GET /api/handsets`: one object per model (model, user_agent, cache_kb,
+/// width, height, html_version, browser, cookies, utn, pictograms).
+#[utoipa::path(get, path = "/handsets", tag = "meta", responses(
+    (status = 200, description = "Every model.", body = Vec<crate::handset::catalogue::Handset>),
+))]
 async fn handsets(_: Admin, state: AppState) -> Json<Vec<crate::handset::catalogue::Handset>> {
     Json(state.handsets.handsets().to_vec())
 }
 
+/// The simulated time.
+///
 /// `GET /api/clock`: the simulated time and how far it is ahead of real time.
-async fn clock(_: Admin, state: AppState) -> Json<serde_json::Value> {
-    Json(clock_json(&state))
+#[utoipa::path(get, path = "/clock", tag = "clock", responses(
+    (status = 200, description = "Now.", body = Clock),
+))]
+async fn clock(_: Admin, state: AppState) -> Json<Clock> {
+    Json(clock_now(&state))
 }
 
-#[derive(serde::Deserialize)]
+/// How far to move the simulated time.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
+    /// Seconds forward: 1 to 10 years of 366 days.
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(schema_with = step_schema)]
     seconds: i64,
 }
 
-/// `POST /api/clock/advance` {"seconds": N}: moves simulated time forward
-/// (1 second to 10 years; it never goes back, nor past the end of 9999).
+/// A JSON number that is a whole number, as an `i64`: `60` and `60.0` alike,
+/// as JSON Schema's `integer` counts them.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::{Deserialize, Error};
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    // i64::MAX as f64 is 2^63, one past the largest i64.
+    const END: f64 = 9_223_372_036_854_775_808.0;
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && (-END..END).contains(&f) => Ok(f as i64),
+        _ => Err(D::Error::custom(format!(
+            "`{n}` is not a whole number from {} to {}",
+            i64::MIN,
+            i64::MAX
+        ))),
+    }
+}
+
+fn step_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .minimum(Some(1))
+        .maximum(Some(crate::clock::MAX_STEP))
+}
+
+/// Move the simulated time forward.
+///
+/// `POST /api/clock/advance` {"seconds": N}: 1 second to 10 years; it never
+/// goes back, nor past 9999-12-31T23:59:59Z.
+#[utoipa::path(post, path = "/clock/advance", tag = "clock", request_body = Advance, responses(
+    (status = 200, description = "Now.", body = Clock),
+    (status = 400, description = "The body is not JSON of the schema (`seconds` missing or not 1 to 10 years), or the move would pass 9999-12-31T23:59:59Z; the clock did not move.", body = ApiError),
+))]
 async fn advance_clock(
     _: Admin,
     state: AppState,
     body: Result<Json<Advance>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Clock>, AppError> {
     let Advance { seconds } = json_body(body)?;
     state
         .clock
         .advance(seconds)
         .map_err(|refused| AppError::BadRequest(refused.to_string()))?;
-    Ok(Json(clock_json(&state)))
+    Ok(Json(clock_now(&state)))
 }
 
-/// `POST /api/reset`: restores the demo fixtures and ends every session.
-async fn reset_fixtures(_: Admin, state: AppState) -> Result<Json<serde_json::Value>, AppError> {
+/// What a reset restored.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Restored {
+    /// `demo fixtures`.
+    restored: &'static str,
+}
+
+/// Restore the demo fixtures and end every session.
+#[utoipa::path(post, path = "/reset", tag = "lines", responses(
+    (status = 200, description = "Done.", body = Restored),
+))]
+async fn reset_fixtures(_: Admin, state: AppState) -> Result<Json<Restored>, AppError> {
     restore_fixtures(&state).await?;
-    Ok(Json(serde_json::json!({ "restored": "demo fixtures" })))
+    Ok(Json(Restored {
+        restored: "demo fixtures",
+    }))
 }
 
 /// Restores the demo fixtures and ends every handset and My docomo session.
@@ -766,7 +1192,6 @@ pub async fn provision_line(
     state: &AppState,
     req: LineRequest,
 ) -> Result<Result<lines::LineState, (axum::http::StatusCode, String)>, AppError> {
-    use axum::http::StatusCode;
     Ok(crate::services::lines::create(&state.services(), req)
         .await?
         .map_err(|refused| match refused {
@@ -782,8 +1207,16 @@ pub async fn provision_line(
         }))
 }
 
-/// `POST /api/lines` {msisdn, name, name_en?, network_pin, daccount_id?, daccount_password?, id_doc_type?, id_doc_number?}
-/// → 201 and the new line's state.
+/// Create a line as at purchase (i-mode password 0000).
+///
+/// `POST /api/lines` {msisdn, name, name_en?, network_pin, daccount_id?,
+/// daccount_password?, id_doc_type?, id_doc_number?} → 201 and the new line's state.
+#[utoipa::path(post, path = "/lines", tag = "lines", request_body = LineRequest, responses(
+    (status = 201, description = "The new line.", body = lines::LineState),
+    (status = 400, description = "The body is not JSON of the schema: a field missing, unknown or not valid (`error` names it).", body = ApiError),
+    (status = 409, description = "A line has that number, or that d ACCOUNT ID is taken.", body = ApiError),
+    Argon2Busy,
+))]
 async fn create_line(
     _: Admin,
     state: AppState,
@@ -792,9 +1225,7 @@ async fn create_line(
     let req = json_body(body)?;
     match provision_line(&state, req).await? {
         Ok(line) => Ok((axum::http::StatusCode::CREATED, Json(line)).into_response()),
-        Err((status, message)) => {
-            Ok((status, Json(serde_json::json!({ "error": message }))).into_response())
-        }
+        Err((status, message)) => Ok((status, Json(ApiError { error: message })).into_response()),
     }
 }
 
@@ -812,7 +1243,13 @@ pub async fn reset_one_line(
     }))
 }
 
-/// `POST /api/lines/{msisdn}/reset`: the line back to its demo (or purchase) state.
+/// Put one line back as the demo fixtures (or a purchase) had it.
+#[utoipa::path(post, path = "/lines/{msisdn}/reset", tag = "lines", params(MsisdnPath), responses(
+    (status = 200, description = "The line now.", body = lines::LineState),
+    (status = 400, description = "`msisdn` is not a phone number.", body = ApiError),
+    NoLine,
+    Argon2Busy,
+))]
 async fn reset_line(
     _: Admin,
     state: AppState,

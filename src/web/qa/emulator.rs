@@ -223,6 +223,14 @@ fn controls(
             }
             button #power type="submit" { (power_icon()) " Power on" }
             p #ua.ua title="User-Agent of this profile" {}
+            fieldset.recorder #recorder {
+                legend { "Scenario" small { "シナリオ" } }
+                label.switch title="Record every page the handset opens as a step of a scenario file (garake replay runs it)" {
+                    input #record type="checkbox"; " Record"
+                }
+                button #save-scenario type="button" disabled title="Download the recorded steps as a scenario file" { "Save scenario" }
+                p #recorded.hint { "Not recording." }
+            }
             div.help {
                 p { "Press the keypad, or type " kbd { "0" } "–" kbd { "9" } " " kbd { "*" } " " kbd { "#" }
                     " on your keyboard: the key follows the page's link with that "

@@ -1,5 +1,5 @@
 //! What QA testers use: the JSON API (and its OpenAPI document), the admin
-//! console, the emulator, and the admin token both check.
+//! console, the emulator, the worlds, and the admin token they check.
 
 pub mod admin;
 pub mod api;
@@ -8,7 +8,6 @@ pub mod emulator;
 pub mod openapi;
 pub mod worlds;
 
-use axum::routing::get;
 use axum::Router;
 
 /// Every QA route.
@@ -16,7 +15,7 @@ pub fn routes() -> Router {
     Router::new()
         .merge(admin::routes())
         .merge(emulator::routes())
-        .nest("/api", api::routes().merge(worlds::routes()))
-        .route("/metrics", get(api::metrics))
+        // `/api/…` and `/metrics`, with their OpenAPI document.
+        .merge(openapi::router())
         .merge(worlds::demo_routes())
 }

@@ -1,462 +1,347 @@
-//! `GET /api/openapi.json`: an OpenAPI 3.1 description of every route of the
-//! QA API (and `/metrics`). A test reads the router's routes from
-//! `web/api.rs` and fails when one is missing here.
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the QA API (and of
+//! `/metrics`), generated from the handlers themselves. Each handler carries
+//! `#[utoipa::path]` and is mounted with utoipa-axum's `routes!`, so the
+//! router and the document are built together from one list (`router`): a
+//! route cannot be served without being described. Request and response
+//! bodies derive `ToSchema`; the query and path parameters are described by
+//! the same values that read them (`IntParam`, `MsisdnPath`); every error is
+//! an `ApiError`, as `web::errors` writes it.
 
-use axum::Json;
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required};
+use utoipa::{IntoParams, OpenApi as _};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::AppError;
+use crate::handset::FormData;
+use crate::web::qa::api;
 use crate::web::qa::auth::Admin;
 use crate::web::state::AppState;
 
+/// The body of every error answer of `/api` and `/metrics`.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiError {
+    /// What went wrong, for a person (empty for an internal error).
+    pub error: String,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "garake QA API",
+        description = "Lines, mail, the outbox, the audit log, the simulated clock and events of a garake server. Every route needs `Authorization: Bearer <admin token>`. Every error answers `ApiError` JSON.",
+    ),
+    components(schemas(ApiError)),
+    security(("admin" = [])),
+    modifiers(&Common),
+)]
+struct Doc;
+
+/// The QA API's routes (under `/api`) and `/metrics`, with their document.
+fn documented() -> OpenApiRouter {
+    OpenApiRouter::with_openapi(Doc::openapi())
+        .nest(
+            "/api",
+            api::router().merge(crate::web::qa::worlds::router()),
+        )
+        .routes(routes!(api::metrics))
+}
+
+/// The routes, for the application's router.
+pub fn router() -> Router {
+    documented().split_for_parts().0
+}
+
 /// The document (built once: it never changes while the server runs).
-pub fn document() -> &'static Value {
-    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    DOC.get_or_init(build)
-}
-
-pub async fn serve(_: Admin, _state: AppState) -> Json<Value> {
-    Json(document().clone())
-}
-
-fn schema(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn array_of(name: &str) -> Value {
-    json!({ "type": "array", "items": schema(name) })
-}
-
-fn ok_json(description: &str, body: Value) -> Value {
-    json!({ "description": description, "content": { "application/json": { "schema": body } } })
-}
-
-fn error(description: &str) -> Value {
-    ok_json(description, schema("Error"))
-}
-
-fn param(name: &str, place: &str, description: &str, kind: &str) -> Value {
-    json!({
-        "name": name,
-        "in": place,
-        "required": place == "path",
-        "description": description,
-        "schema": { "type": kind },
+pub fn document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = documented().split_for_parts().1;
+        every_operation(&mut doc);
+        cross_field_rules(&mut doc);
+        serde_json::to_value(&doc).expect("the document is JSON")
     })
 }
 
-fn msisdn() -> Value {
-    param(
-        "msisdn",
-        "path",
-        "The line's phone number, e.g. 09012340001 (hyphens allowed).",
-        "string",
+/// This description.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)))]
+pub async fn serve(_: Admin, _state: AppState) -> Response {
+    axum::Json(document()).into_response()
+}
+
+/// The admin token's scheme, and the request-wide pieces of the document.
+struct Common;
+
+impl utoipa::Modify for Common {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The admin token (`--admin-token`)."))
+                    .build(),
+            ),
+        );
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    }
+}
+
+/// The rules across a body's fields, which no field's schema can say:
+/// added to the derived schema as `allOf`.
+fn cross_field_rules(doc: &mut OpenApi) {
+    use utoipa::openapi::{schema::Schema, RefOr};
+    let schemas = &mut doc.components.get_or_insert_with(Default::default).schemas;
+    let Some(RefOr::T(Schema::Object(new_line))) = schemas.get_mut("NewLine") else {
+        panic!("the NewLine schema is an object");
+    };
+    new_line
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("allOf".into(), crate::services::lines::schema::pairs());
+}
+
+/// An error answer: `ApiError` JSON, with headers.
+pub fn error(description: &str, headers: &[(&str, &str)]) -> utoipa::openapi::Response {
+    let mut answer = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ApiError")))
+            .build(),
+    );
+    for (name, what) in headers {
+        answer = answer.header(
+            *name,
+            utoipa::openapi::HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(if *name == "Retry-After" {
+                            Type::Integer
+                        } else {
+                            Type::String
+                        })
+                        .build(),
+                )
+                .description(Some(*what))
+                .build(),
+        );
+    }
+    answer.build()
+}
+
+const RETRY_AFTER: (&str, &str) = ("Retry-After", "Seconds to wait before trying again.");
+
+/// The answers every route can give whatever it does, added to each
+/// operation (a route's own description of a status is kept): the admin
+/// token's (401, 429), the body limit's (413, and 400 for a `Content-Length`
+/// that is not a number: checked before any route) and an internal error
+/// (500); and for a route that reads a body, 408 when it comes too slowly.
+fn every_operation(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let reads_body = op.request_body.is_some();
+            let answers = &mut op.responses.responses;
+            let mut add = |status: &str, answer: utoipa::openapi::Response| {
+                answers.entry(status.to_string()).or_insert(answer.into());
+            };
+            add(
+                "401",
+                error(
+                    "The admin token is missing or wrong.",
+                    &[("WWW-Authenticate", "`Bearer`.")],
+                ),
+            );
+            add(
+                "429",
+                error(
+                    "Too many wrong admin tokens from this address this minute: refused whatever the token (a request without one is not counted).",
+                    &[RETRY_AFTER],
+                ),
+            );
+            add(
+                "400",
+                error("The `Content-Length` header is not a number.", &[]),
+            );
+            add(
+                "413",
+                error(
+                    &format!(
+                        "The body is over {} bytes (refused by its `Content-Length` before it is read).",
+                        crate::limits::BODY_LIMIT
+                    ),
+                    &[],
+                ),
+            );
+            add(
+                "500",
+                error("An internal error (logged by the server).", &[]),
+            );
+            if reads_body {
+                add(
+                    "408",
+                    error(
+                        "The body did not arrive in time (`--body-timeout`); the connection is closed.",
+                        &[("Connection", "`close`.")],
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// The error answers of a route's own, as `#[utoipa::path]` lists them:
+/// each type is one status.
+macro_rules! answers {
+    ($($name:ident => $status:literal, $description:expr, [$($header:expr),*];)*) => {
+        $(
+            pub struct $name;
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
+                    BTreeMap::from([($status.to_string(), error($description, &[$($header),*]).into())])
+                }
+            }
+        )*
+    };
+}
+
+answers! {
+    BadQuery => "400", "A query parameter is not valid (`error` names it).", [];
+    BadMsisdn => "400", "`msisdn` is not a phone number.", [];
+    BadId => "400", "`id` is not an outbox id.", [];
+    BadBody => "400", "The body is not JSON of the schema (a field missing, unknown or not valid; `error` names it), or is not sent as `application/json`.", [];
+    NoLine => "404", "No line has that number.", [];
+    NoMessage => "404", "No outbox message has that id.", [];
+    WaitedTooLong => "408", "Nothing matching came within `timeout` (the connection stays usable).", [];
+    WaitsFull => "503", "Too many waits open (`--max-waits`), or the server is shutting down.", [RETRY_AFTER];
+    StreamsFull => "503", "Too many event streams open (`--max-event-streams`).", [RETRY_AFTER];
+    Argon2Busy => "503", "Every password-hashing slot stayed busy.", [RETRY_AFTER, ("Connection", "`close`.")];
+}
+
+/// An integer query parameter within bounds: the handler reads it with
+/// `read` and the document describes it with `parameter`, from these values.
+pub struct IntParam {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub default: i64,
+    pub min: i64,
+    pub max: i64,
+}
+
+impl IntParam {
+    /// The value in the query, or the default; a 400 naming the parameter
+    /// for anything but a whole number from `min` to `max`.
+    pub fn read(&self, query: &FormData) -> Result<i64, AppError> {
+        let (name, min, max) = (self.name, self.min, self.max);
+        match query.get(name)? {
+            None => Ok(self.default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!("`{name}` must be a number from {min} to {max}"))
+                }),
+        }
+    }
+
+    pub fn parameter(&self) -> Parameter {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Int64,
+            )))
+            .minimum(Some(self.min))
+            .maximum(Some(self.max))
+            .default(Some(self.default.into()));
+        ParameterBuilder::new()
+            .name(self.name)
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(self.description))
+            .schema(Some(schema))
+            .build()
+    }
+}
+
+/// A text query parameter (any string).
+pub fn text_param(name: &str, description: &str) -> Parameter {
+    text_param_with(
+        name,
+        description,
+        ObjectBuilder::new().schema_type(Type::String),
     )
 }
 
-fn id() -> Value {
-    param("id", "path", "The outbox message's id.", "integer")
+pub fn text_param_with(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build()
 }
 
-fn page_params() -> Vec<Value> {
-    vec![
-        param(
-            "limit",
-            "query",
-            "Entries per page (default 50, at most 1000).",
-            "integer",
-        ),
-        param("offset", "query", "Entries to skip.", "integer"),
-    ]
-}
+/// The `{msisdn}` of a path, as `api::parse_msisdn` reads it.
+pub struct MsisdnPath;
 
-fn total_header() -> Value {
-    json!({ "X-Total-Count": { "description": "How many entries match in all.", "schema": { "type": "integer" } } })
-}
-
-/// One operation: a summary, its parameters, its answers.
-fn op(summary: &str, params: Vec<Value>, responses: Vec<(&str, Value)>) -> Value {
-    let mut answers = Map::new();
-    for (code, answer) in responses {
-        answers.insert(code.to_string(), answer);
+impl IntoParams for MsisdnPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name("msisdn")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(
+                "The line's number: 11 digits starting 070, 080 or 090 (hyphens and spaces allowed), e.g. 090-1234-0001.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(crate::domain::patterns::MSISDN))
+                    .examples(["09012340001"]),
+            ))
+            .build()]
     }
-    answers.insert("401".into(), error("The admin token is missing or wrong."));
-    answers.insert(
-        "429".into(),
-        error("Too many wrong admin tokens from this address this minute (see Retry-After)."),
-    );
-    json!({ "summary": summary, "parameters": params, "responses": answers })
 }
 
-fn with_body(mut operation: Value, body: Value) -> Value {
-    operation["requestBody"] = json!({
-        "required": true,
-        "content": { "application/json": { "schema": body } }
-    });
-    operation
-}
+/// The `{id}` of an outbox path, as `api::outbox_id` reads it.
+pub struct OutboxIdPath;
 
-fn wait_params(extra: Vec<Value>) -> Vec<Value> {
-    let mut params = extra;
-    params.push(param(
-        "after",
-        "query",
-        "Only messages with a larger id match (default: any).",
-        "integer",
-    ));
-    params.push(param(
-        "timeout",
-        "query",
-        "Seconds to wait, 1 to 60 (default 30).",
-        "integer",
-    ));
-    params
-}
-
-fn build() -> Value {
-    let outbox_filters = vec![
-        param(
-            "from",
-            "query",
-            "Substring of the sender, any case.",
-            "string",
-        ),
-        param(
-            "to",
-            "query",
-            "Substring of the recipient, any case (`example.com` matches a domain).",
-            "string",
-        ),
-        param(
-            "subject",
-            "query",
-            "Substring of the subject, any case.",
-            "string",
-        ),
-    ];
-    let mut outbox_search = outbox_filters.clone();
-    outbox_search.push(param(
-        "since",
-        "query",
-        "RFC 3339 time: sent at or after it.",
-        "string",
-    ));
-    outbox_search.push(param(
-        "before",
-        "query",
-        "RFC 3339 time: sent before it.",
-        "string",
-    ));
-    outbox_search.extend(page_params());
-    let paged = |summary: &str, items: &str, mut params: Vec<Value>| {
-        params.extend(page_params());
-        let mut answer = ok_json("One page, newest first.", array_of(items));
-        answer["headers"] = total_header();
-        op(
-            summary,
-            params,
-            vec![("200", answer), ("400", error("A parameter is not valid."))],
-        )
-    };
-    let lines_get = paged("Every line's state, in number order.", "LineState", vec![]);
-    let mut line_mail_get = paged(
-        "One page of the line's i-mode mailbox, newest first.",
-        "Mail",
-        vec![msisdn()],
-    );
-    line_mail_get["responses"]["404"] = error("No such line.");
-    let mut outbox_page = ok_json("One page, newest first.", array_of("OutboxMessage"));
-    outbox_page["headers"] = total_header();
-    let outbox_get = op(
-        "Search the mail that left the carrier.",
-        outbox_search,
-        vec![
-            ("200", outbox_page),
-            ("400", error("A parameter is not valid.")),
-        ],
-    );
-    let paths = json!({
-        "/api/lines": {
-            "get": lines_get,
-            "post": with_body(
-                op("Create a line as at purchase (i-mode password 0000).", vec![], vec![
-                    ("201", ok_json("The new line.", schema("LineState"))),
-                    ("400", error("A field is missing or not valid.")),
-                    ("409", error("The number or d ACCOUNT ID is taken.")),
-                ]),
-                schema("NewLine"),
-            ),
-        },
-        "/api/lines/{msisdn}": {
-            "get": op("One line's state.", vec![msisdn()], vec![
-                ("200", ok_json("The line.", schema("LineState"))),
-                ("404", error("No such line.")),
-            ]),
-        },
-        "/api/lines/{msisdn}/reset": {
-            "post": op("Put one line back as the demo fixtures (or a purchase) had it.", vec![msisdn()], vec![
-                ("200", ok_json("The line now.", schema("LineState"))),
-                ("404", error("No such line.")),
-            ]),
-        },
-        "/api/lines/{msisdn}/billing": {
-            "get": op("Active subscriptions, their monthly total and the ledger.", vec![msisdn()], vec![
-                ("200", ok_json("The bill.", schema("Billing"))),
-                ("404", error("No such line.")),
-            ]),
-        },
-        "/api/lines/{msisdn}/mail": {
-            "get": line_mail_get,
-        },
-        "/api/lines/{msisdn}/mail/wait": {
-            "get": op(
-                "Wait for the next mail to the line's mailbox: answers as soon as it arrives.",
-                wait_params(vec![msisdn()]),
-                vec![
-                    ("200", ok_json("The mail, with the links and codes of its body.", schema("WaitedMail"))),
-                    ("400", error("A parameter is not valid.")),
-                    ("404", error("No such line.")),
-                    ("408", error("No mail arrived in time.")),
-                    ("503", error("Too many waits open (--max-waits).")),
-                ],
-            ),
-        },
-        "/api/audit": {
-            "get": paged(
-                "The audit log, newest first.",
-                "AuditEntry",
-                vec![
-                    param("line", "query", "Only this line's entries.", "string"),
-                    param("action", "query", "Only this action, e.g. change_imode_password.", "string"),
-                    param("outcome", "query", "Only this outcome: ok, wrong_pin, locked, invalid_input, refused, wrong_token, throttled.", "string"),
-                ],
-            ),
-        },
-        "/api/mail": {
-            "post": with_body(
-                op("Send a mail through the same delivery rules as handset mail.", vec![], vec![
-                    ("200", ok_json("What became of it.", schema("SendResult"))),
-                    ("400", error("An address is not valid.")),
-                    ("422", error("The subject or body is too long.")),
-                    ("429", error("The sending line sent its most mail this minute, or too many wrong admin tokens (see Retry-After).")),
-                ]),
-                schema("NewMail"),
-            ),
-        },
-        "/api/mail-log": {
-            "get": paged("Every delivery decision, newest first.", "LogEntry", vec![]),
-        },
-        "/api/outbox": {
-            "get": outbox_get,
-            "delete": op("Empty the outbox.", vec![], vec![
-                ("200", ok_json("How many went.", json!({ "type": "object", "properties": { "deleted": { "type": "integer" } } }))),
-            ]),
-        },
-        "/api/outbox/wait": {
-            "get": op(
-                "Wait for the next outbox message matching the filters: answers as soon as it is sent.",
-                wait_params(outbox_filters),
-                vec![
-                    ("200", ok_json("The message, with the links and codes of its body.", schema("WaitedOutboxMessage"))),
-                    ("400", error("A parameter is not valid.")),
-                    ("408", error("No matching message in time.")),
-                    ("503", error("Too many waits open (--max-waits).")),
-                ],
-            ),
-        },
-        "/api/outbox/{id}": {
-            "get": op("One outbox message.", vec![id()], vec![
-                ("200", ok_json("The message.", schema("OutboxMessage"))),
-                ("400", error("Not an id.")),
-                ("404", error("No such message.")),
-            ]),
-            "delete": op("Delete one outbox message.", vec![id()], vec![
-                ("204", json!({ "description": "Deleted." })),
-                ("400", error("Not an id.")),
-                ("404", error("No such message.")),
-            ]),
-        },
-        "/api/outbox/{id}/raw": {
-            "get": op("One outbox message as RFC 5322 text (an .eml file).", vec![id()], vec![
-                ("200", json!({ "description": "The message.", "content": { "message/rfc822": { "schema": { "type": "string" } } } })),
-                ("404", error("No such message.")),
-            ]),
-        },
-        "/api/outbox/{id}/relay": {
-            "post": op("Send the message again through the SMTP relay.", vec![id()], vec![
-                ("202", ok_json("Queued: its relay state is pending again.", schema("OutboxMessage"))),
-                ("404", error("No such message.")),
-                ("409", error("No relay is configured, or an attempt is under way.")),
-            ]),
-        },
-        "/api/events": {
-            "get": op(
-                "Server-Sent Events: `audit`, `delivery`, `outbox` and `relay` as they are committed (`lagged` when a reader fell behind).",
-                vec![],
-                vec![
-                    ("200", json!({
-                        "description": "An endless stream: `event:` is the kind, `data:` one line of JSON (AuditEntry, LogEntry, OutboxMessage).",
-                        "content": { "text/event-stream": { "schema": { "type": "string" } } }
-                    })),
-                    ("503", error("Too many event streams open (--max-event-streams).")),
-                ],
-            ),
-        },
-        "/api/clock": {
-            "get": op("The simulated time.", vec![], vec![("200", ok_json("Now.", schema("Clock")))]),
-        },
-        "/api/clock/advance": {
-            "post": with_body(
-                op("Move the simulated time forward (1 second to 10 years), never past 9999-12-31T23:59:59Z.", vec![], vec![
-                    ("200", ok_json("Now.", schema("Clock"))),
-                    ("400", error("Not 1 to 316224000 seconds, or a move past 9999-12-31T23:59:59Z; the clock did not move.")),
-                ]),
-                json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "integer", "minimum": 1, "maximum": 316_224_000 } } }),
-            ),
-        },
-        "/api/reset": {
-            "post": op("Restore the demo fixtures and end every session.", vec![], vec![
-                ("200", ok_json("Done.", json!({ "type": "object", "properties": { "restored": { "type": "string" } } }))),
-            ]),
-        },
-        "/api/handsets": {
-            "get": op("The handset catalogue, oldest model first.", vec![], vec![
-                ("200", ok_json("Every model.", array_of("Handset"))),
-            ]),
-        },
-        "/api/openapi.json": {
-            "get": op("This description.", vec![], vec![
-                ("200", ok_json("OpenAPI 3.1.", json!({ "type": "object" }))),
-            ]),
-        },
-        "/metrics": {
-            "get": op("Counters and sizes in Prometheus text format.", vec![], vec![
-                ("200", json!({ "description": "Prometheus text format 0.0.4.", "content": { "text/plain": { "schema": { "type": "string" } } } })),
-            ]),
-        },
-    });
-    let string = json!({ "type": "string" });
-    let nullable_string = json!({ "type": ["string", "null"] });
-    let integer = json!({ "type": "integer" });
-    let boolean = json!({ "type": "boolean" });
-    let object = |props: Vec<(&'static str, Value)>| {
-        let required: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
-        let mut properties = Map::new();
-        for (k, v) in props {
-            properties.insert(k.to_string(), v);
-        }
-        json!({ "type": "object", "required": required, "properties": properties })
-    };
-    let mail_fields = |extra: Vec<(&'static str, Value)>| -> Vec<(&'static str, Value)> {
-        let mut props = vec![
-            ("id", integer.clone()),
-            ("from", string.clone()),
-            ("to", string.clone()),
-            ("subject", string.clone()),
-            ("body", string.clone()),
-        ];
-        props.extend(extra);
-        props
-    };
-    let extracts: Vec<(&'static str, Value)> = vec![
-        (
-            "links",
-            json!({ "type": "array", "items": { "type": "string" }, "description": "Every URL in the body." }),
-        ),
-        (
-            "codes",
-            json!({ "type": "array", "items": { "type": "string" }, "description": "Every run of 4–12 digits and any handed-out password in the body." }),
-        ),
-    ];
-    let relay = object(vec![
-        (
-            "state",
-            json!({ "enum": ["pending", "relayed", "failed", "off"] }),
-        ),
-        ("attempts", integer.clone()),
-        ("last_error", nullable_string.clone()),
-    ]);
-    let outbox_message = mail_fields(vec![
-        ("at", string.clone()),
-        ("message_id", string.clone()),
-        ("relay", relay),
-    ]);
-    let mailbox_message = mail_fields(vec![
-        ("received_at", string.clone()),
-        ("read", boolean.clone()),
-    ]);
-    let mut waited_outbox = outbox_message.clone();
-    waited_outbox.extend(extracts.clone());
-    let mut waited_mail = mailbox_message.clone();
-    waited_mail.extend(extracts);
-    let schemas = json!({
-        "Error": object(vec![("error", string.clone())]),
-        "LineState": {
-            "type": "object",
-            "description": "A line's public state (never a secret).",
-            "properties": {
-                "msisdn": string, "name": string, "name_en": string, "mail_address": string,
-                "mail_suspended": boolean,
-                "mail_rejection": object(vec![("mode", string.clone()), ("list", json!({ "type": "array", "items": { "type": "string" } }))]),
-                "secret_code_registered": boolean,
-                "message_service": object(vec![("message_r", boolean.clone()), ("message_f", boolean.clone())]),
-                "id_notification": boolean,
-                "my_menu": { "type": "array", "items": { "type": "string" } },
-                "subscriptions": { "type": "array", "items": { "type": "string" } },
-                "pin_locked": boolean, "network_pin_locked": boolean, "has_daccount": boolean,
-            },
-        },
-        "NewLine": {
-            "type": "object",
-            "required": ["msisdn", "name", "network_pin"],
-            "properties": {
-                "msisdn": string, "name": string, "name_en": string, "network_pin": string,
-                "daccount_id": string, "daccount_password": string, "id_doc_type": string, "id_doc_number": string,
-            },
-        },
-        "Billing": object(vec![
-            ("subscriptions", json!({ "type": "array", "items": object(vec![("site", string.clone()), ("monthly_fee", integer.clone()), ("started_at", string.clone()), ("settlement_no", string.clone())]) })),
-            ("monthly_total", integer.clone()),
-            ("ledger", json!({ "type": "array", "items": object(vec![("site", string.clone()), ("monthly_fee", integer.clone()), ("start_date", string.clone()), ("settlement_no", string.clone())]) })),
-        ]),
-        "AuditEntry": object(vec![
-            ("at", string.clone()), ("line", nullable_string.clone()), ("action", string.clone()),
-            ("outcome", json!({ "enum": ["ok", "wrong_pin", "locked", "invalid_input", "refused", "wrong_token", "throttled"] })),
-            ("source", string.clone()),
-            ("count", json!({ "type": "integer", "minimum": 1, "description": "Requests the entry stands for: 1, or the refusals a minute's summary counts." })),
-        ]),
-        "LogEntry": object(vec![
-            ("at", string.clone()), ("from", string.clone()), ("to", string.clone()),
-            ("line", nullable_string.clone()), ("status", string.clone()), ("reason", nullable_string.clone()),
-        ]),
-        "NewMail": object(vec![("from", string.clone()), ("to", string.clone()), ("subject", string.clone()), ("body", string.clone())]),
-        "SendResult": object(vec![
-            ("status", json!({ "enum": ["delivered", "rejected", "outbox"] })),
-            ("reason", nullable_string.clone()),
-        ]),
-        "Mail": object(mailbox_message),
-        "WaitedMail": object(waited_mail),
-        "OutboxMessage": object(outbox_message),
-        "WaitedOutboxMessage": object(waited_outbox),
-        "Clock": object(vec![("now", string.clone()), ("offset_seconds", integer.clone())]),
-        "Handset": object(vec![
-            ("model", string.clone()), ("user_agent", string.clone()), ("cache_kb", integer.clone()),
-            ("width", integer.clone()), ("height", integer.clone()), ("html_version", string.clone()),
-            ("browser", json!({ "enum": ["1.0", "2.0"] })), ("cookies", boolean.clone()), ("utn", boolean.clone()),
-            ("pictograms", json!({ "enum": ["basic", "extended"] })),
-        ]),
-    });
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "garake QA API",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Lines, mail, the outbox, the audit log, the simulated clock and events of a garake server. Every route needs `Authorization: Bearer <admin token>`.",
-        },
-        "security": [{ "admin": [] }],
-        "components": {
-            "securitySchemes": { "admin": { "type": "http", "scheme": "bearer" } },
-            "schemas": schemas,
-        },
-        "paths": paths,
-    })
+impl IntoParams for OutboxIdPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![ParameterBuilder::new()
+            .name("id")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some("The outbox message's id."))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .examples([1]),
+            ))
+            .build()]
+    }
 }

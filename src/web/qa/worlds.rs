@@ -7,21 +7,23 @@ use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::clock::{rfc3339, Clock};
 use crate::error::AppError;
 use crate::web::qa::auth::{check_admin_token_or, Admin};
+use crate::web::qa::openapi::ApiError;
 use crate::web::state::{AppState, ClientAddr};
 use crate::web::worlds::{Entry, Fixtures, NewWorld};
 
-/// The API's routes (below `/api`).
-pub fn routes() -> Router {
-    Router::new()
-        .route("/worlds", get(list).post(create))
-        .route("/worlds/{id}", delete(remove))
+/// The API's routes (below `/api`), each with its description.
+pub fn router() -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
 /// The power-on page's private demo form.
@@ -65,16 +67,22 @@ async fn start_demo(state: AppState, client: ClientAddr) -> Result<Response, App
 }
 
 /// The body of `POST /api/worlds`, every field optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorldRequest {
+    /// `demo`: the demo lines, staff and partner members; `empty`: no lines.
+    #[schema(value_type = Option<Fixtures>)]
     pub fixtures: Option<String>,
+    /// Minutes the world lives after its last request (default 120).
+    #[schema(minimum = 1, maximum = 1440)]
     pub ttl_minutes: Option<i64>,
+    /// Where the world's simulated clock starts (RFC 3339; default now).
+    #[schema(format = DateTime)]
     pub clock: Option<String>,
 }
 
 /// A world as the API lists it (never its token).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WorldInfo {
     pub id: String,
     pub url: String,
@@ -87,7 +95,7 @@ pub struct WorldInfo {
 }
 
 /// What `POST /api/worlds` answers: the world and, once, its token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MadeWorld {
     pub id: String,
     pub token: String,
@@ -98,11 +106,13 @@ pub struct MadeWorld {
 
 /// Reads and checks a new world's request; a bad field is a 400 naming it.
 pub fn read_request(body: &[u8]) -> Result<NewWorld, AppError> {
+    // No body, and a JSON `null`, are the empty request.
     let request: NewWorldRequest = if body.iter().all(u8::is_ascii_whitespace) {
         NewWorldRequest::default()
     } else {
-        serde_json::from_slice(body)
+        serde_json::from_slice::<Option<NewWorldRequest>>(body)
             .map_err(|e| AppError::BadRequest(format!("the body is not a world's request: {e}")))?
+            .unwrap_or_default()
     };
     let fixtures = match request.fixtures.as_deref() {
         None | Some("demo") => Fixtures::Demo,
@@ -163,7 +173,22 @@ fn in_default(state: &AppState) -> Result<(), AppError> {
     }
 }
 
+/// The list of worlds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WorldList {
+    pub worlds: Vec<WorldInfo>,
+    /// The most worlds the server holds (`--max-worlds`).
+    pub max: usize,
+}
+
 /// `POST /api/worlds` → 201 {id, token, url, expires_at, fixtures}.
+#[utoipa::path(post, path = "/worlds", tag = "worlds", request_body(content = Option<NewWorldRequest>, description = "Every field optional; no body is `{}`."), responses(
+    (status = 201, description = "The world, and its own admin token (shown only here).", body = MadeWorld),
+    (status = 400, description = "The body is not JSON of the schema: a field is unknown, or `fixtures`, `ttl_minutes` or `clock` is not a valid value (the message names it); nothing was made.", body = ApiError),
+    (status = 404, description = "Asked inside a world: only the server makes worlds.", body = ApiError),
+    (status = 503, description = "The server holds its most worlds (`--max-worlds`); none is deleted to make room.", body = ApiError,
+        headers(("Retry-After" = i64, description = "Seconds to wait."))),
+))]
 async fn create(
     _: Admin,
     state: AppState,
@@ -185,7 +210,11 @@ async fn create(
 }
 
 /// `GET /api/worlds` → {worlds: [...], max}: oldest first, never a token.
-async fn list(_: Admin, state: AppState, headers: HeaderMap) -> Result<Response, AppError> {
+#[utoipa::path(get, path = "/worlds", tag = "worlds", responses(
+    (status = 200, description = "Every world, oldest first.", body = WorldList),
+    (status = 404, description = "Asked inside a world.", body = ApiError),
+))]
+async fn list(_: Admin, state: AppState, headers: HeaderMap) -> Result<Json<WorldList>, AppError> {
     in_default(&state)?;
     let worlds: Vec<WorldInfo> = state
         .worlds
@@ -193,15 +222,20 @@ async fn list(_: Admin, state: AppState, headers: HeaderMap) -> Result<Response,
         .iter()
         .map(|e| info(&state, &headers, e))
         .collect();
-    Ok(Json(serde_json::json!({
-        "worlds": worlds,
-        "max": state.worlds.max(),
+    Ok(Json(WorldList {
+        worlds,
+        max: state.worlds.max(),
     }))
-    .into_response())
 }
 
 /// `DELETE /api/worlds/{id}` → 204, with the server's token or that
 /// world's own; an unknown world is 404.
+#[utoipa::path(delete, path = "/worlds/{id}", tag = "worlds",
+    params(("id" = String, Path, description = "The world's id.", pattern = "^[a-z0-9]+$")),
+    responses(
+    (status = 204, description = "Deleted, with its data."),
+    (status = 404, description = "No such world (or asked inside a world).", body = ApiError),
+))]
 async fn remove(
     state: AppState,
     Path(id): Path<String>,
@@ -222,4 +256,35 @@ async fn remove(
         return Err(AppError::NotFoundMsg(format!("no world `{id}`")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_body_null_and_an_empty_object_are_the_same_request() {
+        for body in ["", "  ", "null", "{}"] {
+            let new = read_request(body.as_bytes()).unwrap();
+            assert_eq!(new.fixtures, Fixtures::Demo, "{body:?}");
+            assert_eq!(new.ttl_secs, crate::limits::WORLD_TTL_MINUTES * 60);
+            assert!(new.clock.is_none());
+        }
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        for (body, name) in [
+            (r#"{"fixtures":"full"}"#, "fixtures"),
+            (r#"{"ttl_minutes":0}"#, "ttl_minutes"),
+            (r#"{"clock":"soon"}"#, "clock"),
+            (r#"{"x":1}"#, "x"),
+            ("[]", "request"),
+        ] {
+            match read_request(body.as_bytes()) {
+                Err(AppError::BadRequest(m)) => assert!(m.contains(name), "{body}: {m}"),
+                other => panic!("{body}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
 }
