@@ -976,6 +976,12 @@ const KNOWN_CIRCLES: &[(&[&str], &str)] = &[
         &["scenario::junit", "scenario::run"],
         "run.rs writes the JUnit report with junit::report, which reads run::Outcome",
     ),
+    (
+        &["web::qa::api", "web::qa::openapi", "web::qa::worlds"],
+        "openapi.rs builds the documented router from api::router and \
+         worlds::router, and they take ApiError and the parameter helpers from \
+         openapi.rs (api.rs also mounts openapi::serve)",
+    ),
 ];
 
 #[test]
