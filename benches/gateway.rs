@@ -47,7 +47,13 @@
 //!
 //! Environment: `BENCH_SECS` (seconds per measured run, default 3),
 //! `BENCH_PAIRS` (default 9; `0` prints only the sanitizer's in-process
-//! figure, the quick loop while working on the sanitizer). Many short pairs
+//! figure, the quick loop while working on the sanitizer),
+//! `BENCH_OTHER_GARAKE` (another garake executable, say a release build of
+//! an earlier commit: started the same way beside this build's, each pair
+//! becomes a round of three whose order turns from round to round, and the
+//! report adds the other's ratio to the proxy and, pair by pair, this
+//! build's requests per second and CPU per answer over the other's — a
+//! change decided by measurement in one run). Many short pairs
 //! rather than a few long ones: on a shared machine the speed of both
 //! servers drifts over tens of seconds, and the two runs of a short pair
 //! see much the same machine; the median of nine is steadier than of five.
@@ -356,8 +362,8 @@ fn menus(dir: &Path, upstream: &str) -> std::path::PathBuf {
     menus
 }
 
-fn garake(menus: &Path) -> Spawned {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_garake"));
+fn garake(binary: &Path, menus: &Path) -> Spawned {
+    let mut command = Command::new(binary);
     command
         .args([
             "serve",
@@ -700,6 +706,62 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// One server wrk loads: its name in the report, its URL and process id,
+/// and for a garake its address, gateway path and session (to check the
+/// page again after the load).
+struct Target {
+    name: &'static str,
+    url: String,
+    pid: u32,
+    gateway: Option<(String, String, String)>,
+}
+
+/// One run of one target and the CPU time its process spent per answer.
+#[derive(Clone, Copy)]
+struct Sample {
+    run: Run,
+    cpu_us: f64,
+}
+
+/// A run of `target` with its progress line; its process's CPU time per
+/// answer is read around it (steadier than requests per second on a shared
+/// machine, and what a change to garake moves).
+fn sample(label: &str, target: &Target, secs: u64) -> Sample {
+    let before = cpu_secs(target.pid);
+    let run = measured(label, &target.url, secs);
+    let cpu_us = (cpu_secs(target.pid) - before) * 1e6 / run.requests.max(1) as f64;
+    Sample { run, cpu_us }
+}
+
+/// The median of `ratios`, their lowest and highest, and how many reach `goal`.
+fn spread(ratios: &[f64], goal: f64) -> (f64, f64, f64, usize) {
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let met = ratios.iter().filter(|&&r| r >= goal).count();
+    (median(ratios.to_vec()), low, high, met)
+}
+
+/// A garake server started from `binary`, its session powered on and its
+/// gateway page checked; returns it with the page's URL and size.
+fn start_garake(
+    name: &'static str,
+    binary: &Path,
+    menus: &Path,
+    upstream: &str,
+) -> (Spawned, Target, usize) {
+    let server = garake(binary, menus);
+    let sid = power_on(&server.addr);
+    let path = format!("/s/{sid}/g/{SITE}/index.html");
+    let size = check_gateway(&server.addr, &path, &sid, upstream);
+    let target = Target {
+        name,
+        url: format!("http://{}{path}", server.addr),
+        pid: server.child.id(),
+        gateway: Some((server.addr.clone(), path, sid)),
+    };
+    (server, target, size)
+}
+
 fn main() {
     if let Ok(upstream) = std::env::var(PROXY_FOR) {
         // Started by `proxy_process`: serve until killed.
@@ -714,6 +776,7 @@ fn main() {
     }
     let secs = env_num("BENCH_SECS", 3).max(1);
     let pairs = env_num("BENCH_PAIRS", 9);
+    let other = std::env::var_os("BENCH_OTHER_GARAKE").map(std::path::PathBuf::from);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = tempfile::tempdir().expect("a temporary directory");
 
@@ -731,13 +794,20 @@ fn main() {
     );
     let proxy_server = proxy_process(&up);
     let proxy_addr = proxy_server.addr.clone();
-    let proxy_pid = proxy_server.child.id();
     let menus = menus(dir.path(), &up);
-    let server = garake(&menus);
-    let pid = server.child.id();
-    let sid = power_on(&server.addr);
-    let path = format!("/s/{sid}/g/{SITE}/index.html");
-    let gateway_size = check_gateway(&server.addr, &path, &sid, &up);
+    let (server, garake_target, gateway_size) = start_garake(
+        "garake",
+        Path::new(env!("CARGO_BIN_EXE_garake")),
+        &menus,
+        &up,
+    );
+    let mut targets = vec![garake_target];
+    let other_server = other.as_deref().map(|binary| {
+        let (server, target, size) = start_garake("other", binary, &menus, &up);
+        assert_eq!(size, gateway_size, "both garakes give the same page");
+        targets.push(target);
+        server
+    });
     let via_proxy = get(&proxy_addr, "/cp/index.html");
     assert_eq!(
         via_proxy.status, 200,
@@ -749,41 +819,45 @@ fn main() {
         page_size,
         "the proxy passes the page unchanged"
     );
-    let garake_url = format!("http://{}{path}", server.addr);
-    let proxy_url = format!("http://{proxy_addr}/cp/index.html");
-    let rss_before = rss_mib(pid);
+    // garake, the other garake if any, the proxy last.
+    targets.push(Target {
+        name: "proxy",
+        url: format!("http://{proxy_addr}/cp/index.html"),
+        pid: proxy_server.child.id(),
+        gateway: None,
+    });
+    let garakes = targets.len() - 1;
+    let rss_before: Vec<f64> = targets[..garakes].iter().map(|t| rss_mib(t.pid)).collect();
 
-    eprintln!(
-        "garake {} (pid {pid}), proxy {proxy_addr}, upstream {up}",
-        server.addr
-    );
-    measured("warm-up garake", &garake_url, WARMUP_SECS);
-    measured("warm-up proxy", &proxy_url, WARMUP_SECS);
-
-    let mut rows = Vec::new();
-    for pair in 1..=pairs {
-        let label_g = format!("pair {pair}/{pairs} garake");
-        let label_p = format!("pair {pair}/{pairs} proxy");
-        // Each server's own CPU time per answer: steadier than requests
-        // per second on a shared machine, and what a change to garake moves.
-        let measured_on = |label: &str, url: &str, pid: u32| {
-            let before = cpu_secs(pid);
-            let run = measured(label, url, secs);
-            let cpu_us = (cpu_secs(pid) - before) * 1e6 / run.requests.max(1) as f64;
-            (run, cpu_us)
-        };
-        let ((g, cpu_us), (p, proxy_us)) = if pair % 2 == 1 {
-            let g = measured_on(&label_g, &garake_url, pid);
-            (g, measured_on(&label_p, &proxy_url, proxy_pid))
-        } else {
-            let p = measured_on(&label_p, &proxy_url, proxy_pid);
-            (measured_on(&label_g, &garake_url, pid), p)
-        };
-        rows.push((g, p, cpu_us, proxy_us));
+    for t in &targets {
+        eprintln!("{} {} (pid {})", t.name, t.url, t.pid);
     }
-    let rss_after = rss_mib(pid);
-    // The session is still alive and the page still goes through the gateway.
-    check_gateway(&server.addr, &path, &sid, &up);
+    for t in &targets {
+        measured(&format!("warm-up {}", t.name), &t.url, WARMUP_SECS);
+    }
+
+    // Each pair (a round of three with another garake) runs every target
+    // once; which goes first turns from pair to pair.
+    let mut rows: Vec<Vec<Sample>> = Vec::new();
+    for pair in 1..=pairs {
+        let n = targets.len();
+        let mut row: Vec<Option<Sample>> = vec![None; n];
+        for k in 0..n {
+            let i = (k + (pair as usize - 1)) % n;
+            let label = format!("pair {pair}/{pairs} {}", targets[i].name);
+            row[i] = Some(sample(&label, &targets[i], secs));
+        }
+        rows.push(
+            row.into_iter()
+                .map(|s| s.expect("every target ran"))
+                .collect(),
+        );
+    }
+    let rss_after: Vec<f64> = targets[..garakes].iter().map(|t| rss_mib(t.pid)).collect();
+    // The sessions are still alive and the page still goes through the gateway.
+    for (addr, path, sid) in targets.iter().filter_map(|t| t.gateway.as_ref()) {
+        check_gateway(addr, path, sid, &up);
+    }
 
     println!("# garake gateway benchmark");
     println!();
@@ -791,55 +865,101 @@ fn main() {
         "{cores} cores; wrk -t2 -c32, {secs} s per run, {pairs} pairs (after {WARMUP_SECS} s warm-up of each); \
          upstream page {page_size} bytes Shift_JIS cHTML, {gateway_size} bytes as the P903i gets it through garake."
     );
-    println!();
-    println!("| pair | garake req/s | avg ms | p99 ms | garake CPU µs/answer | proxy req/s | avg ms | p99 ms | proxy CPU µs/answer | ratio |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut ratios = Vec::new();
-    let mut problems = Vec::new();
-    let mut cpus = Vec::new();
-    let mut proxy_cpus = Vec::new();
-    for (i, (g, p, cpu_us, proxy_us)) in rows.iter().enumerate() {
-        cpus.push(*cpu_us);
-        proxy_cpus.push(*proxy_us);
-        let ratio = if p.rps > 0.0 { g.rps / p.rps } else { f64::NAN };
-        ratios.push(ratio);
-        for (who, run) in [("garake", g), ("proxy", p)] {
-            if let Some(problem) = run.problem() {
-                problems.push(format!("pair {}: {who}: {problem}", i + 1));
-            }
-        }
+    if let Some(binary) = &other {
+        println!();
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {cpu_us:.1} | {:.0} | {:.2} | {:.2} | {proxy_us:.1} | {ratio:.2} |",
-            i + 1,
-            g.rps,
-            g.avg_ms,
-            g.p99_ms,
-            p.rps,
-            p.avg_ms,
-            p.p99_ms
+            "garake: this tree's build; other: {} — each pair is a round of the three, \
+             which goes first turning from round to round.",
+            binary.display()
         );
     }
-    let (low, high) = ratios
+    println!();
+    let mut head = String::from("| pair |");
+    let mut rule = String::from("|---:|");
+    for t in &targets {
+        head.push_str(&format!(
+            " {0} req/s | avg ms | p99 ms | {0} CPU µs/answer |",
+            t.name
+        ));
+        rule.push_str("---:|---:|---:|---:|");
+    }
+    for t in &targets[..garakes] {
+        head.push_str(&format!(" {}/proxy |", t.name));
+        rule.push_str("---:|");
+    }
+    if garakes == 2 {
+        head.push_str(" garake/other | CPU garake/other |");
+        rule.push_str("---:|---:|");
+    }
+    println!("{head}");
+    println!("{rule}");
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    let mut problems = Vec::new();
+    let mut to_proxy = vec![Vec::new(); garakes];
+    let mut cpus = vec![Vec::new(); targets.len()];
+    let (mut between, mut cpu_between) = (Vec::new(), Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let mut line = format!("| {} |", i + 1);
+        for (k, (t, s)) in targets.iter().zip(row).enumerate() {
+            cpus[k].push(s.cpu_us);
+            if let Some(problem) = s.run.problem() {
+                problems.push(format!("pair {}: {}: {problem}", i + 1, t.name));
+            }
+            line.push_str(&format!(
+                " {:.0} | {:.2} | {:.2} | {:.1} |",
+                s.run.rps, s.run.avg_ms, s.run.p99_ms, s.cpu_us
+            ));
+        }
+        let proxy = row[garakes].run.rps;
+        for (k, list) in to_proxy.iter_mut().enumerate() {
+            let r = ratio(row[k].run.rps, proxy);
+            list.push(r);
+            line.push_str(&format!(" {r:.2} |"));
+        }
+        if garakes == 2 {
+            let r = ratio(row[0].run.rps, row[1].run.rps);
+            let c = ratio(row[0].cpu_us, row[1].cpu_us);
+            between.push(r);
+            cpu_between.push(c);
+            line.push_str(&format!(" {r:.3} | {c:.3} |"));
+        }
+        println!("{line}");
+    }
+    println!();
+    let cpu_medians: Vec<String> = targets
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &r| {
-            (l.min(r), h.max(r))
-        });
-    let met = ratios.iter().filter(|&&r| r >= GOAL).count();
-    let med = median(ratios);
-    println!();
+        .zip(&cpus)
+        .map(|(t, c)| format!("{} {:.1} µs", t.name, median(c.clone())))
+        .collect();
     println!(
-        "CPU per answer (user + system of each server's process, from /proc): garake median \
-         {:.1} µs, the proxy {:.1} µs; the sanitizer alone, in-process: {sanitizer:.1} µs per page.",
-        median(cpus),
-        median(proxy_cpus)
+        "CPU per answer (user + system of each server's process, from /proc), medians: {}; \
+         the sanitizer alone, in-process: {sanitizer:.1} µs per page.",
+        cpu_medians.join(", ")
     );
-    println!(
-        "Median ratio garake/proxy: **{med:.2}×** (goal ≥ {GOAL}×) {}; single pairs \
-         {low:.2}–{high:.2}×, {met} of {pairs} at the goal or above.",
-        if med >= GOAL { "✓" } else { "✗" }
-    );
+    for (t, list) in targets.iter().zip(&to_proxy) {
+        let (med, low, high, met) = spread(list, GOAL);
+        println!(
+            "Median ratio {}/proxy: **{med:.2}×** (goal ≥ {GOAL}×) {}; single pairs \
+             {low:.2}–{high:.2}×, {met} of {pairs} at the goal or above.",
+            t.name,
+            if med >= GOAL { "✓" } else { "✗" }
+        );
+    }
+    if garakes == 2 {
+        let (med, low, high, _) = spread(&between, 1.0);
+        let (cpu_med, cpu_low, cpu_high, _) = spread(&cpu_between, 1.0);
+        println!(
+            "garake/other, pair by pair: req/s median **{med:.3}×** ({low:.3}–{high:.3}×); \
+             CPU per answer median {cpu_med:.3}× ({cpu_low:.3}–{cpu_high:.3}×)."
+        );
+    }
     println!();
-    println!("garake RSS: {rss_before:.1} MiB before the load, {rss_after:.1} MiB after.");
+    for (k, t) in targets[..garakes].iter().enumerate() {
+        println!(
+            "{} RSS: {:.1} MiB before the load, {:.1} MiB after.",
+            t.name, rss_before[k], rss_after[k]
+        );
+    }
     if !problems.is_empty() {
         println!();
         println!("**Invalid runs** (non-2xx answers or socket errors):");
@@ -847,6 +967,7 @@ fn main() {
             println!("- {p}");
         }
         drop(server);
+        drop(other_server);
         drop(proxy_server);
         std::process::exit(1);
     }

@@ -62,9 +62,10 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub const COOKIES_PER_SITE: usize = 20;
 pub const COOKIE_BYTES: usize = 4096;
 pub const COOKIE_JAR_BYTES: usize = 8 * 1024 * 1024;
-/// Connections to content providers kept open for the next request, in all
-/// (beyond it a connection is closed once its answer is read), and how long
-/// one may sit unused before it is closed.
+/// Connections to content providers kept open for the next request, per site
+/// (the sites are those of the menu files; beyond it a connection is closed
+/// once its answer is read), and how long one may sit unused before it is
+/// closed.
 pub const GATEWAY_IDLE_CONNECTIONS: usize = 32;
 pub const GATEWAY_IDLE: Duration = Duration::from_secs(30);
 

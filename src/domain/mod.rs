@@ -8,6 +8,9 @@ mod pin;
 pub use msisdn::Msisdn;
 pub use pin::{Pin, PinError};
 
+/// The carrier's mail domain: every line's address is `local@MAIL_DOMAIN`.
+pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
+
 /// The i-mode password of a new line, and what every reset returns to.
 pub const DEFAULT_PIN: &str = "0000";
 

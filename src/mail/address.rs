@@ -4,8 +4,9 @@
 
 use std::fmt;
 
-/// The carrier's mail domain.
-pub const MAIL_DOMAIN: &str = "docomo.ne.jp";
+/// The carrier's mail domain (defined with the other domain values, where
+/// the store reads it too).
+pub use crate::domain::MAIL_DOMAIN;
 
 /// Checks an address enough to route it: `local@domain`, a dot in the domain,
 /// printable ASCII, at most 254 characters.

@@ -7,8 +7,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::error::Error;
-use crate::domain::Msisdn;
-use crate::mail::address::MAIL_DOMAIN;
+use crate::domain::{Msisdn, MAIL_DOMAIN};
 
 /// A line's public state: settings and lock flags, never a secret.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]

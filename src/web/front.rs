@@ -180,11 +180,6 @@ impl App {
     }
 }
 
-/// Marks an answer whose links already carry the world's prefix (or that is
-/// not garake's page at all): the front leaves its body as it is.
-#[derive(Clone, Copy)]
-pub struct Based;
-
 /// A world's answer with its prefix before every root-relative link of an
 /// HTML page (its `Location` got it in `Finish`).
 async fn rebase_answer(response: Response, base: &str) -> Response {
@@ -192,7 +187,7 @@ async fn rebase_answer(response: Response, base: &str) -> Response {
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if !html || response.extensions().get::<Based>().is_some() {
+    if !html || response.extensions().get::<super::page::Based>().is_some() {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -10,6 +10,11 @@ use crate::error::AppError;
 use crate::handset::{encode_page_for, Charset, FormData, Pictograms};
 use crate::views::Ctx;
 
+/// Marks an answer whose links already carry the world's prefix (or that is
+/// not garake's page at all): the front leaves its body as it is.
+#[derive(Clone, Copy)]
+pub struct Based;
+
 /// A rendered handset page, encoded in the profile's charset on the way out.
 pub struct Page {
     body: Body,

@@ -312,20 +312,19 @@ impl AppState {
 
     /// Forgets everything that has expired or outgrown its bound in this
     /// world: sessions, PC logins, cookies of forgotten sessions, throttle
-    /// keys, old mail and log rows; and the server's idle Argon2 slots and
-    /// gateway connections. Blocking (it runs a database transaction);
-    /// `serve` calls it every minute, tests call it directly.
+    /// keys, old mail and log rows; and the server's idle Argon2 slots (the
+    /// gateway's client closes its idle connections itself). Blocking (it runs
+    /// a database transaction); `serve` calls it every minute, tests call it
+    /// directly.
     pub fn sweep(&self) -> Result<Sweep, AppError> {
         let sessions = self.sessions.sweep();
         let pc_logins = self.pc_logins.sweep();
         self.pins.release_idle(crate::limits::ARGON2_IDLE);
-        let gateway_connections = self.upstreams.sweep();
         let (cookies, throttle, mail, logs) = self.world.sweep_store()?;
         Ok(Sweep {
             sessions,
             pc_logins,
             cookies,
-            gateway_connections,
             throttle,
             mail,
             logs,
@@ -430,8 +429,6 @@ pub struct Sweep {
     pub sessions: usize,
     pub pc_logins: usize,
     pub cookies: usize,
-    /// Connections to content providers closed after sitting unused.
-    pub gateway_connections: usize,
     pub throttle: usize,
     pub mail: usize,
     pub logs: usize,

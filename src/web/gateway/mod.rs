@@ -423,7 +423,7 @@ async fn forward(state: AppState, c: Call, via: Via) -> Result<Response, AppErro
         .into_response();
     *response.body_mut() = Body::new(Charged::new(Bytes::from(page), charge));
     // Its links were written with the world's prefix (`rewrite`).
-    response.extensions_mut().insert(crate::web::front::Based);
+    response.extensions_mut().insert(crate::web::page::Based);
     if let Some(removed) = report
         .summary()
         .and_then(|s| HeaderValue::from_str(&s).ok())
@@ -498,7 +498,7 @@ fn passed(
     let mut r = (status, Body::new(Charged::new(bytes, charge))).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, named);
     // Not garake's page: nothing in it is changed on the way out.
-    r.extensions_mut().insert(crate::web::front::Based);
+    r.extensions_mut().insert(crate::web::page::Based);
     r
 }
 
