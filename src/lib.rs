@@ -148,10 +148,7 @@ pub fn build(config: &Config) -> Result<AppState, StartError> {
         },
     );
     // Worlds made before a restart are listed again (their files stay closed).
-    state
-        .worlds
-        .load(state.server())
-        .map_err(StartError::Fixtures)?;
+    state.worlds.load().map_err(StartError::Fixtures)?;
     Ok(state)
 }
 
@@ -232,7 +229,11 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     // The worlds' templates are made once, now, so that the first world is quick.
     let preparing = state.clone();
     tasks.push(tokio::spawn(async move {
-        if let Err(e) = preparing.worlds.prepare(preparing.server()).await {
+        if let Err(e) = preparing
+            .worlds
+            .prepare(&preparing.server().template_maker())
+            .await
+        {
             tracing::warn!(error = ?e, "the worlds' templates could not be made");
         }
     }));
@@ -316,7 +317,7 @@ async fn sweeper(state: AppState) {
             Ok(Err(e)) => tracing::warn!(error = ?e, "sweep failed"),
             Err(e) => tracing::warn!(error = %e, "sweep panicked"),
         }
-        match state.worlds.sweep().await {
+        match state.server().sweep_worlds_at(clock::real_now()).await {
             Ok(report) if report == Default::default() => {}
             Ok(report) => tracing::debug!(?report, "worlds swept"),
             Err(e) => tracing::warn!(error = ?e, "the worlds' sweep failed"),

@@ -958,70 +958,18 @@ fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Circles the code had when this check came, each to be broken by the
-/// code's owner and then struck from this list (the test fails on a listed
-/// circle that is gone, so the list only shrinks): the modules, and why.
-const KNOWN_CIRCLES: &[(&[&str], &str)] = &[
-    (
-        &["store", "store::worlds"],
-        "store/mod.rs copies a world's database with worlds::copy and \
-         worlds::image; store/worlds.rs writes through super::Conn and super::write_tx",
-    ),
-    (
-        &["web::state", "web::worlds"],
-        "the Server holds the Worlds; worlds.rs makes each world's Lasting, \
-         Place and World from state.rs",
-    ),
-    (
-        &["scenario::junit", "scenario::run"],
-        "run.rs writes the JUnit report with junit::report, which reads run::Outcome",
-    ),
-    (
-        &["web::qa::api", "web::qa::openapi", "web::qa::worlds"],
-        "openapi.rs builds the documented router from api::router and \
-         worlds::router, and they take ApiError and the parameter helpers from \
-         openapi.rs (api.rs also mounts openapi::serve)",
-    ),
-];
-
 #[test]
 fn no_import_circle_between_modules() {
     let report = this_crate();
-    let known = |modules: &[String]| {
-        KNOWN_CIRCLES.iter().any(|(listed, _)| {
-            listed
-                .iter()
-                .copied()
-                .eq(modules.iter().map(String::as_str))
-        })
-    };
     let circles: Vec<String> = report
         .circles
         .iter()
-        .filter(|(modules, _)| !known(modules))
         .map(|(modules, why)| format!("{}\n    {}", modules.join(", "), why.join("\n    ")))
         .collect();
     assert!(
         circles.is_empty(),
         "import circles between modules:\n  {}",
         circles.join("\n  ")
-    );
-    let gone: Vec<String> = KNOWN_CIRCLES
-        .iter()
-        .filter(|(listed, _)| {
-            !report.circles.iter().any(|(modules, _)| {
-                listed
-                    .iter()
-                    .copied()
-                    .eq(modules.iter().map(String::as_str))
-            })
-        })
-        .map(|(listed, _)| listed.join(", "))
-        .collect();
-    assert!(
-        gone.is_empty(),
-        "no longer a circle, strike it from KNOWN_CIRCLES: {}",
-        gone.join("; ")
     );
     // The graph was built: the gateway's handlers reach the gateway.
     assert!(report.graph["web::gateway"].contains("gateway"));

@@ -1,6 +1,6 @@
 //! JUnit XML for CI systems: one test case per scenario.
 
-use super::run::Outcome;
+use super::Outcome;
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

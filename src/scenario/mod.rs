@@ -71,3 +71,42 @@ impl std::fmt::Display for Action {
         }
     }
 }
+
+/// How one step went.
+#[derive(Clone, Debug)]
+pub struct StepOutcome {
+    pub n: usize,
+    pub what: String,
+    pub ms: u128,
+    /// Why it failed: the expectation and what the page showed.
+    pub failure: Option<String>,
+}
+
+/// How one scenario went.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub file: String,
+    pub name: String,
+    pub ms: u128,
+    pub steps: Vec<StepOutcome>,
+    /// A failure before any step could run (the world could not be made).
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.steps.iter().all(|s| s.failure.is_none())
+    }
+
+    /// The first failure: a one-line message and its details.
+    pub fn failure(&self) -> Option<(String, String)> {
+        if let Some(e) = &self.error {
+            return Some((e.clone(), e.clone()));
+        }
+        self.steps.iter().find_map(|s| {
+            s.failure
+                .as_ref()
+                .map(|f| (format!("step {} ({}) failed", s.n, s.what), f.clone()))
+        })
+    }
+}

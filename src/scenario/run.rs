@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::browse::{self, Fetched, Form, Reading};
 use crate::handset::{Catalogue, Charset, Profile};
 
-use super::{Action, Scenario, Step};
+use super::{Action, Outcome, Scenario, Step, StepOutcome};
 
 /// How to replay.
 pub struct Options {
@@ -21,45 +21,6 @@ pub struct Options {
     pub jobs: usize,
     /// Where failing pages are written.
     pub pages: PathBuf,
-}
-
-/// How one step went.
-#[derive(Clone, Debug)]
-pub struct StepOutcome {
-    pub n: usize,
-    pub what: String,
-    pub ms: u128,
-    /// Why it failed: the expectation and what the page showed.
-    pub failure: Option<String>,
-}
-
-/// How one scenario went.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub file: String,
-    pub name: String,
-    pub ms: u128,
-    pub steps: Vec<StepOutcome>,
-    /// A failure before any step could run (the world could not be made).
-    pub error: Option<String>,
-}
-
-impl Outcome {
-    pub fn passed(&self) -> bool {
-        self.error.is_none() && self.steps.iter().all(|s| s.failure.is_none())
-    }
-
-    /// The first failure: a one-line message and its details.
-    pub fn failure(&self) -> Option<(String, String)> {
-        if let Some(e) = &self.error {
-            return Some((e.clone(), e.clone()));
-        }
-        self.steps.iter().find_map(|s| {
-            s.failure
-                .as_ref()
-                .map(|f| (format!("step {} ({}) failed", s.n, s.what), f.clone()))
-        })
-    }
 }
 
 /// A problem that stops the whole replay (exit 2): the server cannot be

@@ -283,7 +283,12 @@ impl Db {
     /// A new in-memory database holding a copy of `template`'s.
     pub fn copy_in_memory(template: &Db) -> Result<Db, Error> {
         Db::open_with(":memory:", |to| {
-            template.with_store(|from| worlds::copy(from, to))
+            template.with_store(|from| {
+                // All pages in one step: the template is small and no one writes it.
+                let backup = rusqlite::backup::Backup::new(from, to)?;
+                backup.run_to_completion(i32::MAX, std::time::Duration::ZERO, None)?;
+                Ok(())
+            })
         })
     }
 
@@ -314,7 +319,7 @@ impl Db {
 
     /// The whole database as one image.
     pub fn image(&self) -> Result<Vec<u8>, Error> {
-        self.with_store(worlds::image)
+        self.with_store(|c| Ok(c.serialize(rusqlite::MAIN_DB)?.to_vec()))
     }
 
     /// Runs `f` with a pooled connection, for the store's own use.

@@ -1,5 +1,4 @@
-//! The registry of worlds (table `worlds` of the default world's database)
-//! and the copying of a template database into a new world's.
+//! The registry of worlds (table `worlds` of the default world's database).
 
 use rusqlite::{params, Connection};
 
@@ -79,19 +78,4 @@ pub fn delete(conn: &Connection, id: &str) -> Result<bool, Error> {
         .prepare_cached("DELETE FROM worlds WHERE id = ?1")?
         .execute([id])?
         > 0)
-}
-
-/// The whole database behind `conn` as one image (what a new world's file
-/// starts as).
-pub fn image(conn: &Connection) -> Result<Vec<u8>, Error> {
-    Ok(conn.serialize(rusqlite::MAIN_DB)?.to_vec())
-}
-
-/// Copies the database behind `from` into the one behind `to` (an empty
-/// in-memory database).
-pub fn copy(from: &Connection, to: &mut Connection) -> Result<(), Error> {
-    let backup = rusqlite::backup::Backup::new(from, to)?;
-    // All pages in one step: the template is small and no one writes it.
-    backup.run_to_completion(i32::MAX, std::time::Duration::ZERO, None)?;
-    Ok(())
 }

@@ -50,7 +50,7 @@ pub(crate) fn error_page(
         }
     };
     if path == "/api" || path.starts_with("/api/") || path == "/metrics" {
-        let body = super::qa::openapi::ApiError { error: mark.detail };
+        let body = super::qa::schema::ApiError { error: mark.detail };
         let mut json = (status, axum::Json(body)).into_response();
         if mark.kind == ErrorKind::Unauthorized {
             json.headers_mut()

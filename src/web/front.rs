@@ -152,7 +152,7 @@ impl App {
         let req = Request::from_parts(parts, body);
         let app = self.clone();
         AppFuture::Gateway(Box::pin(async move {
-            let world = match app.state.worlds.open(app.state.server(), &entry).await {
+            let world = match app.state.server().open_world(&entry).await {
                 Ok(world) => world,
                 Err(e) => return e.into_response(),
             };

@@ -15,7 +15,11 @@ use crate::session::{Session, Sessions};
 use crate::store::Db;
 use crate::views::Ctx;
 
+use super::worlds::{Caps, Lasting, Place, TemplateMaker, Worlds};
 use super::{headers, page, page_cache, pc_session};
+
+/// A world as the registry lists it.
+pub type WorldEntry = super::worlds::Entry<World>;
 
 /// The configured parts of the state (from `Config`).
 pub struct Options {
@@ -63,59 +67,6 @@ pub struct World {
     server: Arc<Server>,
 }
 
-/// A world's name and the prefix of its pages: the default world has none
-/// and its pages at `/`; any other lives under `/w/{id}`.
-#[derive(Clone, Debug)]
-pub struct Place {
-    /// A number for this run of the server (0: the default world).
-    pub key: u32,
-    pub id: Option<Arc<str>>,
-    /// `""` or `/w/{id}`: what every path of this world starts with.
-    pub base: Arc<str>,
-}
-
-impl Place {
-    pub fn default_world() -> Place {
-        Place {
-            key: 0,
-            id: None,
-            base: Arc::from(""),
-        }
-    }
-}
-
-/// The parts of a world kept in memory while its database is closed (an
-/// idle world holds no open file, but its sessions and clock go on).
-#[derive(Clone)]
-pub struct Lasting {
-    pub clock: Clock,
-    pub sessions: Sessions,
-    pub pc_logins: pc_session::PcLogins,
-    pub cookies: Arc<crate::gateway::CookieJar>,
-}
-
-impl Lasting {
-    /// A world's lasting parts on `clock`, counted against the server's caps.
-    pub fn new(server: &Server, clock: Clock) -> Lasting {
-        let limits = &server.limits;
-        Lasting {
-            sessions: Sessions::sharing(
-                clock.clone(),
-                limits.max_sessions,
-                limits.sessions_per_line,
-                server.session_count.clone(),
-            ),
-            pc_logins: pc_session::pc_logins_sharing(
-                &clock,
-                limits.max_pc_logins,
-                server.pc_login_count.clone(),
-            ),
-            cookies: Arc::default(),
-            clock,
-        }
-    }
-}
-
 /// What every world shares: the menus and the handset catalogue, the Argon2
 /// slots, the gateway's client and its bounds, the caps on sessions and PC
 /// logins, the page cache, the worlds, the limits and the metrics.
@@ -126,7 +77,7 @@ pub struct Server {
     pub session_count: Arc<std::sync::atomic::AtomicUsize>,
     pub pc_login_count: Arc<std::sync::atomic::AtomicUsize>,
     /// Every world but the default one.
-    pub worlds: super::worlds::Worlds,
+    pub worlds: Worlds<World>,
     /// Whether the power-on page offers private demos.
     pub public_worlds: bool,
     pub pins: PinHasher,
@@ -239,14 +190,21 @@ impl Server {
         options: Options,
     ) -> Server {
         let limits = options.limits;
+        let caps = Caps {
+            max_sessions: limits.max_sessions,
+            sessions_per_line: limits.sessions_per_line,
+            max_pc_logins: limits.max_pc_logins,
+            session_count: Arc::default(),
+            pc_login_count: Arc::default(),
+        };
         let routes = crate::gateway::Route::all(
             menu.sites()
                 .filter_map(|s| Some((s.upstream.as_deref()?, s.id.as_str()))),
         );
         Server {
-            session_count: Arc::default(),
-            pc_login_count: Arc::default(),
-            worlds: super::worlds::Worlds::new(options.worlds_dir, limits.max_worlds),
+            session_count: caps.session_count.clone(),
+            pc_login_count: caps.pc_login_count.clone(),
+            worlds: Worlds::new(options.worlds_dir, limits.max_worlds, caps.clone()),
             public_worlds: options.public_worlds,
             all_events: crate::events::Tap::default(),
             menu,
@@ -279,6 +237,62 @@ impl Server {
     }
 }
 
+impl Server {
+    /// How this server makes a world's template: the demo fixtures (the
+    /// secrets hashed here, once) or none, and the server's settings.
+    pub fn template_maker(self: &Arc<Self>) -> TemplateMaker {
+        let server = self.clone();
+        Arc::new(move |fixtures| server.world_template(fixtures))
+    }
+
+    fn world_template(&self, fixtures: super::worlds::Fixtures) -> Result<Db, AppError> {
+        let db = Db::open(":memory:")?;
+        let now = crate::clock::real_now();
+        let mailbox = self.limits.mailbox_messages.to_string();
+        db.with_conn(|c| {
+            if fixtures == super::worlds::Fixtures::Demo {
+                crate::services::fixtures::restore(c, &self.pins, &self.partners, now)?;
+            }
+            // Outbox mail of a world stays in its outbox (the relay sends the
+            // default world's).
+            use crate::store::server::{set, Setting};
+            set(c, Setting::SmtpRelay, None)?;
+            set(c, Setting::MailboxMessages, Some(&mailbox))?;
+            Ok(())
+        })?;
+        self.pins.release_idle(std::time::Duration::ZERO);
+        Ok(db)
+    }
+
+    /// Makes a world (`Worlds::create` with this server's templates).
+    pub async fn create_world(
+        self: &Arc<Self>,
+        new: super::worlds::NewWorld,
+    ) -> Result<super::worlds::Made<World>, AppError> {
+        self.worlds.create(&self.template_maker(), new).await
+    }
+
+    /// The open world of `entry`, opened on this server if it was closed.
+    pub async fn open_world(
+        self: &Arc<Self>,
+        entry: &Arc<WorldEntry>,
+    ) -> Result<Arc<World>, AppError> {
+        let server = self.clone();
+        self.worlds
+            .open(entry, move |db, lasting, place| {
+                World::new(db, lasting, place, server)
+            })
+            .await
+    }
+
+    /// The worlds' sweep as at real time `now`, each open world's store swept too.
+    pub async fn sweep_worlds_at(&self, now: i64) -> Result<super::worlds::WorldSweep, AppError> {
+        self.worlds
+            .sweep_at(now, |world: &World| world.sweep_store().map(drop))
+            .await
+    }
+}
+
 impl AppState {
     /// The server and its default world (the database garake was started with).
     pub fn new(
@@ -291,7 +305,7 @@ impl AppState {
     ) -> AppState {
         let server = Arc::new(Server::new(menu, partners, pins, options));
         server.worlds.attach(db.clone());
-        let lasting = Lasting::new(&server, clock);
+        let lasting = Lasting::new(server.worlds.caps(), clock);
         AppState::of(Arc::new(World::new(
             db,
             lasting,

@@ -24,12 +24,75 @@ use crate::clock::{real_now, Clock};
 use crate::error::AppError;
 use crate::store::{self, Db};
 
-use super::state::{Lasting, Place, Server, World};
+use super::pc_session;
 
 /// The characters of a world's id: 20 hex digits, 80 random bits.
 pub const ID_BYTES: usize = 10;
 /// A world's own admin token: 40 hex digits, 160 random bits.
 const TOKEN_BYTES: usize = 20;
+
+/// A world's name and the prefix of its pages: the default world has none
+/// and its pages at `/`; any other lives under `/w/{id}`.
+#[derive(Clone, Debug)]
+pub struct Place {
+    /// A number for this run of the server (0: the default world).
+    pub key: u32,
+    pub id: Option<Arc<str>>,
+    /// `""` or `/w/{id}`: what every path of this world starts with.
+    pub base: Arc<str>,
+}
+
+impl Place {
+    pub fn default_world() -> Place {
+        Place {
+            key: 0,
+            id: None,
+            base: Arc::from(""),
+        }
+    }
+}
+
+/// The caps every world's sessions and logins count against together.
+#[derive(Clone)]
+pub struct Caps {
+    pub max_sessions: usize,
+    pub sessions_per_line: usize,
+    pub max_pc_logins: usize,
+    /// Handset sessions and PC logins of every world.
+    pub session_count: Arc<AtomicUsize>,
+    pub pc_login_count: Arc<AtomicUsize>,
+}
+
+/// The parts of a world kept in memory while its database is closed (an
+/// idle world holds no open file, but its sessions and clock go on).
+#[derive(Clone)]
+pub struct Lasting {
+    pub clock: Clock,
+    pub sessions: crate::session::Sessions,
+    pub pc_logins: pc_session::PcLogins,
+    pub cookies: Arc<crate::gateway::CookieJar>,
+}
+
+impl Lasting {
+    /// A world's lasting parts on `clock`, counted against the server's caps.
+    pub fn new(caps: &Caps, clock: Clock) -> Lasting {
+        Lasting {
+            sessions: crate::session::Sessions::sharing(
+                clock.clone(),
+                caps.max_sessions,
+                caps.sessions_per_line,
+                caps.session_count.clone(),
+            ),
+            pc_logins: pc_session::pc_logins_sharing(
+                &clock,
+                caps.max_pc_logins,
+                caps.pc_login_count.clone(),
+            ),
+            cookies: Arc::default(),
+            clock,
+        }
+    }
+}
 
 /// What a new world starts with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
@@ -71,13 +134,13 @@ pub struct NewWorld {
 }
 
 /// A world just made: its entry and its token (shown once, never stored).
-pub struct Made {
-    pub entry: Arc<Entry>,
+pub struct Made<W> {
+    pub entry: Arc<Entry<W>>,
     pub token: String,
 }
 
-/// One world as the registry holds it.
-pub struct Entry {
+/// One world as the registry holds it; `W` is the open world.
+pub struct Entry<W> {
     pub place: Place,
     token_sha256: [u8; 32],
     pub fixtures: Fixtures,
@@ -92,14 +155,14 @@ pub struct Entry {
     clock: Clock,
     lasting: OnceLock<Lasting>,
     /// The open world, while requests use it.
-    open: Mutex<Option<Arc<World>>>,
+    open: Mutex<Option<Arc<W>>>,
     /// An in-memory world's database (never closed: it is the only copy).
     memory: Option<Db>,
     /// A private demo's token until its power-on page has shown it once.
     unshown: Mutex<Option<String>>,
 }
 
-impl Entry {
+impl<W> Entry<W> {
     pub fn id(&self) -> &str {
         self.place.id.as_deref().unwrap_or_default()
     }
@@ -169,14 +232,15 @@ struct Templates {
     empty: Template,
 }
 
-/// The registry of worlds.
-pub struct Worlds {
+/// The registry of worlds; `W` is an open world.
+pub struct Worlds<W> {
     dir: Option<PathBuf>,
     max: usize,
     /// The default world's database, where the registry's rows are.
     registry: OnceLock<Db>,
     templates: tokio::sync::OnceCell<Arc<Templates>>,
-    entries: RwLock<HashMap<Arc<str>, Arc<Entry>>>,
+    entries: RwLock<HashMap<Arc<str>, Arc<Entry<W>>>>,
+    caps: Caps,
     /// Worlds being made, counted against the cap until they are listed.
     making: AtomicUsize,
     next_key: AtomicU32,
@@ -185,9 +249,14 @@ pub struct Worlds {
     pub fail_next_copy: std::sync::atomic::AtomicBool,
 }
 
-impl Worlds {
-    pub fn new(dir: Option<PathBuf>, max: usize) -> Worlds {
+/// What makes a template database: `Fixtures` in, an in-memory database
+/// with them (and the server's settings) out.
+pub type TemplateMaker = Arc<dyn Fn(Fixtures) -> Result<Db, AppError> + Send + Sync>;
+
+impl<W: Send + Sync + 'static> Worlds<W> {
+    pub fn new(dir: Option<PathBuf>, max: usize, caps: Caps) -> Worlds<W> {
         Worlds {
+            caps,
             dir,
             max,
             registry: OnceLock::new(),
@@ -223,11 +292,16 @@ impl Worlds {
         self.len() == 0
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry>>> {
+    /// The caps every world's sessions and logins count against.
+    pub fn caps(&self) -> &Caps {
+        &self.caps
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>>> {
         self.entries.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>>> {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -237,12 +311,12 @@ impl Worlds {
     }
 
     /// The world named `id`, if there is one.
-    pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
+    pub fn get(&self, id: &str) -> Option<Arc<Entry<W>>> {
         self.read().get(id).cloned()
     }
 
     /// Every world, oldest first.
-    pub fn list(&self) -> Vec<Arc<Entry>> {
+    pub fn list(&self) -> Vec<Arc<Entry<W>>> {
         let mut all: Vec<_> = self.read().values().cloned().collect();
         all.sort_by(|a, b| (a.created, a.id()).cmp(&(b.created, b.id())));
         all
@@ -255,7 +329,7 @@ impl Worlds {
     /// Reads the registry at start: every world still there is listed again
     /// (its database stays closed until a request comes); a row whose file
     /// is gone is forgotten, a file without a row removed.
-    pub fn load(&self, server: &Server) -> Result<usize, AppError> {
+    pub fn load(&self) -> Result<usize, AppError> {
         let registry = self.registry()?.clone();
         let rows = registry.with_conn(|c| Ok(store::worlds::all(c)?))?;
         let mut listed = 0;
@@ -294,7 +368,9 @@ impl Worlds {
                 memory: None,
                 unshown: Mutex::new(None),
             };
-            let _ = entry.lasting.set(Lasting::new(server, entry.clock.clone()));
+            let _ = entry
+                .lasting
+                .set(Lasting::new(&self.caps, entry.clock.clone()));
             self.write()
                 .insert(Arc::from(row.id.as_str()), Arc::new(entry));
             listed += 1;
@@ -315,15 +391,23 @@ impl Worlds {
 
     /// Prepares the templates (once; the first world waits for it): the
     /// demo fixtures' secrets are hashed here, and never again per world.
-    async fn templates(&self, server: &Arc<Server>) -> Result<Arc<Templates>, AppError> {
+    async fn templates(&self, maker: &TemplateMaker) -> Result<Arc<Templates>, AppError> {
         self.templates
             .get_or_try_init(|| {
-                let server = server.clone();
+                let maker = maker.clone();
                 let memory = self.dir.is_none();
                 crate::blocking::run(move || {
+                    let template = |fixtures| -> Result<Template, AppError> {
+                        let db = maker(fixtures)?;
+                        Ok(if memory {
+                            Template::Memory(db)
+                        } else {
+                            Template::Image(db.image()?)
+                        })
+                    };
                     Ok(Arc::new(Templates {
-                        demo: template(&server, Fixtures::Demo, memory)?,
-                        empty: template(&server, Fixtures::Empty, memory)?,
+                        demo: template(Fixtures::Demo)?,
+                        empty: template(Fixtures::Empty)?,
                     }))
                 })
             })
@@ -332,15 +416,15 @@ impl Worlds {
     }
 
     /// Prepares the templates now (at start, so the first world is quick).
-    pub async fn prepare(&self, server: &Arc<Server>) -> Result<(), AppError> {
-        self.templates(server).await.map(drop)
+    pub async fn prepare(&self, maker: &TemplateMaker) -> Result<(), AppError> {
+        self.templates(maker).await.map(drop)
     }
 
     /// Makes a world: refused at the cap (nothing written), else its
     /// database from the template, its row, its entry. A failure at any
     /// step leaves nothing behind.
-    pub async fn create(&self, server: &Arc<Server>, new: NewWorld) -> Result<Made, AppError> {
-        let templates = self.templates(server).await?;
+    pub async fn create(&self, maker: &TemplateMaker, new: NewWorld) -> Result<Made<W>, AppError> {
+        let templates = self.templates(maker).await?;
         // Room is taken before anything is written, and given back on failure.
         {
             let entries = self.read();
@@ -350,17 +434,12 @@ impl Worlds {
                 return Err(AppError::TooManyWorlds(self.max));
             }
         }
-        let made = self.make(server, new, templates).await;
+        let made = self.make(new, templates).await;
         self.making.fetch_sub(1, Ordering::SeqCst);
         made
     }
 
-    async fn make(
-        &self,
-        server: &Arc<Server>,
-        new: NewWorld,
-        templates: Arc<Templates>,
-    ) -> Result<Made, AppError> {
+    async fn make(&self, new: NewWorld, templates: Arc<Templates>) -> Result<Made<W>, AppError> {
         let id = crate::random::token_hex(ID_BYTES);
         let token = crate::random::token_hex(TOKEN_BYTES);
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
@@ -437,17 +516,21 @@ impl Worlds {
             memory,
             unshown: Mutex::new(new.public.then(|| token.clone())),
         });
-        let _ = entry.lasting.set(Lasting::new(server, entry.clock.clone()));
+        let _ = entry
+            .lasting
+            .set(Lasting::new(&self.caps, entry.clock.clone()));
         self.write().insert(Arc::from(id.as_str()), entry.clone());
         Ok(Made { entry, token })
     }
 
     /// The open world behind `entry`, opening its database if it is closed.
+    /// The open world behind `entry`, opening its database if it is closed
+    /// (`make` builds the world from its database, lasting parts and place).
     pub async fn open(
         &self,
-        server: &Arc<Server>,
-        entry: &Arc<Entry>,
-    ) -> Result<Arc<World>, AppError> {
+        entry: &Arc<Entry<W>>,
+        make: impl FnOnce(Db, Lasting, Place) -> W,
+    ) -> Result<Arc<W>, AppError> {
         if let Some(world) = lock(&entry.open).as_ref() {
             return Ok(world.clone());
         }
@@ -466,9 +549,9 @@ impl Worlds {
         }
         let lasting = entry
             .lasting
-            .get_or_init(|| Lasting::new(server, entry.clock.clone()))
+            .get_or_init(|| Lasting::new(&self.caps, entry.clock.clone()))
             .clone();
-        let world = Arc::new(World::new(db, lasting, entry.place.clone(), server.clone()));
+        let world = Arc::new(make(db, lasting, entry.place.clone()));
         *open = Some(world.clone());
         Ok(world)
     }
@@ -483,7 +566,7 @@ impl Worlds {
         Ok(true)
     }
 
-    async fn forget(&self, entry: Arc<Entry>) -> Result<(), AppError> {
+    async fn forget(&self, entry: Arc<Entry<W>>) -> Result<(), AppError> {
         lock(&entry.open).take();
         if let Some(lasting) = entry.lasting.get() {
             lasting.sessions.clear();
@@ -506,12 +589,20 @@ impl Worlds {
     /// request holds), closes the databases no request used for a minute,
     /// sweeps the open worlds' sessions and stores, and writes each world's
     /// last use and clock to the registry.
-    pub async fn sweep(&self) -> Result<WorldSweep, AppError> {
-        self.sweep_at(real_now()).await
+    /// `sweep_open` forgets what expired in one open world's store.
+    pub async fn sweep(
+        &self,
+        sweep_open: impl Fn(&W) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<WorldSweep, AppError> {
+        self.sweep_at(real_now(), sweep_open).await
     }
 
     /// The sweep as it would run at real time `now` (tests look ahead).
-    pub async fn sweep_at(&self, now: i64) -> Result<WorldSweep, AppError> {
+    pub async fn sweep_at(
+        &self,
+        now: i64,
+        sweep_open: impl Fn(&W) -> Result<(), AppError> + Send + 'static,
+    ) -> Result<WorldSweep, AppError> {
         let idle = crate::limits::WORLD_IDLE.as_secs() as i64;
         let mut report = WorldSweep::default();
         let expired: Vec<Arc<str>> = self
@@ -549,7 +640,7 @@ impl Worlds {
                 registry.with_conn(|c| Ok(store::worlds::touch(c, &seen)?))?;
             }
             for world in open {
-                world.sweep_store()?;
+                sweep_open(&world)?;
             }
             Ok::<_, AppError>(())
         })
@@ -558,7 +649,7 @@ impl Worlds {
     }
 }
 
-impl Worlds {
+impl<W: Send + Sync + 'static> Worlds<W> {
     /// Writes every world's last use and clock to the registry (the sweep
     /// does it each minute; `serve` once more when it stops).
     pub fn save(&self) -> Result<(), AppError> {
@@ -598,35 +689,5 @@ fn make_private_dir(dir: &Path) -> Result<(), AppError> {
             path: dir.display().to_string(),
             source,
         })
-    })
-}
-
-/// A template: a fresh in-memory database with the fixtures and the
-/// server's settings; as bytes for file worlds.
-fn template(server: &Server, fixtures: Fixtures, memory: bool) -> Result<Template, AppError> {
-    let db = Db::open(":memory:")?;
-    let now = real_now();
-    let mailbox = server.limits.mailbox_messages.to_string();
-    let partners = &server.partners;
-    let pins = &server.pins;
-    db.with_conn(|c| {
-        if fixtures == Fixtures::Demo {
-            crate::services::fixtures::restore(c, pins, partners, now)?;
-        }
-        // Outbox mail of a world stays in its outbox (the relay sends the
-        // default world's).
-        crate::store::server::set(c, crate::store::server::Setting::SmtpRelay, None)?;
-        crate::store::server::set(
-            c,
-            crate::store::server::Setting::MailboxMessages,
-            Some(&mailbox),
-        )?;
-        Ok(())
-    })?;
-    pins.release_idle(std::time::Duration::ZERO);
-    Ok(if memory {
-        Template::Memory(db)
-    } else {
-        Template::Image(db.image()?)
     })
 }

@@ -157,12 +157,7 @@ impl TestApp {
     /// This app inside the world `id`, using `token`.
     pub async fn world(&self, id: &str, token: &str) -> TestApp {
         let entry = self.state.worlds.get(id).expect("the world is listed");
-        let world = self
-            .state
-            .worlds
-            .open(self.state.server(), &entry)
-            .await
-            .unwrap();
+        let world = self.state.server().open_world(&entry).await.unwrap();
         TestApp {
             state: AppState::of(world),
             router: self.router.clone(),

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use garake::web::qa::openapi::ApiError;
+use garake::web::qa::schema::ApiError;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;

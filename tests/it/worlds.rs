@@ -424,11 +424,11 @@ async fn the_sweep_deletes_a_world_after_its_time_and_closes_an_idle_one() {
     assert!(app.state.worlds.is_open(&long_id));
     let now = garake::clock::real_now();
     // Not yet.
-    let report = app.state.worlds.sweep_at(now + 30).await.unwrap();
+    let report = app.state.server().sweep_worlds_at(now + 30).await.unwrap();
     assert_eq!(report.deleted, 0);
     assert!(app.state.worlds.get(&id).is_some());
     // Past its minute: deleted with its file; the other closed, kept.
-    let report = app.state.worlds.sweep_at(now + 90).await.unwrap();
+    let report = app.state.server().sweep_worlds_at(now + 90).await.unwrap();
     assert_eq!((report.deleted, report.closed), (1, 1));
     assert!(app.state.worlds.get(&id).is_none());
     assert!(!app.state.worlds.is_open(&long_id));
@@ -451,8 +451,8 @@ async fn a_world_in_use_is_never_swept() {
     let held = app.world(&id, &token).await;
     let report = app
         .state
-        .worlds
-        .sweep_at(garake::clock::real_now() + 3600)
+        .server()
+        .sweep_worlds_at(garake::clock::real_now() + 3600)
         .await
         .unwrap();
     assert_eq!(report.deleted, 0);
@@ -499,7 +499,11 @@ async fn worlds_survive_a_restart() {
             .unwrap();
         let line = respond(app.clone(), req).await;
         assert_eq!(line.status, StatusCode::CREATED, "{}", line.text);
-        state.worlds.sweep().await.unwrap();
+        state
+            .server()
+            .sweep_worlds_at(garake::clock::real_now())
+            .await
+            .unwrap();
         (id, token)
     };
     let c = config();
@@ -632,8 +636,8 @@ async fn with_an_in_memory_database_worlds_are_in_memory_too() {
     drop(a);
     let report = app
         .state
-        .worlds
-        .sweep_at(garake::clock::real_now() + 600)
+        .server()
+        .sweep_worlds_at(garake::clock::real_now() + 600)
         .await
         .unwrap();
     assert_eq!(report.closed, 0);

@@ -22,8 +22,8 @@ use crate::store::mail;
 use crate::store::{audit, lines, sites};
 use crate::web::page::read_query;
 use crate::web::qa::auth::Admin;
-use crate::web::qa::openapi::{
-    self, text_param, text_param_with, ApiError, Argon2Busy, IntParam, MsisdnPath, NoLine,
+use crate::web::qa::schema::{
+    text_param, text_param_with, whole_number, ApiError, Argon2Busy, IntParam, MsisdnPath, NoLine,
     NoMessage, OutboxIdPath, StreamsFull, WaitedTooLong, WaitsFull,
 };
 use crate::web::state::AppState;
@@ -49,7 +49,6 @@ pub fn router() -> OpenApiRouter {
         .routes(routes!(outbox_one, delete_outgoing))
         .routes(routes!(relay_again))
         .routes(routes!(events))
-        .routes(routes!(openapi::serve))
         .routes(routes!(outbox_raw))
 }
 
@@ -1103,26 +1102,6 @@ struct Advance {
     #[serde(deserialize_with = "whole_number")]
     #[schema(schema_with = step_schema)]
     seconds: i64,
-}
-
-/// A JSON number that is a whole number, as an `i64`: `60` and `60.0` alike,
-/// as JSON Schema's `integer` counts them.
-pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    use serde::de::{Deserialize, Error};
-    let n = serde_json::Number::deserialize(d)?;
-    if let Some(i) = n.as_i64() {
-        return Ok(i);
-    }
-    // i64::MAX as f64 is 2^63, one past the largest i64.
-    const END: f64 = 9_223_372_036_854_775_808.0;
-    match n.as_f64() {
-        Some(f) if f.fract() == 0.0 && (-END..END).contains(&f) => Ok(f as i64),
-        _ => Err(D::Error::custom(format!(
-            "`{n}` is not a whole number from {} to {}",
-            i64::MIN,
-            i64::MAX
-        ))),
-    }
 }
 
 fn step_schema() -> ObjectBuilder {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod emulator;
 pub mod openapi;
+pub mod schema;
 pub mod worlds;
 
 use axum::Router;

@@ -7,32 +7,18 @@
 //! the same values that read them (`IntParam`, `MsisdnPath`); every error is
 //! an `ApiError`, as `web::errors` writes it.
 
-use std::collections::BTreeMap;
-
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required};
-use utoipa::{IntoParams, OpenApi as _};
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::AppError;
-use crate::handset::FormData;
 use crate::web::qa::api;
 use crate::web::qa::auth::Admin;
+use crate::web::qa::schema::{error, ApiError, RETRY_AFTER};
 use crate::web::state::AppState;
-
-/// The body of every error answer of `/api` and `/metrics`.
-#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApiError {
-    /// What went wrong, for a person (empty for an internal error).
-    pub error: String,
-}
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -51,7 +37,9 @@ fn documented() -> OpenApiRouter {
     OpenApiRouter::with_openapi(Doc::openapi())
         .nest(
             "/api",
-            api::router().merge(crate::web::qa::worlds::router()),
+            api::router()
+                .merge(crate::web::qa::worlds::router())
+                .routes(routes!(serve)),
         )
         .routes(routes!(api::metrics))
 }
@@ -111,36 +99,6 @@ fn cross_field_rules(doc: &mut OpenApi) {
         .get_or_insert_with(Default::default)
         .insert("allOf".into(), crate::services::lines::schema::pairs());
 }
-
-/// An error answer: `ApiError` JSON, with headers.
-pub fn error(description: &str, headers: &[(&str, &str)]) -> utoipa::openapi::Response {
-    let mut answer = ResponseBuilder::new().description(description).content(
-        "application/json",
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("ApiError")))
-            .build(),
-    );
-    for (name, what) in headers {
-        answer = answer.header(
-            *name,
-            utoipa::openapi::HeaderBuilder::new()
-                .schema(
-                    ObjectBuilder::new()
-                        .schema_type(if *name == "Retry-After" {
-                            Type::Integer
-                        } else {
-                            Type::String
-                        })
-                        .build(),
-                )
-                .description(Some(*what))
-                .build(),
-        );
-    }
-    answer.build()
-}
-
-const RETRY_AFTER: (&str, &str) = ("Retry-After", "Seconds to wait before trying again.");
 
 /// The answers every route can give whatever it does, added to each
 /// operation (a route's own description of a status is kept): the admin
@@ -206,142 +164,5 @@ fn every_operation(doc: &mut OpenApi) {
                 );
             }
         }
-    }
-}
-
-/// The error answers of a route's own, as `#[utoipa::path]` lists them:
-/// each type is one status.
-macro_rules! answers {
-    ($($name:ident => $status:literal, $description:expr, [$($header:expr),*];)*) => {
-        $(
-            pub struct $name;
-            impl utoipa::IntoResponses for $name {
-                fn responses() -> BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::Response>> {
-                    BTreeMap::from([($status.to_string(), error($description, &[$($header),*]).into())])
-                }
-            }
-        )*
-    };
-}
-
-answers! {
-    BadQuery => "400", "A query parameter is not valid (`error` names it).", [];
-    BadMsisdn => "400", "`msisdn` is not a phone number.", [];
-    BadId => "400", "`id` is not an outbox id.", [];
-    BadBody => "400", "The body is not JSON of the schema (a field missing, unknown or not valid; `error` names it), or is not sent as `application/json`.", [];
-    NoLine => "404", "No line has that number.", [];
-    NoMessage => "404", "No outbox message has that id.", [];
-    WaitedTooLong => "408", "Nothing matching came within `timeout` (the connection stays usable).", [];
-    WaitsFull => "503", "Too many waits open (`--max-waits`), or the server is shutting down.", [RETRY_AFTER];
-    StreamsFull => "503", "Too many event streams open (`--max-event-streams`).", [RETRY_AFTER];
-    Argon2Busy => "503", "Every password-hashing slot stayed busy.", [RETRY_AFTER, ("Connection", "`close`.")];
-}
-
-/// An integer query parameter within bounds: the handler reads it with
-/// `read` and the document describes it with `parameter`, from these values.
-pub struct IntParam {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub default: i64,
-    pub min: i64,
-    pub max: i64,
-}
-
-impl IntParam {
-    /// The value in the query, or the default; a 400 naming the parameter
-    /// for anything but a whole number from `min` to `max`.
-    pub fn read(&self, query: &FormData) -> Result<i64, AppError> {
-        let (name, min, max) = (self.name, self.min, self.max);
-        match query.get(name)? {
-            None => Ok(self.default),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    AppError::BadRequest(format!("`{name}` must be a number from {min} to {max}"))
-                }),
-        }
-    }
-
-    pub fn parameter(&self) -> Parameter {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                utoipa::openapi::KnownFormat::Int64,
-            )))
-            .minimum(Some(self.min))
-            .maximum(Some(self.max))
-            .default(Some(self.default.into()));
-        ParameterBuilder::new()
-            .name(self.name)
-            .parameter_in(ParameterIn::Query)
-            .required(Required::False)
-            .description(Some(self.description))
-            .schema(Some(schema))
-            .build()
-    }
-}
-
-/// A text query parameter (any string).
-pub fn text_param(name: &str, description: &str) -> Parameter {
-    text_param_with(
-        name,
-        description,
-        ObjectBuilder::new().schema_type(Type::String),
-    )
-}
-
-pub fn text_param_with(name: &str, description: &str, schema: ObjectBuilder) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(description))
-        .schema(Some(schema))
-        .build()
-}
-
-/// The `{msisdn}` of a path, as `api::parse_msisdn` reads it.
-pub struct MsisdnPath;
-
-impl IntoParams for MsisdnPath {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![ParameterBuilder::new()
-            .name("msisdn")
-            .parameter_in(ParameterIn::Path)
-            .required(Required::True)
-            .description(Some(
-                "The line's number: 11 digits starting 070, 080 or 090 (hyphens and spaces allowed), e.g. 090-1234-0001.",
-            ))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(crate::domain::patterns::MSISDN))
-                    .examples(["09012340001"]),
-            ))
-            .build()]
-    }
-}
-
-/// The `{id}` of an outbox path, as `api::outbox_id` reads it.
-pub struct OutboxIdPath;
-
-impl IntoParams for OutboxIdPath {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![ParameterBuilder::new()
-            .name("id")
-            .parameter_in(ParameterIn::Path)
-            .required(Required::True)
-            .description(Some("The outbox message's id."))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int64,
-                    )))
-                    .examples([1]),
-            ))
-            .build()]
     }
 }

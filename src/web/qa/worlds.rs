@@ -15,9 +15,10 @@ use utoipa_axum::routes;
 use crate::clock::{rfc3339, Clock};
 use crate::error::AppError;
 use crate::web::qa::auth::{check_admin_token_or, Admin};
-use crate::web::qa::openapi::ApiError;
+use crate::web::qa::schema::ApiError;
+use crate::web::state::WorldEntry;
 use crate::web::state::{AppState, ClientAddr};
-use crate::web::worlds::{Entry, Fixtures, NewWorld};
+use crate::web::worlds::{Fixtures, NewWorld};
 
 /// The API's routes (below `/api`), each with its description.
 pub fn router() -> OpenApiRouter {
@@ -61,7 +62,7 @@ async fn start_demo(state: AppState, client: ClientAddr) -> Result<Response, App
         clock: None,
         public: true,
     };
-    let made = state.worlds.create(state.server(), new).await?;
+    let made = state.server().create_world(new).await?;
     let to = format!("{}/", made.entry.place.base);
     Ok(axum::response::Redirect::to(&to).into_response())
 }
@@ -86,7 +87,7 @@ pub struct NewWorldRequest {
 /// `integer` counts them).
 fn optional_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
-    struct Whole(#[serde(deserialize_with = "crate::web::qa::api::whole_number")] i64);
+    struct Whole(#[serde(deserialize_with = "crate::web::qa::schema::whole_number")] i64);
     Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
@@ -156,12 +157,12 @@ pub fn read_request(body: &[u8]) -> Result<NewWorld, AppError> {
 }
 
 /// The absolute URL of a world's power-on page, on the host the request named.
-pub fn world_url(state: &AppState, headers: &HeaderMap, entry: &Entry) -> String {
+pub fn world_url(state: &AppState, headers: &HeaderMap, entry: &WorldEntry) -> String {
     let origin = crate::web::headers::origin(headers.get(header::HOST), &state.public_url);
     format!("{origin}{}/", entry.place.base)
 }
 
-fn info(state: &AppState, headers: &HeaderMap, entry: &Entry) -> WorldInfo {
+fn info(state: &AppState, headers: &HeaderMap, entry: &WorldEntry) -> WorldInfo {
     WorldInfo {
         id: entry.id().to_string(),
         url: world_url(state, headers, entry),
@@ -206,7 +207,7 @@ async fn create(
 ) -> Result<Response, AppError> {
     in_default(&state)?;
     let new = read_request(&body)?;
-    let made = state.worlds.create(state.server(), new).await?;
+    let made = state.server().create_world(new).await?;
     let entry = &made.entry;
     let answer = MadeWorld {
         id: entry.id().to_string(),
