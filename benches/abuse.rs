@@ -86,7 +86,18 @@
 //! first-start idle) at that many seconds; `ABUSE_ONLY` runs only the attacks
 //! whose names contain one of its comma-separated words (e.g.
 //! `ABUSE_ONLY=slow,idle`, or `ABUSE_ONLY=drip,gateway,busy,audit` for
-//! attacks 9 to 16; the first start is always measured).
+//! attacks 9 to 16; the first start is always measured); `ABUSE_IN_WORLD=1`
+//! runs every attack inside a world.
+//!
+//! Inside a world (`ABUSE_IN_WORLD=1`), each attack's server gets one world
+//! (`POST /api/worlds`, demo fixtures) as soon as it listens, and the attack,
+//! its handsets and both probes go to that world's pages (`/w/{id}/…`); a
+//! second menu probe (Taro of the default world) and, for the connection
+//! attacks, a second `GET /` probe watch the default world meanwhile, in two
+//! more columns. An attack on seeded lines gets them in its world: `garake
+//! seed` is run on the world's database file (with the server's secret
+//! beside it for the while) before any request opens it. The default world
+//! is then a fresh database with the demo fixtures only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -193,6 +204,8 @@ struct Settings {
     cap: Option<u64>,
     /// `ABUSE_ONLY`: words naming the attacks to run (all if empty).
     only: Vec<String>,
+    /// `ABUSE_IN_WORLD=1`: every attack inside a world.
+    in_world: bool,
 }
 
 impl Settings {
@@ -208,6 +221,7 @@ impl Settings {
                 .map(|w| w.trim().to_lowercase())
                 .filter(|w| !w.is_empty())
                 .collect(),
+            in_world: std::env::var("ABUSE_IN_WORLD").is_ok_and(|v| !v.is_empty() && v != "0"),
         }
     }
 
@@ -346,10 +360,13 @@ enum DbSetup {
 }
 
 impl DbSetup {
-    fn prepare(self, dir: &Path, name: &str) -> Db {
+    /// The server's database; with `in_world` its seeded lines are left to
+    /// the attack's world (`seed_world`).
+    fn prepare(self, dir: &Path, name: &str, in_world: bool) -> Db {
         let path = dir.join(format!("{name}.db"));
         match self {
             DbSetup::Fresh => Db::File(path),
+            DbSetup::Seeded(_) if in_world => Db::File(path),
             DbSetup::Memory => Db::Memory,
             DbSetup::Seeded(lines) => {
                 let db = Db::File(path);
@@ -376,6 +393,33 @@ fn seed(db: &Db, lines: u64) {
         .status()
         .expect("garake seed runs");
     assert!(status.success(), "garake seed failed");
+}
+
+/// Makes a world (demo fixtures) with the admin token; its id.
+fn make_world(addr: &str) -> String {
+    let mut admin = Client::new(addr, CLIENT_TIMEOUT);
+    let auth = format!("Authorization: Bearer {ADMIN_TOKEN}\r\nContent-Length: 0\r\n");
+    let req = request("POST", "/api/worlds", addr, UA, &auth, None);
+    let reply = admin.send("world", &req).expect("POST /api/worlds answers");
+    assert_eq!(
+        reply.status,
+        201,
+        "POST /api/worlds: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON");
+    made["id"].as_str().expect("the world's id").to_string()
+}
+
+/// Adds `lines` seeded lines to world `id` of the server on `db`: `garake
+/// seed` on the world's file (closed until a request opens it), with the
+/// server's secret beside it while it runs (the PINs are hashed with it).
+fn seed_world(db: &Path, id: &str, lines: u64) {
+    let file = PathBuf::from(format!("{}.worlds/{id}.db", db.display()));
+    let secret = PathBuf::from(format!("{}.secret", file.display()));
+    std::fs::copy(format!("{}.secret", db.display()), &secret).expect("the server's secret");
+    seed(&Db::File(file), lines);
+    std::fs::remove_file(&secret).expect("the secret's copy removed");
 }
 
 /// The synthetic line `n` of `garake seed`.
@@ -1033,10 +1077,11 @@ impl Client {
 
 // ------------------------------------------------------------------ handset
 
-/// Powers on as a line; returns the session's iMenu path (`/s/{sid}/m/imenu`).
-/// `query` picks e.g. the language (`?lang=en`).
-fn power_on(client: &mut Client, msisdn: &str, query: &str) -> io::Result<String> {
-    let reply = client.get("power-on", &format!("/on/{msisdn}{query}"))?;
+/// Powers on as a line in the world at `base` (`""`, or `/w/{id}`); returns
+/// the session's iMenu URL (`http://ADDR{base}/s/{sid}/m/imenu`). `query`
+/// picks e.g. the language (`?lang=en`).
+fn power_on(client: &mut Client, base: &str, msisdn: &str, query: &str) -> io::Result<String> {
+    let reply = client.get("power-on", &format!("{base}/on/{msisdn}{query}"))?;
     match reply.header("location") {
         Some(location) if reply.status == 303 => Ok(location.to_string()),
         _ => Err(broken(&format!(
@@ -1055,8 +1100,13 @@ fn session_base(menu_path: &str) -> String {
 }
 
 /// Powers on and returns the session prefix.
-fn handset_session(client: &mut Client, msisdn: &str, query: &str) -> io::Result<String> {
-    power_on(client, msisdn, query).map(|path| session_base(&path))
+fn handset_session(
+    client: &mut Client,
+    base: &str,
+    msisdn: &str,
+    query: &str,
+) -> io::Result<String> {
+    power_on(client, base, msisdn, query).map(|path| session_base(&path))
 }
 
 /// The one-time form token of a page (`name="ft" value="..."`).
@@ -1142,10 +1192,10 @@ impl MenuStats {
 }
 
 impl MenuProbe {
-    /// Powers on (before the attack starts) and starts fetching.
-    fn start(addr: &str) -> MenuProbe {
+    /// Powers on in the world at `base` (before the attack starts) and starts fetching.
+    fn start(addr: &str, base: &str) -> MenuProbe {
         let mut client = Client::new(addr, PROBE_TIMEOUT);
-        let path = power_on(&mut client, PROBE_LINE, "").expect("the probe powers on");
+        let path = power_on(&mut client, base, PROBE_LINE, "").expect("the probe powers on");
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = thread::spawn(move || probe_menu(client, &path, &flag));
@@ -1202,10 +1252,11 @@ struct FreshStats {
 }
 
 impl FreshProbe {
-    fn start(addr: &str) -> FreshProbe {
+    /// `GET {base}/`: the power-on page of the world at `base`.
+    fn start(addr: &str, base: &str) -> FreshProbe {
         let stop = Arc::new(AtomicBool::new(false));
-        let (flag, addr) = (stop.clone(), addr.to_string());
-        let handle = thread::spawn(move || probe_fresh(&addr, &flag));
+        let (flag, addr, path) = (stop.clone(), addr.to_string(), format!("{base}/"));
+        let handle = thread::spawn(move || probe_fresh(&addr, &path, &flag));
         FreshProbe { stop, handle }
     }
 
@@ -1215,12 +1266,12 @@ impl FreshProbe {
     }
 }
 
-fn probe_fresh(addr: &str, stop: &AtomicBool) -> FreshStats {
+fn probe_fresh(addr: &str, path: &str, stop: &AtomicBool) -> FreshStats {
     let mut stats = FreshStats::default();
     while !stop.load(Ordering::Relaxed) {
         let tick = Instant::now();
         let mut client = Client::new(addr, FRESH_TIMEOUT);
-        let answer = client.get("GET /", "/");
+        let answer = client.get("GET /", path);
         let took = tick.elapsed();
         stats.worst = stats.worst.max(took);
         if answer.is_err() || took > FRESH_GOAL {
@@ -1289,6 +1340,9 @@ type AttackFn = Box<dyn Fn(&Target, Instant) -> AttackOutcome>;
 struct Target {
     /// The server's `IP:port`.
     addr: String,
+    /// The attacked world's prefix: `""` (the default world), or `/w/{id}`
+    /// with `ABUSE_IN_WORLD=1`.
+    base: String,
     /// The session prefixes (`/s/{sid}`) of the handsets powered on for it.
     sessions: Vec<String>,
 }
@@ -1356,46 +1410,46 @@ fn plans() -> Vec<Plan> {
             "power-ons",
             DbSetup::Seeded(POWER_ON_LINES),
             60,
-            |t, deadline| power_ons(&t.addr, deadline),
+            |t, deadline| power_ons(&t.addr, &t.base, deadline),
         ),
         Plan::new(
             "wrong PINs",
             DbSetup::Seeded(PIN_LINES),
             20,
-            |t, deadline| wrong_pins(&t.addr, deadline),
+            |t, deadline| wrong_pins(&t.addr, &t.base, deadline),
         ),
         Plan::new("unknown logins", DbSetup::Fresh, 20, |t, deadline| {
-            unknown_logins(&t.addr, deadline)
+            unknown_logins(&t.addr, &t.base, deadline)
         }),
         Plan::new("slow bodies", DbSetup::Fresh, 30, |t, deadline| {
-            hold_connections(&t.addr, deadline, true)
+            hold_connections(&t.addr, &t.base, deadline, true)
         })
         .probing_connections(),
         Plan::new("idle connections", DbSetup::Fresh, 30, |t, deadline| {
-            hold_connections(&t.addr, deadline, false)
+            hold_connections(&t.addr, &t.base, deadline, false)
         })
         .probing_connections(),
         Plan::new(
             "mail flood",
             DbSetup::Seeded(MAIL_SENDERS as u64),
             15,
-            move |t, deadline| mail_flood(&t.addr, deadline, &seeded_senders),
+            move |t, deadline| mail_flood(&t.addr, &t.base, deadline, &seeded_senders),
         ),
         Plan::new("inquiries", DbSetup::Fresh, 15, |t, deadline| {
-            inquiries(&t.addr, deadline)
+            inquiries(&t.addr, &t.base, deadline)
         }),
         Plan::new(
             "mail flood, :memory:",
             DbSetup::Memory,
             15,
-            move |t, deadline| mail_flood(&t.addr, deadline, &demo_senders),
+            move |t, deadline| mail_flood(&t.addr, &t.base, deadline, &demo_senders),
         ),
         Plan::new("fast drip", DbSetup::Fresh, 15, |t, deadline| {
-            fast_drip(&t.addr, deadline, FAST_DRIPS)
+            fast_drip(&t.addr, &t.base, deadline, FAST_DRIPS)
         })
         .probing_connections(),
         Plan::new("fast drip, 1,000", DbSetup::Fresh, 15, |t, deadline| {
-            fast_drip(&t.addr, deadline, FAST_DRIPS_MORE)
+            fast_drip(&t.addr, &t.base, deadline, FAST_DRIPS_MORE)
         })
         .probing_connections(),
         Plan::new(
@@ -1431,7 +1485,7 @@ fn plans() -> Vec<Plan> {
         .through_gateway(Upstream::Stalled, BUSY_CONNECTIONS)
         .probing_connections(),
         Plan::new("busy logins", DbSetup::Fresh, 15, |t, deadline| {
-            busy_logins(&t.addr, deadline)
+            busy_logins(&t.addr, &t.base, deadline)
         })
         .probing_connections(),
         Plan::new("audit flood", DbSetup::Fresh, 20, audit_flood).probing_connections(),
@@ -1462,14 +1516,14 @@ where
 }
 
 /// 1. Power-ons, round-robin over the seeded lines.
-fn power_ons(addr: &str, deadline: Instant) -> AttackOutcome {
+fn power_ons(addr: &str, base: &str, deadline: Instant) -> AttackOutcome {
     let next = AtomicU64::new(0);
     run_clients(addr, 32, |_, client| loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= POWER_ONS || Instant::now() >= deadline {
             break;
         }
-        let path = format!("/on/{}", seeded_msisdn(i % POWER_ON_LINES));
+        let path = format!("{base}/on/{}", seeded_msisdn(i % POWER_ON_LINES));
         let _ = client.get("power-on", &path);
     })
 }
@@ -1483,7 +1537,7 @@ fn guess_pin(client: &mut Client, kind: Kind, base: &str) -> io::Result<Reply> {
 }
 
 /// 2. Wrong PINs: even clients on the demo line, odd ones on their own seeded lines.
-fn wrong_pins(addr: &str, deadline: Instant) -> AttackOutcome {
+fn wrong_pins(addr: &str, world: &str, deadline: Instant) -> AttackOutcome {
     let clients = 32;
     let lines_each = PIN_LINES / (clients as u64 / 2);
     run_clients(addr, clients, |i, client| {
@@ -1500,7 +1554,7 @@ fn wrong_pins(addr: &str, deadline: Instant) -> AttackOutcome {
             };
             let Some(b) = base
                 .clone()
-                .or_else(|| handset_session(client, &msisdn, "").ok())
+                .or_else(|| handset_session(client, world, &msisdn, "").ok())
             else {
                 thread::sleep(Duration::from_millis(50));
                 continue;
@@ -1521,7 +1575,7 @@ fn wrong_pins(addr: &str, deadline: Instant) -> AttackOutcome {
 }
 
 /// 3. Unknown logins: My docomo and IMS in turn, random accounts.
-fn unknown_logins(addr: &str, deadline: Instant) -> AttackOutcome {
+fn unknown_logins(addr: &str, base: &str, deadline: Instant) -> AttackOutcome {
     run_clients(addr, 32, |i, client| {
         let mut rng = Rng::seeded(i);
         let mut n = 0u64;
@@ -1532,10 +1586,14 @@ fn unknown_logins(addr: &str, deadline: Instant) -> AttackOutcome {
             );
             let _ = if n.is_multiple_of(2) {
                 let form = form_encode(&[("daccount_id", &id), ("daccount_password", &password)]);
-                client.post("My docomo login", "/mydocomo/login", form.as_bytes())
+                client.post(
+                    "My docomo login",
+                    &format!("{base}/mydocomo/login"),
+                    form.as_bytes(),
+                )
             } else {
                 let form = form_encode(&[("login_id", &id), ("password", &password)]);
-                client.post("IMS login", "/p/ims/login", form.as_bytes())
+                client.post("IMS login", &format!("{base}/p/ims/login"), form.as_bytes())
             };
             n += 1;
         }
@@ -1554,11 +1612,11 @@ struct Held {
 
 impl Held {
     /// Connects; a slow-body connection sends its request head at once.
-    fn open(addr: SocketAddr, host: &str, slow_body: bool) -> io::Result<Held> {
+    fn open(addr: SocketAddr, host: &str, base: &str, slow_body: bool) -> io::Result<Held> {
         let mut stream = connect(addr)?;
         if slow_body {
             let head = format!(
-                "POST /mydocomo/login HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {UA}\r\n\
+                "POST {base}/mydocomo/login HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {UA}\r\n\
                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {SLOW_BODY_LENGTH}\r\n\r\n"
             );
             stream.write_all(head.as_bytes())?;
@@ -1605,7 +1663,7 @@ impl Held {
 
 /// 4 and 5. Holds 1,100 connections (slow bodies or silent ones), reopening
 /// each one the server closes or answers.
-fn hold_connections(addr: &str, deadline: Instant, slow_body: bool) -> AttackOutcome {
+fn hold_connections(addr: &str, base: &str, deadline: Instant, slow_body: bool) -> AttackOutcome {
     let sock: SocketAddr = addr.parse().expect("a socket address");
     let mut slots: Vec<Option<Held>> = (0..HELD_CONNECTIONS).map(|_| None).collect();
     let kind = if slow_body { "slow body" } else { "idle" };
@@ -1615,7 +1673,7 @@ fn hold_connections(addr: &str, deadline: Instant, slow_body: bool) -> AttackOut
         for slot in &mut slots {
             if slot.is_none() {
                 out.requests += 1;
-                match Held::open(sock, addr, slow_body) {
+                match Held::open(sock, addr, base, slow_body) {
                     Ok(held) => *slot = Some(held),
                     Err(_) => refused_connects += 1,
                 }
@@ -1680,7 +1738,7 @@ fn mail_outcome(reply: &Reply) -> Option<&'static str> {
 const ENGLISH: &str = "?lang=en";
 
 /// 6 and 8. Each sender (its own session) sends mail as fast as it can.
-fn mail_flood(addr: &str, deadline: Instant, senders: &[String]) -> AttackOutcome {
+fn mail_flood(addr: &str, world: &str, deadline: Instant, senders: &[String]) -> AttackOutcome {
     let body = mail_body();
     let sent_by = Mutex::new(BTreeSet::new());
     let mut flood = run_clients(addr, senders.len(), |i, client| {
@@ -1689,7 +1747,7 @@ fn mail_flood(addr: &str, deadline: Instant, senders: &[String]) -> AttackOutcom
         while Instant::now() < deadline {
             let Some(b) = base
                 .clone()
-                .or_else(|| handset_session(client, &senders[i], ENGLISH).ok())
+                .or_else(|| handset_session(client, world, &senders[i], ENGLISH).ok())
             else {
                 thread::sleep(Duration::from_millis(50));
                 continue;
@@ -1719,11 +1777,12 @@ fn mail_flood(addr: &str, deadline: Instant, senders: &[String]) -> AttackOutcom
 }
 
 /// 7. Plus member inquiries with every field filled in (a member's real data).
-fn inquiries(addr: &str, deadline: Instant) -> AttackOutcome {
+fn inquiries(addr: &str, base: &str, deadline: Instant) -> AttackOutcome {
     let form = inquiry_form();
+    let path = format!("{base}/p/plus-member/r/inquiry");
     run_clients(addr, 8, |_, client| {
         while Instant::now() < deadline {
-            let _ = client.post("inquiry", "/p/plus-member/r/inquiry", form.as_bytes());
+            let _ = client.post("inquiry", &path, form.as_bytes());
         }
     })
 }
@@ -1748,9 +1807,9 @@ fn inquiry_form() -> String {
 
 /// Attacks 9 and 10, fast drip: connections each posting a My docomo login
 /// whose body (16,000 bytes announced) comes one byte every 20 ms.
-fn fast_drip(addr: &str, deadline: Instant, connections: usize) -> AttackOutcome {
+fn fast_drip(addr: &str, base: &str, deadline: Instant, connections: usize) -> AttackOutcome {
     let head = format!(
-        "POST /mydocomo/login HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {PC_UA}\r\n\
+        "POST {base}/mydocomo/login HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {PC_UA}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {FAST_DRIP_LENGTH}\r\n\r\n"
     )
     .into_bytes();
@@ -1789,9 +1848,10 @@ fn gateway_pages(t: &Target, deadline: Instant) -> AttackOutcome {
 /// Attack 15, busy logins: My docomo logins of unknown accounts (a new one
 /// each time, so that no account's throttle answers first: each asks for
 /// an Argon2 check).
-fn busy_logins(addr: &str, deadline: Instant) -> AttackOutcome {
+fn busy_logins(addr: &str, base: &str, deadline: Instant) -> AttackOutcome {
     let mut rng = Rng::seeded(0);
     let host = addr.to_string();
+    let path = format!("{base}/mydocomo/login");
     swarm(
         addr,
         deadline,
@@ -1804,14 +1864,7 @@ fn busy_logins(addr: &str, deadline: Instant) -> AttackOutcome {
                     format!("pw{:x}", rng.next()),
                 );
                 let form = form_encode(&[("daccount_id", &id), ("daccount_password", &password)]);
-                request(
-                    "POST",
-                    "/mydocomo/login",
-                    &host,
-                    PC_UA,
-                    "",
-                    Some(form.as_bytes()),
-                )
+                request("POST", &path, &host, PC_UA, "", Some(form.as_bytes()))
             }),
             drip: None,
         },
@@ -1824,10 +1877,20 @@ fn busy_logins(addr: &str, deadline: Instant) -> AttackOutcome {
 /// sent), logins of one account after 3 (429).
 const PARTNER_KINDS: [Kind; 4] = ["inquiry", "join", "forgot", "login"];
 
-fn partner_request(client: &mut Client, which: usize, rng: &mut Rng) -> io::Result<Reply> {
+fn partner_request(
+    client: &mut Client,
+    base: &str,
+    which: usize,
+    rng: &mut Rng,
+) -> io::Result<Reply> {
     let kind = PARTNER_KINDS[which % PARTNER_KINDS.len()];
+    let site = format!("{base}/p/plus-member");
     match kind {
-        "inquiry" => client.post(kind, "/p/plus-member/r/inquiry", inquiry_form().as_bytes()),
+        "inquiry" => client.post(
+            kind,
+            &format!("{site}/r/inquiry"),
+            inquiry_form().as_bytes(),
+        ),
         "join" => {
             let n = rng.next() % 10_000_000;
             let form = form_encode(&[
@@ -1836,15 +1899,15 @@ fn partner_request(client: &mut Client, which: usize, rng: &mut Rng) -> io::Resu
                 ("nickname", "flood"),
                 ("payment_method", "credit_card"),
             ]);
-            client.post(kind, "/p/plus-member/r/join", form.as_bytes())
+            client.post(kind, &format!("{site}/r/join"), form.as_bytes())
         }
         "forgot" => {
             let form = format!("login_id=PM{:07}", rng.next() % 10_000_000);
-            client.post(kind, "/p/plus-member/r/forgot", form.as_bytes())
+            client.post(kind, &format!("{site}/r/forgot"), form.as_bytes())
         }
         _ => client.post(
             kind,
-            "/p/plus-member/login",
+            &format!("{site}/login"),
             b"login_id=PM9999999&password=Wrong-Password-1",
         ),
     }
@@ -1852,24 +1915,28 @@ fn partner_request(client: &mut Client, which: usize, rng: &mut Rng) -> io::Resu
 
 /// The audit log's row count (`X-Total-Count`) for a query such as
 /// `&action=admin_login`, read with the admin token.
-fn audit_rows(admin: &mut Client, query: &str) -> Option<u64> {
+fn audit_rows(admin: &mut Client, base: &str, query: &str) -> Option<u64> {
     let auth = format!("Authorization: Bearer {ADMIN_TOKEN}\r\n");
     let reply = admin
-        .get_with("audit read", &format!("/api/audit?limit=1{query}"), &auth)
+        .get_with(
+            "audit read",
+            &format!("{base}/api/audit?limit=1{query}"),
+            &auth,
+        )
         .ok()?;
     reply.header("x-total-count")?.parse().ok()
 }
 
 /// One wrong admin token, sent from `GUESSER` (another loopback address, so
 /// that the throttle it earns is not the benchmark's own); its status.
-fn guess_admin_token(addr: &str) -> io::Result<u16> {
+fn guess_admin_token(addr: &str, base: &str) -> io::Result<u16> {
     let sock: SocketAddr = addr.parse().map_err(|_| broken("not a socket address"))?;
     let stream = connect_from(GUESSER, sock)?;
     stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
     let mut conn = BufReader::new(stream);
     let req = request(
         "GET",
-        "/api/audit?limit=1",
+        &format!("{base}/api/audit?limit=1"),
         addr,
         UA,
         "Authorization: Bearer not-the-admin-token-1234\r\nConnection: close\r\n",
@@ -1917,32 +1984,36 @@ fn connect_from(from: [u8; 4], to: SocketAddr) -> io::Result<TcpStream> {
 /// `admin_login`, the 11th is throttled), then 8 clients sending the
 /// partner requests in turn; the audit log is read before and after.
 fn audit_flood(t: &Target, deadline: Instant) -> AttackOutcome {
-    let addr = t.addr.as_str();
+    let (addr, base) = (t.addr.as_str(), t.base.as_str());
     let mut out = AttackOutcome::default();
     for _ in 0..ADMIN_GUESSES {
         out.requests += 1;
-        let status = guess_admin_token(addr).unwrap_or(NO_ANSWER);
+        let status = guess_admin_token(addr, base).unwrap_or(NO_ANSWER);
         out.tally.status("wrong admin token", status);
     }
     let mut admin = Client::new(addr, CLIENT_TIMEOUT);
-    let rows_before = audit_rows(&mut admin, "");
-    let admin_rows_before = audit_rows(&mut admin, "&action=admin_login");
+    let rows_before = audit_rows(&mut admin, base, "");
+    let admin_rows_before = audit_rows(&mut admin, base, "&action=admin_login");
     let flood_started = Instant::now();
     let flood = run_clients(addr, AUDIT_CLIENTS, |i, client| {
         let mut rng = Rng::seeded(i);
         let mut n = i;
         while Instant::now() < deadline {
-            let _ = partner_request(client, n, &mut rng);
+            let _ = partner_request(client, base, n, &mut rng);
             n += 1;
         }
     });
     let flood_secs = flood_started.elapsed().as_secs_f64();
-    let rows_after = audit_rows(&mut admin, "");
-    let admin_rows_after = audit_rows(&mut admin, "&action=admin_login");
+    let rows_after = audit_rows(&mut admin, base, "");
+    let admin_rows_after = audit_rows(&mut admin, base, "&action=admin_login");
     let by_action: Vec<String> = PARTNER_KINDS
         .iter()
         .map(|kind| {
-            let rows = audit_rows(&mut admin, &format!("&action=partner:plus-member:{kind}"));
+            let rows = audit_rows(
+                &mut admin,
+                base,
+                &format!("&action=partner:plus-member:{kind}"),
+            );
             format!("{kind} {}", rows.map_or("?".into(), |n| n.to_string()))
         })
         .collect();
@@ -2558,9 +2629,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Powers on `n` P-07B handsets on the seeded lines 0..n (pages in English);
-/// returns their session prefixes (`/s/{sid}`).
-fn power_on_handsets(addr: &str, n: usize) -> Vec<String> {
+/// Powers on `n` P-07B handsets on the seeded lines 0..n (pages in English)
+/// in the world at `world`; returns their session prefixes (`{world}/s/{sid}`).
+fn power_on_handsets(addr: &str, world: &str, n: usize) -> Vec<String> {
     if n == 0 {
         return Vec::new();
     }
@@ -2572,8 +2643,9 @@ fn power_on_handsets(addr: &str, n: usize) -> Vec<String> {
             scope.spawn(move || {
                 let mut client = Client::new(addr, CLIENT_TIMEOUT).with_ua(GATEWAY_UA);
                 for i in (first..n).step_by(threads) {
-                    let base = handset_session(&mut client, &seeded_msisdn(i as u64), ENGLISH)
-                        .expect("a seeded line powers on");
+                    let base =
+                        handset_session(&mut client, world, &seeded_msisdn(i as u64), ENGLISH)
+                            .expect("a seeded line powers on");
                     sessions.lock().unwrap_or_else(|p| p.into_inner())[i] = path_of(&base);
                 }
             });
@@ -2600,6 +2672,9 @@ struct AttackResult {
     memory: Memory,
     menu: Option<MenuStats>,
     fresh: Option<FreshStats>,
+    /// The same probes in the default world, while an attack runs in another.
+    menu_default: Option<MenuStats>,
+    fresh_default: Option<FreshStats>,
     /// Answers to the attack clients (the probes' are in `menu` and `fresh`).
     tally: Tally,
     note: Option<String>,
@@ -2628,6 +2703,8 @@ impl AttackResult {
             Some(&self.tally),
             self.menu.as_ref().map(|m| &m.tally),
             self.fresh.as_ref().map(|f| &f.tally),
+            self.menu_default.as_ref().map(|m| &m.tally),
+            self.fresh_default.as_ref().map(|f| &f.tally),
         ]
         .into_iter()
         .flatten()
@@ -2661,6 +2738,8 @@ fn first_start(dir: &Path, settings: &Settings, total: usize) -> AttackResult {
         memory: Memory::of(None, &samples, after),
         menu: None,
         fresh: None,
+        menu_default: None,
+        fresh_default: None,
         tally: Tally::default(),
         note: Some(format!(
             "listening after {:.0} ms",
@@ -2692,7 +2771,7 @@ fn run_plan(
         secs.as_secs()
     );
     let file = format!("attack-{index}");
-    let db = plan.db.prepare(dir, &file);
+    let db = plan.db.prepare(dir, &file, settings.in_world);
     let log = dir.join(format!("{file}.log"));
     let provider = plan.upstream.map(Provider::start);
     let menus = match &provider {
@@ -2701,16 +2780,31 @@ fn run_plan(
     };
     let server = Server::start(&db, &menus, &log);
     let pid = server.pid();
+    let base = if settings.in_world {
+        let id = make_world(&server.addr);
+        if let (DbSetup::Seeded(lines), Db::File(path)) = (plan.db, &db) {
+            seed_world(path, &id, lines);
+        }
+        format!("/w/{id}")
+    } else {
+        String::new()
+    };
     let target = Target {
         addr: server.addr.clone(),
-        sessions: power_on_handsets(&server.addr, plan.handsets),
+        sessions: power_on_handsets(&server.addr, &base, plan.handsets),
+        base,
     };
-    let menu = MenuProbe::start(&server.addr);
+    let menu = MenuProbe::start(&server.addr, &target.base);
+    let menu_default = settings
+        .in_world
+        .then(|| MenuProbe::start(&server.addr, ""));
     let before = sample(pid);
     let sampler = Sampler::start(pid);
     let fresh = plan
         .connection_probe
-        .then(|| FreshProbe::start(&server.addr));
+        .then(|| FreshProbe::start(&server.addr, &target.base));
+    let fresh_default =
+        (plan.connection_probe && settings.in_world).then(|| FreshProbe::start(&server.addr, ""));
     let started = Instant::now();
     let cpu_before = CpuTimes::now(pid);
     let outcome = (plan.run)(&target, started + secs);
@@ -2718,6 +2812,8 @@ fn run_plan(
     let cpu = cpu_before.used_until(&CpuTimes::now(pid));
     let menu = menu.finish();
     let fresh = fresh.map(FreshProbe::finish);
+    let menu_default = menu_default.map(MenuProbe::finish);
+    let fresh_default = fresh_default.map(FreshProbe::finish);
     let samples = sampler.finish();
     thread::sleep(Duration::from_millis(500));
     let after = sample(pid);
@@ -2742,6 +2838,8 @@ fn run_plan(
         memory: Memory::of(Some(before), &samples, after),
         menu: Some(menu),
         fresh,
+        menu_default,
+        fresh_default,
         tally: outcome.tally,
         note,
         checks: outcome.checks,
@@ -2845,9 +2943,9 @@ fn documented_cell(r: &AttackResult) -> String {
     }
 }
 
-fn row(r: &AttackResult) -> String {
+fn row(r: &AttackResult, in_world: bool) -> String {
     let errors = r.server_errors();
-    let cells = [
+    let mut cells = vec![
         mark(r.name.to_string(), r.checks.iter().any(|c| !c.met)),
         r.requests.map_or("—".into(), |n| n.to_string()),
         memory_cell(&r.memory),
@@ -2858,6 +2956,14 @@ fn row(r: &AttackResult) -> String {
         documented_cell(r),
         fresh_cell(r.fresh.as_ref()),
     ];
+    if in_world {
+        let failures = r
+            .menu_default
+            .as_ref()
+            .map_or(String::new(), |m| format!(" ({})", failures_cell(Some(m))));
+        cells.push(format!("{}{failures}", menu_cell(r.menu_default.as_ref())));
+        cells.push(fresh_cell(r.fresh_default.as_ref()));
+    }
     format!("| {} |", cells.join(" | "))
 }
 
@@ -2876,6 +2982,19 @@ fn details(r: &AttackResult) -> String {
     }
     if let Some(f) = &r.fresh {
         parts.push(format!("GET / probe: {}", f.tally.describe()));
+    }
+    if let Some(m) = &r.menu_default {
+        parts.push(format!(
+            "default world's menu probe: {} fetches, {}",
+            m.latencies_ms.len() as u64 + m.failures,
+            m.tally.describe()
+        ));
+    }
+    if let Some(f) = &r.fresh_default {
+        parts.push(format!(
+            "default world's GET / probe: {}",
+            f.tally.describe()
+        ));
     }
     if let Some(note) = &r.note {
         parts.push(note.clone());
@@ -2908,11 +3027,21 @@ fn print_report(cores: usize, load: Option<f64>, settings: &Settings, results: &
     let load = load.map_or(String::new(), |l| {
         format!(", load average {l:.2} at the start")
     });
-    println!("## garake abuse benchmark ({cores} cores{load}, {cap})\n");
-    println!("| attack | requests | RSS MiB before / peak / after | fds peak | menu p50 / p99 ms | probe failures | 5xx | busy 503 (· site 502) | GET / worst ms (no answer in 1 s) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let inside = if settings.in_world {
+        ", every attack inside a world: its pages and the first probes under /w/{id}"
+    } else {
+        ""
+    };
+    println!("## garake abuse benchmark ({cores} cores{load}, {cap}{inside})\n");
+    if settings.in_world {
+        println!("| attack | requests | RSS MiB before / peak / after | fds peak | menu p50 / p99 ms | probe failures | 5xx | busy 503 (· site 502) | GET / worst ms (no answer in 1 s) | default world: menu p50 / p99 ms (failures) | default world: GET / worst ms (no answer in 1 s) |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else {
+        println!("| attack | requests | RSS MiB before / peak / after | fds peak | menu p50 / p99 ms | probe failures | 5xx | busy 503 (· site 502) | GET / worst ms (no answer in 1 s) |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    }
     for r in results {
-        println!("{}", row(r));
+        println!("{}", row(r, settings.in_world));
     }
     println!(
         "\nGoals: RSS ≤ {RSS_GOAL_MIB:.0} MiB at every sample, 0 × 5xx, menu p99 < {P99_GOAL_MS:.0} ms \
