@@ -143,10 +143,26 @@ impl App {
                 axum::response::Redirect::permanent(&to).into_response(),
             ));
         }
+        entry.touch();
+        // A plain menu page of an open world, already rendered: answered
+        // here, its prefix spliced in with the session id.
+        if req.method() == Method::GET {
+            if let Some(world) = entry.open_now() {
+                let state = AppState::of(world);
+                if let Some(mut page) = cached_menu_page_at(&state, rest, req.uri().query()) {
+                    state.policies.apply(Kind::Handset, page.headers_mut());
+                    state.metrics.request(
+                        Kind::Handset,
+                        page.status().as_u16(),
+                        std::time::Duration::ZERO,
+                    );
+                    return AppFuture::Cached(Some(page));
+                }
+            }
+        }
         let Ok(uri) = format!("{rest}{query}").parse::<axum::http::Uri>() else {
             return AppFuture::Cached(Some(crate::error::AppError::NotFound.into_response()));
         };
-        entry.touch();
         let (mut parts, body) = req.into_parts();
         parts.uri = uri;
         let req = Request::from_parts(parts, body);
@@ -386,12 +402,17 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
     if req.method() != Method::GET {
         return None;
     }
-    let (sid, node_id) = req.uri().path().strip_prefix("/s/")?.split_once("/m/")?;
+    cached_menu_page_at(state, req.uri().path(), req.uri().query())
+}
+
+/// `cached_menu_page` for a path (inside its world) and query.
+fn cached_menu_page_at(state: &AppState, path: &str, query: Option<&str>) -> Option<Response> {
+    let (sid, node_id) = path.strip_prefix("/s/")?.split_once("/m/")?;
     // Anything needing decoding or splitting is the router's.
     if sid.contains(['/', '%']) || node_id.contains(['/', '%']) {
         return None;
     }
-    let page = match req.uri().query() {
+    let page = match query {
         None => 1,
         Some(q) => {
             let n = q.strip_prefix("p=")?;

@@ -41,31 +41,93 @@ impl Key {
     }
 }
 
-/// Encoded pieces of a page; the session id goes between each two.
-pub struct Pieces(Vec<Vec<u8>>);
+/// Stands in for a world's prefix (`/w/` and its 20-character id) while
+/// rendering a page for a world: the same length, ASCII.
+pub const BASE_PLACEHOLDER: &str = "/w/BASEBASEBASEBASEBASE";
+
+/// What goes between two pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hole {
+    Sid,
+    Base,
+}
+
+/// Encoded pieces of a page; the session id, or the world's prefix, goes
+/// between each two.
+pub struct Pieces {
+    pieces: Vec<Vec<u8>>,
+    holes: Vec<Hole>,
+}
 
 impl Pieces {
     /// Cuts a rendered page at every placeholder and encodes each piece.
     /// (Shift_JIS is stateless, so encoding pieces equals encoding the whole.)
-    pub fn new(html: &str, charset: Charset, pictograms: Pictograms) -> Pieces {
-        Pieces(
-            html.split(SID_PLACEHOLDER)
-                .map(|p| encode_page_for(p, charset, pictograms))
-                .collect(),
-        )
+    /// A page for a world gets the prefix placeholder before each of its
+    /// root-relative links first, so serving it needs no further pass.
+    pub fn new(html: &str, charset: Charset, pictograms: Pictograms, in_world: bool) -> Pieces {
+        let based;
+        let html = if in_world {
+            based = crate::views::rebase::rebase(html.as_bytes(), BASE_PLACEHOLDER);
+            std::str::from_utf8(&based).unwrap_or(html)
+        } else {
+            html
+        };
+        let mut pieces = Vec::new();
+        let mut holes = Vec::new();
+        let mut rest = html;
+        loop {
+            let sid = rest
+                .find(SID_PLACEHOLDER)
+                .map(|i| (i, Hole::Sid, SID_PLACEHOLDER.len()));
+            let base = rest
+                .find(BASE_PLACEHOLDER)
+                .map(|i| (i, Hole::Base, BASE_PLACEHOLDER.len()));
+            let next = match (sid, base) {
+                (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            match next {
+                Some((at, hole, len)) => {
+                    pieces.push(encode_page_for(&rest[..at], charset, pictograms));
+                    holes.push(hole);
+                    rest = &rest[at + len..];
+                }
+                None => {
+                    pieces.push(encode_page_for(rest, charset, pictograms));
+                    break;
+                }
+            }
+        }
+        Pieces { pieces, holes }
     }
 
-    /// The page for one session.
-    pub fn with_sid(&self, sid: &str) -> Vec<u8> {
-        let len: usize = self.0.iter().map(Vec::len).sum::<usize>() + sid.len() * self.0.len();
+    /// The page for one session (in the default world: `base` is "").
+    pub fn fill(&self, base: &str, sid: &str) -> Vec<u8> {
+        let holes: usize = self
+            .holes
+            .iter()
+            .map(|h| match h {
+                Hole::Sid => sid.len(),
+                Hole::Base => base.len(),
+            })
+            .sum();
+        let len: usize = self.pieces.iter().map(Vec::len).sum::<usize>() + holes;
         let mut out = Vec::with_capacity(len);
-        for (i, piece) in self.0.iter().enumerate() {
+        for (i, piece) in self.pieces.iter().enumerate() {
             if i > 0 {
-                out.extend_from_slice(sid.as_bytes());
+                out.extend_from_slice(match self.holes[i - 1] {
+                    Hole::Sid => sid.as_bytes(),
+                    Hole::Base => base.as_bytes(),
+                });
             }
             out.extend_from_slice(piece);
         }
         out
+    }
+
+    /// The page for one session of the default world.
+    pub fn with_sid(&self, sid: &str) -> Vec<u8> {
+        self.fill("", sid)
     }
 }
 
@@ -127,7 +189,12 @@ impl PageCache {
             return Some(hit);
         }
         let key = Key::new(node, page, lang, profile, rebase);
-        let pieces = Arc::new(Pieces::new(&render()?, profile.charset, profile.pictograms));
+        let pieces = Arc::new(Pieces::new(
+            &render()?,
+            profile.charset,
+            profile.pictograms,
+            rebase > 0,
+        ));
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         // Unknown models could grow the map without end; past a bound, serve uncached.
         if map.len() < 10_000 {

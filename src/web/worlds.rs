@@ -199,6 +199,11 @@ impl<W> Entry<W> {
         (moved || turned).then(|| (self.id().to_string(), used, offset))
     }
 
+    /// The open world, if its database is open now.
+    pub fn open_now(&self) -> Option<Arc<W>> {
+        lock(&self.open).clone()
+    }
+
     fn in_use(&self) -> bool {
         lock(&self.open)
             .as_ref()

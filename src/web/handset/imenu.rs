@@ -56,7 +56,7 @@ pub async fn node(
                     .map(|m| m.into_string())
             })
             .ok_or(AppError::NotFound)?;
-        return Ok(plain_page(&session, &sid, &pieces));
+        return Ok(plain_page(&state, &session, &sid, &pieces));
     };
     let markup = views::menu::node_page(&ctx, node, parent, &state.menu.root, Some(&panel), page)
         .ok_or(AppError::NotFound)?;
@@ -82,12 +82,18 @@ pub(crate) fn cached_page(
         session.lang,
         &session.profile,
         state.base().len(),
-        |p| p.with_sid(sid),
+        |p| p.fill(state.base(), sid),
     )?;
-    Some(Page::encoded(session.profile.charset, bytes).into_response())
+    let mut page = Page::encoded(session.profile.charset, bytes).into_response();
+    page.extensions_mut().insert(crate::web::page::Based);
+    Some(page)
 }
 
-/// A cached menu page with the session's id (as written in the URL) spliced in.
-fn plain_page(session: &Session, sid: &str, pieces: &Pieces) -> Response {
-    Page::encoded(session.profile.charset, pieces.with_sid(sid)).into_response()
+/// A cached menu page with the world's prefix and the session's id (as
+/// written in the URL) spliced in: marked as already carrying the prefix.
+fn plain_page(state: &AppState, session: &Session, sid: &str, pieces: &Pieces) -> Response {
+    let mut page =
+        Page::encoded(session.profile.charset, pieces.fill(state.base(), sid)).into_response();
+    page.extensions_mut().insert(crate::web::page::Based);
+    page
 }
