@@ -211,11 +211,36 @@ mod tests {
     #[test]
     fn pieces_join_to_the_page_with_the_session_id() {
         let html = format!("<a href=\"/s/{SID_PLACEHOLDER}/m/x\">メニュー</a><a href=\"/s/{SID_PLACEHOLDER}/m/y\">");
-        let pieces = Pieces::new(&html, Charset::ShiftJis, Pictograms::Extended);
+        let pieces = Pieces::new(&html, Charset::ShiftJis, Pictograms::Extended, false);
         let sid = "0123456789abcdef0123456789abcdef";
         assert_eq!(
             pieces.with_sid(sid),
             crate::handset::encode_page(&html.replace(SID_PLACEHOLDER, sid), Charset::ShiftJis)
+        );
+    }
+
+    #[test]
+    fn a_world_s_pieces_join_to_the_page_the_front_would_rebase() {
+        let html = format!(
+            "<a href=\"/s/{SID_PLACEHOLDER}/m/x\">メニュー</a><form action=\"/mydocomo\"><a href=\"//x/y\">"
+        );
+        let pieces = Pieces::new(&html, Charset::ShiftJis, Pictograms::Extended, true);
+        let (base, sid) = (
+            "/w/0123456789abcdef0123",
+            "0123456789abcdef0123456789abcdef",
+        );
+        assert_eq!(base.len(), BASE_PLACEHOLDER.len());
+        let whole = html.replace(SID_PLACEHOLDER, sid);
+        let rebased = crate::views::rebase::rebase(whole.as_bytes(), base).into_owned();
+        assert_eq!(
+            pieces.fill(base, sid),
+            crate::handset::encode_page(std::str::from_utf8(&rebased).unwrap(), Charset::ShiftJis)
+        );
+        // The default world's page from the same cache key kind is unchanged.
+        let plain = Pieces::new(&html, Charset::ShiftJis, Pictograms::Extended, false);
+        assert_eq!(
+            plain.fill("", sid),
+            crate::handset::encode_page(&whole, Charset::ShiftJis)
         );
     }
 
