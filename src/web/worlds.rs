@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
+use rustc_hash::FxBuildHasher;
 use sha2::{Digest, Sha256};
 
 use crate::clock::{real_now, Clock};
@@ -244,7 +245,8 @@ pub struct Worlds<W> {
     /// The default world's database, where the registry's rows are.
     registry: OnceLock<Db>,
     templates: tokio::sync::OnceCell<Arc<Templates>>,
-    entries: RwLock<HashMap<Arc<str>, Arc<Entry<W>>>>,
+    /// Ids are random and drawn here, so the cheap hasher is safe.
+    entries: RwLock<HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>>,
     caps: Caps,
     /// Worlds being made, counted against the cap until they are listed.
     making: AtomicUsize,
@@ -302,11 +304,11 @@ impl<W: Send + Sync + 'static> Worlds<W> {
         &self.caps
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
         self.entries.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 
