@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use serde::{Deserialize, Serialize};
 use rustc_hash::FxBuildHasher;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::clock::{real_now, Clock};
@@ -304,11 +304,15 @@ impl<W: Send + Sync + 'static> Worlds<W> {
         &self.caps
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
+    fn read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
         self.entries.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
+    fn write(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Arc<Entry<W>>, FxBuildHasher>> {
         self.entries.write().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -85,7 +85,7 @@ pub(crate) fn cached_page(
         |p| p.fill(state.base(), sid),
     )?;
     let mut page = Page::encoded(session.profile.charset, bytes).into_response();
-    page.extensions_mut().insert(crate::web::page::Based);
+    mark_based(state, &mut page);
     Some(page)
 }
 
@@ -94,6 +94,14 @@ pub(crate) fn cached_page(
 fn plain_page(state: &AppState, session: &Session, sid: &str, pieces: &Pieces) -> Response {
     let mut page =
         Page::encoded(session.profile.charset, pieces.fill(state.base(), sid)).into_response();
-    page.extensions_mut().insert(crate::web::page::Based);
+    mark_based(state, &mut page);
     page
+}
+
+/// In a world, marks a page whose links already carry its prefix (the
+/// default world's pages need no mark, and get no extension map).
+fn mark_based(state: &AppState, page: &mut Response) {
+    if !state.base().is_empty() {
+        page.extensions_mut().insert(crate::web::page::Based);
+    }
 }
