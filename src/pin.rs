@@ -381,7 +381,7 @@ impl PinHasher {
         F: FnOnce(&mut Slot<'_>) -> T + Send + 'static,
     {
         let h = self.clone();
-        crate::blocking::run(move || {
+        crate::blocking::run_heavy(move || {
             let result = f(&mut h.slot());
             drop(permit);
             result

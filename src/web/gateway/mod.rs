@@ -400,10 +400,11 @@ async fn forward(state: AppState, c: Call, via: Via) -> Result<Response, AppErro
         )
     } else {
         // A large page takes tens of milliseconds to rewrite: done on the
-        // blocking pool, so the runtime's threads go on answering menu pages.
+        // heavy-work threads, below the runtime's, so they go on answering
+        // menu pages.
         let (state, bytes) = (state.clone(), bytes.clone());
         let (sid, site_id) = (c.sid.clone(), site.id.clone());
-        crate::blocking::run(move || {
+        crate::blocking::run_heavy(move || {
             rewrite(&state, &bytes, encoding, &page_url, &sid, &site_id, charset)
         })
         .await
