@@ -231,7 +231,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     tasks.push(tokio::spawn(async move {
         if let Err(e) = preparing
             .worlds
-            .prepare(&preparing.server().template_maker())
+            .make_templates(&preparing.server().template_maker())
             .await
         {
             tracing::warn!(error = ?e, "the worlds' templates could not be made");

@@ -833,3 +833,70 @@ pub fn command(cmd: &Command<'_>, out: &mut (dyn Write + Send), err: &mut dyn Wr
         1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(path: &str, html: &str) -> Page {
+        Page {
+            path: path.to_string(),
+            status: 200,
+            body: html.as_bytes().to_vec(),
+            html: html.to_string(),
+            reading: browse::read(html),
+            too_large: false,
+        }
+    }
+
+    #[test]
+    fn a_handset_page_is_checked_as_walk_checks_it() {
+        let p501i = Profile::by_name("P501i").unwrap();
+        let world = "/w/0123456789abcdef0123";
+        // Too big for the P501i's 2 KB, no way back, and a tag HTML 1.0 lacks.
+        let big = format!(
+            "<html><body><table><tr><td>x</td></tr></table>{}</body></html>",
+            "あ".repeat(1500)
+        );
+        let problems = page_problems(
+            &p501i,
+            &page(&format!("{world}/s/abc/a/x"), &big),
+            world,
+            None,
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("over budget")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("not in i-mode HTML")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("no way back")),
+            "{problems:?}"
+        );
+        // A small page with a link to iMenu passes.
+        let good =
+            format!("<html><body>ok<a href=\"{world}/s/abc/m/imenu\">iMenu</a></body></html>");
+        assert!(page_problems(
+            &p501i,
+            &page(&format!("{world}/s/abc/a/x"), &good),
+            world,
+            None
+        )
+        .is_empty());
+        // A PC's pages and the PC sites are not handset pages.
+        let pc = Profile::by_name("PC").unwrap();
+        assert!(
+            page_problems(&pc, &page(&format!("{world}/s/abc/a/x"), &big), world, None).is_empty()
+        );
+        assert!(page_problems(
+            &p501i,
+            &page(&format!("{world}/mydocomo"), &big),
+            world,
+            None
+        )
+        .is_empty());
+    }
+}

@@ -57,6 +57,10 @@ enum Hole {
 pub struct Pieces {
     pieces: Vec<Vec<u8>>,
     holes: Vec<Hole>,
+    /// The pieces' bytes in all, and how many holes of each kind: a page's
+    /// length is known before it is joined.
+    fixed: usize,
+    sid_holes: usize,
 }
 
 impl Pieces {
@@ -98,20 +102,20 @@ impl Pieces {
                 }
             }
         }
-        Pieces { pieces, holes }
+        let fixed = pieces.iter().map(Vec::len).sum();
+        let sid_holes = holes.iter().filter(|h| **h == Hole::Sid).count();
+        Pieces {
+            pieces,
+            holes,
+            fixed,
+            sid_holes,
+        }
     }
 
     /// The page for one session (in the default world: `base` is "").
     pub fn fill(&self, base: &str, sid: &str) -> Vec<u8> {
-        let holes: usize = self
-            .holes
-            .iter()
-            .map(|h| match h {
-                Hole::Sid => sid.len(),
-                Hole::Base => base.len(),
-            })
-            .sum();
-        let len: usize = self.pieces.iter().map(Vec::len).sum::<usize>() + holes;
+        let base_holes = self.holes.len() - self.sid_holes;
+        let len = self.fixed + self.sid_holes * sid.len() + base_holes * base.len();
         let mut out = Vec::with_capacity(len);
         for (i, piece) in self.pieces.iter().enumerate() {
             if i > 0 {

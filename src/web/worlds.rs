@@ -427,7 +427,7 @@ impl<W: Send + Sync + 'static> Worlds<W> {
     }
 
     /// Prepares the templates now (at start, so the first world is quick).
-    pub async fn prepare(&self, maker: &TemplateMaker) -> Result<(), AppError> {
+    pub async fn make_templates(&self, maker: &TemplateMaker) -> Result<(), AppError> {
         self.templates(maker).await.map(drop)
     }
 

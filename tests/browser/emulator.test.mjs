@@ -7,61 +7,17 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, startGarake } from "./support.mjs";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const BINARY = process.env.GARAKE_BIN ?? `${REPO}target/debug/garake`;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const STEP = 10_000; // ms any single page may take
 
-let server;
+let stopServer = () => {};
 let browser;
 let base;
 
-/** Starts `garake serve` on a free port; resolves with its base URL. */
-function startServer() {
-  const args = ["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--admin-token", "browser-test-token", "--menus", "menus"];
-  server = spawn(BINARY, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("garake did not start within 10 s")), 10_000);
-    server.once("error", reject);
-    server.once("exit", (code) => reject(new Error(`garake exited early with ${code}`)));
-    const lines = createInterface({ input: server.stdout });
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      const m = /^garake listening on (http:\/\/\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-      else reject(new Error(`unexpected first line from garake: ${line}`));
-      // Keep draining stdout so the server never blocks on a full pipe.
-      lines.on("line", () => {});
-    });
-  });
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-}
-// Also on a crash of the test process itself.
-process.on("exit", stopServer);
-
 before(async () => {
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-      "--no-first-run",
-    ],
-  });
+  ({ base, stop: stopServer } = await startGarake("browser-test-token", ["--menus", "menus"]));
+  browser = await launchChromium();
 });
 
 after(async () => {

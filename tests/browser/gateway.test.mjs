@@ -15,18 +15,12 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import { REPO, launchChromium, startGarake } from "./support.mjs";
 import { createServer } from "node:http";
 import { cpSync, mkdtempSync, appendFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const BINARY = process.env.GARAKE_BIN ?? `${REPO}target/debug/garake`;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "browser-test-token";
 
 let cp; // the content provider
@@ -36,7 +30,7 @@ let otherBase;
 let beacons = [];
 /** Every request either provider saw, with its Referer. */
 let seen = [];
-let server;
+let stop = () => {};
 let base;
 let browser;
 let menus;
@@ -187,40 +181,12 @@ function menusWithProvider() {
   return dir;
 }
 
-function startServer() {
-  const args = ["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--admin-token", TOKEN, "--menus", menus];
-  server = spawn(BINARY, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("garake did not start within 10 s")), 10_000);
-    server.once("error", reject);
-    server.once("exit", (code) => reject(new Error(`garake exited early with ${code}`)));
-    const lines = createInterface({ input: server.stdout });
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      const m = /^garake listening on (http:\/\/\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-      else reject(new Error(`unexpected first line from garake: ${line}`));
-      lines.on("line", () => {});
-    });
-  });
-}
-
-function stop() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-}
-process.on("exit", stop);
-
 before(async () => {
   await startOther();
   await startProvider();
   menus = menusWithProvider();
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--disable-quic", "--no-first-run"],
-  });
+  ({ base, stop } = await startGarake(TOKEN, ["--menus", menus]));
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -10,53 +10,21 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { BINARY, launchChromium, startGarake } from "./support.mjs";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const BINARY = process.env.GARAKE_BIN ?? `${REPO}target/debug/garake`;
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "worlds-browser-token";
 const STEP = 10_000;
 
-let server;
+let stopServer = () => {};
 let browser;
 let base;
 
-function startServer() {
-  const args = ["serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--admin-token", TOKEN];
-  server = spawn(BINARY, args, { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("garake did not start within 10 s")), 10_000);
-    server.once("error", reject);
-    server.once("exit", (code) => reject(new Error(`garake exited early with ${code}`)));
-    const lines = createInterface({ input: server.stdout });
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      const m = /^garake listening on (http:\/\/\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-      else reject(new Error(`unexpected first line from garake: ${line}`));
-      lines.on("line", () => {});
-    });
-  });
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
-}
-process.on("exit", stopServer);
-
 before(async () => {
-  base = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-  });
+  ({ base, stop: stopServer } = await startGarake(TOKEN, []));
+  browser = await launchChromium();
 });
 
 after(async () => {

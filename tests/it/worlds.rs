@@ -397,7 +397,11 @@ async fn at_the_cap_a_new_world_is_refused_and_none_is_deleted() {
     assert!(!r.header("retry-after").is_empty());
     assert_eq!(app.state.worlds.len(), 2);
     assert_eq!(a.api("/api/lines").await.status, StatusCode::OK);
-    // The demo form at the cap: a page, not a world.
+    // The demo form at the cap: a page, not a world, and the visitor's hour
+    // is not counted.
+    let throttle_rows =
+        || app.sql(|c| c.query_row("SELECT count(*) FROM throttle", [], |r| r.get::<_, i64>(0)));
+    let before = throttle_rows();
     let demo = app.post("/demo", PC, "").await;
     assert_eq!(
         demo.status,
@@ -407,6 +411,7 @@ async fn at_the_cap_a_new_world_is_refused_and_none_is_deleted() {
     );
     assert!(demo.header("content-type").starts_with("text/html"));
     assert_eq!(app.state.worlds.len(), 2);
+    assert_eq!(throttle_rows(), before);
 }
 
 #[tokio::test]

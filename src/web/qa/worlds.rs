@@ -42,6 +42,11 @@ async fn start_demo(state: AppState, client: ClientAddr) -> Result<Response, App
     if !state.is_default() || !state.public_worlds {
         return Err(AppError::NotFound);
     }
+    // A server at its cap refuses before the visitor's hour is counted.
+    // (`create` checks the cap again, as it makes the world.)
+    if state.worlds.len() >= state.worlds.max() {
+        return Err(AppError::TooManyWorlds(state.worlds.max()));
+    }
     let key = crate::store::throttle::key("private_demo", &client.name());
     let policy = crate::store::throttle::Policy::Window {
         limit: state.limits.public_worlds_per_hour,
