@@ -8,6 +8,12 @@
 //! make room, so idle or slow clients never starve a fresh request; if every
 //! open connection is being answered, the new one is closed at once. Both are
 //! counted and logged once a second.
+//!
+//! A connection not being answered must send a whole request head within the
+//! head deadline of becoming ready for one (of opening, or of its last
+//! answer): a watcher looks at every connection a few times a second and
+//! closes those past it. That one pass keeps idle keep-alives and slow heads
+//! alike from holding a connection, without a timer per request.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -55,8 +61,12 @@ pub struct Options {
 
 /// One open connection, as the accept loop sees it.
 struct Conn {
-    /// Milliseconds since the loop started, at the last byte read from the client.
+    /// `coarse_ms` at the last byte read from the client.
     last_read: AtomicU64,
+    /// ... and when it became ready for its next request head (opened, or
+    /// the last byte of its last answer handed on); `u64::MAX` while a
+    /// request is being answered.
+    head_since: AtomicU64,
     /// A request is being answered...
     in_flight: AtomicBool,
     /// ...but its body has not all arrived yet (so the client is the slow side).
@@ -68,12 +78,16 @@ impl Conn {
     fn evictable(&self) -> bool {
         !self.in_flight.load(Ordering::Relaxed) || self.body_pending.load(Ordering::Relaxed)
     }
+
+    /// Waiting for a request head for longer than `deadline_ms` at `now`.
+    fn head_overdue(&self, now: u64, deadline_ms: u64) -> bool {
+        now.saturating_sub(self.head_since.load(Ordering::Relaxed)) > deadline_ms
+    }
 }
 
 /// The open connections.
 struct Registry {
     conns: Mutex<HashMap<u64, Arc<Conn>>>,
-    epoch: Instant,
     max: usize,
     /// Closed to make room, and refused because all were busy (since the last log line).
     shed: AtomicU64,
@@ -82,8 +96,16 @@ struct Registry {
 }
 
 impl Registry {
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+    /// Closes every connection past the head deadline; how many.
+    fn close_overdue(&self, deadline: Duration) -> usize {
+        let (now, deadline_ms) = (coarse_ms(), deadline.as_millis() as u64);
+        let conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
+        let mut closed = 0;
+        for conn in conns.values().filter(|c| c.head_overdue(now, deadline_ms)) {
+            conn.evict.notify_one();
+            closed += 1;
+        }
+        closed
     }
 
     /// Registers a new connection, making room if needed; `None` if every
@@ -113,8 +135,10 @@ impl Registry {
                 }
             }
         }
+        let now = coarse_ms();
         let conn = Arc::new(Conn {
-            last_read: AtomicU64::new(self.now_ms()),
+            last_read: AtomicU64::new(now),
+            head_since: AtomicU64::new(now),
             in_flight: AtomicBool::new(false),
             body_pending: AtomicBool::new(false),
             evict: Notify::new(),
@@ -133,6 +157,25 @@ impl Registry {
     fn open(&self) -> usize {
         self.conns.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
+}
+
+/// Milliseconds of a monotonic clock read cheaply: the kernel's coarse
+/// clock on Linux (a few milliseconds' resolution, no more is needed to tell
+/// how long a connection has been silent), read on every socket read.
+fn coarse_ms() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes the struct passed in.
+        if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) } == 0 {
+            return ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000;
+        }
+    }
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
 
 /// The connection limit the process can really hold: `wanted`, but never
@@ -205,24 +248,24 @@ pub async fn run<M, S, B>(
         + Send
         + 'static,
     S::Future: Send + 'static,
-    B: Body + Send + 'static,
+    B: Body + Send + Unpin + 'static,
     B::Data: Send,
     B::Error: Into<axum::BoxError>,
 {
     let registry = Arc::new(Registry {
         conns: Mutex::default(),
-        epoch: Instant::now(),
         max: options.max_connections.max(1),
         shed: AtomicU64::new(0),
         refused: AtomicU64::new(0),
         metrics: options.metrics.clone(),
     });
     let logger = tokio::spawn(log_pressure(registry.clone()));
+    let deadlines = tokio::spawn(close_overdue(registry.clone(), options.header_timeout));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    // A client that stops in the middle of a request head is dropped.
-    http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(options.header_timeout);
+    // Request heads have their deadline from `close_overdue`, not from a
+    // timer of hyper's armed for every request.
+    http.header_read_timeout(None);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut next_id: u64 = 0;
     loop {
@@ -248,7 +291,6 @@ pub async fn run<M, S, B>(
         let io = Tracked {
             io: stream,
             conn: conn.clone(),
-            registry: registry.clone(),
         };
         let service = {
             let (app, conn, body_timeout) =
@@ -258,6 +300,7 @@ pub async fn run<M, S, B>(
                 conn.body_pending
                     .store(!req.body().is_end_stream(), Ordering::Relaxed);
                 let limit = crate::limits::body_limit(req.uri().path());
+                conn.head_since.store(u64::MAX, Ordering::Relaxed);
                 let req = req.map(|body| TimedBody::new(body, body_timeout, limit, conn.clone()));
                 let answer = tower_service::Service::call(&mut app.clone(), req);
                 let conn = conn.clone();
@@ -265,7 +308,7 @@ pub async fn run<M, S, B>(
                     let response = answer.await;
                     conn.in_flight.store(false, Ordering::Relaxed);
                     conn.body_pending.store(false, Ordering::Relaxed);
-                    response
+                    response.map(|response| response.map(|inner| Answered { inner, conn }))
                 }
             })
         };
@@ -295,6 +338,7 @@ pub async fn run<M, S, B>(
     }
     drop(listener);
     logger.abort();
+    deadlines.abort();
     if tokio::time::timeout(options.grace, graceful.shutdown())
         .await
         .is_err()
@@ -303,6 +347,25 @@ pub async fn run<M, S, B>(
             "connections still open {} s after the signal: closing them",
             options.grace.as_secs()
         );
+    }
+}
+
+/// Closes the connections past the head deadline, looking a few times
+/// within each deadline (so one closes at most a quarter late).
+async fn close_overdue(registry: Arc<Registry>, deadline: Duration) {
+    let mut tick = tokio::time::interval(
+        (deadline / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let closed = registry.close_overdue(deadline);
+        if closed > 0 {
+            tracing::debug!(
+                closed,
+                "closed connections that sent no whole request head in time"
+            );
+        }
     }
 }
 
@@ -325,11 +388,43 @@ async fn log_pressure(registry: Arc<Registry>) {
     }
 }
 
+/// An answer's body, marking its connection ready for the next request head
+/// once it is all handed on (or given up).
+pub struct Answered<B> {
+    inner: B,
+    conn: Arc<Conn>,
+}
+
+impl<B> Drop for Answered<B> {
+    fn drop(&mut self) {
+        self.conn.head_since.store(coarse_ms(), Ordering::Relaxed);
+    }
+}
+
+impl<B: Body + Unpin> Body for Answered<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// The client's socket, noting when it last sent a byte.
 struct Tracked {
     io: TcpStream,
     conn: Arc<Conn>,
-    registry: Arc<Registry>,
 }
 
 impl AsyncRead for Tracked {
@@ -341,7 +436,7 @@ impl AsyncRead for Tracked {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.io).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            let now = self.registry.now_ms();
+            let now = coarse_ms();
             self.conn.last_read.store(now, Ordering::Relaxed);
         }
         polled
@@ -502,7 +597,6 @@ mod tests {
     fn registry(max: usize) -> Registry {
         Registry {
             conns: Mutex::default(),
-            epoch: Instant::now(),
             max,
             shed: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -601,6 +695,117 @@ mod tests {
             1001,
             "nothing more was read"
         );
+    }
+
+    /// Reads until the server closes the connection or `within` passes:
+    /// what was read, and whether it closed.
+    async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (String, bool) {
+        use tokio::io::AsyncReadExt;
+        let mut got = Vec::new();
+        let closed = tokio::time::timeout(within, async {
+            let mut buf = [0u8; 4096];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await
+        .is_ok();
+        (String::from_utf8_lossy(&got).into_owned(), closed)
+    }
+
+    #[tokio::test]
+    async fn a_request_head_is_due_within_the_deadline_of_the_connection_being_ready_for_one() {
+        use futures_util::StreamExt;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let deadline = Duration::from_millis(400);
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_millis(900)).await;
+                    "slow answer"
+                }),
+            )
+            .route(
+                "/trickle",
+                axum::routing::get(|| async {
+                    axum::body::Body::from_stream(futures_util::stream::iter(0..3).then(
+                        |i| async move {
+                            tokio::time::sleep(Duration::from_millis(350)).await;
+                            Ok::<_, std::convert::Infallible>(format!("part{i} "))
+                        },
+                    ))
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = Options {
+            max_connections: 16,
+            header_timeout: deadline,
+            body_timeout: Duration::from_secs(5),
+            grace: Duration::from_secs(1),
+            metrics: None,
+        };
+        let server = tokio::spawn(run(
+            listener,
+            move |_| app.clone(),
+            options,
+            std::future::pending(),
+        ));
+        let late = Duration::from_millis(1500);
+
+        // Silent from the start, and stopped in the middle of a head.
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut partial = TcpStream::connect(addr).await.unwrap();
+        partial.write_all(b"GET / HTTP/1.1\r\nHo").await.unwrap();
+        let (said, closed) = read_until_closed(&mut silent, late).await;
+        assert!(closed && said.is_empty(), "a silent connection is closed");
+        let (said, closed) = read_until_closed(&mut partial, late).await;
+        assert!(closed && said.is_empty(), "a half head is closed: {said:?}");
+
+        // Answered, then idle on keep-alive: closed a deadline after the answer.
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = [0u8; 512];
+        let n = idle.read(&mut answer).await.unwrap();
+        let answered = std::time::Instant::now();
+        assert!(String::from_utf8_lossy(&answer[..n]).ends_with("ok"));
+        let (said, closed) = read_until_closed(&mut idle, late).await;
+        assert!(closed && said.is_empty(), "an idle keep-alive is closed");
+        assert!(
+            answered.elapsed() >= Duration::from_millis(300),
+            "not before its deadline: {:?}",
+            answered.elapsed()
+        );
+
+        // Answers that take longer than the deadline, to make or to send,
+        // are given whole.
+        for (path, want) in [("/slow", "slow answer"), ("/trickle", "part0 part1 part2 ")] {
+            let mut busy = TcpStream::connect(addr).await.unwrap();
+            busy.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+            let (said, closed) = read_until_closed(&mut busy, Duration::from_secs(5)).await;
+            assert!(closed, "{path}: answered and closed");
+            assert!(said.starts_with("HTTP/1.1 200"), "{path}: {said}");
+            let body: String = said
+                .split("\r\n\r\n")
+                .nth(1)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.chars().all(|c| c.is_ascii_hexdigit()))
+                .collect();
+            assert_eq!(body, want, "{path}: the whole body");
+        }
+        server.abort();
     }
 
     #[test]

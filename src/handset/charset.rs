@@ -16,6 +16,14 @@ impl Charset {
         }
     }
 
+    /// The `Content-Type` of an HTML page written in this charset.
+    pub fn html_content_type(self) -> &'static str {
+        match self {
+            Charset::ShiftJis => "text/html; charset=Shift_JIS",
+            Charset::Utf8 => "text/html; charset=UTF-8",
+        }
+    }
+
     /// Decodes form bytes strictly: `None` if any byte sequence is invalid.
     pub fn decode_strict(self, bytes: &[u8]) -> Option<String> {
         match self {

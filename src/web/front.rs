@@ -80,8 +80,7 @@ impl App {
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        if let Some(mut page) = cached_menu_page(state, &req) {
-            state.policies.apply(Kind::Handset, page.headers_mut());
+        if let Some(page) = cached_menu_page(state, &req) {
             // Answered from memory in well under the first bucket's bound:
             // counted there without reading the clock twice.
             state.metrics.request(
@@ -149,8 +148,7 @@ impl App {
         if req.method() == Method::GET {
             if let Some(world) = entry.open_now() {
                 let state = AppState::of(world);
-                if let Some(mut page) = cached_menu_page_at(&state, rest, req.uri().query()) {
-                    state.policies.apply(Kind::Handset, page.headers_mut());
+                if let Some(page) = cached_menu_page_at(&state, rest, req.uri().query()) {
                     state.metrics.request(
                         Kind::Handset,
                         page.status().as_u16(),
@@ -407,9 +405,12 @@ fn cached_menu_page<B>(state: &AppState, req: &Request<B>) -> Option<Response> {
 
 /// `cached_menu_page` for a path (inside its world) and query.
 fn cached_menu_page_at(state: &AppState, path: &str, query: Option<&str>) -> Option<Response> {
-    let (sid, node_id) = path.strip_prefix("/s/")?.split_once("/m/")?;
-    // Anything needing decoding or splitting is the router's.
-    if sid.contains(['/', '%']) || node_id.contains(['/', '%']) {
+    // `/s/` a session id of 32 characters `/m/` a node id; anything else,
+    // or anything needing decoding or splitting, is the router's.
+    let rest = path.strip_prefix("/s/")?;
+    let sid = rest.get(..32)?;
+    let node_id = rest.get(32..)?.strip_prefix("/m/")?;
+    if node_id.bytes().any(|b| b == b'/' || b == b'%') {
         return None;
     }
     let page = match query {
@@ -423,6 +424,5 @@ fn cached_menu_page_at(state: &AppState, path: &str, query: Option<&str>) -> Opt
         }
     };
     let node = state.menu.node(node_id)?;
-    let session = state.sessions.touch(sid)?;
-    crate::web::handset::imenu::cached_page(state, &session, sid, node, page)
+    crate::web::handset::imenu::cached_page(state, sid, node, page)
 }

@@ -12,6 +12,8 @@ use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::http::uri::Authority;
 use axum::response::Response;
 
+use crate::handset::Charset;
+
 /// What kind of page a path serves (one list, shared with the metrics).
 pub use crate::metrics::RouteKind as Kind;
 
@@ -62,14 +64,33 @@ pub fn emulator_csp(script_sha256_b64: &str) -> String {
 /// The headers of each kind, built once.
 pub struct Policies {
     emulator: HeaderValue,
+    /// Every header of a handset page in Shift_JIS and in UTF-8: the cached
+    /// menu pages get a copy of one whole, not each header added in turn.
+    handset_pages: [HeaderMap; 2],
 }
 
 impl Policies {
     pub fn new(emulator_script_hash: &str) -> Policies {
-        Policies {
+        let mut policies = Policies {
             emulator: HeaderValue::from_str(&emulator_csp(emulator_script_hash))
                 .expect("a base64 hash makes a valid header"),
+            handset_pages: Default::default(),
+        };
+        for charset in [Charset::ShiftJis, Charset::Utf8] {
+            let mut headers = HeaderMap::with_capacity(4);
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(charset.html_content_type()),
+            );
+            policies.apply(Kind::Handset, &mut headers);
+            policies.handset_pages[charset as usize] = headers;
         }
+        policies
+    }
+
+    /// The headers of a handset page in `charset`, security headers included.
+    pub fn handset_page(&self, charset: Charset) -> HeaderMap {
+        self.handset_pages[charset as usize].clone()
     }
 
     /// Sets the security headers of `kind` on a response.

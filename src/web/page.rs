@@ -70,10 +70,7 @@ impl IntoResponse for Page {
             Body::Markup(m) => encode_page_for(&m.into_string(), self.charset, self.pictograms),
             Body::Encoded(bytes) => bytes,
         };
-        let content_type = match self.charset {
-            Charset::ShiftJis => "text/html; charset=Shift_JIS",
-            Charset::Utf8 => "text/html; charset=UTF-8",
-        };
+        let content_type = self.charset.html_content_type();
         let mut response = Response::new(axum::body::Body::from(body));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();

@@ -68,7 +68,6 @@ pub async fn node(
 /// `front` answers before the router.
 pub(crate) fn cached_page(
     state: &AppState,
-    session: &Session,
     sid: &str,
     node: &Node,
     page: usize,
@@ -76,15 +75,19 @@ pub(crate) fn cached_page(
     if node.action.is_some() || node.panel.is_some() {
         return None;
     }
-    let bytes = state.pages.with(
-        node.index,
-        page,
-        session.lang,
-        &session.profile,
-        state.base().len(),
-        |p| p.fill(state.base(), sid),
-    )?;
-    let mut page = Page::encoded(session.profile.charset, bytes).into_response();
+    // The session is marked used as any page marks it; only its language and
+    // kind of handset choose the page, read in place.
+    let (charset, bytes) = state.sessions.touch_with(sid, |lang, profile| {
+        let base = state.base();
+        state
+            .pages
+            .with(node.index, page, lang, profile, base.len(), |p| {
+                p.fill(base, sid)
+            })
+            .map(|bytes| (profile.charset, bytes))
+    })??;
+    let mut page = Response::new(axum::body::Body::from(bytes));
+    *page.headers_mut() = state.policies.handset_page(charset);
     mark_based(state, &mut page);
     Some(page)
 }
