@@ -1,7 +1,8 @@
 //! Load benchmark (run by hand: `cargo bench --bench load`; needs `wrk`).
 //!
 //! 1. Throughput: the iMenu page of a P501i session against a bare hyper 1
-//!    server answering every request with a fixed body of the same size, loaded
+//!    server answering every request with a fixed body of the same size (asked
+//!    for the same path with the same headers, so both parse the same request), loaded
 //!    alternately with wrk in the same run; ratio garake/baseline per pair and
 //!    the median.
 //! 2. Isolation: menu-page latency while 8 clients flood My docomo logins with
@@ -116,7 +117,7 @@ fn main() {
     println!("pair  baseline req/s  p50 ms  p99 ms | garake req/s  p50 ms  p99 ms | ratio");
     let mut ratios = Vec::new();
     for pair in 1..=pairs {
-        let b = wrk(&format!("http://{base}/"), 32, secs, None);
+        let b = wrk(&format!("http://{base}{path}"), 32, secs, None);
         let g = wrk(&format!("http://{}{path}", server.addr), 32, secs, None);
         assert_eq!(g.non_2xx, 0, "garake answered errors: the session expired?");
         let ratio = g.rps / b.rps;

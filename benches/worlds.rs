@@ -16,7 +16,7 @@
 //!    from `/proc` throughout.
 //! 3. Menu pages: a world's iMenu page and the default world's, each against
 //!    a bare hyper 1 server answering every request with a fixed body of the
-//!    same size, loaded in turn with `wrk -t2 -c32` in the same run; ratio
+//!    same size, asked for the same path with the same headers, loaded in turn with `wrk -t2 -c32` in the same run; ratio
 //!    garake/baseline per pair and the median.
 //!
 //! Goals: making a world p50 ≤ 5 ms and p99 ≤ 25 ms; RSS ≤ 128 MiB with
@@ -633,14 +633,19 @@ fn main() {
     println!("pair | baseline req/s | world req/s  p50 ms  p99 ms | ratio | baseline req/s | default req/s  p50 ms  p99 ms | ratio");
     let (mut in_world, mut in_default) = (Vec::new(), Vec::new());
     for pair in 1..=pairs {
-        let bw = wrk(&format!("http://{world_base}/"), 32, secs, None);
+        let bw = wrk(&format!("http://{world_base}{world_path}"), 32, secs, None);
         let w = wrk(
             &format!("http://{}{world_path}", server.addr),
             32,
             secs,
             None,
         );
-        let bd = wrk(&format!("http://{default_base}/"), 32, secs, None);
+        let bd = wrk(
+            &format!("http://{default_base}{default_path}"),
+            32,
+            secs,
+            None,
+        );
         let d = wrk(
             &format!("http://{}{default_path}", server.addr),
             32,

@@ -27,7 +27,6 @@ use axum::body::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
 
 /// A request body that took longer than the body deadline.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +70,69 @@ struct Conn {
     in_flight: AtomicBool,
     /// ...but its body has not all arrived yet (so the client is the slow side).
     body_pending: AtomicBool,
-    evict: Notify,
+    evict: Eviction,
+}
+
+/// What a connection's task is told: to close at once (to make room, or
+/// past its head deadline), or to finish the request it is answering and
+/// then close (the server is stopping). Each word is given once and wakes the
+/// task; looking for it costs two loads and a waker registration per wake.
+#[derive(Default)]
+struct Eviction {
+    told: AtomicBool,
+    winding: AtomicBool,
+    waker: futures_util::task::AtomicWaker,
+}
+
+/// A word a connection's task was told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Word {
+    Close,
+    WindDown,
+}
+
+impl Eviction {
+    fn tell(&self) {
+        self.told.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    fn wind_down(&self) {
+        self.winding.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// The word given, if any; a wind-down already acted on (`wound`) is
+    /// not given again, and only a close is then waited for.
+    fn poll_word(&self, cx: &mut Context<'_>, wound: bool) -> Poll<Word> {
+        let look = || {
+            if self.told.load(Ordering::Acquire) {
+                Some(Word::Close)
+            } else if !wound && self.winding.load(Ordering::Acquire) {
+                Some(Word::WindDown)
+            } else {
+                None
+            }
+        };
+        if let Some(word) = look() {
+            return Poll::Ready(word);
+        }
+        self.waker.register(cx.waker());
+        // Told between the first look and the registration: seen here.
+        look().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// `fut`, unless told anything first (then `None`).
+    async fn unless_told<F: Future>(&self, fut: F) -> Option<F::Output> {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Some(out));
+            }
+            self.poll_word(cx, false).map(|_| None)
+        })
+        .await
+    }
 }
 
 impl Conn {
@@ -102,7 +163,7 @@ impl Registry {
         let conns = self.conns.lock().unwrap_or_else(|p| p.into_inner());
         let mut closed = 0;
         for conn in conns.values().filter(|c| c.head_overdue(now, deadline_ms)) {
-            conn.evict.notify_one();
+            conn.evict.tell();
             closed += 1;
         }
         closed
@@ -120,7 +181,7 @@ impl Registry {
                 .map(|(id, _)| *id);
             match victim.and_then(|v| conns.remove(&v)) {
                 Some(conn) => {
-                    conn.evict.notify_one();
+                    conn.evict.tell();
                     self.shed.fetch_add(1, Ordering::Relaxed);
                     if let Some(m) = &self.metrics {
                         m.limit_hit(crate::metrics::Limit::ConnectionsClosed);
@@ -141,7 +202,7 @@ impl Registry {
             head_since: AtomicU64::new(now),
             in_flight: AtomicBool::new(false),
             body_pending: AtomicBool::new(false),
-            evict: Notify::new(),
+            evict: Eviction::default(),
         });
         conns.insert(id, conn.clone());
         Some(conn)
@@ -152,6 +213,18 @@ impl Registry {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
+    }
+
+    /// `f` of every open connection.
+    fn each(&self, f: impl Fn(&Conn)) {
+        for conn in self
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            f(conn);
+        }
     }
 
     fn open(&self) -> usize {
@@ -261,7 +334,6 @@ pub async fn run<M, S, B>(
     });
     let logger = tokio::spawn(log_pressure(registry.clone()));
     let deadlines = tokio::spawn(close_overdue(registry.clone(), options.header_timeout));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     // Request heads have their deadline from `close_overdue`, not from a
     // timer of hyper's armed for every request.
@@ -312,26 +384,19 @@ pub async fn run<M, S, B>(
                 }
             })
         };
-        let (registry, http, watcher) = (registry.clone(), http.clone(), graceful.watcher());
+        let (registry, http) = (registry.clone(), http.clone());
         let header_timeout = options.header_timeout;
         tokio::spawn(async move {
             // hyper gives a connection its buffers (16 KiB) as it takes it
             // over: a connection that has sent nothing yet waits here without
             // them, within the head's deadline.
-            let spoke = tokio::select! {
-                ready = tokio::time::timeout(header_timeout, io.io.readable()) => {
-                    matches!(ready, Ok(Ok(())))
-                }
-                _ = conn.evict.notified() => false,
-            };
-            if spoke {
-                let connection =
-                    watcher.watch(http.serve_connection(hyper_util::rt::TokioIo::new(io), service));
-                tokio::select! {
-                    _ = connection => {}
-                    // Closed to make room: dropping the connection closes the socket.
-                    _ = conn.evict.notified() => {}
-                }
+            let spoke = conn
+                .evict
+                .unless_told(tokio::time::timeout(header_timeout, io.io.readable()))
+                .await;
+            if matches!(spoke, Some(Ok(Ok(())))) {
+                let connection = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+                serve_until_told(connection, &conn.evict).await;
             }
             registry.forget(id);
         });
@@ -339,14 +404,63 @@ pub async fn run<M, S, B>(
     drop(listener);
     logger.abort();
     deadlines.abort();
-    if tokio::time::timeout(options.grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    // Idle connections close now, busy ones after their answer.
+    registry.each(|conn| conn.evict.wind_down());
+    let drained = tokio::time::timeout(options.grace, async {
+        while registry.open() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    if drained.await.is_err() {
         tracing::warn!(
             "connections still open {} s after the signal: closing them",
             options.grace.as_secs()
         );
+        registry.each(|conn| conn.evict.tell());
+    }
+}
+
+/// Serves one connection until it ends, or until its task is told to close
+/// (then dropping it closes the socket) or to wind down (then it closes
+/// after the request it is answering, at once if idle).
+async fn serve_until_told<C>(connection: C, evict: &Eviction)
+where
+    C: Future + GracefulConnection,
+{
+    let mut connection = std::pin::pin!(connection);
+    let mut wound = false;
+    std::future::poll_fn(|cx| loop {
+        if connection.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        match evict.poll_word(cx, wound) {
+            Poll::Ready(Word::Close) => return Poll::Ready(()),
+            Poll::Ready(Word::WindDown) => {
+                wound = true;
+                connection.as_mut().wind_down();
+                // Polled again: an idle connection ends at once.
+            }
+            Poll::Pending => return Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// A connection that can be asked to close once its answer is given.
+trait GracefulConnection {
+    fn wind_down(self: Pin<&mut Self>);
+}
+
+impl<I, S, B> GracefulConnection for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn wind_down(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
     }
 }
 
@@ -806,6 +920,63 @@ mod tests {
             assert_eq!(body, want, "{path}: the whole body");
         }
         server.abort();
+    }
+
+    #[tokio::test]
+    async fn at_shutdown_idle_connections_close_at_once_and_busy_ones_after_their_answer() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                    "slow answer"
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = Options {
+            max_connections: 16,
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(5),
+            grace: Duration::from_secs(5),
+            metrics: None,
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(listener, move |_| app.clone(), options, async {
+            let _ = stopped.await;
+        }));
+        // An idle keep-alive after one answer, a silent one, and one being answered.
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = [0u8; 512];
+        let n = idle.read(&mut answer).await.unwrap();
+        assert!(String::from_utf8_lossy(&answer[..n]).ends_with("ok"));
+        let mut silent = TcpStream::connect(addr).await.unwrap();
+        let mut busy = TcpStream::connect(addr).await.unwrap();
+        busy.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let asked = std::time::Instant::now();
+        stop.send(()).unwrap();
+        for (name, stream) in [("idle", &mut idle), ("silent", &mut silent)] {
+            let (said, closed) = read_until_closed(stream, Duration::from_millis(300)).await;
+            assert!(closed && said.is_empty(), "{name}: closed at once");
+        }
+        let (said, closed) = read_until_closed(&mut busy, Duration::from_secs(3)).await;
+        assert!(closed, "the busy one closes after its answer");
+        assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+        assert!(said.ends_with("slow answer"), "{said}");
+        tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .expect("run returns once every connection is closed")
+            .unwrap();
+        assert!(asked.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

@@ -28,6 +28,22 @@ const TOKEN_WINDOW: u32 = 64;
 /// Sessions a sweep forgets under one hold of the write lock.
 const SWEEP_BATCH: usize = 512;
 
+/// The value of each lower-case hex digit; 0x80 for any other byte.
+const HEX: [u8; 256] = {
+    let mut table = [0x80u8; 256];
+    let mut c = 0;
+    while c < 10 {
+        table[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        table[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    table
+};
+
 /// A session id: 128 random bits, written as 32 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId([u8; 16]);
@@ -45,16 +61,16 @@ impl SessionId {
         if hex.len() != 32 {
             return None;
         }
-        let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
+        // Every menu page reads one: a table lookup per digit, and one test
+        // of all of them at the end.
         let mut id = [0u8; 16];
-        for (i, pair) in hex.chunks(2).enumerate() {
-            id[i] = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        let mut bad = 0u8;
+        for (byte, pair) in id.iter_mut().zip(hex.chunks_exact(2)) {
+            let (hi, lo) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+            bad |= hi | lo;
+            *byte = hi << 4 | lo;
         }
-        Some(SessionId(id))
+        (bad & 0x80 == 0).then_some(SessionId(id))
     }
 
     fn bytes(&self) -> &[u8; 16] {
@@ -632,6 +648,23 @@ mod tests {
         assert_ne!(a.id, b.id);
         for bad in ["", "00", &"g".repeat(32), &"A".repeat(32), &"0".repeat(33)] {
             assert!(SessionId::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The table-driven reading agrees with the standard library's
+        /// base-16 parser (lower case only) on any text near an id.
+        #[test]
+        fn ids_read_as_the_standard_parser_reads_them(
+            text in "[0-9a-fA-Fg/%\u{e9}]{30,34}"
+        ) {
+            let lower = text.len() == 32
+                && text.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+            let want = lower
+                .then(|| u128::from_str_radix(&text, 16).ok())
+                .flatten()
+                .map(|n| SessionId(n.to_be_bytes()));
+            proptest::prop_assert_eq!(SessionId::parse(&text), want);
         }
     }
 

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 /// Where a menu entry leads.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -78,8 +80,10 @@ pub const SITE_ACTION: &str = "site:";
 #[derive(Debug)]
 pub struct Menu {
     pub root: String,
-    pub(super) nodes: HashMap<String, Node>,
-    pub(super) sites: HashMap<String, Site>,
+    // Ids come from the operator's menu files, never from a stranger, so the
+    // fast hash needs no protection against chosen collisions.
+    pub(super) nodes: HashMap<String, Node, FxBuildHasher>,
+    pub(super) sites: HashMap<String, Site, FxBuildHasher>,
 }
 
 impl Menu {
