@@ -80,7 +80,11 @@ impl App {
         B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        if let Some(page) = cached_menu_page(state, &req) {
+        if let Some(mut page) = cached_menu_page(state, &req) {
+            if !state.is_default() {
+                // Answered through `in_world`'s rebasing: already based.
+                page.extensions_mut().insert(super::page::Based);
+            }
             // Answered from memory in well under the first bucket's bound:
             // counted there without reading the clock twice.
             state.metrics.request(
@@ -126,18 +130,20 @@ impl App {
     {
         let path = req.uri().path();
         let after = &path["/w/".len()..];
-        let (id, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
-        let query = req
-            .uri()
-            .query()
-            .map(|q| format!("?{q}"))
-            .unwrap_or_default();
+        let (id, rest) =
+            after.split_at(memchr::memchr(b'/', after.as_bytes()).unwrap_or(after.len()));
+        let query = || {
+            req.uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        };
         let Some(entry) = self.state.worlds.get(id) else {
             let shown = if rest.is_empty() { "/" } else { rest };
             return AppFuture::Cached(Some(self.no_such_world(&req, shown)));
         };
         if rest.is_empty() {
-            let to = format!("/w/{id}/{query}");
+            let to = format!("/w/{id}/{}", query());
             return AppFuture::Cached(Some(
                 axum::response::Redirect::permanent(&to).into_response(),
             ));
@@ -158,7 +164,7 @@ impl App {
                 }
             }
         }
-        let Ok(uri) = format!("{rest}{query}").parse::<axum::http::Uri>() else {
+        let Ok(uri) = format!("{rest}{}", query()).parse::<axum::http::Uri>() else {
             return AppFuture::Cached(Some(crate::error::AppError::NotFound.into_response()));
         };
         let (mut parts, body) = req.into_parts();

@@ -86,9 +86,10 @@ pub(crate) fn cached_page(
             })
             .map(|bytes| (profile.charset, bytes))
     })??;
+    // Its links carry the world's prefix already: the callers that rebase
+    // a world's answers mark it so (`front::App::respond_in`).
     let mut page = Response::new(axum::body::Body::from(bytes));
     *page.headers_mut() = state.policies.handset_page(charset);
-    mark_based(state, &mut page);
     Some(page)
 }
 
