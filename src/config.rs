@@ -151,6 +151,9 @@ impl Config {
         if l.body_timeout == 0 {
             return Err("--body-timeout must be at least 1 second".into());
         }
+        if l.header_timeout == 0 {
+            return Err("--header-timeout must be at least 1 second".into());
+        }
         Ok(())
     }
 
@@ -206,5 +209,18 @@ mod tests {
                 assert!(!err.contains(token), "the token is never shown: {err}");
             }
         }
+    }
+
+    #[test]
+    fn deadlines_of_zero_seconds_are_refused_by_name() {
+        let mut config = Config::for_db(":memory:");
+        assert!(config.check().is_ok());
+        config.limits.header_timeout = 0;
+        let err = config.check().unwrap_err();
+        assert!(err.contains("--header-timeout"), "{err}");
+        config.limits.header_timeout = 1;
+        config.limits.body_timeout = 0;
+        let err = config.check().unwrap_err();
+        assert!(err.contains("--body-timeout"), "{err}");
     }
 }

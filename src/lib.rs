@@ -241,7 +241,7 @@ pub async fn serve(mut config: Config) -> Result<(), StartError> {
     tracing::info!(%addr, db = %config.db, max_connections, "serving");
     let options = serve::Options {
         max_connections,
-        header_timeout: limits::HEADER_TIMEOUT,
+        header_timeout: config.limits.header_timeout(),
         body_timeout: config.limits.body_timeout(),
         // The longest a request may rightly take is a gateway exchange; shutdown
         // waits that long and a little more for in-flight requests.

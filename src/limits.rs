@@ -24,8 +24,9 @@ pub const MAX_WAITS: usize = 256;
 pub const WAIT_MAX_SECS: u64 = 60;
 pub const WAIT_DEFAULT_SECS: u64 = 30;
 
-/// How long a client may take to send a request head (then the connection closes).
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+/// Seconds a client may take to send a request head, from the connection
+/// opening or its last answer (then the connection closes).
+pub const HEADER_TIMEOUT_SECS: u64 = 20;
 /// Largest request body; a larger `Content-Length` is refused before reading.
 pub const BODY_LIMIT: usize = 16 * 1024;
 /// The compose form's: a whole 10,000-byte mail percent-encoded (three bytes
@@ -119,6 +120,10 @@ pub struct Limits {
     /// Open connections (never more than the file limit less 64).
     #[arg(long, env = "GARAKE_MAX_CONNECTIONS", default_value_t = MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Seconds a connection may wait for a whole request head, from opening
+    /// or from its last answer (then it is closed).
+    #[arg(long, env = "GARAKE_HEADER_TIMEOUT", default_value_t = HEADER_TIMEOUT_SECS)]
+    pub header_timeout: u64,
     /// Seconds a client may take to send a whole request body (then 408).
     #[arg(long, env = "GARAKE_BODY_TIMEOUT", default_value_t = BODY_TIMEOUT_SECS)]
     pub body_timeout: u64,
@@ -180,6 +185,7 @@ impl Default for Limits {
             sessions_per_line: SESSIONS_PER_LINE,
             max_pc_logins: MAX_PC_LOGINS,
             max_connections: MAX_CONNECTIONS,
+            header_timeout: HEADER_TIMEOUT_SECS,
             body_timeout: BODY_TIMEOUT_SECS,
             mailbox_messages: MAILBOX_MESSAGES,
             mail_retention_hours: MAIL_RETENTION_HOURS,
@@ -222,6 +228,10 @@ impl Limits {
             limit: self.admin_guesses_per_minute,
             window: 60,
         }
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout)
     }
 
     pub fn body_timeout(&self) -> Duration {

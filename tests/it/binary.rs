@@ -940,6 +940,40 @@ fn idle_and_stalled_connections_never_starve_a_fresh_request() {
 }
 
 #[test]
+fn with_header_timeout_an_idle_or_half_sent_connection_closes_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("g.db"), &["--header-timeout", "1"]);
+    // Answered, then idle on keep-alive.
+    let mut idle = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        idle,
+        "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\r\n"
+    )
+    .unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // Stopped in the middle of a head.
+    let mut half = TcpStream::connect(&server.addr).unwrap();
+    write!(half, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap();
+    let started = std::time::Instant::now();
+    for c in [&mut idle, &mut half] {
+        c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut rest = Vec::new();
+        // The rest of the first answer, if any, then the close.
+        let _ = c.read_to_end(&mut rest);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "both closed about a second after they went quiet, not at the default 20 s: {took:?}"
+    );
+    // A fresh connection is still answered.
+    assert_eq!(server.send("GET", "/", "").0, 200);
+}
+
+#[test]
 fn a_body_that_does_not_arrive_in_time_gets_a_408_page() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(&dir.path().join("g.db"), &["--body-timeout", "1"]);
