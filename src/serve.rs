@@ -385,16 +385,12 @@ pub async fn run<M, S, B>(
             })
         };
         let (registry, http) = (registry.clone(), http.clone());
-        let header_timeout = options.header_timeout;
         tokio::spawn(async move {
             // hyper gives a connection its buffers (16 KiB) as it takes it
             // over: a connection that has sent nothing yet waits here without
-            // them, within the head's deadline.
-            let spoke = conn
-                .evict
-                .unless_told(tokio::time::timeout(header_timeout, io.io.readable()))
-                .await;
-            if matches!(spoke, Some(Ok(Ok(())))) {
+            // them, until the head deadline's watcher closes it.
+            let spoke = conn.evict.unless_told(io.io.readable()).await;
+            if matches!(spoke, Some(Ok(()))) {
                 let connection = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
                 serve_until_told(connection, &conn.evict).await;
             }
@@ -504,7 +500,7 @@ async fn log_pressure(registry: Arc<Registry>) {
 
 /// An answer's body, marking its connection ready for the next request head
 /// once it is all handed on (or given up).
-pub struct Answered<B> {
+struct Answered<B> {
     inner: B,
     conn: Arc<Conn>,
 }
@@ -830,11 +826,14 @@ mod tests {
         (String::from_utf8_lossy(&got).into_owned(), closed)
     }
 
-    #[tokio::test]
-    async fn a_request_head_is_due_within_the_deadline_of_the_connection_being_ready_for_one() {
+    /// A server on loopback with `/` ("ok"), `/slow` (900 ms to answer) and
+    /// `/trickle` (three parts 350 ms apart), stopping when `shutdown` does.
+    async fn serve_test_app(
+        header_timeout: Duration,
+        grace: Duration,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
         use futures_util::StreamExt;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let deadline = Duration::from_millis(400);
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "ok" }))
             .route(
@@ -859,17 +858,38 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let options = Options {
             max_connections: 16,
-            header_timeout: deadline,
+            header_timeout,
             body_timeout: Duration::from_secs(5),
-            grace: Duration::from_secs(1),
+            grace,
             metrics: None,
         };
-        let server = tokio::spawn(run(
-            listener,
-            move |_| app.clone(),
-            options,
+        let server = tokio::spawn(run(listener, move |_| app.clone(), options, shutdown));
+        (addr, server)
+    }
+
+    /// A connection that got one answer and stays open (keep-alive).
+    async fn answered_once(addr: std::net::SocketAddr) -> TcpStream {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = [0u8; 512];
+        let n = stream.read(&mut answer).await.unwrap();
+        assert!(String::from_utf8_lossy(&answer[..n]).ends_with("ok"));
+        stream
+    }
+
+    #[tokio::test]
+    async fn a_request_head_is_due_within_the_deadline_of_the_connection_being_ready_for_one() {
+        use tokio::io::AsyncWriteExt;
+        let (addr, server) = serve_test_app(
+            Duration::from_millis(400),
+            Duration::from_secs(1),
             std::future::pending(),
-        ));
+        )
+        .await;
         let late = Duration::from_millis(1500);
 
         // Silent from the start, and stopped in the middle of a head.
@@ -882,14 +902,8 @@ mod tests {
         assert!(closed && said.is_empty(), "a half head is closed: {said:?}");
 
         // Answered, then idle on keep-alive: closed a deadline after the answer.
-        let mut idle = TcpStream::connect(addr).await.unwrap();
-        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut answer = [0u8; 512];
-        let n = idle.read(&mut answer).await.unwrap();
+        let mut idle = answered_once(addr).await;
         let answered = std::time::Instant::now();
-        assert!(String::from_utf8_lossy(&answer[..n]).ends_with("ok"));
         let (said, closed) = read_until_closed(&mut idle, late).await;
         assert!(closed && said.is_empty(), "an idle keep-alive is closed");
         assert!(
@@ -924,37 +938,15 @@ mod tests {
 
     #[tokio::test]
     async fn at_shutdown_idle_connections_close_at_once_and_busy_ones_after_their_answer() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let app = axum::Router::new()
-            .route("/", axum::routing::get(|| async { "ok" }))
-            .route(
-                "/slow",
-                axum::routing::get(|| async {
-                    tokio::time::sleep(Duration::from_millis(600)).await;
-                    "slow answer"
-                }),
-            );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let options = Options {
-            max_connections: 16,
-            header_timeout: Duration::from_secs(30),
-            body_timeout: Duration::from_secs(5),
-            grace: Duration::from_secs(5),
-            metrics: None,
-        };
+        use tokio::io::AsyncWriteExt;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(run(listener, move |_| app.clone(), options, async {
-            let _ = stopped.await;
-        }));
+        let (addr, server) =
+            serve_test_app(Duration::from_secs(30), Duration::from_secs(5), async {
+                let _ = stopped.await;
+            })
+            .await;
         // An idle keep-alive after one answer, a silent one, and one being answered.
-        let mut idle = TcpStream::connect(addr).await.unwrap();
-        idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut answer = [0u8; 512];
-        let n = idle.read(&mut answer).await.unwrap();
-        assert!(String::from_utf8_lossy(&answer[..n]).ends_with("ok"));
+        let mut idle = answered_once(addr).await;
         let mut silent = TcpStream::connect(addr).await.unwrap();
         let mut busy = TcpStream::connect(addr).await.unwrap();
         busy.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -243,12 +243,9 @@ fn sigterm_lets_an_in_flight_request_finish_and_exits_zero() {
     assert_eq!(server.send("POST", &path, &body).0, 200);
 }
 
-#[test]
-fn sigterm_is_not_held_up_by_idle_or_stalled_connections() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&dir.path().join("g.db"));
-    // An idle keep-alive connection after one answered request ...
-    let mut idle = TcpStream::connect(&server.addr).unwrap();
+/// A connection that got one answer (`GET /`, 200) and stays open.
+fn answered_once(addr: &str) -> TcpStream {
+    let mut idle = TcpStream::connect(addr).unwrap();
     write!(
         idle,
         "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\r\n"
@@ -257,9 +254,24 @@ fn sigterm_is_not_held_up_by_idle_or_stalled_connections() {
     let mut first = [0u8; 12];
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
+    idle
+}
+
+/// A connection that stopped in the middle of a request head.
+fn half_head(addr: &str) -> TcpStream {
+    let mut half = TcpStream::connect(addr).unwrap();
+    write!(half, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap();
+    half
+}
+
+#[test]
+fn sigterm_is_not_held_up_by_idle_or_stalled_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&dir.path().join("g.db"));
+    // An idle keep-alive connection after one answered request ...
+    let idle = answered_once(&server.addr);
     // ... and one that stopped in the middle of a request head.
-    let mut stalled = TcpStream::connect(&server.addr).unwrap();
-    write!(stalled, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap();
+    let stalled = half_head(&server.addr);
     std::thread::sleep(std::time::Duration::from_millis(100));
     let asked = std::time::Instant::now();
     let killed = Command::new("kill")
@@ -943,19 +955,9 @@ fn idle_and_stalled_connections_never_starve_a_fresh_request() {
 fn with_header_timeout_an_idle_or_half_sent_connection_closes_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(&dir.path().join("g.db"), &["--header-timeout", "1"]);
-    // Answered, then idle on keep-alive.
-    let mut idle = TcpStream::connect(&server.addr).unwrap();
-    write!(
-        idle,
-        "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: {P501I}\r\n\r\n"
-    )
-    .unwrap();
-    let mut first = [0u8; 12];
-    idle.read_exact(&mut first).unwrap();
-    assert_eq!(&first, b"HTTP/1.1 200");
-    // Stopped in the middle of a head.
-    let mut half = TcpStream::connect(&server.addr).unwrap();
-    write!(half, "GET / HTTP/1.1\r\nHost: x\r\nUser-Ag").unwrap();
+    // Answered, then idle on keep-alive; and stopped in the middle of a head.
+    let mut idle = answered_once(&server.addr);
+    let mut half = half_head(&server.addr);
     let started = std::time::Instant::now();
     for c in [&mut idle, &mut half] {
         c.set_read_timeout(Some(std::time::Duration::from_secs(5)))

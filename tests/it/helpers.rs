@@ -39,6 +39,17 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Every header in order but `Date` and `Content-Length` (which the
+    /// server writes on the wire from the clock and the body): what two
+    /// answers of the same page must share.
+    pub fn headers_but_clock_and_length(&self) -> Vec<(String, Vec<u8>)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| *k != header::DATE && *k != header::CONTENT_LENGTH)
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
     pub fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
