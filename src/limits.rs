@@ -72,8 +72,6 @@ pub const GATEWAY_IDLE: Duration = Duration::from_secs(30);
 
 /// Threads of the blocking pool (SQLite calls, Argon2, large page rewrites).
 pub const BLOCKING_THREADS: usize = 32;
-/// How often free heap pages are given back to the system.
-pub const TRIM_EVERY: Duration = Duration::from_secs(1);
 /// The page cache of each pooled database connection, in KiB.
 pub const SQLITE_CACHE_KIB: usize = 512;
 /// The listen queue: connections the kernel holds until garake accepts them.
@@ -92,6 +90,9 @@ pub const GATEWAY_PATIENCE: Duration = Duration::from_secs(2);
 /// page waits for room in it.
 pub const GATEWAY_MEMORY_MIB: usize = 16;
 pub const GATEWAY_MEMORY_PATIENCE: Duration = Duration::from_secs(1);
+/// Provider pages kept rewritten for the next handset that fetches them
+/// (MiB; the provider's bytes and the rewritten template both count).
+pub const GATEWAY_CACHE_MIB: usize = 4;
 
 /// Worlds a server holds at once (the default world not counted).
 pub const MAX_WORLDS: usize = 1000;
@@ -168,6 +169,12 @@ pub struct Limits {
     #[arg(long, env = "GARAKE_GATEWAY_MEMORY_MIB", default_value_t = GATEWAY_MEMORY_MIB,
           value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=4096), usize::from))]
     pub gateway_memory_mib: usize,
+    /// MiB of provider pages kept rewritten, so that the next handset
+    /// fetching the same page (same URL, same bytes) gets it without a new
+    /// pass; the least recently used go first; 0 keeps none.
+    #[arg(long, env = "GARAKE_GATEWAY_CACHE_MIB", default_value_t = GATEWAY_CACHE_MIB,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(0..=1024), usize::from))]
+    pub gateway_cache_mib: usize,
     /// Worlds held at once (`POST /api/worlds`, private demos); one more is
     /// refused with 503 until one is deleted or expires.
     #[arg(long, env = "GARAKE_MAX_WORLDS", default_value_t = MAX_WORLDS)]
@@ -199,6 +206,7 @@ impl Default for Limits {
             gateway_fetches: GATEWAY_FETCHES,
             gateway_queue: GATEWAY_QUEUE,
             gateway_memory_mib: GATEWAY_MEMORY_MIB,
+            gateway_cache_mib: GATEWAY_CACHE_MIB,
             max_worlds: MAX_WORLDS,
             public_worlds_per_hour: PUBLIC_WORLDS_PER_HOUR,
         }

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod client;
 pub mod cookies;
 pub mod media_type;
+pub mod rewrites;
 pub mod sanitize;
 
 pub use cookies::CookieJar;

@@ -106,6 +106,8 @@ pub struct Server {
     pub fetches: crate::queue::Gate,
     /// The gateway's budget of page bytes held at once.
     pub budget: crate::gateway::budget::Budget,
+    /// Provider pages kept rewritten for the next handset.
+    pub rewrites: crate::gateway::rewrites::Rewrites,
     /// Every world's events, each with its world's id (for the webhook).
     pub all_events: crate::events::Tap,
 }
@@ -230,6 +232,9 @@ impl Server {
                 limits.gateway_memory_mib * 1024 * 1024,
                 limits.gateway_queue,
                 crate::limits::GATEWAY_MEMORY_PATIENCE,
+            ),
+            rewrites: crate::gateway::rewrites::Rewrites::new(
+                limits.gateway_cache_mib * 1024 * 1024,
             ),
             pins,
             limits,

@@ -1861,3 +1861,55 @@ async fn a_world_s_gateway_links_stay_in_the_world() {
         .await;
     assert_eq!(outside.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn handsets_fetching_the_same_page_each_get_it_with_links_into_their_own_session() {
+    let (app, _base, menus) = setup().await;
+    let world = app.new_world("{}").await;
+    let taro = app.handset(TARO, P501I).await;
+    let hanako = app.handset(HANAKO, P501I).await;
+    let in_world = world.handset(TARO, P501I).await;
+    // The same server with no rewritten pages kept: each page made anew.
+    let path = menus.path().to_path_buf();
+    let uncached = TestApp::with(move |c| {
+        c.menus = Some(path);
+        c.limits.gateway_cache_mib = 0;
+    })
+    .await;
+    let fresh = uncached.handset(TARO, P501I).await;
+    let sessions = [
+        (&taro, format!("/s/{}", taro.sid)),
+        (&hanako, format!("/s/{}", hanako.sid)),
+        (&in_world, format!("{}/s/{}", world.prefix, in_world.sid)),
+        (&taro, format!("/s/{}", taro.sid)),
+        (&fresh, format!("/s/{}", fresh.sid)),
+    ];
+    let mut seen = Vec::new();
+    for (handset, session) in &sessions {
+        let page = handset
+            .get(&format!("/s/{}/g/cp/hostile", handset.sid))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        for link in ["/g/cp/unquoted.html", "/u/cp/serial", "/url?url=http"] {
+            assert!(
+                page.text.contains(&format!("href=\"{session}{link}")),
+                "{session}{link}: {}",
+                page.text
+            );
+        }
+        for (other, other_session) in &sessions {
+            if other.sid != handset.sid {
+                assert!(
+                    !page.text.contains(&other.sid),
+                    "{session} sees {other_session}"
+                );
+            }
+        }
+        assert!(!page.text.contains("garake-session"), "{}", page.text);
+        // Apart from the session path, every handset's page is the same.
+        let removed = page.header("x-garake-removed").to_string();
+        assert!(removed.contains("script=1"), "{removed}");
+        seen.push((page.text.replace(session.as_str(), "SESSION"), removed));
+    }
+    assert!(seen.iter().all(|p| *p == seen[0]), "{seen:#?}");
+}

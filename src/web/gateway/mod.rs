@@ -23,6 +23,7 @@ use url::Url;
 use crate::error::AppError;
 use crate::gateway::budget::{Charge, Charged};
 use crate::gateway::client::{BodyError, SendError};
+use crate::gateway::rewrites::{self, Rewritten};
 use crate::gateway::sanitize::{self, Rules};
 use crate::gateway::{self, Answer, Identity, Via};
 use crate::handset::{encode_page, Browser, Charset};
@@ -409,7 +410,7 @@ async fn forward(state: AppState, c: Call, via: Via) -> Result<Response, AppErro
         })
         .await
     };
-    let (page, report) = match rewritten {
+    let Rewritten { page, removed } = match rewritten {
         Ok(done) => done,
         Err(text) => return Ok(failure(&ctx, root, text)),
     };
@@ -425,10 +426,7 @@ async fn forward(state: AppState, c: Call, via: Via) -> Result<Response, AppErro
     *response.body_mut() = Body::new(Charged::new(Bytes::from(page), charge));
     // Its links were written with the world's prefix (`rewrite`).
     response.extensions_mut().insert(crate::web::page::Based);
-    if let Some(removed) = report
-        .summary()
-        .and_then(|s| HeaderValue::from_str(&s).ok())
-    {
+    if let Some(removed) = removed {
         response.headers_mut().insert("x-garake-removed", removed);
     }
     Ok(response)
@@ -441,7 +439,8 @@ const INLINE_REWRITE: usize = 32 * 1024;
 /// A provider's HTML page as the handset receives it: read as the browser
 /// will (by its byte-order mark, if it has one), what the i-mode browser
 /// never ran removed and every link pointed into the gateway, in the
-/// handset's charset; with what was removed.
+/// handset's charset; with what was removed. The same page fetched again
+/// comes from the server's kept rewrites (`gateway::rewrites`).
 fn rewrite(
     state: &AppState,
     bytes: &[u8],
@@ -450,19 +449,40 @@ fn rewrite(
     sid: &str,
     site_id: &str,
     charset: Charset,
-) -> Result<(Vec<u8>, sanitize::Report), crate::views::text::Text> {
-    // One that does not decode in its own charset cannot be shown.
-    let (text, encoding) = gateway::readable(bytes, encoding).ok_or(GARBAGE)?;
-    // Joined without the formatting machinery: every page needs them.
+) -> Result<Rewritten, crate::views::text::Text> {
     // A world's pages carry its prefix: these links are written whole here
     // (the front adds it to garake's own pages only).
     let session = [state.base(), "/s/", sid].concat();
-    let elsewhere = [&session, "/url?url="].concat();
-    let regst = [&session, "/cp/regst/", site_id].concat();
+    let page = rewrites::Page {
+        site: site_id,
+        url: page_url.as_str(),
+        encoding,
+        charset,
+    };
+    state.rewrites.page(page, bytes, &session, |session| {
+        rewrite_for(state, bytes, encoding, page_url, session, site_id, charset)
+    })
+}
+
+/// `rewrite` itself, its links leading into `session`.
+fn rewrite_for(
+    state: &AppState,
+    bytes: &[u8],
+    encoding: &'static encoding_rs::Encoding,
+    page_url: &sanitize::PageUrl,
+    session: &str,
+    site_id: &str,
+    charset: Charset,
+) -> Result<(Vec<u8>, Option<HeaderValue>), crate::views::text::Text> {
+    // One that does not decode in its own charset cannot be shown.
+    let (text, encoding) = gateway::readable(bytes, encoding).ok_or(GARBAGE)?;
+    // Joined without the formatting machinery: every page needs them.
+    let elsewhere = [session, "/url?url="].concat();
+    let regst = [session, "/cp/regst/", site_id].concat();
     let rules = Rules {
         page: page_url,
         routes: &state.routes,
-        session: &session,
+        session,
         elsewhere: &elsewhere,
         regst: &regst,
         charset: charset.name(),
@@ -478,7 +498,10 @@ fn rewrite(
     } else {
         encode_page(&encoding.decode_without_bom_handling(&page).0, charset)
     };
-    Ok((gateway::without_marks(page), report))
+    let removed = report
+        .summary()
+        .and_then(|s| HeaderValue::from_str(&s).ok());
+    Ok((gateway::without_marks(page), removed))
 }
 
 /// Text or an image, passed through as it is with the type garake names
