@@ -33,6 +33,12 @@
 //!   between address spaces, and its CPU time is read from its own `/proc`
 //!   entry as garake's is.
 //!
+//! The provider's page is the same on every answer, so from the second on
+//! garake answers it from its kept rewrite (the template with the session's
+//! path spliced in); `GARAKE_GATEWAY_CACHE_MIB=0` in the environment (both
+//! garakes inherit it) keeps none and measures the whole pass on every
+//! answer.
+//!
 //! wrk (`-t2 -c32 --latency`, the P903i User-Agent) loads
 //! `http://GARAKE/s/{sid}/g/bench/index.html` and `http://PROXY/cp/index.html`
 //! alternately: a short warm-up of each, then BENCH_PAIRS pairs (which of the

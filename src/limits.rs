@@ -72,6 +72,8 @@ pub const GATEWAY_IDLE: Duration = Duration::from_secs(30);
 
 /// Threads of the blocking pool (SQLite calls, Argon2, large page rewrites).
 pub const BLOCKING_THREADS: usize = 32;
+/// How often free heap pages are given back to the system.
+pub const TRIM_EVERY: Duration = Duration::from_secs(1);
 /// The page cache of each pooled database connection, in KiB.
 pub const SQLITE_CACHE_KIB: usize = 512;
 /// The listen queue: connections the kernel holds until garake accepts them.

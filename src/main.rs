@@ -21,28 +21,22 @@ struct Cli {
     serve: Config,
 }
 
-/// The allocator: mimalloc. Its per-thread heaps take the tokio workers'
-/// many small allocations without a shared lock (glibc's arenas made the
-/// gateway's answers wait on one), and it gives freed pages back to the
-/// system by itself (`tune_allocator`), so the resident size falls back to
-/// what is in use after a burst without any periodic trimming.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's purge delay option, by its number in its `mimalloc.h` (v3;
-/// the bindings do not name it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Freed pages go back to the system at once rather than after mimalloc's
-/// delay (1 s, ten times that for whole arenas, and only when the thread
-/// that freed them allocates again: the blocking threads that ran Argon2 at
-/// start, idle since, kept 30 MiB). With transparent huge pages off (the
-/// crate's `no_thp` feature, Cargo.toml) a fresh server holds about what it
-/// held with glibc (16 MiB, against 61 MiB with mimalloc's defaults).
-fn tune_allocator() {
-    // SAFETY: mi_option_set only stores an option's value, read when
-    // memory is next freed.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+/// glibc gives each thread that allocates its own arena (up to 8 per
+/// core), and memory freed in one is not reused by another: with tokio's
+/// worker and blocking threads that spreads the same peak over many arenas
+/// and keeps it. Two arenas keep contention low and the resident size close
+/// to what is really in use. A fixed mmap threshold keeps every large block
+/// (an Argon2 slot's 19 MiB) in its own mapping, returned to the system when
+/// freed, instead of letting glibc raise the threshold after the first free
+/// and keep later ones in an arena.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,7 +125,7 @@ enum MenusCommand {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
+    limit_malloc_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GARAKE_LOG")
