@@ -27,7 +27,25 @@ pub enum Refused {
 }
 
 /// Real time in seconds since the Unix epoch.
+///
+/// Every handset page reads it (a session's last use), so on Linux it is
+/// the system's real-time clock read directly: the same clock as
+/// `SystemTime::now`, without its conversion to a `Duration` and back, a
+/// third of the menu page's time-keeping.
 pub fn real_now() -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes the struct passed in.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) } == 0 {
+            // time_t is 32 bits wide on some Linux targets.
+            #[allow(clippy::useless_conversion)]
+            return i64::from(ts.tv_sec);
+        }
+    }
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -123,6 +141,17 @@ pub fn jst_long(t: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_real_clock_is_the_system_clock_in_seconds() {
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let read = real_now();
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        assert!(
+            (before.as_secs() as i64..=after.as_secs() as i64).contains(&read),
+            "{before:?} {read} {after:?}"
+        );
+    }
 
     #[test]
     fn japan_time_is_shown_short_on_handsets_and_in_full_on_the_console() {
