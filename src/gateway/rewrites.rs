@@ -37,12 +37,32 @@ use crate::handset::Charset;
 /// What identifies a page apart from its bytes.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Key {
-    site: Arc<str>,
+    site: Box<str>,
     url: Box<str>,
     /// The charset the provider's bytes were read in (by name: `Encoding`s
     /// are statics).
     encoding: &'static str,
     charset: Charset,
+}
+
+/// A `Key` to look up without copying its strings: its fields in the same
+/// order, so it hashes as the `Key` it stands for (a `Box<str>` hashes as
+/// its `str`).
+#[derive(Hash)]
+struct Lookup<'a> {
+    site: &'a str,
+    url: &'a str,
+    encoding: &'static str,
+    charset: Charset,
+}
+
+impl quick_cache::Equivalent<Key> for Lookup<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *key.site == *self.site
+            && *key.url == *self.url
+            && key.encoding == self.encoding
+            && key.charset == self.charset
+    }
 }
 
 /// One page: the provider's bytes, the template, and the `X-Garake-Removed`
@@ -81,6 +101,7 @@ pub struct Rewrites {
 
 /// The page being asked for: everything a rewrite depends on but its bytes
 /// and the session path.
+#[derive(Clone, Copy)]
 pub struct Page<'a> {
     pub site: &'a str,
     pub url: &'a str,
@@ -122,19 +143,20 @@ impl Rewrites {
         let Some(cache) = &self.cache else {
             return direct(session, rewrite);
         };
-        if self.token.find(source).is_some() {
-            return direct(session, rewrite);
-        }
-        let key = Key {
-            site: page.site.into(),
-            url: page.url.into(),
+        let lookup = Lookup {
+            site: page.site,
+            url: page.url,
             encoding: page.encoding.name(),
             charset: page.charset,
         };
-        if let Some(entry) = cache.get(&key) {
+        if let Some(entry) = cache.get(&lookup) {
+            // A kept source never holds the token: it was looked for below.
             if *entry.source == *source {
                 return Ok(self.splice(&entry, session));
             }
+        }
+        if self.token.find(source).is_some() {
+            return direct(session, rewrite);
         }
         let (template, removed) = rewrite(&self.placeholder)?;
         let entry = Entry {
@@ -142,9 +164,15 @@ impl Rewrites {
             template: template.into(),
             removed,
         };
-        let page = self.splice(&entry, session);
+        let rewritten = self.splice(&entry, session);
+        let key = Key {
+            site: page.site.into(),
+            url: page.url.into(),
+            encoding: lookup.encoding,
+            charset: page.charset,
+        };
         cache.insert(key, Arc::new(entry));
-        Ok(page)
+        Ok(rewritten)
     }
 
     /// The template with `session` wherever the placeholder stands.

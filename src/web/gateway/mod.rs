@@ -460,7 +460,7 @@ fn rewrite(
         charset,
     };
     state.rewrites.page(page, bytes, &session, |session| {
-        rewrite_for(state, bytes, encoding, page_url, session, site_id, charset)
+        rewrite_for(state, bytes, page_url, page, session)
     })
 }
 
@@ -468,17 +468,16 @@ fn rewrite(
 fn rewrite_for(
     state: &AppState,
     bytes: &[u8],
-    encoding: &'static encoding_rs::Encoding,
     page_url: &sanitize::PageUrl,
+    page: rewrites::Page<'_>,
     session: &str,
-    site_id: &str,
-    charset: Charset,
 ) -> Result<(Vec<u8>, Option<HeaderValue>), crate::views::text::Text> {
+    let charset = page.charset;
     // One that does not decode in its own charset cannot be shown.
-    let (text, encoding) = gateway::readable(bytes, encoding).ok_or(GARBAGE)?;
+    let (text, encoding) = gateway::readable(bytes, page.encoding).ok_or(GARBAGE)?;
     // Joined without the formatting machinery: every page needs them.
     let elsewhere = [session, "/url?url="].concat();
-    let regst = [session, "/cp/regst/", site_id].concat();
+    let regst = [session, "/cp/regst/", page.site].concat();
     let rules = Rules {
         page: page_url,
         routes: &state.routes,
