@@ -64,6 +64,8 @@
 //! servers drifts over tens of seconds, and the two runs of a short pair
 //! see much the same machine; the median of nine is steadier than of five.
 
+mod common;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -81,6 +83,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+
+use common::{cpu_secs, median, rss_mib};
 
 const UA: &str = "DoCoMo/2.0 P903i(c100;TB;W24H12)";
 const LINE: &str = "09012340001";
@@ -526,39 +530,6 @@ fn check_gateway(addr: &str, path: &str, sid: &str, upstream: &str) -> usize {
     a.body.len()
 }
 
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|k| k.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// CPU time (user + system) `pid` has used, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name (which may hold spaces) in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    // SAFETY: sysconf only reads a system constant.
-    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (ticks(11) + ticks(12)) / per_sec
-}
-
 // --------------------------------------------------------------------- wrk
 
 /// What wrk measured.
@@ -700,16 +671,6 @@ fn sanitizer_us(page: &[u8], upstream: &str) -> f64 {
         })
         .collect();
     median(rounds)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// One server wrk loads: its name in the report, its URL and process id,

@@ -534,7 +534,6 @@ impl<W: Send + Sync + 'static> Worlds<W> {
         Ok(Made { entry, token })
     }
 
-    /// The open world behind `entry`, opening its database if it is closed.
     /// The open world behind `entry`, opening its database if it is closed
     /// (`make` builds the world from its database, lasting parts and place).
     pub async fn open(
