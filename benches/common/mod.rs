@@ -134,8 +134,8 @@ pub fn cpu_secs(pid: u32) -> f64 {
 
 /// A wrk run (`wrk(url, 32, secs, None)`) and the CPU time the serving
 /// process `pid` spent per answer in it, in µs. The baselines serve from
-/// this process, which does nothing else meanwhile (wrk is a child, not
-/// counted until it is waited for).
+/// this process, which does nothing else meanwhile (wrk is a child process:
+/// its time is never in this process's own user and system time).
 pub fn wrk_cpu(url: &str, secs: u64, pid: u32) -> (Run, f64) {
     let before = cpu_secs(pid);
     let run = wrk(url, 32, secs, None);
